@@ -1,0 +1,46 @@
+#!/bin/bash
+# Replay speed: `trafstat replay` against `tshark -q -z io,phs` on the same
+# capture, in the same run (absolute numbers on shared machines are noisy; the
+# ratio is what to compare). Usage: bench/replay.sh [TRAFSTAT] [PACKETS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+trafstat=${1:-$here/../build/trafstat}
+packets=${2:-2000000}
+runs=${RUNS:-3}
+out=${OUT:-$here/../build/bench}
+mkdir -p "$out"
+capture=$out/replay-mix-$packets.pcap
+
+[ -s "$capture" ] || /usr/bin/python3 "$here/make_capture.py" --packets "$packets" "$capture"
+cat "$capture" > /dev/null   # page cache: measure replay, not the disk
+
+best() {  # best wall time of $runs runs of "$@", seconds
+    local best_s=""
+    for _ in $(seq "$runs"); do
+        local t0 t1 s
+        t0=$(date +%s.%N)
+        "$@" > /dev/null
+        t1=$(date +%s.%N)
+        s=$(echo "$t1 - $t0" | bc -l)
+        if [ -z "$best_s" ] || [ "$(echo "$s < $best_s" | bc -l)" = 1 ]; then best_s=$s; fi
+    done
+    echo "$best_s"
+}
+
+counted=$("$trafstat" replay --json "$capture" | tail -n 1 | /usr/bin/python3 -c \
+    'import json,sys; print(json.load(sys.stdin)["interfaces"][0]["classes"]["all"]["packets"])')
+[ "$counted" = "$packets" ] || { echo "replay counted $counted of $packets packets" >&2; exit 1; }
+
+t_trafstat=$(best "$trafstat" replay "$capture")
+t_tshark=$(RUNS=1 best tshark -n -q -r "$capture" -z io,phs)
+
+mpps() { echo "scale=3; $packets / $1 / 1000000" | bc -l; }
+ratio=$(echo "scale=1; $t_tshark / $t_trafstat" | bc -l)
+printf '%-34s %10s %10s\n' "replay of $packets packets" "seconds" "Mpps"
+printf '%-34s %10.3f %10.3f\n' "trafstat replay (best of $runs)" "$t_trafstat" "$(mpps "$t_trafstat")"
+printf '%-34s %10.3f %10.3f\n' "tshark -q -z io,phs" "$t_tshark" "$(mpps "$t_tshark")"
+printf '%-34s %10sx\n' "trafstat speed-up over tshark" "$ratio"
+cat > "$out/replay.json" <<JSON
+{"bench":"replay","packets":$packets,"cpus":$(nproc),"trafstat_s":$t_trafstat,"trafstat_mpps":$(mpps "$t_trafstat"),"tshark_s":$t_tshark,"tshark_mpps":$(mpps "$t_tshark"),"speedup":$ratio}
+JSON
+echo "results: $out/replay.json"

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Header-cursor parsing shared by the XDP and TC entry points. Every step is
+ * bounds-checked against data_end; nothing here writes to the packet.
+ */
+#ifndef TRAFSTAT_PARSE_BPF_H
+#define TRAFSTAT_PARSE_BPF_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <stdbool.h>
+
+#include <trafstat/abi.h>
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+#define ETH_P_PPP_SES_ 0x8864
+#define PPP_IPV4 0x0021
+#define PPP_IPV6 0x0057
+
+/* IPv4 fragment bits (host order after bpf_ntohs) */
+#define IP_OFFSET_MASK 0x1FFF
+
+#ifndef IPPROTO_ICMPV6
+#define IPPROTO_ICMPV6 58
+#endif
+#define IPV6_NEXTHDR_HOP 0
+#define IPV6_NEXTHDR_ROUTING 43
+#define IPV6_NEXTHDR_FRAGMENT 44
+#define IPV6_NEXTHDR_AUTH 51
+#define IPV6_NEXTHDR_DEST 60
+
+/* Minimum header bytes that must be present for an L4 class to be trusted. */
+#define TS_MIN_UDP 8
+#define TS_MIN_ICMP 8
+#define TS_MIN_SCTP 12
+#define TS_MIN_GRE 4
+#define TS_MIN_ESP 8
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+struct vlan_hdr_ {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct pppoe_hdr_ {
+	__u8 ver_type;
+	__u8 code;
+	__be16 session;
+	__be16 length;
+	__be16 ppp_proto;
+};
+
+struct ipv6_opt_hdr_ {
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
+struct ipv6_frag_hdr_ {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off; /* offset << 3 | res | M */
+	__be32 id;
+};
+
+/* Result of parsing one frame: what the accounting step needs. */
+struct parse_result {
+	__u32 l3;	  /* TS_CLASS_IPV4 .. TS_CLASS_MALFORMED */
+	__u32 l4;	  /* TS_CLASS_TCP .. TS_CLASS_MALFORMED_L4, valid for IP */
+	__u32 hdr_len;	  /* bytes of L2+L3+L4 headers, for GSO byte accounting; 0 if unknown */
+	__u32 l3_off;	  /* where the L3 header starts */
+	__u8 vlan;	  /* tagged (in data or, at TC, in skb metadata) */
+	__u8 pppoe;	  /* PPPoE session frame */
+	__u8 pad[2];
+};
+
+/* Advance the cursor over a header of `len` bytes; NULL if it does not fit. */
+static __always_inline void *cursor_take(struct cursor *c, __u32 len)
+{
+	void *hdr = c->pos;
+
+	if (hdr + len > c->end)
+		return NULL;
+	c->pos = hdr + len;
+	return hdr;
+}
+
+/* parse_l2's answer for a frame too short for its own L2 headers: not a
+ * possible ethertype (0x0000 is one, counted as other_l3). */
+#define TS_L2_TRUNCATED 0x10000
+
+/*
+ * Ethernet, up to TS_MAX_VLAN_TAGS 802.1Q/802.1ad tags, PPPoE session.
+ * Returns the L3 ethertype (host order) with the cursor at the L3 header,
+ * TS_L2_TRUNCATED when the frame is too short for one of these headers.
+ * `tags` is the number of tags already removed by the stack (TC only).
+ */
+static __always_inline __u32 parse_l2(struct cursor *c, struct parse_result *r, __u32 tags)
+{
+	struct ethhdr *eth = cursor_take(c, sizeof(*eth));
+	__u16 proto;
+
+	if (!eth)
+		return TS_L2_TRUNCATED;
+	proto = bpf_ntohs(eth->h_proto);
+
+#pragma unroll
+	for (int i = 0; i < TS_MAX_VLAN_TAGS; i++) {
+		struct vlan_hdr_ *vh;
+
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		if (tags >= TS_MAX_VLAN_TAGS)
+			break; /* a tag beyond the bound: left as other_l3 */
+		vh = cursor_take(c, sizeof(*vh));
+		if (!vh)
+			return TS_L2_TRUNCATED;
+		r->vlan = 1;
+		tags++;
+		proto = bpf_ntohs(vh->proto);
+	}
+
+	if (proto == ETH_P_PPP_SES_) {
+		struct pppoe_hdr_ *ph = cursor_take(c, sizeof(*ph));
+
+		if (!ph)
+			return TS_L2_TRUNCATED;
+		r->pppoe = 1;
+		switch (bpf_ntohs(ph->ppp_proto)) {
+		case PPP_IPV4:
+			return ETH_P_IP;
+		case PPP_IPV6:
+			return ETH_P_IPV6;
+		default:
+			return ETH_P_PPP_SES_; /* LCP, IPCP, ...: other_l3 */
+		}
+	}
+	return proto;
+}
+
+/* L4 class of `proto` whose header starts at the cursor. */
+static __always_inline __u32 classify_l4(struct cursor *c, __u8 proto, __u32 *l4_len)
+{
+	__u32 need;
+	__u32 cls;
+
+	switch (proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr *th = c->pos;
+		__u32 doff;
+
+		if ((void *)(th + 1) > c->end)
+			return TS_CLASS_MALFORMED_L4;
+		doff = th->doff * 4;
+		if (doff < sizeof(*th) || c->pos + doff > c->end)
+			return TS_CLASS_MALFORMED_L4;
+		*l4_len = doff;
+		return TS_CLASS_TCP;
+	}
+	case IPPROTO_UDP:
+		need = TS_MIN_UDP;
+		cls = TS_CLASS_UDP;
+		break;
+	case IPPROTO_ICMP:
+		need = TS_MIN_ICMP;
+		cls = TS_CLASS_ICMP;
+		break;
+	case IPPROTO_ICMPV6:
+		need = TS_MIN_ICMP;
+		cls = TS_CLASS_ICMPV6;
+		break;
+	case IPPROTO_SCTP:
+		need = TS_MIN_SCTP;
+		cls = TS_CLASS_SCTP;
+		break;
+	case IPPROTO_GRE:
+		need = TS_MIN_GRE;
+		cls = TS_CLASS_GRE;
+		break;
+	case IPPROTO_ESP:
+		need = TS_MIN_ESP;
+		cls = TS_CLASS_ESP;
+		break;
+	default:
+		return TS_CLASS_OTHER_L4;
+	}
+	if (c->pos + need > c->end)
+		return TS_CLASS_MALFORMED_L4;
+	*l4_len = need;
+	return cls;
+}
+
+/* IPv4: honours IHL, rejects IHL < 5, non-first fragments have no L4. */
+static __always_inline __u32 parse_ipv4(struct cursor *c, __u32 *l4_len)
+{
+	struct iphdr *iph = c->pos;
+	__u32 ihl;
+
+	if ((void *)(iph + 1) > c->end)
+		return TS_CLASS_MALFORMED_L4;
+	ihl = iph->ihl;
+	if (iph->version != 4 || ihl < 5)
+		return TS_CLASS_MALFORMED_L4;
+	ihl *= 4;
+	if (c->pos + ihl > c->end)
+		return TS_CLASS_MALFORMED_L4;
+	if (bpf_ntohs(iph->frag_off) & IP_OFFSET_MASK)
+		return TS_CLASS_FRAGMENT;
+	c->pos += ihl;
+	return classify_l4(c, iph->protocol, l4_len);
+}
+
+/*
+ * IPv6: walks hop-by-hop, routing, fragment, destination-options and AH
+ * headers, at most TS_MAX_IPV6_EXT_HDRS of them; a longer chain is other_l4.
+ */
+static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len)
+{
+	struct ipv6hdr *ip6 = cursor_take(c, sizeof(*ip6));
+	__u8 nexthdr;
+
+	if (!ip6 || ip6->version != 6)
+		return TS_CLASS_MALFORMED_L4;
+	nexthdr = ip6->nexthdr;
+
+#pragma unroll
+	for (int i = 0; i < TS_MAX_IPV6_EXT_HDRS; i++) {
+		struct ipv6_opt_hdr_ *oh;
+		__u32 len;
+
+		switch (nexthdr) {
+		case IPV6_NEXTHDR_HOP:
+		case IPV6_NEXTHDR_ROUTING:
+		case IPV6_NEXTHDR_DEST:
+			oh = c->pos;
+			if ((void *)(oh + 1) > c->end)
+				return TS_CLASS_MALFORMED_L4;
+			len = ((__u32)oh->hdrlen + 1) * 8;
+			break;
+		case IPV6_NEXTHDR_AUTH:
+			oh = c->pos;
+			if ((void *)(oh + 1) > c->end)
+				return TS_CLASS_MALFORMED_L4;
+			len = ((__u32)oh->hdrlen + 2) * 4; /* AH counts 32-bit words */
+			break;
+		case IPV6_NEXTHDR_FRAGMENT: {
+			struct ipv6_frag_hdr_ *fh = c->pos;
+
+			if ((void *)(fh + 1) > c->end)
+				return TS_CLASS_MALFORMED_L4;
+			if (bpf_ntohs(fh->frag_off) & ~7)
+				return TS_CLASS_FRAGMENT; /* offset != 0 */
+			oh = (void *)fh;
+			len = sizeof(*fh);
+			break;
+		}
+		default:
+			return classify_l4(c, nexthdr, l4_len);
+		}
+		if (c->pos + len > c->end)
+			return TS_CLASS_MALFORMED_L4;
+		nexthdr = oh->nexthdr;
+		c->pos += len;
+	}
+	/* Still an extension header after the bound: chain too long to follow. */
+	switch (nexthdr) {
+	case IPV6_NEXTHDR_HOP:
+	case IPV6_NEXTHDR_ROUTING:
+	case IPV6_NEXTHDR_DEST:
+	case IPV6_NEXTHDR_AUTH:
+	case IPV6_NEXTHDR_FRAGMENT:
+		return TS_CLASS_OTHER_L4;
+	default:
+		return classify_l4(c, nexthdr, l4_len);
+	}
+}
+
+/* Largest L3 offset parse_l2 can produce: Ethernet + 2 tags + PPPoE. */
+#define TS_MAX_L3_OFF (sizeof(struct ethhdr) + TS_MAX_VLAN_TAGS * sizeof(struct vlan_hdr_) + \
+		       sizeof(struct pppoe_hdr_))
+
+/*
+ * L3/L4 of an IP packet whose header starts at data + l3_off. Returns the L4
+ * class in bits 0-7 and, when the L4 header is known, the offset of its end
+ * (the L2-L4 header length) in bits 16-31.
+ *
+ * The entry points call this through a global (separately verified)
+ * function: the verifier then checks it once with l3_off unknown, instead of
+ * once per L2 layout (tags, PPPoE), which multiplied verification work.
+ */
+static __always_inline __u32 parse_ip(void *data, void *data_end, __u32 l3_off, bool is_v6)
+{
+	struct cursor c = { .pos = data, .end = data_end };
+	__u32 l4_len = 0;
+	__u64 hdr_len;
+	__u32 l4;
+
+	if (l3_off > TS_MAX_L3_OFF)
+		return TS_CLASS_MALFORMED_L4;
+	c.pos += l3_off;
+	l4 = is_v6 ? parse_ipv6(&c, &l4_len) : parse_ipv4(&c, &l4_len);
+	if (!l4_len)
+		return l4;
+	hdr_len = c.pos - data;
+	/* Keep clang from folding this into scalar-minus-pointer arithmetic,
+	 * which the verifier rejects. */
+	asm volatile("" : "+r"(hdr_len));
+	return l4 | ((__u32)(hdr_len + l4_len) << 16);
+}
+
+/* Ethernet/VLAN/PPPoE, L3 class; r->l3_off is where the IP header starts. */
+static __always_inline void parse_frame_l2(void *data, void *data_end, __u32 tags,
+					   struct parse_result *r)
+{
+	struct cursor c = { .pos = data, .end = data_end };
+	__u32 proto;
+
+	r->vlan = tags > 0;
+	proto = parse_l2(&c, r, tags);
+	r->l3_off = (__u32)(c.pos - data);
+	switch (proto) {
+	case TS_L2_TRUNCATED:
+		r->l3 = TS_CLASS_MALFORMED;
+		break;
+	case ETH_P_IP:
+		r->l3 = TS_CLASS_IPV4;
+		break;
+	case ETH_P_IPV6:
+		r->l3 = TS_CLASS_IPV6;
+		break;
+	case ETH_P_ARP:
+		r->l3 = TS_CLASS_ARP;
+		break;
+	default:
+		r->l3 = TS_CLASS_OTHER_L3;
+		break;
+	}
+}
+
+/* Fills the L4 part of r from parse_ip's packed result. */
+static __always_inline void set_l4(struct parse_result *r, __u32 packed)
+{
+	r->l4 = packed & 0xff;
+	r->hdr_len = packed >> 16;
+}
+
+#endif /* TRAFSTAT_PARSE_BPF_H */

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs, from Debian 12's archive, whatever trafstat needs to build and test
+# that is not installed yet. Idempotent; needs root only when something is missing.
+set -eu
+
+BUILD="make cmake g++ clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+       libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libpcap-dev libclang-rt-14-dev"
+TEST="iproute2 iputils-ping ethtool tcpreplay tshark socat python3 python3-scapy procps bc python3-dpkt pcapfix golang-github-google-gopacket-dev"
+
+missing=""
+for p in $BUILD $TEST; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages:$missing; run as root (sudo make ...)" >&2
+    exit 1
+fi
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

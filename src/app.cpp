@@ -1,0 +1,221 @@
+#include "app.hpp"
+
+#include "attach/interface.hpp"
+#include "attach/privileges.hpp"
+#include "attach/tc.hpp"
+#include "attach/xdp.hpp"
+#include "error.hpp"
+#include "bpf/loader.hpp"
+#include "exit_codes.hpp"
+#include "output/line.hpp"
+#include "output/writer.hpp"
+#include "signals.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fmt/format.h>
+#include <optional>
+#include <variant>
+#include <vector>
+
+namespace trafstat {
+namespace {
+
+// One program on one hook of one interface, with its own counters.
+struct Attachment {
+    Interface iface;
+    std::string hook;
+    CounterProgram program;
+    std::variant<XdpAttachment, TcAttachment> link;
+    ClassCounters last{};
+
+    std::string mode() const
+    {
+        return std::visit([](const auto& l) { return l.mode(); }, link);
+    }
+};
+
+std::vector<Interface> pick_interfaces(const Options& o)
+{
+    std::vector<Interface> out;
+    if (o.interfaces.empty()) {
+        auto name = default_route_interface();
+        if (!name)
+            throw Error(exit_code::no_interface, "no interface given and no default route to pick one from: name one, "
+                                                 "e.g. `trafstat eth0`");
+        out.push_back(resolve_interface(*name));
+        return out;
+    }
+    for (const auto& n : o.interfaces) {
+        if (std::any_of(out.begin(), out.end(), [&](const Interface& i) { return i.name == n; }))
+            throw Error(exit_code::usage, fmt::format("interface {} given twice", n));
+        out.push_back(resolve_interface(n));
+    }
+    return out;
+}
+
+// XDP on one interface. Native mode first loads the program device-bound, so
+// it can see VLAN tags the driver stripped; where that cannot load or attach,
+// a plain program does the job (generic XDP never sees stripped tags).
+Attachment attach_xdp(const Options& o, const Interface& iface, std::string& notes)
+{
+    const bool want_native = o.xdp_mode != XdpMode::generic;
+    if (want_native && !o.drop && !query_xdp(iface).prog_id) {
+        std::optional<CounterProgram> bound;
+        try {
+            bound = CounterProgram::load(LoadOptions{.xdp_dev_bound_ifindex = iface.ifindex});
+        } catch (const Error& e) {
+            if (e.exit_code() == exit_code::privileges)
+                throw;
+            if (o.verbose)
+                notes += fmt::format("trafstat: note: device-bound XDP load failed ({}); "
+                                     "VLAN tags stripped by the driver will not be seen\n",
+                                     e.what());
+        }
+        if (bound) {
+            try {
+                auto link = XdpAttachment::attach(bound->xdp_fd(), iface, XdpMode::native, false, notes);
+                return Attachment{iface, "xdp", std::move(*bound), std::move(link)};
+            } catch (const Error& e) {
+                if (o.xdp_mode == XdpMode::native || e.exit_code() == exit_code::privileges)
+                    throw;
+                notes += fmt::format("trafstat: note: native XDP unavailable on {} ({}); using generic XDP\n",
+                                     iface.name, e.what());
+                auto program = CounterProgram::load(LoadOptions{});
+                auto generic = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::generic, o.force, notes);
+                return Attachment{iface, "xdp", std::move(program), std::move(generic)};
+            }
+        }
+    }
+    auto program = CounterProgram::load(LoadOptions{.drop_mode = o.drop});
+    auto link = XdpAttachment::attach(program.xdp_fd(), iface, o.xdp_mode, o.force, notes);
+    return Attachment{iface, "xdp", std::move(program), std::move(link)};
+}
+
+std::vector<Attachment> attach_all(const Options& o, const std::vector<Interface>& ifaces)
+{
+    std::vector<Attachment> out;
+    out.reserve(ifaces.size() * 2);
+    std::string notes;
+    for (const auto& iface : ifaces) {
+        if (o.hook == Hook::xdp) {
+            out.push_back(attach_xdp(o, iface, notes));
+            continue;
+        }
+        std::vector<TcDirection> dirs;
+        if (o.hook == Hook::tc_ingress || o.hook == Hook::tc_both)
+            dirs.push_back(TcDirection::ingress);
+        if (o.hook == Hook::tc_egress || o.hook == Hook::tc_both)
+            dirs.push_back(TcDirection::egress);
+        for (auto dir : dirs) {
+            auto program = CounterProgram::load(LoadOptions{});
+            auto link = TcAttachment::attach(program.tc_fd(), iface, dir, o.tc_mode, notes);
+            out.push_back(Attachment{iface, std::string(direction_hook_name(dir)), std::move(program),
+                                     std::move(link)});
+        }
+    }
+    std::fputs(notes.c_str(), stderr);
+    return out;
+}
+
+double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b)
+{
+    return std::chrono::duration<double>(b - a).count();
+}
+
+// Sleeps until `until` (monotonic) or a stop signal; true when woken by a signal.
+bool sleep_until(std::chrono::steady_clock::time_point until)
+{
+    // steady_clock is CLOCK_MONOTONIC on Linux/libstdc++.
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    while (!stop_requested()) {
+        int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+        if (rc == 0)
+            return false;
+        if (rc != EINTR)
+            return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int run_live(const Options& o)
+{
+    install_stop_handlers();
+    auto ifaces = pick_interfaces(o);
+    require_bpf_privileges();
+
+    if (o.drop) {
+        auto route_iface = default_route_interface();
+        for (const auto& i : ifaces)
+            if (route_iface && *route_iface == i.name)
+                std::fprintf(stderr,
+                             "trafstat: warning: --drop discards every packet arriving on %s, which carries the "
+                             "default route: this host loses connectivity through it until trafstat exits\n",
+                             i.name.c_str());
+    }
+
+    auto attachments = attach_all(o, ifaces);
+    {
+        std::string what;
+        for (const auto& a : attachments)
+            what += fmt::format("{}{} ({}/{})", what.empty() ? "" : ", ", a.iface.name, a.hook, a.mode());
+        std::fprintf(stderr, "trafstat: counting on %s%s; Ctrl-C to stop\n", what.c_str(),
+                     o.drop ? ", DROPPING every packet" : "");
+    }
+
+    ReportWriter out(o.format, LineOptions{.hide_zero = o.hide_zero});
+    const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(o.interval_s));
+    const auto start = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> end;
+    if (o.timeout_s)
+        end = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                          std::chrono::duration<double>(*o.timeout_s));
+
+    auto last_read = start;
+    auto next = start + interval;
+    std::uint64_t intervals = 0;
+
+    while (!stop_requested()) {
+        bool timed_out = end && *end < next;
+        if (sleep_until(timed_out ? *end : next) || timed_out)
+            break;
+
+        IntervalReport report;
+        auto now = std::chrono::steady_clock::now();
+        report.time = std::chrono::system_clock::now();
+        report.interval_s = seconds_between(last_read, now);
+        last_read = now;
+        for (auto& a : attachments) {
+            ClassCounters current = a.program.read();
+            report.attachments.push_back({a.iface.name, a.hook, a.mode(), delta(current, a.last)});
+            a.last = current;
+        }
+        if (!out.interval(report))
+            break;
+        ++intervals;
+        if ((o.count && intervals >= *o.count) || (end && next >= *end))
+            break;
+        next += interval;
+        // Fell behind (stopped terminal, overloaded host): skip missed ticks.
+        while (next <= std::chrono::steady_clock::now())
+            next += interval;
+    }
+
+    if (out.open()) {
+        SummaryReport summary;
+        summary.duration_s = seconds_between(start, std::chrono::steady_clock::now());
+        for (auto& a : attachments)
+            summary.attachments.push_back({a.iface.name, a.hook, a.mode(), a.program.read()});
+        out.summary(summary);
+    }
+    return exit_code::ok;  // attachments detach as they go out of scope
+}
+
+}  // namespace trafstat

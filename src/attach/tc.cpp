@@ -1,0 +1,98 @@
+#include "attach/tc.hpp"
+
+#include "error.hpp"
+#include "exit_codes.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cerrno>
+#include <fmt/format.h>
+#include <utility>
+
+namespace trafstat {
+namespace {
+
+// Linux 6.6 UAPI values; the 6.1 headers libbpf 1.1 builds against lack them.
+constexpr int kBpfTcxIngress = 46;
+constexpr int kBpfTcxEgress = 47;
+
+bpf_tc_attach_point tc_point(TcDirection d)
+{
+    return d == TcDirection::ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+}
+
+}  // namespace
+
+std::string_view direction_hook_name(TcDirection d)
+{
+    return d == TcDirection::ingress ? "tc-ingress" : "tc-egress";
+}
+
+TcAttachment::TcAttachment(TcAttachment&& o) noexcept
+    : iface_(std::move(o.iface_)), dir_(o.dir_), mode_(std::move(o.mode_)), link_(std::move(o.link_)),
+      filter_(std::exchange(o.filter_, false))
+{
+}
+
+TcAttachment TcAttachment::attach(int prog_fd, const Interface& iface, TcDirection dir, TcMode mode,
+                                  std::string& notes)
+{
+    TcAttachment a;
+    a.iface_ = iface;
+    a.dir_ = dir;
+    const auto hook = direction_hook_name(dir);
+
+    if (mode != TcMode::clsact) {
+        int type = dir == TcDirection::ingress ? kBpfTcxIngress : kBpfTcxEgress;
+        int fd = bpf_link_create(prog_fd, iface.ifindex, static_cast<bpf_attach_type>(type), nullptr);
+        if (fd >= 0) {
+            a.link_ = Fd(fd);
+            a.mode_ = "tcx";
+            return a;
+        }
+        int err = errno;
+        if (err == EPERM)
+            throw Error(exit_code::privileges,
+                        fmt::format("permission denied attaching {} to {}: needs CAP_NET_ADMIN", hook, iface.name));
+        if (mode == TcMode::tcx)
+            throw Error(exit_code::attach,
+                        fmt::format("cannot attach {} to {} as a TCX link: {}", hook, iface.name, errno_text(err)));
+        notes += fmt::format("trafstat: note: TCX links unavailable ({}); using a clsact filter on {} "
+                             "(it stays if trafstat is killed with SIGKILL)\n",
+                             errno_text(err), iface.name);
+    }
+
+    // Legacy path: clsact qdisc (kept if it already existed, and kept after
+    // exit because others may have added filters to it) plus our own filter.
+    LIBBPF_OPTS(bpf_tc_hook, tc_hook, .ifindex = iface.ifindex, .attach_point = tc_point(dir));
+    if (int err = bpf_tc_hook_create(&tc_hook); err && err != -EEXIST)
+        throw Error(err == -EPERM ? exit_code::privileges : exit_code::attach,
+                    fmt::format("cannot create the clsact qdisc on {}: {}", iface.name, errno_text(err)));
+    LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .flags = 0, .handle = kTcHandle, .priority = kTcPriority);
+    if (int err = bpf_tc_attach(&tc_hook, &opts); err) {
+        if (err == -EEXIST)
+            throw Error(exit_code::attach,
+                        fmt::format("{} of {} already has a filter with trafstat's handle {:#x} priority {:#x} "
+                                    "(left by a killed trafstat?): remove it with `tc filter del dev {} {} "
+                                    "handle {:#x} prio {} bpf`",
+                                    hook, iface.name, kTcHandle, kTcPriority, iface.name,
+                                    dir == TcDirection::ingress ? "ingress" : "egress", kTcHandle, kTcPriority));
+        throw Error(err == -EPERM ? exit_code::privileges : exit_code::attach,
+                    fmt::format("cannot attach the {} filter to {}: {}", hook, iface.name, errno_text(err)));
+    }
+    a.filter_ = true;
+    a.mode_ = "clsact";
+    return a;
+}
+
+TcAttachment::~TcAttachment()
+{
+    if (filter_) {
+        LIBBPF_OPTS(bpf_tc_hook, tc_hook, .ifindex = iface_.ifindex, .attach_point = tc_point(dir_));
+        LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
+        bpf_tc_detach(&tc_hook, &opts);
+    }
+    // link_ closes: the kernel detaches a TCX program with its last link fd.
+}
+
+}  // namespace trafstat

@@ -1,0 +1,43 @@
+// One TC attachment in one direction: a TCX link where the kernel has TCX
+// (Linux 6.6+), else a clsact filter with trafstat's fixed handle. Only what
+// trafstat created is ever removed.
+#pragma once
+
+#include "attach/interface.hpp"
+#include "bpf/fd.hpp"
+#include "cli/options.hpp"
+
+#include <string>
+
+namespace trafstat {
+
+enum class TcDirection { ingress, egress };
+
+// The fixed clsact filter identity trafstat uses on kernels without TCX.
+inline constexpr unsigned kTcHandle = 0x7a5;     // "trafstat"
+inline constexpr unsigned kTcPriority = 0x7a5;
+
+class TcAttachment {
+public:
+    // Throws Error(exit_code::attach / ::privileges).
+    static TcAttachment attach(int prog_fd, const Interface& iface, TcDirection dir, TcMode mode,
+                               std::string& notes);
+
+    TcAttachment(TcAttachment&& o) noexcept;
+    TcAttachment& operator=(TcAttachment&&) = delete;
+    ~TcAttachment();
+
+    const std::string& mode() const { return mode_; }  // "tcx" / "clsact"
+
+private:
+    TcAttachment() = default;
+    Interface iface_;
+    TcDirection dir_ = TcDirection::ingress;
+    std::string mode_;
+    Fd link_;                  // tcx
+    bool filter_ = false;      // clsact: our filter is installed
+};
+
+std::string_view direction_hook_name(TcDirection d);  // "tc-ingress" / "tc-egress"
+
+}  // namespace trafstat

@@ -1,0 +1,153 @@
+#include "attach/xdp.hpp"
+
+#include "error.hpp"
+#include "exit_codes.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cerrno>
+#include <fmt/format.h>
+#include <linux/if_link.h>
+
+namespace trafstat {
+namespace {
+
+std::string prog_name(unsigned id)
+{
+    Fd fd(bpf_prog_get_fd_by_id(id));
+    if (!fd.valid())
+        return "?";
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0)
+        return "?";
+    return info.name[0] ? info.name : "(unnamed)";
+}
+
+unsigned xdp_link_on(int ifindex)
+{
+    __u32 id = 0;
+    while (bpf_link_get_next_id(id, &id) == 0) {
+        Fd fd(bpf_link_get_fd_by_id(id));
+        if (!fd.valid())
+            continue;
+        bpf_link_info info{};
+        __u32 len = sizeof info;
+        if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0 && info.type == BPF_LINK_TYPE_XDP &&
+            static_cast<int>(info.xdp.ifindex) == ifindex)
+            return id;
+    }
+    return 0;
+}
+
+std::string describe(const ExistingXdp& e, const std::string& ifname)
+{
+    std::string s = fmt::format("{} already has XDP program '{}' (id {}, {} mode", ifname, e.name, e.prog_id, e.mode);
+    if (e.link_id)
+        s += fmt::format(", held by BPF link {}", e.link_id);
+    return s + ")";
+}
+
+// Creates an XDP link in one mode; returns the link fd or -errno.
+int create_link(int prog_fd, int ifindex, unsigned flag)
+{
+    LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = flag);
+    int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+    return fd >= 0 ? fd : -errno;
+}
+
+[[noreturn]] void attach_failed(int err, const Interface& iface, const char* mode)
+{
+    if (err == -EPERM)
+        throw Error(exit_code::privileges,
+                    fmt::format("permission denied attaching XDP to {}: needs CAP_NET_ADMIN", iface.name));
+    if (err == -EOPNOTSUPP)
+        throw Error(exit_code::attach,
+                    fmt::format("{} XDP is not supported by the driver of {}: try --xdp-mode generic or --hook tc-ingress",
+                                mode, iface.name));
+    throw Error(exit_code::attach,
+                fmt::format("cannot attach XDP ({}) to {}: {}", mode, iface.name, errno_text(err)));
+}
+
+}  // namespace
+
+ExistingXdp query_xdp(const Interface& iface)
+{
+    ExistingXdp e;
+    LIBBPF_OPTS(bpf_xdp_query_opts, q);
+    if (bpf_xdp_query(iface.ifindex, 0, &q) != 0)
+        return e;
+    e.prog_id = q.prog_id;
+    if (!e.prog_id)
+        e.prog_id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+    if (!e.prog_id)
+        return e;
+    e.mode = q.attach_mode == XDP_ATTACHED_SKB ? "generic" : q.attach_mode == XDP_ATTACHED_HW ? "offload" : "native";
+    if (q.attach_mode == XDP_ATTACHED_MULTI)
+        e.mode = "multi";
+    e.name = prog_name(e.prog_id);
+    e.link_id = xdp_link_on(iface.ifindex);
+    return e;
+}
+
+XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode mode, bool force,
+                                    std::string& notes)
+{
+    XdpAttachment a;
+    a.iface_ = iface;
+
+    if (ExistingXdp e = query_xdp(iface); e.prog_id) {
+        if (!force)
+            throw Error(exit_code::attach,
+                        describe(e, iface.name) + ": not replacing it (use --force to swap it out for this run, "
+                                                  "or --hook tc-ingress to count beside it)");
+        if (e.link_id)
+            throw Error(exit_code::attach, describe(e, iface.name) +
+                                               ": a link-held program cannot be replaced, even with --force");
+        // Swap atomically, expecting exactly that program; restore it on exit.
+        a.replaced_ = Fd(bpf_prog_get_fd_by_id(e.prog_id));
+        if (!a.replaced_.valid())
+            throw Error(exit_code::attach, fmt::format("cannot take hold of program {}: {}", e.prog_id, errno_text(errno)));
+        a.mode_flag_ = e.mode == "generic" ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+        LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = a.replaced_.get());
+        if (int err = bpf_xdp_attach(iface.ifindex, prog_fd, a.mode_flag_ | XDP_FLAGS_REPLACE, &opts); err)
+            attach_failed(err, iface, e.mode.c_str());
+        a.our_prog_fd_ = prog_fd;
+        a.mode_ = e.mode;
+        notes += fmt::format("trafstat: warning: --force: replaced '{}' (id {}) on {}; it is restored on exit, "
+                             "but not if trafstat is killed with SIGKILL\n",
+                             e.name, e.prog_id, iface.name);
+        return a;
+    }
+
+    if (mode == XdpMode::native || mode == XdpMode::auto_) {
+        int fd = create_link(prog_fd, iface.ifindex, XDP_FLAGS_DRV_MODE);
+        if (fd >= 0) {
+            a.link_ = Fd(fd);
+            a.mode_ = "native";
+            return a;
+        }
+        if (mode == XdpMode::native || fd == -EPERM || fd == -EBUSY)
+            attach_failed(fd, iface, "native");
+        notes += fmt::format("trafstat: note: native XDP unavailable on {} ({}); using generic XDP\n", iface.name,
+                             errno_text(fd));
+    }
+    int fd = create_link(prog_fd, iface.ifindex, XDP_FLAGS_SKB_MODE);
+    if (fd < 0)
+        attach_failed(fd, iface, "generic");
+    a.link_ = Fd(fd);
+    a.mode_ = "generic";
+    return a;
+}
+
+XdpAttachment::~XdpAttachment()
+{
+    if (replaced_.valid()) {
+        // Put theirs back only if ours is still the one attached.
+        LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = our_prog_fd_);
+        bpf_xdp_attach(iface_.ifindex, replaced_.get(), mode_flag_ | XDP_FLAGS_REPLACE, &opts);
+    }
+    // link_ closes: the kernel detaches the program.
+}
+
+}  // namespace trafstat

@@ -1,0 +1,48 @@
+// One XDP attachment: a BPF link (native or generic), detached when the
+// object dies or the process does. --force is the one non-link path: it
+// swaps out another program atomically and puts it back on exit.
+#pragma once
+
+#include "attach/interface.hpp"
+#include "bpf/fd.hpp"
+#include "cli/options.hpp"
+
+#include <string>
+
+namespace trafstat {
+
+// Another program already on an interface's XDP hook, for messages.
+struct ExistingXdp {
+    unsigned prog_id = 0;
+    std::string name;
+    std::string mode;        // "native", "generic", "offload"
+    unsigned link_id = 0;    // non-zero when a BPF link holds it
+};
+// Nothing attached: prog_id == 0.
+ExistingXdp query_xdp(const Interface& iface);
+
+class XdpAttachment {
+public:
+    // Attaches prog_fd. `notes` receives human lines such as the auto fallback.
+    // Throws Error(exit_code::attach / ::privileges).
+    static XdpAttachment attach(int prog_fd, const Interface& iface, XdpMode mode, bool force,
+                                std::string& notes);
+
+    XdpAttachment(XdpAttachment&&) noexcept = default;
+    XdpAttachment& operator=(XdpAttachment&&) noexcept = delete;
+    ~XdpAttachment();
+
+    const std::string& mode() const { return mode_; }  // "native" / "generic"
+
+private:
+    XdpAttachment() = default;
+    Interface iface_;
+    std::string mode_;
+    Fd link_;
+    // --force only: the program we replaced and must restore.
+    Fd replaced_;
+    int our_prog_fd_ = -1;
+    unsigned mode_flag_ = 0;
+};
+
+}  // namespace trafstat

@@ -1,0 +1,340 @@
+#include "cli/options.hpp"
+
+#include "exit_codes.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <set>
+#include <string_view>
+
+namespace trafstat {
+
+namespace {
+
+constexpr std::string_view k_description =
+    "Count packets and bits per protocol class in the kernel (XDP or TC) and print rates every interval.";
+
+constexpr std::string_view k_footer = R"(Examples:
+  sudo trafstat                              default-route interface, XDP, every second
+  sudo trafstat -i 0.5 -c 10 eth0            10 lines, every half second
+  sudo trafstat --hook tc veth0 veth1        both directions of two interfaces, with TC
+  sudo trafstat --json -t 30s eth0 | jq .    30 seconds of NDJSON (docs/json.md)
+  sudo trafstat -d eth1                      count, then drop everything (load tests)
+
+  sudo trafstat replay capture.pcapng          a capture through the same program (trafstat replay --help)
+
+Exit codes: 0 ok, 1 runtime error, 2 usage, 3 no interface, 4 privileges, 5 attach refused,
+6 BPF load/verifier failure, 7 bad capture (docs/exit-codes.md).)";
+
+constexpr std::string_view k_replay_description =
+    "Run every packet of a pcap or pcapng file through trafstat's own XDP program (BPF_PROG_TEST_RUN, "
+    "nothing is attached) and print the same report as live counting.";
+
+constexpr std::string_view k_replay_footer = R"(Link types: Ethernet; raw IPv4/IPv6 and Linux cooked (SLL, SLL2) get a synthesised
+Ethernet header. Bytes are each record's original length, even when the capture holds less.
+
+Examples:
+  sudo trafstat replay capture.pcapng               summary of every class
+  sudo trafstat replay --json -i 1 capture.pcap     per-second lines in capture time, then the summary
+  zcat capture.pcap.gz | sudo trafstat replay -     from standard input
+
+Exit codes: 0 ok, 2 usage, 4 privileges, 6 BPF load failure, 7 capture missing, damaged or of an
+unsupported link type (the report of what was read is still printed) (docs/exit-codes.md).)";
+
+constexpr double k_max_interval_s = 3600;
+constexpr std::size_t k_max_ifname = 15;  // IFNAMSIZ - 1
+
+// CLI11's help, with the usage line first (as in man pages) and then the description.
+class Formatter : public CLI::Formatter {
+public:
+    Formatter(std::string_view usage, std::string_view description) : usage_(usage), description_(description) {}
+    std::string make_usage(const CLI::App*, std::string) const override {
+        return fmt::format("Usage: {}\n\n{}\n", usage_, description_);
+    }
+    std::string make_description(const CLI::App*) const override { return {}; }
+
+private:
+    std::string usage_;
+    std::string description_;
+};
+
+// A CLI11 check of one of a fixed set of words; the help text lists them itself.
+CLI::Validator one_of(std::vector<std::string> words) { return CLI::IsMember(std::move(words)).description(""); }
+
+// The whole of `text` as a finite number; no sign, spaces, hex, inf or nan.
+std::optional<double> parse_number(std::string_view text) {
+    if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '.')) {
+        return std::nullopt;
+    }
+    double value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value)) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+// A CLI11 check: `op` returns an error message, or "" when the value is fine.
+CLI::Validator check(std::function<std::string(std::string&)> op) { return CLI::Validator(std::move(op), ""); }
+
+std::string interval_error(std::string& text) {
+    const auto v = parse_number(text);
+    if (v && *v > 0 && *v <= k_max_interval_s) {
+        return {};
+    }
+    return fmt::format("'{}' is not a number of seconds > 0 and <= {}", text, k_max_interval_s);
+}
+
+std::string count_error(std::string& text) {
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (!text.empty() && ec == std::errc{} && end == text.data() + text.size() && n >= 1) {
+        return {};
+    }
+    return fmt::format("'{}' is not a whole number >= 1", text);
+}
+
+std::string duration_error(std::string& text) {
+    if (parse_duration(text)) {
+        return {};
+    }
+    return fmt::format("'{}' is not a duration > 0 (e.g. 30, 30s, 1500ms, 2m, 1h)", text);
+}
+
+// The kernel's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or
+// whitespace. Returns why `name` is not a valid interface name, or "".
+std::string ifname_error(const std::string& name) {
+    if (name.empty()) {
+        return "empty interface name";
+    }
+    if (name.size() > k_max_ifname) {
+        return fmt::format("interface name '{}' is longer than {} characters", name, k_max_ifname);
+    }
+    if (name == "." || name == "..") {
+        return fmt::format("'{}' is not an interface name", name);
+    }
+    const bool bad_char = std::any_of(name.begin(), name.end(), [](char c) {
+        return c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c));
+    });
+    if (bad_char) {
+        return fmt::format("interface name '{}' contains '/', ':' or whitespace", name);
+    }
+    return {};
+}
+
+// CLI11 messages can span lines; a usage error is one line on stderr.
+ParseExit usage_error(std::string_view reason) {
+    std::string line{reason};
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    while (!line.empty() && line.back() == ' ') {
+        line.pop_back();
+    }
+    return {exit_code::usage, fmt::format("trafstat: {} (see --help)", line), true};
+}
+
+std::string without_trailing_newlines(std::string text) {
+    while (!text.empty() && text.back() == '\n') {
+        text.pop_back();
+    }
+    return text;
+}
+
+// CLI11 wants the arguments last to first.
+std::vector<std::string> reversed_args(int argc, const char* const* argv, int first) {
+    std::vector<std::string> args;
+    for (int i = argc - 1; i >= first; --i) {
+        args.emplace_back(argv[i] ? argv[i] : "");
+    }
+    return args;
+}
+
+// `trafstat replay [options] FILE`
+ParseResult parse_replay(int argc, const char* const* argv) {
+    Options o;
+    o.command = Command::replay;
+    CLI::App app{std::string{k_replay_description}, "trafstat replay"};
+    app.formatter(std::make_shared<Formatter>("trafstat replay [options] FILE", k_replay_description));
+    app.footer(std::string{k_replay_footer});
+    app.add_option("FILE", o.replay_file, "pcap or pcapng file; - reads standard input")->required()->type_name("");
+    double bin = 0;
+    auto* bin_opt = app.add_option("-i,--interval", bin, "Also print one report per SECONDS of capture time")
+                        ->check(check(interval_error))
+                        ->type_name("SECONDS");
+    bool json = false;
+    app.add_flag("--json", json, "One JSON object per line (NDJSON; schema in docs/json.md)");
+    app.add_flag("-z,--hide-zero", o.hide_zero, "Hide classes that saw no packets (never the all row)");
+    app.add_flag("-v,--verbose", o.verbose, "libbpf debug output, and the whole verifier log on load errors");
+    try {
+        app.parse(reversed_args(argc, argv, 2));
+    } catch (const CLI::CallForHelp&) {
+        return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
+    } catch (const CLI::ParseError& e) {
+        return usage_error(e.what());
+    }
+    o.format = json ? OutputFormat::json : OutputFormat::line;
+    if (bin_opt->count() > 0) {
+        o.replay_bin_s = bin;
+    }
+    return o;
+}
+
+ParseResult parse(int argc, const char* const* argv) {
+    if (argc >= 2 && argv[1] && std::string_view{argv[1]} == "replay") {
+        return parse_replay(argc, argv);
+    }
+    Options o;
+    CLI::App app{std::string{k_description}, "trafstat"};
+    app.formatter(std::make_shared<Formatter>("trafstat [options] [IFACE...]", k_description));
+    app.footer(std::string{k_footer});
+    app.set_version_flag("-V,--version", "trafstat " TRAFSTAT_VERSION, "Print the version and exit");
+
+    std::string hook = "xdp";
+    std::string xdp_mode = "auto";
+    std::string tc_mode = "auto";
+    std::uint64_t count = 0;
+    std::string timeout;
+
+    app.add_option("IFACE", o.interfaces, "Interfaces to count on (default: the one of the default route)")
+        ->type_name("");
+    app.add_option("--hook", hook,
+                   "Where to count [default: xdp]:\n"
+                   "  xdp         ingress, earliest: before the kernel builds an skb\n"
+                   "  tc-ingress  ingress, after the kernel has built the skb\n"
+                   "  tc-egress   egress\n"
+                   "  tc          both directions")
+        ->check(one_of({"xdp", "tc-ingress", "tc-egress", "tc"}))
+        ->type_name("HOOK");
+    auto* xdp_mode_opt = app.add_option("--xdp-mode", xdp_mode,
+                                        "native (in the driver), generic (slower, any driver),\n"
+                                        "or auto: native if the driver can, else generic [default: auto]")
+                             ->check(one_of({"native", "generic", "auto"}))
+                             ->type_name("MODE");
+    auto* tc_mode_opt = app.add_option("--tc-mode", tc_mode,
+                                       "tcx (kernel 6.6+), clsact (legacy filter, for old kernels),\n"
+                                       "or auto: tcx if the kernel has it, else clsact [default: auto]")
+                            ->check(one_of({"auto", "tcx", "clsact"}))
+                            ->type_name("MODE");
+    app.add_flag("-d,--drop", o.drop, "Count totals only and drop every packet (XDP only; for load tests)");
+    app.add_flag("--force", o.force, "Replace an XDP program already attached to the interface");
+    app.add_option("-i,--interval", o.interval_s, "Print every SECONDS, fractional, up to 3600 [default: 1]")
+        ->check(check(interval_error))
+        ->type_name("SECONDS");
+    auto* count_opt =
+        app.add_option("-c,--count", count, "Stop after N intervals")->check(check(count_error))->type_name("N");
+    auto* timeout_opt =
+        app.add_option("-t,--timeout", timeout, "Stop after DURATION: 30 (seconds), 30s, 1500ms, 2m, 1h")
+            ->check(check(duration_error))
+            ->type_name("DURATION");
+    app.add_flag("-v,--verbose", o.verbose, "libbpf debug output, and the whole verifier log on load errors");
+    bool json = false;
+    app.add_flag("--json", json, "One JSON object per line (NDJSON; schema in docs/json.md)");
+    app.add_flag("-z,--hide-zero", o.hide_zero, "Hide classes that saw no packets (never the all row)");
+
+    try {
+        app.parse(reversed_args(argc, argv, 1));
+    } catch (const CLI::CallForHelp&) {
+        return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
+    } catch (const CLI::CallForVersion& e) {
+        return ParseExit{exit_code::ok, without_trailing_newlines(e.what()), false};
+    } catch (const CLI::ParseError& e) {
+        return usage_error(e.what());
+    }
+
+    o.hook = hook == "tc-ingress"  ? Hook::tc_ingress
+             : hook == "tc-egress" ? Hook::tc_egress
+             : hook == "tc"        ? Hook::tc_both
+                                   : Hook::xdp;
+    o.xdp_mode = xdp_mode == "native" ? XdpMode::native : xdp_mode == "generic" ? XdpMode::generic : XdpMode::auto_;
+    o.tc_mode = tc_mode == "tcx" ? TcMode::tcx : tc_mode == "clsact" ? TcMode::clsact : TcMode::auto_;
+    o.format = json ? OutputFormat::json : OutputFormat::line;
+    if (count_opt->count() > 0) {
+        o.count = count;
+    }
+    if (timeout_opt->count() > 0) {
+        o.timeout_s = parse_duration(timeout);
+    }
+
+    const bool tc = o.hook != Hook::xdp;
+    if (tc && o.drop) {
+        return usage_error(
+            "--drop works only with --hook xdp: TC cannot drop before the kernel has allocated the packet");
+    }
+    if (tc && xdp_mode_opt->count() > 0) {
+        return usage_error(fmt::format("--xdp-mode applies only to --hook xdp, not --hook {}", hook_name(o.hook)));
+    }
+    if (!tc && tc_mode_opt->count() > 0) {
+        return usage_error("--tc-mode applies only to --hook tc-ingress, tc-egress or tc");
+    }
+    std::set<std::string_view> seen;
+    for (const std::string& name : o.interfaces) {
+        if (auto error = ifname_error(name); !error.empty()) {
+            return usage_error(error);
+        }
+        if (!seen.insert(name).second) {
+            return usage_error(fmt::format("interface '{}' given twice", name));
+        }
+    }
+    return o;
+}
+
+}  // namespace
+
+ParseResult parse_options(int argc, const char* const* argv) {
+    try {
+        return parse(argc, argv);
+    } catch (const std::exception& e) {
+        return ParseExit{exit_code::runtime, fmt::format("trafstat: cannot parse the arguments: {}", e.what()), true};
+    } catch (...) {
+        return ParseExit{exit_code::runtime, "trafstat: cannot parse the arguments", true};
+    }
+}
+
+std::optional<double> parse_duration(const std::string& text) {
+    struct Unit {
+        std::string_view suffix;
+        double seconds;
+    };
+    // "ms" before "s" and "m": the first suffix that matches wins.
+    static constexpr std::array<Unit, 4> units = {{{"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}}};
+    std::string_view number = text;
+    double scale = 1;
+    for (const Unit& u : units) {
+        if (number.ends_with(u.suffix)) {
+            number.remove_suffix(u.suffix.size());
+            scale = u.seconds;
+            break;
+        }
+    }
+    const auto value = parse_number(number);
+    if (!value) {
+        return std::nullopt;
+    }
+    const double seconds = *value * scale;
+    if (!(seconds > 0) || !std::isfinite(seconds)) {
+        return std::nullopt;
+    }
+    return seconds;
+}
+
+std::string_view hook_name(Hook h) {
+    switch (h) {
+    case Hook::xdp:
+        return "xdp";
+    case Hook::tc_ingress:
+        return "tc-ingress";
+    case Hook::tc_egress:
+        return "tc-egress";
+    case Hook::tc_both:
+        return "tc";
+    }
+    return "unknown";
+}
+
+}  // namespace trafstat

@@ -1,0 +1,53 @@
+// argv -> Options. Pure (no I/O besides the returned text): unit-tested.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace trafstat {
+
+enum class Hook { xdp, tc_ingress, tc_egress, tc_both };
+enum class XdpMode { native, generic, auto_ };
+enum class TcMode { auto_, tcx, clsact };  // clsact: legacy filter, forced for testing/old kernels
+enum class OutputFormat { line, json };
+enum class Command { live, replay };
+
+struct Options {
+    Command command = Command::live;
+    std::string replay_file;                  // replay: capture path, "-" = stdin
+    std::optional<double> replay_bin_s;       // replay -i: bin interval lines in capture time
+    std::vector<std::string> interfaces;  // empty: use the default-route interface
+    Hook hook = Hook::xdp;
+    XdpMode xdp_mode = XdpMode::auto_;
+    TcMode tc_mode = TcMode::auto_;
+    bool drop = false;                               // -d: totals only, XDP_DROP
+    bool force = false;                              // replace another XDP program
+    double interval_s = 1.0;                         // -i, > 0, fractional
+    std::optional<std::uint64_t> count;              // -c N intervals (N >= 1)
+    std::optional<double> timeout_s;                 // -t DURATION
+    bool verbose = false;                            // -v: libbpf debug + full verifier log
+    OutputFormat format = OutputFormat::line;        // --json
+    bool hide_zero = false;                          // -z/--hide-zero
+};
+
+// Outcome of parsing: run with options, or print text and exit with a code
+// (help/version -> stdout, exit 0; usage error -> stderr one line, exit 2).
+struct ParseExit {
+    int code;
+    std::string text;     // what to print, without a trailing newline
+    bool to_stderr;
+};
+using ParseResult = std::variant<Options, ParseExit>;
+
+ParseResult parse_options(int argc, const char* const* argv);
+
+// "5", "2.5s", "1500ms", "2m", "1h" -> seconds. nullopt on junk or <= 0.
+std::optional<double> parse_duration(const std::string& text);
+
+std::string_view hook_name(Hook h);  // "xdp", "tc-ingress", "tc-egress", "tc"
+
+}  // namespace trafstat

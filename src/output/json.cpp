@@ -1,0 +1,98 @@
+#include "output/json.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <ctime>
+#include <optional>
+
+namespace trafstat {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// {"packets":n,"bytes":n}, plus "pps" and "bps" when `seconds` is given.
+json counter_json(const Counter& c, std::optional<double> seconds) {
+    json j = {{"packets", c.packets}, {"bytes", c.bytes}};
+    if (seconds) {
+        const Rate r = rate(c, *seconds);
+        j["pps"] = r.pps;
+        j["bps"] = r.bps;
+    }
+    return j;
+}
+
+// Every class, always, even at zero: consumers never need a default.
+json classes_json(const ClassCounters& c, std::optional<double> seconds) {
+    json j = json::object();
+    for (int k = TS_CLASS_ALL; k < TS_CLASS_MAX; ++k) {
+        const auto cls = static_cast<ts_class>(k);
+        j[std::string{class_name(cls)}] = counter_json(c[cls], seconds);
+    }
+    return j;
+}
+
+// {"ipv4":{"tcp":{...},...,"malformed_l4":{...}},"ipv6":{...}}: L4 classes only.
+json l4_by_ip_json(const ClassCounters& c) {
+    json j = json::object();
+    for (int v = TS_IP_V4; v < TS_IP_VERSIONS; ++v) {
+        json row = json::object();
+        for (int k = TS_L4_FIRST; k <= TS_L4_LAST; ++k) {
+            const auto& n = c.l4_by_ip[static_cast<std::size_t>(v)][static_cast<std::size_t>(k - TS_L4_FIRST)];
+            row[std::string{class_name(static_cast<ts_class>(k))}] = counter_json(n, std::nullopt);
+        }
+        j[std::string{ip_version_name(static_cast<ts_ip_version>(v))}] = std::move(row);
+    }
+    return j;
+}
+
+json interfaces_json(const std::vector<AttachmentReport>& attachments, std::optional<double> seconds) {
+    json list = json::array();
+    for (const AttachmentReport& a : attachments) {
+        list.push_back({
+            {"name", a.ifname},
+            {"hook", a.hook},
+            {"mode", a.mode},
+            {"classes", classes_json(a.counters, seconds)},
+            {"l4_by_ip", l4_by_ip_json(a.counters)},
+        });
+    }
+    return list;
+}
+
+}  // namespace
+
+json interval_json(const IntervalReport& r) {
+    return {
+        {"type", "interval"},
+        {"time", iso8601_utc(r.time)},
+        {"interval_s", r.interval_s},
+        {"interfaces", interfaces_json(r.attachments, r.interval_s)},
+        {"total", {{"classes", classes_json(total_of(r.attachments), r.interval_s)}}},
+    };
+}
+
+json summary_json(const SummaryReport& r) {
+    return {
+        {"type", "summary"},
+        {"duration_s", r.duration_s},
+        {"interfaces", interfaces_json(r.attachments, std::nullopt)},
+        {"total", {{"classes", classes_json(total_of(r.attachments), std::nullopt)}}},
+    };
+}
+
+std::string to_line(const json& j) {
+    // Interface names are bytes, not necessarily UTF-8: replace rather than throw.
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string iso8601_utc(std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    const auto ms = floor<milliseconds>(t);
+    const auto secs = floor<seconds>(ms);
+    const std::tm tm = fmt::gmtime(system_clock::to_time_t(secs));
+    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", tm, (ms - secs).count());
+}
+
+}  // namespace trafstat

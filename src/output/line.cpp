@@ -1,0 +1,124 @@
+#include "output/line.hpp"
+
+#include "output/units.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+#include <string_view>
+
+namespace trafstat {
+
+namespace {
+
+// One table row as text: class, pps, bps, packets, bytes.
+constexpr std::size_t k_columns = 5;
+using Row = std::array<std::string, k_columns>;
+
+// A titled table: one attachment, or the total over all of them.
+struct Block {
+    std::string title;
+    std::vector<Row> rows;
+};
+
+// Minimum widths keep the columns from jumping between intervals as rates
+// change; wider values still widen their column.
+constexpr std::array<std::size_t, k_columns> k_min_width = {12, 10, 10, 10, 12};
+constexpr std::string_view k_gap = "  ";
+
+std::string attachment_title(const AttachmentReport& a) {
+    std::string title = fmt::format("{} {}", a.ifname, a.hook);
+    if (!a.mode.empty()) {
+        title += fmt::format("/{}", a.mode);
+    }
+    return title;
+}
+
+// The class rows of one table, in enum order, with rates over `seconds`.
+std::vector<Row> class_rows(const ClassCounters& c, double seconds, const LineOptions& o) {
+    std::vector<Row> rows;
+    for (int k = TS_CLASS_ALL; k < TS_CLASS_MAX; ++k) {
+        const auto cls = static_cast<ts_class>(k);
+        const Counter& n = c[cls];
+        if (o.hide_zero && n.packets == 0 && cls != TS_CLASS_ALL) {
+            continue;
+        }
+        const Rate r = rate(n, seconds);
+        rows.push_back({std::string{class_name(cls)}, format_pps(r.pps), format_bps(r.bps),
+                        fmt::format("{}", n.packets), fmt::format("{}", n.bytes)});
+    }
+    return rows;
+}
+
+// The attachments' tables, plus a "total" table when there are several.
+std::vector<Block> blocks_of(const std::vector<AttachmentReport>& attachments, double seconds, const LineOptions& o) {
+    std::vector<Block> blocks;
+    for (const AttachmentReport& a : attachments) {
+        blocks.push_back({attachment_title(a), class_rows(a.counters, seconds, o)});
+    }
+    if (attachments.size() > 1) {
+        blocks.push_back({"total", class_rows(total_of(attachments), seconds, o)});
+    }
+    return blocks;
+}
+
+// Renders the blocks with one set of column widths, so every table of one
+// report lines up: the class name left-aligned, the numbers right-aligned.
+// Each title is prefixed by `when`; tables are separated by an empty line.
+std::string render(std::string_view when, const Row& heading, const std::vector<Block>& blocks) {
+    std::array<std::size_t, k_columns> width = k_min_width;
+    auto widen = [&](const Row& row) {
+        for (std::size_t i = 0; i < k_columns; ++i) {
+            width[i] = std::max(width[i], row[i].size());
+        }
+    };
+    widen(heading);
+    for (const Block& b : blocks) {
+        std::for_each(b.rows.begin(), b.rows.end(), widen);
+    }
+
+    auto line = [&](const Row& row) {
+        std::string text = fmt::format("{:<{}}", row[0], width[0]);
+        for (std::size_t i = 1; i < k_columns; ++i) {
+            text += fmt::format("{}{:>{}}", k_gap, row[i], width[i]);
+        }
+        return text + "\n";
+    };
+
+    std::string out;
+    for (const Block& b : blocks) {
+        if (!out.empty()) {
+            out += "\n";
+        }
+        out += fmt::format("{}  {}\n", when, b.title);
+        out += line(heading);
+        for (const Row& row : b.rows) {
+            out += line(row);
+        }
+    }
+    return out;
+}
+
+std::string local_hms(std::chrono::system_clock::time_point t) {
+    const std::tm tm = fmt::localtime(std::chrono::system_clock::to_time_t(t));
+    return fmt::format("{:%H:%M:%S}", tm);
+}
+
+}  // namespace
+
+std::string render_interval(const IntervalReport& r, const LineOptions& o) {
+    static const Row heading = {"class", "pps", "bps", "packets", "bytes"};
+    // The trailing empty line separates this interval from the next one.
+    return render(local_hms(r.time), heading, blocks_of(r.attachments, r.interval_s, o)) + "\n";
+}
+
+std::string render_summary(const SummaryReport& r, const LineOptions& o) {
+    static const Row heading = {"class", "avg pps", "avg bps", "packets", "bytes"};
+    return render(fmt::format("summary after {:.1f}s", r.duration_s), heading,
+                  blocks_of(r.attachments, r.duration_s, o));
+}
+
+}  // namespace trafstat

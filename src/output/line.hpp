@@ -1,0 +1,27 @@
+// Human line output: one aligned block per interval, and a final summary block.
+#pragma once
+
+#include "output/report.hpp"
+
+#include <string>
+
+namespace trafstat {
+
+struct LineOptions {
+    bool hide_zero = false;  // hide classes with no packets in this block (never "all")
+};
+
+// Block for one interval. Layout (columns aligned, units automatic, local time):
+//   15:04:05  veth0 xdp/native
+//   class                pps         bps     packets         bytes
+//   all            1.23 Kpps   12.3 Mbps        1234       1540000
+//   ...
+// One sub-block per attachment, then a "total" sub-block when there is more than one,
+// separated by an empty line. Every line ends with '\n', and the block ends with an
+// empty line that separates it from the next interval: print it as is.
+std::string render_interval(const IntervalReport& r, const LineOptions& o);
+// Totals since start with average rates over duration_s, the same layout with
+// "summary after 12.3s" in place of the time. Ends with '\n' (no empty line).
+std::string render_summary(const SummaryReport& r, const LineOptions& o);
+
+}  // namespace trafstat

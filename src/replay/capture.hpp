@@ -1,0 +1,51 @@
+// Reading capture files (pcap, pcapng, nanosecond timestamps) with libpcap.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <span>
+#include <string>
+
+struct pcap;
+
+namespace trafstat {
+
+struct CaptureRecord {
+    std::span<const std::uint8_t> data;  // the captured bytes (caplen), valid until the next call
+    std::uint32_t orig_len = 0;          // length on the wire
+    std::int64_t ts_ns = 0;              // capture time, ns since the epoch
+};
+
+class CaptureReader {
+public:
+    // `path` "-" reads standard input. Throws Error(exit_code::capture) with
+    // libpcap's reason (not a capture, empty, unknown format, missing file).
+    static CaptureReader open(const std::string& path);
+    // Reads from an open stream (tests, fuzzing); takes ownership of `file`.
+    static CaptureReader open_stream(std::FILE* file, const std::string& name);
+
+    CaptureReader(CaptureReader&&) noexcept;
+    CaptureReader& operator=(CaptureReader&&) noexcept;
+    ~CaptureReader();
+
+    // The next record; false at a clean end of file. Throws
+    // Error(exit_code::capture) naming the packet number and byte offset
+    // when the file is damaged or truncated.
+    bool next(CaptureRecord& out);
+
+    int linktype() const;             // DLT_* of the file (first interface for pcapng)
+    std::uint64_t records() const { return records_; }  // records returned so far
+    const std::string& name() const { return name_; }
+
+private:
+    CaptureReader(pcap* handle, std::string name);
+    struct Closer {
+        void operator()(pcap* p) const;
+    };
+    std::unique_ptr<pcap, Closer> handle_;
+    std::string name_;
+    std::uint64_t records_ = 0;
+};
+
+}  // namespace trafstat

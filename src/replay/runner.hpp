@@ -1,0 +1,84 @@
+// Runs captured frames through the counting program's XDP entry with
+// BPF_PROG_TEST_RUN: the same code that counts live traffic, loaded in
+// replay mode (bytes come from the record's original length).
+//
+// The syscall is the cost, so one BPF_PROG_TEST_RUN carries a batch of
+// frames (the trafstat_replay entry narrows the packet window to each in
+// turn and counts it with the live XDP code), and batches go to a pool of
+// worker threads, one per CPU. Counters are per-CPU: workers never contend,
+// and a read sums them all.
+#pragma once
+
+#include "bpf/loader.hpp"
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace trafstat {
+
+class ReplayRunner {
+public:
+    // Loads the program (throws Error) and starts `workers` threads (0: one per CPU).
+    explicit ReplayRunner(unsigned workers = 0);
+    ReplayRunner(const ReplayRunner&) = delete;
+    ReplayRunner& operator=(const ReplayRunner&) = delete;
+    ~ReplayRunner();
+
+    // Queues one Ethernet frame (copied). `bytes` may be shorter than an
+    // Ethernet header: the program then sees it as a truncated frame.
+    void submit(std::span<const std::uint8_t> bytes, std::uint32_t wire_len);
+    // Waits until every queued frame has run. Throws Error if a run failed.
+    void drain();
+    // Counters so far; call drain() first to include everything submitted.
+    ClassCounters read() const { return program_.read(); }
+
+    // Bytes of a frame handed to the program, at most: what BPF_PROG_TEST_RUN
+    // takes for a multi-buffer frame (a linear part plus 16 pages). Bytes are
+    // counted from the original length either way.
+    static constexpr std::size_t kMaxFrameBytes = 16 * 4096;
+
+private:
+    // One BPF_PROG_TEST_RUN: a multi-frame batch for trafstat_replay, or a
+    // single frame (too short for a window of its own) for trafstat_xdp.
+    struct Run {
+        std::uint32_t offset = 0;  // in Work::data
+        std::uint32_t size = 0;
+        std::uint32_t linear = 0;  // single: bytes the program may see
+        bool multi = false;
+    };
+    // What one worker takes at once.
+    struct Work {
+        std::vector<std::uint8_t> data;
+        std::vector<Run> runs;
+    };
+    // The multi-frame run being filled.
+    struct Pending {
+        std::vector<std::uint32_t> lens, wire_lens;
+        std::vector<std::uint8_t> bytes;
+    };
+    void close_pending();
+    void submit_single(std::span<const std::uint8_t> bytes, std::uint32_t wire_len);
+    void work();
+    void flush();
+    void run_work(const Work& work);
+
+    CounterProgram program_;
+    Pending pending_;
+    Work current_;
+    std::mutex mutex_;
+    std::condition_variable work_ready_;
+    std::condition_variable idle_;
+    std::deque<Work> queue_;
+    unsigned busy_ = 0;
+    bool stopping_ = false;
+    std::string failure_;
+    std::vector<std::jthread> workers_;
+};
+
+}  // namespace trafstat

@@ -1,0 +1,149 @@
+#include "stats/counters.hpp"
+
+#include <fmt/format.h>
+
+namespace trafstat {
+
+namespace {
+
+// Indexed by ts_class; the static_assert in abi.h fires when the enum changes.
+constexpr std::array<std::string_view, TS_CLASS_MAX> k_class_names = {
+    "all",
+    // L3
+    "ipv4", "ipv6", "arp", "other_l3", "malformed",
+    // L4
+    "tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp", "other_l4", "fragment", "malformed_l4",
+    // flags
+    "vlan", "pppoe",
+};
+
+constexpr std::size_t idx(int c) { return static_cast<std::size_t>(c); }
+
+Counter add(const Counter& a, const Counter& b) { return {a.packets + b.packets, a.bytes + b.bytes}; }
+
+// Counters only grow; a smaller `now` means the map was recreated, so the
+// whole of `now` is new.
+std::uint64_t grown(std::uint64_t now, std::uint64_t before) { return now >= before ? now - before : now; }
+
+Counter grown(const Counter& now, const Counter& before) {
+    return {grown(now.packets, before.packets), grown(now.bytes, before.bytes)};
+}
+
+// Compares one side of a rule, packets and bytes separately.
+void check(std::vector<std::string>& out, std::string_view what, const Counter& have, std::string_view parts,
+           const Counter& sum) {
+    if (have.packets != sum.packets) {
+        out.push_back(fmt::format("{}.packets {} != {} {}", what, have.packets, parts, sum.packets));
+    }
+    if (have.bytes != sum.bytes) {
+        out.push_back(fmt::format("{}.bytes {} != {} {}", what, have.bytes, parts, sum.bytes));
+    }
+}
+
+}  // namespace
+
+std::string_view class_name(ts_class c) {
+    const auto i = static_cast<std::size_t>(c);
+    return i < k_class_names.size() ? k_class_names[i] : std::string_view{"unknown"};
+}
+
+std::optional<ts_class> class_from_name(std::string_view name) {
+    for (std::size_t i = 0; i < k_class_names.size(); ++i) {
+        if (k_class_names[i] == name) {
+            return static_cast<ts_class>(i);
+        }
+    }
+    return std::nullopt;
+}
+
+std::string_view ip_version_name(ts_ip_version v) {
+    switch (v) {
+    case TS_IP_V4:
+        return "ipv4";
+    case TS_IP_V6:
+        return "ipv6";
+    default:
+        return "unknown";
+    }
+}
+
+ClassCounters sum_per_cpu(std::span<const ts_stats> per_cpu) {
+    ClassCounters sum;
+    for (const ts_stats& cpu : per_cpu) {
+        for (std::size_t c = 0; c < sum.cls.size(); ++c) {
+            sum.cls[c] = add(sum.cls[c], {cpu.cls[c].packets, cpu.cls[c].bytes});
+        }
+        for (std::size_t v = 0; v < sum.l4_by_ip.size(); ++v) {
+            for (std::size_t c = 0; c < sum.l4_by_ip[v].size(); ++c) {
+                const ts_counter& x = cpu.l4_by_ip[v][c];
+                sum.l4_by_ip[v][c] = add(sum.l4_by_ip[v][c], {x.packets, x.bytes});
+            }
+        }
+    }
+    return sum;
+}
+
+ClassCounters delta(const ClassCounters& now, const ClassCounters& before) {
+    ClassCounters d;
+    for (std::size_t c = 0; c < d.cls.size(); ++c) {
+        d.cls[c] = grown(now.cls[c], before.cls[c]);
+    }
+    for (std::size_t v = 0; v < d.l4_by_ip.size(); ++v) {
+        for (std::size_t c = 0; c < d.l4_by_ip[v].size(); ++c) {
+            d.l4_by_ip[v][c] = grown(now.l4_by_ip[v][c], before.l4_by_ip[v][c]);
+        }
+    }
+    return d;
+}
+
+ClassCounters& operator+=(ClassCounters& acc, const ClassCounters& more) {
+    for (std::size_t c = 0; c < acc.cls.size(); ++c) {
+        acc.cls[c] = add(acc.cls[c], more.cls[c]);
+    }
+    for (std::size_t v = 0; v < acc.l4_by_ip.size(); ++v) {
+        for (std::size_t c = 0; c < acc.l4_by_ip[v].size(); ++c) {
+            acc.l4_by_ip[v][c] = add(acc.l4_by_ip[v][c], more.l4_by_ip[v][c]);
+        }
+    }
+    return acc;
+}
+
+Rate rate(const Counter& d, double seconds) {
+    if (!(seconds > 0)) {  // also catches NaN
+        return {};
+    }
+    return {static_cast<double>(d.packets) / seconds, static_cast<double>(d.bytes) * 8.0 / seconds};
+}
+
+// The rules of abi.h. The fourth one there (sum of L4 classes = ipv4 + ipv6)
+// follows from the per-version and per-class rules checked here, so it is not
+// reported separately (one broken counter would otherwise show up twice).
+std::vector<std::string> reconcile(const ClassCounters& c) {
+    std::vector<std::string> out;
+
+    Counter l3;
+    for (int k = TS_L3_FIRST; k <= TS_L3_LAST; ++k) {
+        l3 = add(l3, c.cls[idx(k)]);
+    }
+    check(out, "all", c[TS_CLASS_ALL], "sum of L3 classes", l3);
+
+    constexpr std::array<ts_class, TS_IP_VERSIONS> ip_class = {TS_CLASS_IPV4, TS_CLASS_IPV6};
+    for (std::size_t v = 0; v < ip_class.size(); ++v) {
+        Counter row;
+        for (const Counter& x : c.l4_by_ip[v]) {
+            row = add(row, x);
+        }
+        const auto name = ip_version_name(static_cast<ts_ip_version>(v));
+        check(out, name, c[ip_class[v]], fmt::format("sum of l4_by_ip.{}", name), row);
+    }
+
+    for (int k = TS_L4_FIRST; k <= TS_L4_LAST; ++k) {
+        const auto i = idx(k - TS_L4_FIRST);
+        const auto name = class_name(static_cast<ts_class>(k));
+        check(out, name, c.cls[idx(k)], fmt::format("l4_by_ip.ipv4.{0} + l4_by_ip.ipv6.{0}", name),
+              add(c.l4_by_ip[TS_IP_V4][i], c.l4_by_ip[TS_IP_V6][i]));
+    }
+    return out;
+}
+
+}  // namespace trafstat

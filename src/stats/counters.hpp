@@ -1,0 +1,61 @@
+// Pure arithmetic over the kernel's counters: per-CPU sums, deltas, rates,
+// reconciliation. No libbpf, no I/O: unit-tested without privileges.
+#pragma once
+
+#include <trafstat/abi.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trafstat {
+
+struct Counter {
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+    friend bool operator==(const Counter&, const Counter&) = default;
+};
+
+// The per-attachment totals, summed over CPUs (same shape as ts_stats).
+struct ClassCounters {
+    std::array<Counter, TS_CLASS_MAX> cls{};
+    std::array<std::array<Counter, TS_L4_COUNT>, TS_IP_VERSIONS> l4_by_ip{};
+
+    Counter& operator[](ts_class c) { return cls[static_cast<std::size_t>(c)]; }
+    const Counter& operator[](ts_class c) const { return cls[static_cast<std::size_t>(c)]; }
+    friend bool operator==(const ClassCounters&, const ClassCounters&) = default;
+};
+
+// Stable names used in every output ("all", "ipv4", ..., "malformed_l4", "vlan", "pppoe").
+std::string_view class_name(ts_class c);
+// Inverse of class_name; nullopt for an unknown name.
+std::optional<ts_class> class_from_name(std::string_view name);
+// "ipv4" / "ipv6"
+std::string_view ip_version_name(ts_ip_version v);
+
+// Sums one value per possible CPU (as returned by a per-CPU map lookup).
+ClassCounters sum_per_cpu(std::span<const ts_stats> per_cpu);
+
+// now - before, field by field. Counters only grow; a field that went backwards
+// (map recreated) yields `now` for that field rather than a huge wrapped value.
+ClassCounters delta(const ClassCounters& now, const ClassCounters& before);
+
+// Element-wise sum, for the "total" row over several attachments.
+ClassCounters& operator+=(ClassCounters& acc, const ClassCounters& add);
+
+struct Rate {
+    double pps = 0;
+    double bps = 0;  // bits per second: bytes * 8 / seconds
+};
+// Rate of a delta over `seconds` (> 0; returns zeros for seconds <= 0).
+Rate rate(const Counter& delta, double seconds);
+
+// Checks the documented reconciliation rules (see abi.h). Returns one
+// human-readable line per violated rule; empty when everything adds up.
+std::vector<std::string> reconcile(const ClassCounters& c);
+
+}  // namespace trafstat

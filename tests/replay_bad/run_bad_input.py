@@ -1,0 +1,394 @@
+#!/usr/bin/python3
+"""trafstat replay against bad input, end to end (root: BPF_PROG_TEST_RUN).
+
+Run as root:  /usr/bin/python3 tests/replay_bad/run_bad_input.py --trafstat build/trafstat [-v] [-k PATTERN]
+
+Runs `trafstat replay [--json] FILE` the way a user does on files that are
+missing, empty, not captures, cut short, damaged, of an unsupported link type,
+or read from standard input, and checks the contract of docs/exit-codes.md:
+
+- exit code 7 for every bad input, 2 for a bad flag; never a crash (killed by
+  a signal, or an exit code >= 128) and never a hang (every run has a timeout);
+- one line on stderr, "trafstat: ...", naming the file and the packet number
+  or byte offset (for an unsupported link type: the link type);
+- for a damaged capture, the report of what was read before the damage still
+  on stdout: with --json, a {"type":"summary",...} line whose
+  classes.all.packets (and bytes) are exactly those of the good records.
+
+Captures are built byte by byte here (Python stdlib only), so every count is
+known. Nothing is attached to any interface.
+
+Without root the run SKIPs (exit code 77), unless CI=true, where it fails.
+"""
+
+import json
+import os
+import shlex
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import testlib  # noqa: E402  (tests/support/testlib.py)
+
+EXIT_USAGE = 2
+EXIT_PRIVILEGES = 4
+EXIT_LOAD = 6
+EXIT_CAPTURE = 7
+TIMEOUT_S = 60
+
+PCAPFIX_DAMAGED = "/usr/share/doc/pcapfix/examples/test_damaged.pcap"
+
+TRAFSTAT = None  # set by main()
+WORK = None      # temporary directory, set by main()
+
+
+# --- captures ---------------------------------------------------------------------
+
+MAC_A, MAC_B = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
+
+
+def ipv4_udp(payload):
+    udp = struct.pack("!HHHH", 40000, 9999, 8 + len(payload), 0) + payload
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                       bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
+
+
+def ipv6_udp(payload):
+    udp = struct.pack("!HHHH", 40000, 9999, 8 + len(payload), 0) + payload
+    return struct.pack("!IHBB16s16s", 6 << 28, len(udp), 17, 64, b"\xfd" + b"\x00" * 14 + b"\x01",
+                       b"\xfd" + b"\x00" * 14 + b"\x02") + udp
+
+
+def ether(ethertype, payload):
+    return MAC_B + MAC_A + struct.pack("!H", ethertype) + payload
+
+
+ARP = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, MAC_A, bytes([10, 0, 0, 1]), b"\x00" * 6,
+                  bytes([10, 0, 0, 2]))
+
+# Frames of different sizes and classes: any miscount shows.
+FRAMES = [
+    ether(0x0800, ipv4_udp(b"a" * 18)),
+    ether(0x86DD, ipv6_udp(b"b" * 40)),
+    ether(0x0806, ARP),
+    ether(0x0800, ipv4_udp(b"c" * 100)),
+    ether(0x0800, ipv4_udp(b"d" * 300)),
+    ether(0x86DD, ipv6_udp(b"e" * 7)),
+]
+
+GLOBAL_HEADER = 24
+RECORD_HEADER = 16
+
+
+def pcap(frames, linktype=1, ts0=1700000000):
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
+    for i, f in enumerate(frames):
+        out += struct.pack("<IIII", ts0 + i, 1000 * i, len(f), len(f)) + f
+    return out
+
+
+def record_offset(frames, index):
+    """Byte offset of record `index` (0-based) in pcap(frames)."""
+    return GLOBAL_HEADER + sum(RECORD_HEADER + len(f) for f in frames[:index])
+
+
+def pcapng(frames):
+    def block(kind, body):
+        body += b"\x00" * (-len(body) % 4)
+        return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack("<HHI", 1, 0, 65535))
+    for i, f in enumerate(frames):
+        ts = (1700000000 + i) * 1000000
+        out += block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(f), len(f)) + f)
+    return out
+
+
+def write(name, data):
+    path = os.path.join(WORK, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+# --- running trafstat ----------------------------------------------------------------
+
+class Run:
+    def __init__(self, argv, returncode, stdout, stderr):
+        self.argv, self.returncode, self.stdout, self.stderr = argv, returncode, stdout, stderr
+
+    def __str__(self):
+        return (f"$ {' '.join(map(shlex.quote, self.argv))}\n-> exit {self.returncode}\n"
+                f"stderr: {self.stderr!r}\nstdout: {self.stdout[:2000]!r}")
+
+    def summary(self):
+        """The --json summary object (the last line), or None."""
+        objects = testlib.json_lines(self.stdout, skip_blank=True)
+        summaries = [o for o in objects if o.get("type") == "summary"]
+        return summaries[-1] if summaries else None
+
+
+def replay(*args, stdin_data=None, shell=None):
+    """`trafstat replay ARGS`, or a shell pipeline ending in it (`shell` with {trafstat})."""
+    if shell is not None:
+        argv = ["/bin/sh", "-c", shell.format(trafstat=shlex.quote(TRAFSTAT))]
+    else:
+        argv = [TRAFSTAT, "replay", *args]
+    try:
+        p = subprocess.run(argv, input=stdin_data, capture_output=True, timeout=TIMEOUT_S,
+                           stdin=None if stdin_data is not None else subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"hang: {' '.join(argv)} still running after {TIMEOUT_S} s "
+                             f"(stderr so far: {e.stderr!r})") from None
+    return Run(argv, p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
+
+
+class BadInputCase(unittest.TestCase):
+    maxDiff = None
+
+    def no_crash(self, run):
+        self.assertTrue(0 <= run.returncode < 128, f"crashed (signal or exit >= 128):\n{run}")
+
+    def assert_capture_error(self, run, *must_name):
+        """Exit 7 and one stderr line "trafstat: ..." containing every `must_name`."""
+        self.no_crash(run)
+        self.assertEqual(run.returncode, EXIT_CAPTURE, f"expected exit {EXIT_CAPTURE}:\n{run}")
+        lines = [line for line in run.stderr.splitlines() if line.strip()]
+        self.assertEqual(len(lines), 1, f"expected one line on stderr:\n{run}")
+        self.assertTrue(lines[0].startswith("trafstat: "), f"stderr does not start with 'trafstat: ':\n{run}")
+        for name in must_name:
+            self.assertIn(name, lines[0], f"stderr does not name {name!r}:\n{run}")
+        return lines[0]
+
+    def assert_summary(self, run, frames):
+        """The --json summary counts exactly `frames` (Ethernet: bytes are the frame lengths)."""
+        try:
+            summary = run.summary()
+        except json.JSONDecodeError as e:
+            self.fail(f"stdout is not NDJSON ({e}):\n{run}")
+        self.assertIsNotNone(summary, f"no summary line on stdout:\n{run}")
+        everything = summary["total"]["classes"]["all"]
+        self.assertEqual(everything["packets"], len(frames), f"packets of the good records:\n{run}")
+        self.assertEqual(everything["bytes"], sum(len(f) for f in frames), f"bytes of the good records:\n{run}")
+        return summary
+
+
+# --- the cases ---------------------------------------------------------------------------
+
+class TestNotACapture(BadInputCase):
+    def test_missing_file(self):
+        path = os.path.join(WORK, "no-such-file.pcap")
+        for json_flag in ([], ["--json"]):
+            self.assert_capture_error(replay(*json_flag, path), path)
+
+    def test_empty_file(self):
+        path = write("empty.pcap", b"")
+        for json_flag in ([], ["--json"]):
+            self.assert_capture_error(replay(*json_flag, path), path, "byte offset 0")
+
+    def test_text_file(self):
+        path = write("notes.txt", b"this is a text file, not a capture\n" * 20)
+        for json_flag in ([], ["--json"]):
+            self.assert_capture_error(replay(*json_flag, path), path, "byte offset 0")
+
+    def test_global_header_cut_short(self):
+        path = write("short-header.pcap", pcap([])[:10])
+        self.assert_capture_error(replay("--json", path), path, "byte offset 0")
+
+    def test_directory(self):
+        self.assert_capture_error(replay("--json", WORK), WORK)
+
+    def test_empty_stdin(self):
+        self.assert_capture_error(replay("--json", "-", stdin_data=b""))
+
+
+class TestDamaged(BadInputCase):
+    def cut(self, name, frames, good, size, *must_name):
+        """A capture of `frames` cut to `size` bytes, damaged after `good` records."""
+        path = write(name, pcap(frames)[:size])
+        run = replay("--json", path)
+        self.assert_capture_error(run, path, f"packet {good + 1}", f"byte offset {size}", *must_name)
+        self.assert_summary(run, frames[:good])
+        # The line report too: the summary is printed before the error.
+        run = replay(path)
+        self.assert_capture_error(run, path, f"packet {good + 1}")
+        self.assertIn("summary", run.stdout, f"no report on stdout:\n{run}")
+
+    def test_cut_in_record_data(self):
+        size = record_offset(FRAMES, 3) + RECORD_HEADER + 20  # 20 bytes into record 4's data
+        self.cut("cut-data.pcap", FRAMES, 3, size, "truncated")
+
+    def test_cut_in_record_header(self):
+        size = record_offset(FRAMES, 4) + 9  # 9 of record 5's 16 header bytes
+        self.cut("cut-header.pcap", FRAMES, 4, size, "truncated")
+
+    def test_cut_one_byte_short(self):
+        size = len(pcap(FRAMES)) - 1
+        self.cut("cut-last-byte.pcap", FRAMES, len(FRAMES) - 1, size)
+
+    def test_cut_at_a_record_boundary_is_a_clean_end(self):
+        path = write("cut-boundary.pcap", pcap(FRAMES)[:record_offset(FRAMES, 2)])
+        run = replay("--json", path)
+        self.no_crash(run)
+        self.assertEqual(run.returncode, 0, f"a capture ending between records is whole:\n{run}")
+        self.assert_summary(run, FRAMES[:2])
+
+    def test_absurd_caplen(self):
+        # Record 3 claims 2 GiB: refused before reading it, at the end of its header.
+        data = bytearray(pcap(FRAMES))
+        at = record_offset(FRAMES, 2)
+        data[at + 8:at + 16] = struct.pack("<II", 0x7FFFFFFF, 0x7FFFFFFF)
+        path = write("absurd-caplen.pcap", bytes(data))
+        run = replay("--json", path)
+        self.assert_capture_error(run, path, "packet 3", f"byte offset {at + RECORD_HEADER}")
+        self.assert_summary(run, FRAMES[:2])
+
+    def test_pcapng_block_cut_short(self):
+        data = pcapng(FRAMES)
+        path = write("cut.pcapng", data[:len(data) - 30])  # in the last packet block
+        run = replay("--json", path)
+        self.assert_capture_error(run, path, f"packet {len(FRAMES)}", f"byte offset {len(data) - 30}")
+        self.assert_summary(run, FRAMES[:-1])
+
+    @unittest.skipUnless(os.path.isfile(PCAPFIX_DAMAGED), f"{PCAPFIX_DAMAGED} not installed (pcapfix)")
+    def test_pcapfix_damaged_example(self):
+        # Packet 1 (74 bytes) is intact; a stray byte turns packet 2's caplen into 16896.
+        run = replay("--json", PCAPFIX_DAMAGED)
+        self.assert_capture_error(run, PCAPFIX_DAMAGED, "packet 2",
+                                  f"byte offset {os.path.getsize(PCAPFIX_DAMAGED)}")
+        summary = run.summary()
+        self.assertIsNotNone(summary, f"no summary line on stdout:\n{run}")
+        self.assertEqual(summary["total"]["classes"]["all"], {"packets": 1, "bytes": 74}, str(run))
+
+
+class TestLinkType(BadInputCase):
+    def unsupported(self, linktype, *names):
+        path = write(f"linktype-{linktype}.pcap", pcap([b"\x00" * 40], linktype=linktype))
+        for json_flag in ([], ["--json"]):
+            line = self.assert_capture_error(replay(*json_flag, path), path)
+            self.assertTrue(any(n in line for n in names), f"the link type is not named ({names}): {line}")
+
+    def test_user0(self):
+        self.unsupported(147, "147", "USER0")
+
+    def test_ieee802_11(self):
+        self.unsupported(105, "IEEE802_11", "802.11", "105")
+
+    def test_supported_non_ethernet(self):
+        # Raw IPv4/IPv6 (LINKTYPE_RAW 101) replays: a control for the cases above.
+        ip = [f[14:] for f in FRAMES if f[12:14] in (b"\x08\x00", b"\x86\xdd")]
+        path = write("raw.pcap", pcap(ip, linktype=101))
+        run = replay("--json", path)
+        self.no_crash(run)
+        self.assertEqual(run.returncode, 0, str(run))
+        self.assertEqual(run.summary()["total"]["classes"]["all"],
+                         {"packets": len(ip), "bytes": sum(len(p) + 14 for p in ip)}, str(run))
+
+
+class TestStdin(BadInputCase):
+    def without_name(self, summary):
+        for attachment in summary.get("interfaces", []):
+            attachment.pop("name", None)
+        return summary
+
+    def test_zcat_pipe_equals_the_file(self):
+        if shutil.which("zcat") is None:
+            self.skipTest("no zcat")
+        path = write("whole.pcap", pcap(FRAMES))
+        subprocess.run(["gzip", "-k", "-f", path], check=True)
+        from_file = replay("--json", path)
+        from_pipe = replay(shell=f"zcat {shlex.quote(path + '.gz')} | {{trafstat}} replay --json -")
+        for run in (from_file, from_pipe):
+            self.no_crash(run)
+            self.assertEqual(run.returncode, 0, str(run))
+            self.assertEqual(run.stderr, "", str(run))
+        self.assert_summary(from_file, FRAMES)
+        self.assertEqual(self.without_name(from_pipe.summary()), self.without_name(from_file.summary()),
+                         f"{from_file}\n{from_pipe}")
+
+    def test_damaged_pipe_names_the_packet(self):
+        size = record_offset(FRAMES, 3) + RECORD_HEADER + 20
+        path = write("cut-for-pipe.pcap", pcap(FRAMES)[:size])
+        run = replay(shell=f"cat {shlex.quote(path)} | {{trafstat}} replay --json -")
+        self.assert_capture_error(run, "packet 4")
+        self.assert_summary(run, FRAMES[:3])
+
+
+class TestOdd(BadInputCase):
+    def test_header_only(self):
+        path = write("header-only.pcap", pcap([]))
+        run = replay("--json", path)
+        self.no_crash(run)
+        self.assertEqual(run.returncode, 0, str(run))
+        self.assert_summary(run, [])
+
+    def test_timestamps_jumping_and_going_back(self):
+        # Intervals are binned in capture time: a jump of decades, and a record
+        # from 1970 after it, must neither hang nor print a line per empty second.
+        data = pcap(FRAMES[:1])
+        for ts in (4000000000, 1000, 1700000001):
+            data += struct.pack("<IIII", ts, 0, len(FRAMES[0]), len(FRAMES[0])) + FRAMES[0]
+        path = write("time-jumps.pcap", data)
+        run = replay("--json", "-i", "1", path)
+        self.no_crash(run)
+        self.assertEqual(run.returncode, 0, str(run))
+        self.assertLess(len(run.stdout.splitlines()), 100, f"a line per empty interval?\n{run}")
+        self.assert_summary(run, FRAMES[:1] * 4)
+
+
+class TestFlags(BadInputCase):
+    def test_bad_flags_exit_2(self):
+        path = write("flags.pcap", pcap(FRAMES[:1]))
+        for args in (["--bogus", path], [], ["-i", "abc", path], ["-i", "0", path], [path, path]):
+            run = replay(*args)
+            self.no_crash(run)
+            self.assertEqual(run.returncode, EXIT_USAGE, f"expected exit {EXIT_USAGE}:\n{run}")
+            self.assertTrue(run.stderr.startswith("trafstat: "), str(run))
+
+
+# --- main ------------------------------------------------------------------------------
+
+def cannot_load_reason():
+    """Why replay cannot run its BPF program here (a container without BPF), or None."""
+    probe = write("probe.pcap", pcap(FRAMES[:1]))
+    run = replay("--json", probe)
+    if run.returncode in (EXIT_PRIVILEGES, EXIT_LOAD):
+        return f"cannot load the BPF program here: {run.stderr.strip()}"
+    return None
+
+
+def skip_or_fail(reason):
+    return testlib.skip_or_fail(reason, "replay bad-input tests")
+
+
+def main():
+    global TRAFSTAT, WORK
+    ap = testlib.arg_parser(__doc__)
+    args, unittest_args = ap.parse_known_args()
+    TRAFSTAT = os.path.abspath(args.trafstat)
+
+    if os.geteuid() != 0:
+        return skip_or_fail("not root (replay runs the BPF program with BPF_PROG_TEST_RUN); run as root")
+    if not os.access(TRAFSTAT, os.X_OK):
+        print(f"FAIL: no trafstat binary at {TRAFSTAT}", file=sys.stderr)
+        return 1
+    help_run = subprocess.run([TRAFSTAT, "replay", "--help"], capture_output=True, timeout=TIMEOUT_S)
+    if help_run.returncode != 0:
+        print(f"FAIL: {TRAFSTAT} has no working replay subcommand (exit {help_run.returncode})", file=sys.stderr)
+        return 1
+
+    with tempfile.TemporaryDirectory(prefix="trafstat-bad-input-") as work:
+        WORK = work
+        reason = cannot_load_reason()
+        if reason:
+            return skip_or_fail(reason)
+        return testlib.run_unittests(__name__, unittest_args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
