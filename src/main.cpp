@@ -2,6 +2,7 @@
 // The one catch site: every fatal error becomes one line and an exit code.
 #include "app.hpp"
 #include "replay/session.hpp"
+#include "gen/session.hpp"
 #include "error.hpp"
 #include "bpf/loader.hpp"
 #include "cli/options.hpp"
@@ -24,7 +25,15 @@ int main(int argc, char** argv)
     const auto& options = std::get<Options>(parsed);
     init_libbpf_logging(options.verbose);
     try {
-        return options.command == Command::replay ? run_replay(options) : run_live(options);
+        switch (options.command) {
+        case Command::replay:
+            return run_replay(options);
+        case Command::gen:
+            return run_gen(options);
+        case Command::live:
+            break;
+        }
+        return run_live(options);
     } catch (const Error& e) {
         std::fprintf(stderr, "trafstat: %s\n%s", e.what(), e.detail().c_str());
         return e.exit_code();

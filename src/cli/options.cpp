@@ -13,6 +13,7 @@
 #include <functional>
 #include <set>
 #include <string_view>
+#include <tuple>
 
 namespace trafstat {
 
@@ -29,6 +30,7 @@ constexpr std::string_view k_footer = R"(Examples:
   sudo trafstat -d eth1                      count, then drop everything (load tests)
 
   sudo trafstat replay capture.pcapng          a capture through the same program (trafstat replay --help)
+  sudo trafstat gen -n 1000000 veth0           send a million frames from the kernel (trafstat gen --help)
 
 Exit codes: 0 ok, 1 runtime error, 2 usage, 3 no interface, 4 privileges, 5 attach refused,
 6 BPF load/verifier failure, 7 bad capture (docs/exit-codes.md).)";
@@ -48,7 +50,32 @@ Examples:
 Exit codes: 0 ok, 2 usage, 4 privileges, 6 BPF load failure, 7 capture missing, damaged or of an
 unsupported link type (the report of what was read is still printed) (docs/exit-codes.md).)";
 
+constexpr std::string_view k_gen_description =
+    "Send crafted frames out of IFACE at line rate from inside the kernel: BPF_PROG_RUN in live-frames mode runs "
+    "trafstat's generator program, which writes each frame (protocol round-robin, source address and port per "
+    "flow, correct checksums) and sends it with XDP_TX, or injects it into the local stack as received on IFACE "
+    "with --inject. Reports packets, bytes, Mpps and Gbps.";
+
+constexpr std::string_view k_gen_footer = R"(Frames: -s BYTES without FCS (at least 60, and the longest header of --proto: 74 with tcp6;
+at most IFACE's MTU + 14). Packet k of a CPU uses protocol k % P of --proto and flow (k / P) % N:
+source address = --src-ip + flow, source port (ICMP: echo identifier) = 1024 + flow.
+Default addresses: 198.18.0.1 -> 198.19.0.1, 2001:db8:1::1 -> 2001:db8:2::1, port 9;
+MACs: IFACE's own -> ff:ff:ff:ff:ff:ff (with --inject: IFACE's own -> IFACE's own).
+
+XDP_TX out of a real NIC puts real packets on that network. See docs/gen.md.
+
+Examples:
+  sudo trafstat gen -n 1000000 va0                         a million 64-byte UDP frames to va0's peer
+  sudo trafstat gen -t 10s --proto udp4,tcp6 --flows 1000 va0
+  sudo trafstat gen --rate 100k -s 1514 -n 500000 va0      paced: 100 000 frames per second
+  sudo trafstat gen --inject -n 1000 --json va0            into va0's own receive path
+
+Exit codes: 0 ok, 1 runtime error, 2 usage, 3 no interface, 4 privileges, 6 BPF load failure,
+8 the kernel cannot send live frames (Linux 5.18+), 130 interrupted before --count (docs/exit-codes.md).)";
+
 constexpr double k_max_interval_s = 3600;
+constexpr unsigned k_max_gen_threads = 1024;
+constexpr std::uint32_t k_max_gen_batch = 256;  // the kernel's TEST_XDP_MAX_BATCH
 constexpr std::size_t k_max_ifname = 15;  // IFNAMSIZ - 1
 
 // CLI11's help, with the usage line first (as in man pages) and then the description.
@@ -185,7 +212,248 @@ ParseResult parse_replay(int argc, const char* const* argv) {
     return o;
 }
 
+// A whole number in [lo, hi], or nullopt.
+std::optional<std::uint64_t> parse_whole(std::string_view text, std::uint64_t lo, std::uint64_t hi) {
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < lo || n > hi) {
+        return std::nullopt;
+    }
+    return n;
+}
+
+CLI::Validator whole_in(std::uint64_t lo, std::uint64_t hi, std::string_view what) {
+    return check([lo, hi, what = std::string{what}](std::string& text) -> std::string {
+        if (parse_whole(text, lo, hi)) {
+            return {};
+        }
+        return fmt::format("'{}' is not {} from {} to {}", text, what, lo, hi);
+    });
+}
+
+// "20000", "2.5e6", "100k", "1.5M", "1G" frames per second; nullopt on junk or <= 0.
+std::optional<double> parse_rate(std::string_view text) {
+    double scale = 1;
+    if (!text.empty()) {
+        switch (text.back()) {
+        case 'k':
+        case 'K':
+            scale = 1e3;
+            break;
+        case 'M':
+            scale = 1e6;
+            break;
+        case 'G':
+            scale = 1e9;
+            break;
+        default:
+            break;
+        }
+        if (scale != 1) {
+            text.remove_suffix(1);
+        }
+    }
+    const auto v = parse_number(text);
+    if (!v || !(*v * scale > 0) || !std::isfinite(*v * scale)) {
+        return std::nullopt;
+    }
+    return *v * scale;
+}
+
+std::vector<std::string> split_commas(std::string_view text) {
+    std::vector<std::string> parts;
+    for (;;) {
+        const auto comma = text.find(',');
+        parts.emplace_back(text.substr(0, comma));
+        if (comma == std::string_view::npos) {
+            return parts;
+        }
+        text.remove_prefix(comma + 1);
+    }
+}
+
+std::string proto_names() {
+    std::string names;
+    for (gen::Proto p : gen::kAllProtos) {
+        names += names.empty() ? "" : ", ";
+        names += gen::proto_name(p);
+    }
+    return names;
+}
+
+// "udp4,tcp6,icmp4" -> protocols, or the reason it is not such a list.
+std::variant<std::vector<gen::Proto>, std::string> parse_proto_list(std::string_view text) {
+    std::vector<gen::Proto> protos;
+    for (const std::string& name : split_commas(text)) {
+        const auto p = gen::proto_from_name(name);
+        if (!p) {
+            return fmt::format("--proto: '{}' is not one of {}", name, proto_names());
+        }
+        protos.push_back(*p);
+    }
+    if (protos.size() > TS_GEN_MAX_SLOTS) {
+        return fmt::format("--proto: {} entries, at most {}", protos.size(), TS_GEN_MAX_SLOTS);
+    }
+    return protos;
+}
+
+// --src-ip/--dst-ip: one address, or an IPv4 and an IPv6 address separated by a comma.
+std::string set_ip_bases(std::string_view option, std::string_view text, std::optional<gen::Ip4>& v4,
+                         std::optional<gen::Ip6>& v6) {
+    for (const std::string& part : split_commas(text)) {
+        const auto ip = gen::parse_ip(part);
+        if (!ip) {
+            return fmt::format("{}: '{}' is not an IPv4 or IPv6 address", option, part);
+        }
+        if ((ip->v4 && v4) || (ip->v6 && v6)) {
+            return fmt::format("{}: two {} addresses", option, ip->v4 ? "IPv4" : "IPv6");
+        }
+        if (ip->v4) {
+            v4 = ip->v4;
+        } else {
+            v6 = ip->v6;
+        }
+    }
+    return {};
+}
+
+// `trafstat gen [options] IFACE`
+ParseResult parse_gen(int argc, const char* const* argv) {
+    Options o;
+    o.command = Command::gen;
+    GenOptions& g = o.gen;
+    CLI::App app{std::string{k_gen_description}, "trafstat gen"};
+    app.formatter(std::make_shared<Formatter>("trafstat gen [options] IFACE", k_gen_description));
+    app.footer(std::string{k_gen_footer});
+
+    std::string size, protos, flows, count, duration, rate, threads, batch, action = "tx";
+    std::string src_mac, dst_mac, src_ip, dst_ip;
+    app.add_option("IFACE", g.interface, "The interface to send from (or inject into, with --inject)")
+        ->required()
+        ->type_name("");
+    auto* size_opt = app.add_option("-s,--size", size,
+                                    fmt::format("Frame size without FCS, {}..{} (and <= MTU + 14) [default: {}]",
+                                                gen::kMinFrame, gen::kMaxFrame, gen::kDefaultFrame))
+                         ->check(whole_in(gen::kMinFrame, gen::kMaxFrame, "a frame size in bytes"))
+                         ->type_name("BYTES");
+    app.add_option("--proto", protos,
+                   fmt::format("Comma-separated protocols, sent round-robin; a repeat weighs more:\n"
+                               "{} [default: udp4]",
+                               proto_names()))
+        ->type_name("LIST");
+    app.add_option("--flows", flows, "Distinct 5-tuples: source address and port vary per flow [default: 1]")
+        ->check(whole_in(1, gen::kMaxFlows, "a number of flows"))
+        ->type_name("N");
+    auto* count_opt = app.add_option("-n,--count", count, "Send exactly N frames, then stop")
+                          ->check(check(count_error))
+                          ->type_name("N");
+    auto* duration_opt = app.add_option("-t,--duration", duration, "Stop after DURATION: 30 (seconds), 30s, 1500ms, 2m")
+                             ->check(check(duration_error))
+                             ->type_name("DURATION");
+    auto* rate_opt = app.add_option("--rate", rate, "At most PPS frames per second over all threads (100000, 100k, 1.5M)")
+                         ->check(check([](std::string& text) -> std::string {
+                             return parse_rate(text) ? "" : fmt::format("'{}' is not a rate > 0 (e.g. 20000, 100k, 1.5M)", text);
+                         }))
+                         ->type_name("PPS");
+    auto* threads_opt = app.add_option("--threads", threads, "Sending threads, each pinned to one CPU [default: one per CPU]")
+                            ->check(whole_in(1, k_max_gen_threads, "a number of threads"))
+                            ->type_name("N");
+    app.add_option("--batch", batch, "Frames per live-frames batch, 1..256 [default: 64]")
+        ->check(whole_in(1, k_max_gen_batch, "a batch size"))
+        ->type_name("N");
+    auto* inject_opt = app.add_flag("--inject", g.inject,
+                                    "XDP_PASS: inject the frames into the local stack as received on IFACE");
+    auto* action_opt = app.add_option("--action", action, "tx (XDP_TX, send out of IFACE) or pass (= --inject) [default: tx]")
+                           ->check(one_of({"tx", "pass"}))
+                           ->type_name("ACTION");
+    app.add_option("--src-mac", src_mac, "Source MAC [default: IFACE's]")->type_name("MAC");
+    app.add_option("--dst-mac", dst_mac, "Destination MAC [default: ff:ff:ff:ff:ff:ff; with --inject IFACE's]")
+        ->type_name("MAC");
+    app.add_option("--src-ip", src_ip, "Source address of flow 0, IPv4 and/or IPv6 (comma-separated)")
+        ->type_name("ADDR[,ADDR]");
+    app.add_option("--dst-ip", dst_ip, "Destination address, IPv4 and/or IPv6 (comma-separated)")
+        ->type_name("ADDR[,ADDR]");
+    bool json = false;
+    app.add_flag("--json", json, "The summary as one JSON object (docs/gen.md)");
+    app.add_flag("-v,--verbose", o.verbose, "libbpf debug output, and the whole verifier log on load errors");
+    try {
+        app.parse(reversed_args(argc, argv, 2));
+    } catch (const CLI::CallForHelp&) {
+        return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
+    } catch (const CLI::ParseError& e) {
+        return usage_error(e.what());
+    }
+    o.format = json ? OutputFormat::json : OutputFormat::line;
+
+    if (auto error = ifname_error(g.interface); !error.empty()) {
+        return usage_error(error);
+    }
+    if (!protos.empty() || app.count("--proto") > 0) {
+        auto parsed = parse_proto_list(protos);
+        if (auto* error = std::get_if<std::string>(&parsed)) {
+            return usage_error(*error);
+        }
+        g.protos = std::get<std::vector<gen::Proto>>(parsed);
+    }
+    const std::size_t min_size = gen::min_frame_size(g.protos);
+    if (size_opt->count() > 0) {
+        g.frame_size = *parse_whole(size, gen::kMinFrame, gen::kMaxFrame);
+        if (*g.frame_size < min_size) {
+            return usage_error(fmt::format("-s {}: the --proto list needs frames of at least {} bytes", size,
+                                           min_size));
+        }
+    }
+    if (!flows.empty()) {
+        g.flows = static_cast<std::uint32_t>(*parse_whole(flows, 1, gen::kMaxFlows));
+    }
+    if (count_opt->count() > 0) {
+        g.count = *parse_whole(count, 1, UINT64_MAX);
+    }
+    if (duration_opt->count() > 0) {
+        g.duration_s = parse_duration(duration);
+    }
+    if (rate_opt->count() > 0) {
+        g.rate_pps = parse_rate(rate);
+    }
+    if (threads_opt->count() > 0) {
+        g.threads = static_cast<unsigned>(*parse_whole(threads, 1, k_max_gen_threads));
+    }
+    if (!batch.empty()) {
+        g.batch = static_cast<std::uint32_t>(*parse_whole(batch, 1, k_max_gen_batch));
+    }
+    if (action_opt->count() > 0) {
+        if (inject_opt->count() > 0 && action != "pass") {
+            return usage_error("--inject is --action pass: it contradicts --action tx");
+        }
+        g.inject = action == "pass";
+    }
+    for (auto [name, text, mac] : {std::tuple{"--src-mac", &src_mac, &g.src_mac},
+                                   std::tuple{"--dst-mac", &dst_mac, &g.dst_mac}}) {
+        if (app.count(name) == 0) {
+            continue;
+        }
+        *mac = gen::parse_mac(*text);
+        if (!*mac) {
+            return usage_error(fmt::format("{}: '{}' is not a MAC address like 02:00:00:00:0a:01", name, *text));
+        }
+    }
+    if (app.count("--src-ip") > 0) {
+        if (auto error = set_ip_bases("--src-ip", src_ip, g.src4, g.src6); !error.empty()) {
+            return usage_error(error);
+        }
+    }
+    if (app.count("--dst-ip") > 0) {
+        if (auto error = set_ip_bases("--dst-ip", dst_ip, g.dst4, g.dst6); !error.empty()) {
+            return usage_error(error);
+        }
+    }
+    return o;
+}
+
 ParseResult parse(int argc, const char* const* argv) {
+    if (argc >= 2 && argv[1] && std::string_view{argv[1]} == "gen") {
+        return parse_gen(argc, argv);
+    }
     if (argc >= 2 && argv[1] && std::string_view{argv[1]} == "replay") {
         return parse_replay(argc, argv);
     }

@@ -1,6 +1,8 @@
 // argv -> Options. Pure (no I/O besides the returned text): unit-tested.
 #pragma once
 
+#include "gen/frame.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -14,7 +16,24 @@ enum class Hook { xdp, tc_ingress, tc_egress, tc_both };
 enum class XdpMode { native, generic, auto_ };
 enum class TcMode { auto_, tcx, clsact };  // clsact: legacy filter, forced for testing/old kernels
 enum class OutputFormat { line, json };
-enum class Command { live, replay };
+enum class Command { live, replay, gen };
+
+// `trafstat gen [options] IFACE` (docs/gen.md).
+struct GenOptions {
+    std::string interface;
+    std::optional<std::size_t> frame_size;                 // -s; default: gen::kDefaultFrame or the mix's minimum
+    std::vector<gen::Proto> protos = {gen::Proto::udp4};   // --proto, round-robin, repeats weight
+    std::uint32_t flows = 1;                               // --flows
+    std::optional<std::uint64_t> count;                    // -n packets
+    std::optional<double> duration_s;                      // -t
+    std::optional<double> rate_pps;                        // --rate, total over all threads
+    std::optional<unsigned> threads;                       // --threads; default: the CPUs we may run on
+    std::uint32_t batch = 64;                              // --batch: frames per live-frames batch (1..256)
+    bool inject = false;                                   // --inject / --action pass: XDP_PASS instead of XDP_TX
+    std::optional<gen::Mac> src_mac, dst_mac;              // defaults: the interface's; broadcast (TX) or own (inject)
+    std::optional<gen::Ip4> src4, dst4;                    // --src-ip/--dst-ip bases, per family
+    std::optional<gen::Ip6> src6, dst6;
+};
 
 struct Options {
     Command command = Command::live;
@@ -32,6 +51,7 @@ struct Options {
     bool verbose = false;                            // -v: libbpf debug + full verifier log
     OutputFormat format = OutputFormat::line;        // --json
     bool hide_zero = false;                          // -z/--hide-zero
+    GenOptions gen;                                  // Command::gen only
 };
 
 // Outcome of parsing: run with options, or print text and exit with a code

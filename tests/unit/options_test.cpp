@@ -261,5 +261,149 @@ TEST(Version, ExitsZeroOnStdout) {
     }
 }
 
+// `trafstat gen [options] IFACE`
+Options gen_ok(std::initializer_list<const char*> args) {
+    std::vector<const char*> all = {"gen"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<const char*> argv = {"trafstat"};
+    argv.insert(argv.end(), all.begin(), all.end());
+    ParseResult r = parse_options(static_cast<int>(argv.size()), argv.data());
+    if (const auto* exit = std::get_if<ParseExit>(&r)) {
+        ADD_FAILURE() << "unexpected exit " << exit->code << ": " << exit->text;
+        return {};
+    }
+    const Options o = std::get<Options>(r);
+    EXPECT_EQ(o.command, Command::gen);
+    return o;
+}
+
+TEST(GenOptions, Defaults) {
+    const Options o = gen_ok({"va0"});
+    const GenOptions& g = o.gen;
+    EXPECT_EQ(g.interface, "va0");
+    EXPECT_EQ(g.frame_size, std::nullopt);
+    EXPECT_EQ(g.protos, std::vector<gen::Proto>{gen::Proto::udp4});
+    EXPECT_EQ(g.flows, 1u);
+    EXPECT_EQ(g.count, std::nullopt);
+    EXPECT_EQ(g.duration_s, std::nullopt);
+    EXPECT_EQ(g.rate_pps, std::nullopt);
+    EXPECT_EQ(g.threads, std::nullopt);
+    EXPECT_EQ(g.batch, 64u);
+    EXPECT_FALSE(g.inject);
+    EXPECT_EQ(g.src_mac, std::nullopt);
+    EXPECT_EQ(g.dst_mac, std::nullopt);
+    EXPECT_FALSE(g.src4 || g.dst4 || g.src6 || g.dst6);
+    EXPECT_EQ(o.format, OutputFormat::line);
+    EXPECT_FALSE(o.verbose);
+}
+
+TEST(GenOptions, EveryOption) {
+    const Options o = gen_ok({"-s", "128", "--proto", "udp4,tcp6,icmp4", "--flows", "1000", "-n", "100000", "-t",
+                              "2.5s", "--rate", "20k", "--threads", "3", "--batch", "256", "--inject", "--src-mac",
+                              "02:00:00:00:0a:01", "--dst-mac", "02:00:00:00:0b:01", "--src-ip", "10.0.0.1,fd00::1",
+                              "--dst-ip", "fd00::2", "--json", "-v", "va0"});
+    const GenOptions& g = o.gen;
+    EXPECT_EQ(g.frame_size, 128u);
+    EXPECT_EQ(g.protos, (std::vector<gen::Proto>{gen::Proto::udp4, gen::Proto::tcp6, gen::Proto::icmp4}));
+    EXPECT_EQ(g.flows, 1000u);
+    EXPECT_EQ(g.count, 100000u);
+    EXPECT_DOUBLE_EQ(*g.duration_s, 2.5);
+    EXPECT_DOUBLE_EQ(*g.rate_pps, 20000);
+    EXPECT_EQ(g.threads, 3u);
+    EXPECT_EQ(g.batch, 256u);
+    EXPECT_TRUE(g.inject);
+    EXPECT_EQ(g.src_mac, (gen::Mac{2, 0, 0, 0, 0x0a, 1}));
+    EXPECT_EQ(g.dst_mac, (gen::Mac{2, 0, 0, 0, 0x0b, 1}));
+    EXPECT_EQ(g.src4, (gen::Ip4{10, 0, 0, 1}));
+    ASSERT_TRUE(g.src6);
+    EXPECT_EQ(gen::format_ip6(*g.src6), "fd00::1");
+    EXPECT_FALSE(g.dst4);
+    ASSERT_TRUE(g.dst6);
+    EXPECT_EQ(gen::format_ip6(*g.dst6), "fd00::2");
+    EXPECT_EQ(o.format, OutputFormat::json);
+    EXPECT_TRUE(o.verbose);
+}
+
+TEST(GenOptions, LongFormsAndActions) {
+    EXPECT_EQ(gen_ok({"--size", "1514", "--count", "5", "--duration", "1m", "va0"}).gen.frame_size, 1514u);
+    EXPECT_DOUBLE_EQ(*gen_ok({"--duration", "1m", "va0"}).gen.duration_s, 60);
+    EXPECT_TRUE(gen_ok({"--action", "pass", "va0"}).gen.inject);
+    EXPECT_FALSE(gen_ok({"--action", "tx", "va0"}).gen.inject);
+    EXPECT_TRUE(gen_ok({"--inject", "--action", "pass", "va0"}).gen.inject);
+    EXPECT_DOUBLE_EQ(*gen_ok({"--rate", "1.5M", "va0"}).gen.rate_pps, 1.5e6);
+    EXPECT_DOUBLE_EQ(*gen_ok({"--rate", "250", "va0"}).gen.rate_pps, 250);
+    EXPECT_EQ(gen_ok({"--proto", "udp4,udp4,tcp4", "va0"}).gen.protos.size(), 3u);  // repeats weigh
+    EXPECT_EQ(gen_ok({"-s", "60", "va0"}).gen.frame_size, 60u);
+    EXPECT_EQ(gen_ok({"-s", "74", "--proto", "tcp6", "va0"}).gen.frame_size, 74u);
+    EXPECT_EQ(gen_ok({"--flows", "16777216", "va0"}).gen.flows, 16777216u);
+    EXPECT_EQ(gen_ok({"--dst-mac", "FF-FF-FF-FF-FF-FF", "va0"}).gen.dst_mac, gen::kBroadcast);
+}
+
+TEST(GenOptions, UsageErrors) {
+    auto gen_error = [](std::initializer_list<const char*> args) {
+        std::vector<const char*> argv = {"trafstat", "gen"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        ParseResult r = parse_options(static_cast<int>(argv.size()), argv.data());
+        const auto* exit = std::get_if<ParseExit>(&r);
+        if (!exit) {
+            ADD_FAILURE() << "accepted, expected a usage error";
+            return std::string{};
+        }
+        EXPECT_EQ(exit->code, exit_code::usage);
+        EXPECT_TRUE(exit->to_stderr);
+        EXPECT_TRUE(exit->text.starts_with("trafstat: ")) << exit->text;
+        EXPECT_TRUE(exit->text.ends_with(" (see --help)")) << exit->text;
+        EXPECT_EQ(exit->text.find('\n'), std::string::npos) << "one line: " << exit->text;
+        return exit->text;
+    };
+    EXPECT_TRUE(contains(gen_error({}), "IFACE"));
+    EXPECT_TRUE(contains(gen_error({"va0", "vb0"}), "vb0"));
+    EXPECT_TRUE(contains(gen_error({"-s", "59", "va0"}), "'59'"));
+    EXPECT_TRUE(contains(gen_error({"-s", "10", "va0"}), "frame size"));
+    EXPECT_TRUE(contains(gen_error({"-s", "3001", "va0"}), "3000"));
+    EXPECT_TRUE(contains(gen_error({"-s", "abc", "va0"}), "'abc'"));
+    EXPECT_TRUE(contains(gen_error({"-s", "64", "--proto", "tcp6", "va0"}), "at least 74"));
+    EXPECT_TRUE(contains(gen_error({"--proto", "udp", "va0"}), "'udp' is not one of udp4"));
+    EXPECT_TRUE(contains(gen_error({"--proto", "udp4,,tcp4", "va0"}), "''"));
+    EXPECT_TRUE(contains(gen_error({"--proto", "udp4,udp4,udp4,udp4,udp4,udp4,udp4,udp4,udp4", "va0"}), "at most 8"));
+    EXPECT_TRUE(contains(gen_error({"--flows", "0", "va0"}), "flows"));
+    EXPECT_TRUE(contains(gen_error({"--flows", "16777217", "va0"}), "flows"));
+    EXPECT_TRUE(contains(gen_error({"-n", "0", "va0"}), ">= 1"));
+    EXPECT_TRUE(contains(gen_error({"-n", "-5", "va0"}), "-5"));
+    EXPECT_TRUE(contains(gen_error({"-t", "0", "va0"}), "duration"));
+    EXPECT_TRUE(contains(gen_error({"--rate", "0", "va0"}), "rate"));
+    EXPECT_TRUE(contains(gen_error({"--rate", "fast", "va0"}), "rate"));
+    EXPECT_TRUE(contains(gen_error({"--threads", "0", "va0"}), "threads"));
+    EXPECT_TRUE(contains(gen_error({"--batch", "257", "va0"}), "batch"));
+    EXPECT_TRUE(contains(gen_error({"--action", "drop", "va0"}), "drop"));
+    EXPECT_TRUE(contains(gen_error({"--inject", "--action", "tx", "va0"}), "contradicts"));
+    EXPECT_TRUE(contains(gen_error({"--src-mac", "02:00:00:00:0a", "va0"}), "MAC"));
+    EXPECT_TRUE(contains(gen_error({"--src-ip", "198.18.0", "va0"}), "'198.18.0'"));
+    EXPECT_TRUE(contains(gen_error({"--src-ip", "10.0.0.1,10.0.0.2", "va0"}), "two IPv4"));
+    EXPECT_TRUE(contains(gen_error({"--hook", "xdp", "va0"}), "--hook"));  // live options are not gen's
+    EXPECT_TRUE(contains(gen_error({"abcdefghijklmnop"}), "longer than 15"));
+}
+
+TEST(GenOptions, Help) {
+    std::vector<const char*> argv = {"trafstat", "gen", "--help"};
+    ParseResult r = parse_options(static_cast<int>(argv.size()), argv.data());
+    const auto* exit = std::get_if<ParseExit>(&r);
+    ASSERT_NE(exit, nullptr);
+    EXPECT_EQ(exit->code, exit_code::ok);
+    EXPECT_FALSE(exit->to_stderr);
+    for (const char* part : {"Usage: trafstat gen [options] IFACE", "--size", "--proto", "--flows", "--count",
+                             "--duration", "--rate", "--threads", "--inject", "--action", "--src-mac", "--dst-mac",
+                             "--src-ip", "--dst-ip", "--json", "real packets", "Exit codes"}) {
+        EXPECT_TRUE(contains(exit->text, part)) << part;
+    }
+}
+
+TEST(GenOptions, GenIsOnlyASubcommandInFirstPlace) {
+    // An interface named "gen" after an option is an interface of live counting.
+    const Options o = ok({"-c", "1", "gen"});
+    EXPECT_EQ(o.command, Command::live);
+    EXPECT_EQ(o.interfaces, std::vector<std::string>{"gen"});
+}
+
 }  // namespace
 }  // namespace trafstat
