@@ -1,0 +1,412 @@
+#!/usr/bin/python3
+"""`trafstat gen` end-to-end tests: frames sent from the kernel, counted by trafstat, read by tshark.
+
+Run as root:  /usr/bin/python3 tests/gen/run_gen.py --trafstat build/trafstat [-v] [-k PATTERN]
+
+Every test class builds its own world with tests/support/testlib.py: two network namespaces named
+after this process (tsgen-<pid>-<n>-snd / -rcv) joined by one veth pair va0 (snd) <-> vb0 (rcv), static
+MACs and neighbours, IPv6 off, offloads off, and as many queues on both ends as gen has sending CPUs
+(a veth hands XDP_TX frames to one ring per peer queue, picked by CPU: CPUs sharing a ring can
+overflow it). trafstat and `trafstat gen` run as a user runs them (`ip netns exec <ns> trafstat ...`).
+
+  TestSendToPeer   gen -n 100000 --flows 1000 --proto udp4,tcp6,icmp4 -s 128 va0 into a native-XDP
+                   trafstat on vb0: exactly 100000 packets, 12800000 bytes, the per-class split gen
+                   reports; the JSON summary line
+  TestInject       --inject into va0 with trafstat --hook tc-ingress on va0: exact counts
+  TestRate         --rate roughly honoured; -t; SIGINT ends a run with its summary (exit 0, or 130
+                   before --count)
+  TestTshark       24 frames captured on vb0: tshark finds every checksum good, no warning, and
+                   --flows distinct UDP and TCP conversations per IP version
+  TestBadInput     missing interface (3), bad or too large size (2), not Ethernet (2), unprivileged
+                   (4): each one line on stderr
+
+Safety: gen sends only on the veths created here, inside namespaces created here; all of it is
+removed on every exit path (class cleanups, atexit, SIGINT/SIGTERM/SIGHUP handlers, and a sweep of a
+SIGKILLed earlier run's leftovers). Nothing touches a pre-existing interface or namespace.
+
+Privileges: without root (or without the ability to create a netns) the run SKIPs with exit code 77,
+unless CI=true, where it fails. A kernel without live frames (gen exits 8) is treated the same way.
+"""
+
+import collections
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import testlib  # noqa: E402  (tests/support/testlib.py)
+from testlib import CLASSES, compact, compact_l4, counts, in_ns  # noqa: E402
+
+TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+
+H = testlib.Harness("gen", "tsgen-", run_timeout=60)
+run, spawn, reap = H.run, H.spawn, H.reap
+
+READY = "trafstat: counting on"
+CPUS = len(os.sched_getaffinity(0))  # gen's default: one sending thread per CPU we may run on
+EXIT_UNSUPPORTED = 8                 # gen: the kernel cannot send live frames
+# Per protocol of gen: its (L3, L4) classes in trafstat's schema.
+PROTO_CLASSES = {"udp4": ("ipv4", "udp"), "tcp4": ("ipv4", "tcp"), "icmp4": ("ipv4", "icmp"),
+                 "udp6": ("ipv6", "udp"), "tcp6": ("ipv6", "tcp"), "icmp6": ("ipv6", "icmpv6")}
+
+
+# ---------------------------------------------------------------------------
+# Processes.
+# ---------------------------------------------------------------------------
+
+class Trafstat:
+    """The live counter in a namespace, as a context manager: it never outlives the block."""
+
+    def __init__(self, ns, *args):
+        self.ns, self.args, self.proc, self.head = ns, list(args), None, ""
+
+    def __enter__(self):
+        self.proc = spawn(in_ns(self.ns, TRAFSTAT, *self.args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.head, stopped = testlib.read_stderr_until(self.proc, READY, 20)
+        if stopped:
+            testlib.interrupt(self.proc)
+            raise AssertionError(f"trafstat not counting ({stopped}): {self.head}")
+        return self
+
+    def __exit__(self, *exc):
+        testlib.interrupt(self.proc)
+
+    def stop(self, settle=0.4):
+        """Lets in-flight frames land, SIGINT, waits; returns the last interface entry of the summary."""
+        time.sleep(settle)
+        self.proc.send_signal(signal.SIGINT)
+        out, err = testlib.collect(self.proc, 15, "trafstat did not exit within 15 s of SIGINT")
+        res = testlib.Result(self.proc.returncode, out, self.head + err)
+        assert res.rc == 0, f"trafstat exited {res.rc}: {res.stderr}"
+        (entry,) = res.summary["interfaces"]
+        return entry
+
+
+def gen(ns, *args, timeout=60):
+    """`trafstat gen` to completion: (exit code, stdout, stderr)."""
+    p = run(in_ns(ns, TRAFSTAT, "gen", *args), check=False, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def gen_json(ns, *args, timeout=60):
+    """`trafstat gen --json ...` that must succeed: its summary object."""
+    rc, out, err = gen(ns, "--json", *args, timeout=timeout)
+    assert rc == 0, f"trafstat gen exited {rc}: {err}{out}"
+    lines = testlib.json_lines(out)
+    assert len(lines) == 1 and lines[0]["type"] == "gen", f"expected one gen summary line, got:\n{out}"
+    return lines[0]
+
+
+def expected_classes(summary):
+    """What trafstat must count for a gen summary: ({class: (packets, bytes)}, l4_by_ip rows)."""
+    records = []
+    for proto, c in summary["protos"].items():
+        l3, l4 = PROTO_CLASSES[proto]
+        records += [({l3, l4}, c["bytes"] // c["packets"])] * c["packets"] if c["packets"] else []
+    return testlib.tally(records)
+
+
+def wait_packet_socket(ns, ifname, within=10):
+    """Waits until a packet socket (dumpcap's) is bound to ifname and running: dumpcap says
+    "Capturing on" a little before it receives anything."""
+    ifindex = json.loads(run(["ip", "-n", ns, "-j", "link", "show", "dev", ifname]).stdout)[0]["ifindex"]
+    deadline = time.monotonic() + within
+    while True:
+        rows = [line.split() for line in run(in_ns(ns, "cat", "/proc/net/packet")).stdout.splitlines()[1:]]
+        if any(len(r) > 5 and r[4] == str(ifindex) and r[5] == "1" for r in rows):
+            time.sleep(0.2)  # the socket is there; let its ring settle
+            return
+        assert time.monotonic() < deadline, f"no packet socket on {ifname} after {within}s"
+        time.sleep(0.05)
+
+
+def make_topology():
+    """One veth pair in fresh namespaces, CPUS queues on both ends (see the module docstring)."""
+    topo = testlib.Topology(H, subnet="10.79", link_sysctl=True, up_each=True)
+    topo.create()
+    pair = topo.pairs[0]
+    try:
+        for ns, ifname in ((pair.snd_ns, pair.snd_if), (pair.rcv_ns, pair.rcv_if)):
+            if CPUS > 1:
+                run(in_ns(ns, "ethtool", "-L", ifname, "rx", str(CPUS), "tx", str(CPUS)))
+    except BaseException:
+        topo.destroy()
+        raise
+    return topo, pair
+
+
+class GenCase(unittest.TestCase):
+    """Base: a fresh topology per test class, torn down whatever happens."""
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.topo, cls.pair = make_topology()
+        cls.addClassCleanup(cls.topo.destroy)
+
+    def assert_counts(self, entry, summary):
+        want_classes, want_by_ip = expected_classes(summary)
+        self.assertEqual(compact(entry["classes"], CLASSES), want_classes)
+        self.assertEqual(compact_l4(entry["l4_by_ip"], testlib.L4), want_by_ip)
+        testlib.assert_reconciles(self, entry, per_l4=True)
+
+
+# ---------------------------------------------------------------------------
+# Tests.
+# ---------------------------------------------------------------------------
+
+class TestSendToPeer(GenCase):
+    N, SIZE, FLOWS = 100000, 128, 1000
+
+    def test_mix_counted_exactly_by_native_xdp(self):
+        p = self.pair
+        with Trafstat(p.rcv_ns, "--json", "--hook", "xdp", "--xdp-mode", "native", p.rcv_if) as ts:
+            s = gen_json(p.snd_ns, "-n", str(self.N), "--flows", str(self.FLOWS), "--proto", "udp4,tcp6,icmp4",
+                         "-s", str(self.SIZE), p.snd_if)
+            entry = ts.stop()
+        # gen's own account: exact, split round-robin per CPU
+        self.assertEqual((s["packets"], s["bytes"]), (self.N, self.N * self.SIZE))
+        self.assertEqual(list(s["protos"]), ["udp4", "tcp6", "icmp4"])
+        self.assertEqual(sum(c["packets"] for c in s["protos"].values()), self.N)
+        for proto, c in s["protos"].items():
+            self.assertLessEqual(abs(c["packets"] - self.N / 3), CPUS, proto)  # each CPU's round-robin
+            self.assertEqual(c["bytes"], c["packets"] * self.SIZE, proto)
+        self.assertEqual((s["interface"], s["action"], s["frame_size"], s["flows"], s["threads"]),
+                         (p.snd_if, "tx", self.SIZE, self.FLOWS, CPUS))
+        self.assertFalse(s["interrupted"])
+        self.assertGreater(s["duration_s"], 0)
+        self.assertAlmostEqual(s["mpps"], self.N / s["duration_s"] / 1e6, places=6)
+        self.assertAlmostEqual(s["gbps"], self.N * self.SIZE * 8 / s["duration_s"] / 1e9, places=6)
+        self.assertAlmostEqual(s["wire_gbps"], self.N * (self.SIZE + 24) * 8 / s["duration_s"] / 1e9, places=6)
+        # trafstat on the peer: every frame, every byte, the right classes
+        self.assertEqual(compact(entry["classes"], ["all"])["all"], (self.N, self.N * self.SIZE))
+        self.assert_counts(entry, s)
+        self.assertEqual(compact(entry["classes"], ["ipv6", "tcp"]),
+                         {"ipv6": (s["protos"]["tcp6"]["packets"], s["protos"]["tcp6"]["bytes"]),
+                          "tcp": (s["protos"]["tcp6"]["packets"], s["protos"]["tcp6"]["bytes"])})
+
+    def test_text_summary(self):
+        rc, out, err = gen(self.pair.snd_ns, "-n", "1000", "--threads", "1", self.pair.snd_if)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("sent 1000 frames of 64 bytes (64000 bytes) on va0", out)
+        self.assertIn("Gbps on the wire", out)
+        self.assertIn("trafstat gen: sending 1000 frames on va0", err)
+
+
+class TestInject(GenCase):
+    N, SIZE = 50000, 100
+
+    def test_injected_frames_counted_at_tc_ingress(self):
+        p = self.pair
+        with Trafstat(p.snd_ns, "--json", "--hook", "tc-ingress", p.snd_if) as ts:
+            s = gen_json(p.snd_ns, "--inject", "-n", str(self.N), "--flows", "10", "--proto", "udp4,icmp4,tcp6",
+                         "-s", str(self.SIZE), p.snd_if)
+            entry = ts.stop()
+        self.assertEqual((s["packets"], s["bytes"], s["action"]), (self.N, self.N * self.SIZE, "pass"))
+        self.assertEqual(entry["hook"], "tc-ingress")
+        self.assert_counts(entry, s)
+
+    def test_action_pass_is_inject(self):
+        p = self.pair
+        with Trafstat(p.snd_ns, "--json", "--hook", "tc-ingress", p.snd_if) as ts:
+            s = gen_json(p.snd_ns, "--action", "pass", "-n", "1000", "--threads", "1", p.snd_if)
+            entry = ts.stop()
+        self.assertEqual(s["action"], "pass")
+        self.assertEqual(compact(entry["classes"], ["all", "udp"]),
+                         {"all": (1000, 64000), "udp": (1000, 64000)})
+
+
+class TestRate(GenCase):
+    def test_rate_with_count(self):
+        n, rate = 20000, 20000
+        s = gen_json(self.pair.snd_ns, "-n", str(n), "--rate", str(rate), self.pair.snd_if)
+        self.assertEqual(s["packets"], n)
+        self.assertGreaterEqual(s["duration_s"], n / rate * 0.9, s)
+        self.assertLess(s["duration_s"], n / rate * 3, s)
+
+    def test_rate_with_duration(self):
+        s = gen_json(self.pair.snd_ns, "-t", "1", "--rate", "50k", self.pair.snd_if)
+        self.assertTrue(40000 <= s["packets"] <= 60000, s)
+        self.assertTrue(0.9 <= s["duration_s"] < 2, s)
+
+    def test_duration(self):
+        s = gen_json(self.pair.snd_ns, "-t", "700ms", self.pair.snd_if)
+        self.assertGreater(s["packets"], 0)
+        self.assertTrue(0.65 <= s["duration_s"] < 1.5, s)
+
+    def _interrupted(self, *args):
+        proc = spawn(in_ns(self.pair.snd_ns, TRAFSTAT, "gen", "--json", *args, self.pair.snd_if),
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        head, stopped = testlib.read_stderr_until(proc, "Ctrl-C to stop", 20)
+        self.assertIsNone(stopped, head)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = testlib.collect(proc, 15, "trafstat gen did not exit within 15 s of SIGINT")
+        (s,) = testlib.json_lines(out)
+        self.assertTrue(s["interrupted"], s)
+        self.assertGreater(s["packets"], 0)
+        self.assertLess(s["duration_s"], 5)
+        return proc.returncode, s, head + err
+
+    def test_sigint_ends_cleanly_with_summary(self):
+        rc, _s, err = self._interrupted()
+        self.assertEqual(rc, 0, err)
+
+    def test_sigint_before_count_exits_130(self):
+        rc, s, err = self._interrupted("-n", "1000000000000")
+        self.assertEqual(rc, 130, err)
+        self.assertIn(f"interrupted after {s['packets']} of 1000000000000 frames", err)
+
+
+class TestTshark(GenCase):
+    """24 frames, one per (protocol, flow) with one thread: 6 protocols x 4 flows."""
+    PROTOS, FLOWS, SIZE = "udp4,tcp6,icmp4,udp6,tcp4,icmp6", 4, 128
+
+    def test_frames_dissect_cleanly(self):
+        p = self.pair
+        n = 6 * self.FLOWS
+        tmp = H.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.chmod(tmp, 0o777)  # dumpcap may drop privileges to write
+        pcap = os.path.join(tmp, "gen.pcapng")
+        # The XDP counter on vb0 is what lets the veth take XDP_TX frames (it enables the peer's NAPI).
+        with Trafstat(p.rcv_ns, "--json", "--hook", "xdp", "--xdp-mode", "native", p.rcv_if) as ts:
+            cap = spawn(in_ns(p.rcv_ns, "dumpcap", "-i", p.rcv_if, "-c", str(n), "-a", "duration:20", "-w", pcap),
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            head, stopped = testlib.read_stderr_until(cap, "Capturing on", 15)
+            self.assertIsNone(stopped, head)
+            wait_packet_socket(p.rcv_ns, p.rcv_if)
+            s = gen_json(p.snd_ns, "--threads", "1", "-n", str(n), "--flows", str(self.FLOWS), "--proto",
+                         self.PROTOS, "-s", str(self.SIZE), p.snd_if)
+            _out, err = testlib.collect(cap, 25, "dumpcap did not stop")
+            self.assertEqual(cap.returncode, 0, head + err)
+            entry = ts.stop()
+        self.assertEqual(s["packets"], n)
+        self.assertEqual(compact(entry["classes"], ["all"])["all"], (n, n * self.SIZE))
+
+        checks = ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+                  "-o", "tcp.analyze_sequence_numbers:FALSE"]
+        fields = ["frame.len", "ip.checksum.status", "udp.checksum.status", "tcp.checksum.status",
+                  "icmp.checksum.status", "icmpv6.checksum.status", "_ws.expert.severity", "_ws.expert.message",
+                  "_ws.malformed", "ip.src", "ipv6.src", "udp.srcport", "tcp.srcport", "icmp.ident", "icmpv6.echo.identifier",
+                  "frame.protocols"]
+        out = run(["tshark", "-n", "-r", pcap, *checks, "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
+                   *[a for f in fields for a in ("-e", f)]]).stdout
+        rows = [dict(zip(fields, line.split("|"))) for line in out.splitlines()]
+        self.assertEqual(len(rows), n, out)
+        tuples = collections.defaultdict(set)
+        for i, r in enumerate(rows, 1):
+            self.assertEqual(r["frame.len"], str(self.SIZE), f"frame {i}")
+            statuses = [r[f] for f in fields[1:6] if r[f]]
+            self.assertTrue(statuses and all(v == "1" for v in statuses), f"frame {i}: checksum status {r}")
+            self.assertEqual(r["_ws.malformed"], "", f"frame {i}: malformed {r}")
+            severities = [int(v, 0) for v in r["_ws.expert.severity"].split(",") if v]
+            self.assertTrue(all(v < 0x600000 for v in severities), f"frame {i}: expert warning {r}")
+            protos = r["frame.protocols"].split(":")
+            l4 = next(x for x in ("udp", "tcp", "icmpv6", "icmp") if x in protos)
+            src = r["ip.src"] or r["ipv6.src"]
+            port = r["udp.srcport"] or r["tcp.srcport"] or r["icmp.ident"] or r["icmpv6.echo.identifier"]
+            tuples[(l4, "ipv6" if r["ipv6.src"] else "ipv4")].add((src, port))
+        self.assertEqual({k: len(v) for k, v in tuples.items()},
+                         {(l4, v): self.FLOWS for l4, v in (("udp", "ipv4"), ("udp", "ipv6"), ("tcp", "ipv4"),
+                                                             ("tcp", "ipv6"), ("icmp", "ipv4"), ("icmpv6", "ipv6"))})
+        for conv in ("udp", "tcp"):
+            stats = run(["tshark", "-n", "-q", "-r", pcap, "-z", f"conv,{conv}"]).stdout
+            conversations = [line for line in stats.splitlines() if "<->" in line]
+            self.assertEqual(len(conversations), 2 * self.FLOWS, f"{conv}, IPv4 and IPv6:\n{stats}")
+
+
+class TestBadInput(GenCase):
+    def assert_one_line(self, rc, err, code, *parts):
+        self.assertEqual(rc, code, err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertTrue(err.startswith("trafstat: "), err)
+        for part in parts:
+            self.assertIn(part, err)
+
+    def test_missing_interface_exits_3(self):
+        rc, _out, err = gen(self.pair.snd_ns, "-n", "10", "nosuch0")
+        self.assert_one_line(rc, err, 3, "nosuch0")
+
+    def test_bad_size_exits_2(self):
+        for size in ("10", "59", "3001", "12x"):
+            rc, _out, err = gen(self.pair.snd_ns, "-s", size, self.pair.snd_if)
+            self.assert_one_line(rc, err, 2, size)
+        rc, _out, err = gen(self.pair.snd_ns, "-s", "64", "--proto", "tcp6", self.pair.snd_if)
+        self.assert_one_line(rc, err, 2, "at least 74")
+
+    def test_size_above_mtu_exits_2(self):
+        rc, _out, err = gen(self.pair.snd_ns, "-n", "1", "-s", "1515", self.pair.snd_if)
+        self.assert_one_line(rc, err, 2, "MTU 1500")
+
+    def test_not_ethernet_exits_2(self):
+        rc, _out, err = gen(self.pair.snd_ns, "-n", "1", "lo")  # the namespace's own loopback
+        self.assert_one_line(rc, err, 2, "not an Ethernet interface")
+
+    def test_unprivileged_exits_4(self):
+        nobody = 65534
+        binary, binary_dir = TRAFSTAT, None
+        probe = run(in_ns(self.pair.snd_ns, "setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups",
+                          "test", "-x", TRAFSTAT), check=False)
+        if probe.returncode != 0:  # the build tree is not reachable by nobody: a world-readable copy
+            binary_dir = H.mkdtemp()
+            os.chmod(binary_dir, 0o755)
+            binary = shutil.copy2(TRAFSTAT, binary_dir)
+        try:
+            p = run(in_ns(self.pair.snd_ns, "setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups",
+                          binary, "gen", "-n", "1", self.pair.snd_if), check=False)
+        finally:
+            if binary_dir:
+                shutil.rmtree(binary_dir, True)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertIn("CAP_BPF", p.stderr)
+
+
+# ---------------------------------------------------------------------------
+# Entry point: privilege policy, tool checks, live-frames probe, signal-safe run.
+# ---------------------------------------------------------------------------
+
+TOOLS = ("ip", "ethtool", "sysctl", "setpriv", "tshark", "dumpcap")
+
+
+def live_frames_missing():
+    """None when gen can send here, else why not (the kernel refuses live frames: gen exits 8)."""
+    topo, pair = make_topology()
+    try:
+        rc, _out, err = gen(pair.snd_ns, "-n", "1", pair.snd_if)
+    finally:
+        topo.destroy()
+    if rc == EXIT_UNSUPPORTED:
+        return f"this kernel cannot send live frames: {err.strip()}"
+    return None
+
+
+def main():
+    global TRAFSTAT
+    args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
+    TRAFSTAT = os.path.abspath(args.trafstat)
+
+    reason = H.cannot_run_reason("not root: the gen tests create network namespaces and send from BPF")
+    if reason:
+        return H.skip_or_fail(reason, "gen tests")
+    missing = [t for t in TOOLS if shutil.which(t) is None] + ([] if os.path.isfile(TRAFSTAT) else [TRAFSTAT])
+    if missing:
+        H.log(f"FAIL: missing: {', '.join(missing)} (scripts/install-deps.sh installs the tools)")
+        return 1
+
+    def body():
+        why = live_frames_missing()
+        if why:
+            return H.skip_or_fail(why, "gen tests")
+        return testlib.run_unittests(__name__, unittest_args)
+
+    return H.run_guarded(body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
