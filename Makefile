@@ -29,7 +29,7 @@ unit: build
 
 # Benchmarks (not tests): prints a table, writes build/bench/*.json. Needs root.
 bench: build
-	./bench/replay.sh $(BUILD_DIR)/trafstat
+	./bench/run.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -17,6 +17,10 @@
 /* Load-time configuration: the verifier prunes what is switched off. */
 const volatile bool drop_mode = false; /* XDP: count totals only, then XDP_DROP */
 const volatile bool replay_mode = false; /* XDP: bytes from struct ts_replay_meta */
+const volatile __u32 flow_key_fields = 0; /* TS_KEY_*: the keyed table's key; 0 = no table */
+const volatile bool size_histogram = false; /* count frame sizes in ts_stats.size_hist */
+/* XDP: false only where no frame can span buffers (native mode, small MTU) */
+const volatile bool frames_may_be_multibuf = true;
 /*
  * Linux 6.8+, device-bound programs only (the verifier refuses the call in
  * any other program, even dead): used by trafstat_xdpdev alone. Weak, so
@@ -33,20 +37,39 @@ struct {
 	__type(value, struct ts_stats);
 } stats SEC(".maps");
 
+/*
+ * The keyed table (docs/tables.md): open addressing in one mmapable array,
+ * [epoch parity][cpu][slot]. Each CPU writes only its own region, so no
+ * atomics and no locks; lookups are inlined array accesses, so no helper
+ * calls. A slot whose epoch is not the current one is free: userspace empties
+ * a region by moving to the next epoch, then reads it through mmap once no
+ * program can still be writing it. Sizes are set at load time.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_flow_entry);
+} flows SEC(".maps");
+
+const volatile __u32 flow_slots = 1; /* per CPU and epoch parity; a power of two */
+const volatile __u32 flow_cpus = 1;  /* possible CPUs */
+const volatile __u64 flow_seed = 0;  /* random per load: keys cannot be chosen to collide */
+
+__u32 flow_epoch = 0; /* .bss, advanced by userspace every interval */
+
 /* Bytes a TC program may pull into the linear area to see all headers. */
 #define TS_TC_PULL_LEN 256
 /* An 802.1Q tag the stack moved into skb metadata still crossed the wire. */
 #define TS_VLAN_TAG_LEN 4
 
-/* Global, so verified once on its own (see parse_ip). */
-__noinline __u32 ts_parse_ip_xdp(struct xdp_md *ctx, __u32 l3_off, bool is_v6)
+/* TC: global, so verified once on its own (see parse_ip). XDP inlines the
+ * parser: a call costs more than the parsing where returns are slow. */
+__noinline __u32 ts_parse_ip_tc(struct __sk_buff *skb, __u32 l3_off, bool is_v6, struct ts_flow_key *key)
 {
-	return parse_ip((void *)(long)ctx->data, (void *)(long)ctx->data_end, l3_off, is_v6);
-}
-
-__noinline __u32 ts_parse_ip_tc(struct __sk_buff *skb, __u32 l3_off, bool is_v6)
-{
-	return parse_ip((void *)(long)skb->data, (void *)(long)skb->data_end, l3_off, is_v6);
+	return parse_ip((void *)(long)skb->data, (void *)(long)skb->data_end, l3_off, is_v6, key,
+			flow_key_fields);
 }
 
 static __always_inline bool is_ip(const struct parse_result *r)
@@ -68,23 +91,139 @@ static __always_inline struct ts_stats *this_cpu_stats(void)
 	return bpf_map_lookup_elem(&stats, &key);
 }
 
+/* RMON bucket of a frame of `len` bytes. */
+static __always_inline __u32 size_bucket(__u64 len)
+{
+	if (len <= 64)
+		return 0;
+	if (len <= 127)
+		return 1;
+	if (len <= 255)
+		return 2;
+	if (len <= 511)
+		return 3;
+	if (len <= 1023)
+		return 4;
+	if (len <= 1518)
+		return 5;
+	return 6;
+}
+
+/* The key read as five 64-bit words: may_alias, or clang may reorder the
+ * word loads before the byte stores that built the key (strict aliasing). */
+typedef __u64 __attribute__((may_alias)) key_word;
+
+/* One multiply-xorshift round per 64-bit word of the key (the key is 8-aligned). */
+static __always_inline __u32 flow_hash(const struct ts_flow_key *key)
+{
+	const key_word *w = (const key_word *)key;
+	__u64 h = flow_seed;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*key) / 8); i++) {
+		h ^= w[i];
+		h *= 0x9E3779B97F4A7C15ULL;
+		h ^= h >> 29;
+	}
+	return (__u32)(h >> 32);
+}
+
+static __always_inline bool flow_key_equal(const struct ts_flow_key *a, const struct ts_flow_key *b)
+{
+	const key_word *x = (const key_word *)a, *y = (const key_word *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/*
+ * One table update per IP packet: up to TS_FLOW_PROBES slots of this CPU's
+ * region, from the key's hash on. The key's slot, or the first free one, is
+ * updated; when all are taken by other keys, the packet is overflow. `now`
+ * is the capture time in replay and 0 live: a clock read is a helper call,
+ * which costs more than the whole update where returns are slow, and entries
+ * live one interval, so userspace dates them by interval.
+ */
+static __always_inline bool flow_add(const struct ts_flow_key *key, __u64 packets, __u64 bytes, __u64 now,
+				     __u8 tcp_flags)
+{
+	__u32 epoch = flow_epoch;
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 mask = flow_slots - 1;
+	__u32 h = flow_hash(key);
+	__u32 base;
+
+	if (cpu >= flow_cpus)
+		return false;
+	base = ((epoch & 1) * flow_cpus + cpu) * flow_slots;
+#pragma unroll
+	for (int i = 0; i < TS_FLOW_PROBES; i++) {
+		__u32 idx = base + ((h + i) & mask);
+		struct ts_flow_entry *e = bpf_map_lookup_elem(&flows, &idx);
+
+		if (!e)
+			return false;
+		if (e->epoch != epoch) {
+			/* A free slot: this CPU's own, nobody else writes it. */
+			__builtin_memcpy(&e->key, key, sizeof(*key));
+			e->packets = packets;
+			e->bytes = bytes;
+			e->first_ns = now;
+			e->last_ns = now;
+			e->tcp_flags = tcp_flags;
+			e->epoch = epoch;
+			return true;
+		}
+		if (flow_key_equal(&e->key, key)) {
+			e->packets += packets;
+			e->bytes += bytes;
+			if (now < e->first_ns)
+				e->first_ns = now;
+			if (now > e->last_ns)
+				e->last_ns = now;
+			e->tcp_flags |= tcp_flags;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The keyed table's share of one IP packet: an entry, overflow or unkeyed. */
+static __always_inline void account_key(struct ts_stats *s, const struct ts_flow_key *key,
+					const struct parse_result *r, __u64 packets, __u64 bytes, __u64 now)
+{
+	bool added;
+
+	if (!key->ip_version) {
+		add(&s->flow_unkeyed, packets, bytes);
+		return;
+	}
+	added = flow_add(key, packets, bytes, now, r->tcp_flags);
+	if (!added)
+		add(&s->flow_overflow, packets, bytes);
+}
+
+/*
+ * One counter per packet (plus the flags): the IP version's L4 class, or the
+ * L3 class of a non-IP frame. `all`, ipv4, ipv6 and the L4 totals are sums of
+ * these, taken by userspace (abi.h), so they reconcile by construction and
+ * cost nothing here.
+ */
 static __always_inline void account(struct ts_stats *s, const struct parse_result *r,
 				    __u64 packets, __u64 bytes)
 {
 	__u32 l3 = r->l3, l4 = r->l4;
 
-	add(&s->cls[TS_CLASS_ALL], packets, bytes);
-	if (l3 < TS_L3_FIRST || l3 > TS_L3_LAST)
-		return; /* cannot happen; keeps the verifier's bounds explicit */
-	add(&s->cls[l3], packets, bytes);
-
 	if (l3 == TS_CLASS_IPV4 || l3 == TS_CLASS_IPV6) {
-		__u32 version = l3 == TS_CLASS_IPV4 ? TS_IP_V4 : TS_IP_V6;
+		__u64 col = (__u32)(l4 - TS_L4_FIRST);
 
-		if (l4 < TS_L4_FIRST || l4 > TS_L4_LAST)
-			l4 = TS_CLASS_MALFORMED_L4;
-		add(&s->cls[l4], packets, bytes);
-		add(&s->l4_by_ip[version][l4 - TS_L4_FIRST], packets, bytes);
+		/* Out of range cannot happen; the check is the verifier's bound.
+		 * The barrier keeps clang from recomputing the index after it. */
+		if (col >= TS_L4_COUNT)
+			col = TS_CLASS_MALFORMED_L4 - TS_L4_FIRST;
+		asm volatile("" : "+r"(col));
+		add(&s->l4_by_ip[l3 == TS_CLASS_IPV6][col], packets, bytes);
+	} else if (l3 >= TS_L3_FIRST && l3 <= TS_L3_LAST) {
+		add(&s->cls[l3], packets, bytes);
 	}
 	if (r->vlan)
 		add(&s->cls[TS_CLASS_VLAN], packets, bytes);
@@ -95,41 +234,65 @@ static __always_inline void account(struct ts_stats *s, const struct parse_resul
 /*
  * XDP counts the whole frame, every fragment of a multi-buffer frame
  * included, and `tags` VLAN tags the driver stripped (as TC does).
+ * `keyed` is a compile-time constant: the entry points without the keyed
+ * table are compiled without it, so its key costs no registers or stack.
  */
-static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_len)
+static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_len, __u64 ts,
+				     const bool keyed)
 {
 	struct ts_stats *s = this_cpu_stats();
 	struct parse_result r = {};
+	struct ts_flow_key key = {};
+	const bool table = keyed && flow_key_fields;
+	void *data = (void *)(long)ctx->data;
+	struct cursor l3;
 	__u64 bytes;
 
 	if (!s)
 		return drop_mode ? XDP_DROP : XDP_PASS;
-	bytes = wire_len ? wire_len : bpf_xdp_get_buff_len(ctx);
+	/* bpf_xdp_get_buff_len is a helper call, costly where returns are
+	 * (SRSO "safe RET"): made only where a frame can be multi-buffer. */
+	bytes = wire_len ? wire_len : frames_may_be_multibuf ? bpf_xdp_get_buff_len(ctx)
+							      : ctx->data_end - ctx->data;
 	if (replay_mode) {
 		struct ts_replay_meta *meta = (void *)(long)ctx->data_meta;
 
-		if ((void *)(meta + 1) <= (void *)(long)ctx->data)
+		if ((void *)(meta + 1) <= (void *)(long)ctx->data) {
 			bytes = meta->wire_len;
+			ts = meta->ts_ns;
+		}
 	}
 
 	if (drop_mode) {
-		/* bptraf's benchmark mode: no header is read. */
+		/* bptraf's benchmark mode: no header is read, only `all` is written. */
 		add(&s->cls[TS_CLASS_ALL], 1, bytes);
 		return XDP_DROP;
 	}
 
-	parse_frame_l2((void *)(long)ctx->data, (void *)(long)ctx->data_end, tags, &r);
+	parse_frame_l2_at(data, (void *)(long)ctx->data_end, tags, &r, &l3);
 	if (is_ip(&r))
-		set_l4(&r, ts_parse_ip_xdp(ctx, r.l3_off, r.l3 == TS_CLASS_IPV6));
-	account(s, &r, 1, bytes + tags * TS_VLAN_TAG_LEN);
+		set_l4(&r, parse_ip_at(data, l3, r.l3 == TS_CLASS_IPV6, table ? &key : NULL,
+				       table ? flow_key_fields : 0));
+	bytes += tags * TS_VLAN_TAG_LEN;
+	account(s, &r, 1, bytes);
+	if (size_histogram)
+		add(&s->size_hist[size_bucket(bytes)], 1, bytes);
+	if (table && is_ip(&r))
+		account_key(s, &key, &r, 1, bytes, ts);
 	return XDP_PASS;
 }
 
-/* The XDP entry for generic mode, tests and replay. */
+/* The XDP entry for generic mode and tests; _keyed with the keyed table. */
 SEC("xdp.frags")
 int trafstat_xdp(struct xdp_md *ctx)
 {
-	return count_xdp(ctx, 0, 0);
+	return count_xdp(ctx, 0, 0, 0, false);
+}
+
+SEC("xdp.frags")
+int trafstat_xdp_keyed(struct xdp_md *ctx)
+{
+	return count_xdp(ctx, 0, 0, 0, true);
 }
 
 /*
@@ -137,20 +300,30 @@ int trafstat_xdp(struct xdp_md *ctx)
  * (or veth) with VLAN offload strips the tag before XDP runs, and only the
  * driver's metadata still has it.
  */
-SEC("xdp.frags")
-int trafstat_xdpdev(struct xdp_md *ctx)
+static __always_inline __u32 stripped_vlan_tags(struct xdp_md *ctx)
 {
 	__be16 proto;
 	__u16 tci;
-	__u32 tags = bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &tci) == 0 ? 1 : 0;
 
-	return count_xdp(ctx, tags, 0);
+	return bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &tci) == 0 ? 1 : 0;
+}
+
+SEC("xdp.frags")
+int trafstat_xdpdev(struct xdp_md *ctx)
+{
+	return count_xdp(ctx, stripped_vlan_tags(ctx), 0, 0, false);
+}
+
+SEC("xdp.frags")
+int trafstat_xdpdev_keyed(struct xdp_md *ctx)
+{
+	return count_xdp(ctx, stripped_vlan_tags(ctx), 0, 0, true);
 }
 
 /* One replayed frame: the live XDP path with the bytes the capture recorded. */
-__noinline int ts_count_replayed(struct xdp_md *ctx, __u32 wire_len)
+__noinline int ts_count_replayed(struct xdp_md *ctx, __u32 wire_len, __u64 ts_ns)
 {
-	return count_xdp(ctx, 0, wire_len);
+	return count_xdp(ctx, 0, wire_len, ts_ns, true);
 }
 
 /*
@@ -177,6 +350,7 @@ int trafstat_replay(struct xdp_md *ctx)
 	for (__u32 j = 0; j < TS_REPLAY_MAX_BATCH; j++) {
 		struct ts_replay_frame *f;
 		__u32 i, len, wire_len, start;
+		__u64 ts_ns;
 
 		if (j >= count)
 			break;
@@ -187,12 +361,13 @@ int trafstat_replay(struct xdp_md *ctx)
 			return XDP_ABORTED;
 		len = f->len;
 		wire_len = f->wire_len;
+		ts_ns = f->ts_ns;
 		if (len < TS_REPLAY_MIN_FRAME || len > tail || tail - len < table_len)
 			return XDP_ABORTED;
 		start = tail - len;
 		if (bpf_xdp_adjust_head(ctx, (int)start))
 			return XDP_ABORTED;
-		ts_count_replayed(ctx, wire_len);
+		ts_count_replayed(ctx, wire_len, ts_ns);
 		if (bpf_xdp_adjust_head(ctx, -(int)start) || bpf_xdp_adjust_tail(ctx, -(int)len))
 			return XDP_ABORTED;
 		tail = start;
@@ -210,6 +385,7 @@ int trafstat_tc(struct __sk_buff *skb)
 {
 	struct ts_stats *s = this_cpu_stats();
 	struct parse_result r = {};
+	struct ts_flow_key key = {};
 	__u32 tags = skb->vlan_present ? 1 : 0;
 	__u64 segs = skb->gso_segs ? skb->gso_segs : 1;
 	__u64 bytes = skb->len;
@@ -225,12 +401,16 @@ int trafstat_tc(struct __sk_buff *skb)
 
 	parse_frame_l2((void *)(long)skb->data, (void *)(long)skb->data_end, tags, &r);
 	if (is_ip(&r))
-		set_l4(&r, ts_parse_ip_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6));
+		set_l4(&r, ts_parse_ip_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6, flow_key_fields ? &key : NULL));
 
 	if (segs > 1 && r.hdr_len)
 		bytes += (segs - 1) * r.hdr_len;
 	bytes += tags * TS_VLAN_TAG_LEN * segs;
 	account(s, &r, segs, bytes);
+	if (size_histogram)
+		add(&s->size_hist[size_bucket(bytes / segs)], segs, bytes); /* a super-packet's segments: their mean size */
+	if (flow_key_fields && is_ip(&r))
+		account_key(s, &key, &r, segs, bytes, 0);
 	return TC_ACT_UNSPEC;
 }
 

@@ -82,7 +82,8 @@ struct parse_result {
 	__u32 l3_off;	  /* where the L3 header starts */
 	__u8 vlan;	  /* tagged (in data or, at TC, in skb metadata) */
 	__u8 pppoe;	  /* PPPoE session frame */
-	__u8 pad[2];
+	__u8 tcp_flags;	  /* TCP: the header's flags byte */
+	__u8 pad;
 };
 
 /* Advance the cursor over a header of `len` bytes; NULL if it does not fit. */
@@ -149,11 +150,65 @@ static __always_inline __u32 parse_l2(struct cursor *c, struct parse_result *r, 
 	return proto;
 }
 
+/*
+ * What parse_ip fills in for the keyed table: the key fields chosen at load
+ * time (TS_KEY_*; none when the table is off) and the TCP flags.
+ */
+struct key_out {
+	struct ts_flow_key *key; /* NULL: no table */
+	__u32 fields;
+	__u8 tcp_flags;
+};
+
+/* Ports, ICMP type/code: the first bytes of the L4 header (checked present). */
+static __always_inline void key_l4(struct key_out *k, const void *l4, __u8 proto)
+{
+	const __u8 *b = l4;
+
+	if (!k->key || !(k->fields & TS_KEY_PORTS))
+		return;
+	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+		k->key->sport = b[0]; /* type */
+		k->key->dport = b[1]; /* code */
+		return;
+	}
+	k->key->sport = ((__u16)b[0] << 8) | b[1];
+	k->key->dport = ((__u16)b[2] << 8) | b[3];
+}
+
+/* The IP part of the key: version, addresses, protocol, as asked. */
+static __always_inline void key_ip(struct key_out *k, __u8 version, const void *src, const void *dst,
+				   __u32 addr_len, __u8 proto)
+{
+	struct ts_flow_key *key = k->key;
+
+	if (!key || !k->fields)
+		return;
+	key->ip_version = version;
+	if (k->fields & TS_KEY_PORTS)
+		key->proto = proto;
+	if (!(k->fields & TS_KEY_ADDRS))
+		return;
+	if (addr_len == 4) {
+		/* IPv4-mapped IPv6 (::ffff:a.b.c.d): one key type for both versions */
+		key->src[10] = key->src[11] = 0xff;
+		key->dst[10] = key->dst[11] = 0xff;
+		__builtin_memcpy(&key->src[12], src, 4);
+		__builtin_memcpy(&key->dst[12], dst, 4);
+	} else {
+		__builtin_memcpy(key->src, src, 16);
+		__builtin_memcpy(key->dst, dst, 16);
+	}
+}
+
 /* L4 class of `proto` whose header starts at the cursor. */
-static __always_inline __u32 classify_l4(struct cursor *c, __u8 proto, __u32 *l4_len)
+static __always_inline __u32 classify_l4(struct cursor *c, __u8 proto, __u32 *l4_len, struct key_out *k)
 {
 	__u32 need;
 	__u32 cls;
+
+	if (k->key && (k->fields & TS_KEY_PORTS))
+		k->key->proto = proto;
 
 	switch (proto) {
 	case IPPROTO_TCP: {
@@ -166,6 +221,8 @@ static __always_inline __u32 classify_l4(struct cursor *c, __u8 proto, __u32 *l4
 		if (doff < sizeof(*th) || c->pos + doff > c->end)
 			return TS_CLASS_MALFORMED_L4;
 		*l4_len = doff;
+		key_l4(k, th, proto);
+		k->tcp_flags = ((__u8 *)th)[13];
 		return TS_CLASS_TCP;
 	}
 	case IPPROTO_UDP:
@@ -198,11 +255,14 @@ static __always_inline __u32 classify_l4(struct cursor *c, __u8 proto, __u32 *l4
 	if (c->pos + need > c->end)
 		return TS_CLASS_MALFORMED_L4;
 	*l4_len = need;
+	/* GRE and ESP have no ports: keyed by addresses and protocol only */
+	if (cls != TS_CLASS_GRE && cls != TS_CLASS_ESP)
+		key_l4(k, c->pos, proto);
 	return cls;
 }
 
 /* IPv4: honours IHL, rejects IHL < 5, non-first fragments have no L4. */
-static __always_inline __u32 parse_ipv4(struct cursor *c, __u32 *l4_len)
+static __always_inline __u32 parse_ipv4(struct cursor *c, __u32 *l4_len, struct key_out *k)
 {
 	struct iphdr *iph = c->pos;
 	__u32 ihl;
@@ -212,20 +272,21 @@ static __always_inline __u32 parse_ipv4(struct cursor *c, __u32 *l4_len)
 	ihl = iph->ihl;
 	if (iph->version != 4 || ihl < 5)
 		return TS_CLASS_MALFORMED_L4;
+	key_ip(k, 4, &iph->saddr, &iph->daddr, 4, iph->protocol);
 	ihl *= 4;
 	if (c->pos + ihl > c->end)
 		return TS_CLASS_MALFORMED_L4;
 	if (bpf_ntohs(iph->frag_off) & IP_OFFSET_MASK)
 		return TS_CLASS_FRAGMENT;
 	c->pos += ihl;
-	return classify_l4(c, iph->protocol, l4_len);
+	return classify_l4(c, iph->protocol, l4_len, k);
 }
 
 /*
  * IPv6: walks hop-by-hop, routing, fragment, destination-options and AH
  * headers, at most TS_MAX_IPV6_EXT_HDRS of them; a longer chain is other_l4.
  */
-static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len)
+static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len, struct key_out *k)
 {
 	struct ipv6hdr *ip6 = cursor_take(c, sizeof(*ip6));
 	__u8 nexthdr;
@@ -233,6 +294,7 @@ static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len)
 	if (!ip6 || ip6->version != 6)
 		return TS_CLASS_MALFORMED_L4;
 	nexthdr = ip6->nexthdr;
+	key_ip(k, 6, &ip6->saddr, &ip6->daddr, 16, nexthdr);
 
 #pragma unroll
 	for (int i = 0; i < TS_MAX_IPV6_EXT_HDRS; i++) {
@@ -259,14 +321,18 @@ static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len)
 
 			if ((void *)(fh + 1) > c->end)
 				return TS_CLASS_MALFORMED_L4;
-			if (bpf_ntohs(fh->frag_off) & ~7)
-				return TS_CLASS_FRAGMENT; /* offset != 0 */
+			if (bpf_ntohs(fh->frag_off) & ~7) {
+				/* offset != 0: keyed by the protocol it carries, no ports */
+				if (k->key && (k->fields & TS_KEY_PORTS))
+					k->key->proto = fh->nexthdr;
+				return TS_CLASS_FRAGMENT;
+			}
 			oh = (void *)fh;
 			len = sizeof(*fh);
 			break;
 		}
 		default:
-			return classify_l4(c, nexthdr, l4_len);
+			return classify_l4(c, nexthdr, l4_len, k);
 		}
 		if (c->pos + len > c->end)
 			return TS_CLASS_MALFORMED_L4;
@@ -280,9 +346,11 @@ static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len)
 	case IPV6_NEXTHDR_DEST:
 	case IPV6_NEXTHDR_AUTH:
 	case IPV6_NEXTHDR_FRAGMENT:
+		if (k->key && (k->fields & TS_KEY_PORTS))
+			k->key->proto = nexthdr;
 		return TS_CLASS_OTHER_L4;
 	default:
-		return classify_l4(c, nexthdr, l4_len);
+		return classify_l4(c, nexthdr, l4_len, k);
 	}
 }
 
@@ -292,24 +360,25 @@ static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len)
 
 /*
  * L3/L4 of an IP packet whose header starts at data + l3_off. Returns the L4
- * class in bits 0-7 and, when the L4 header is known, the offset of its end
- * (the L2-L4 header length) in bits 16-31.
+ * class in bits 0-7, the TCP flags in bits 8-15 and, when the L4 header is
+ * known, the offset of its end (the L2-L4 header length) in bits 16-31.
+ * With a key, fills the fields `fields` asks for (TS_KEY_*); the key's
+ * ip_version stays 0 when the IP header is unreadable.
  *
  * The entry points call this through a global (separately verified)
  * function: the verifier then checks it once with l3_off unknown, instead of
  * once per L2 layout (tags, PPPoE), which multiplied verification work.
  */
-static __always_inline __u32 parse_ip(void *data, void *data_end, __u32 l3_off, bool is_v6)
+static __always_inline __u32 parse_ip_at(void *data, struct cursor c, bool is_v6,
+					 struct ts_flow_key *key, __u32 fields)
 {
-	struct cursor c = { .pos = data, .end = data_end };
+	struct key_out k = { .key = key, .fields = key ? fields : 0 };
 	__u32 l4_len = 0;
 	__u64 hdr_len;
 	__u32 l4;
 
-	if (l3_off > TS_MAX_L3_OFF)
-		return TS_CLASS_MALFORMED_L4;
-	c.pos += l3_off;
-	l4 = is_v6 ? parse_ipv6(&c, &l4_len) : parse_ipv4(&c, &l4_len);
+	l4 = is_v6 ? parse_ipv6(&c, &l4_len, &k) : parse_ipv4(&c, &l4_len, &k);
+	l4 |= (__u32)k.tcp_flags << 8;
 	if (!l4_len)
 		return l4;
 	hdr_len = c.pos - data;
@@ -319,9 +388,20 @@ static __always_inline __u32 parse_ip(void *data, void *data_end, __u32 l3_off, 
 	return l4 | ((__u32)(hdr_len + l4_len) << 16);
 }
 
+static __always_inline __u32 parse_ip(void *data, void *data_end, __u32 l3_off, bool is_v6,
+				      struct ts_flow_key *key, __u32 fields)
+{
+	struct cursor c = { .pos = data, .end = data_end };
+
+	if (l3_off > TS_MAX_L3_OFF)
+		return TS_CLASS_MALFORMED_L4;
+	c.pos += l3_off;
+	return parse_ip_at(data, c, is_v6, key, fields);
+}
+
 /* Ethernet/VLAN/PPPoE, L3 class; r->l3_off is where the IP header starts. */
-static __always_inline void parse_frame_l2(void *data, void *data_end, __u32 tags,
-					   struct parse_result *r)
+static __always_inline void parse_frame_l2_at(void *data, void *data_end, __u32 tags,
+					      struct parse_result *r, struct cursor *l3)
 {
 	struct cursor c = { .pos = data, .end = data_end };
 	__u32 proto;
@@ -346,12 +426,22 @@ static __always_inline void parse_frame_l2(void *data, void *data_end, __u32 tag
 		r->l3 = TS_CLASS_OTHER_L3;
 		break;
 	}
+	*l3 = c;
+}
+
+static __always_inline void parse_frame_l2(void *data, void *data_end, __u32 tags,
+					   struct parse_result *r)
+{
+	struct cursor l3;
+
+	parse_frame_l2_at(data, data_end, tags, r, &l3);
 }
 
 /* Fills the L4 part of r from parse_ip's packed result. */
 static __always_inline void set_l4(struct parse_result *r, __u32 packed)
 {
 	r->l4 = packed & 0xff;
+	r->tcp_flags = (packed >> 8) & 0xff;
 	r->hdr_len = packed >> 16;
 }
 

@@ -15,7 +15,7 @@ function(bpf_skeleton name source)
   file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/bpf)
   add_custom_command(
     OUTPUT ${obj}
-    COMMAND ${CLANG_BPF} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
+    COMMAND ${CLANG_BPF} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_${BPF_TARGET_ARCH}
             -Wall -Werror
             -I${CMAKE_CURRENT_SOURCE_DIR}/include -I${CMAKE_CURRENT_SOURCE_DIR}/bpf
             -I${BPF_MULTIARCH_INCLUDE}

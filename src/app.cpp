@@ -63,10 +63,14 @@ std::vector<Interface> pick_interfaces(const Options& o)
 Attachment attach_xdp(const Options& o, const Interface& iface, std::string& notes)
 {
     const bool want_native = o.xdp_mode != XdpMode::generic;
+    // Native XDP below this MTU never sees a multi-buffer frame: the frame
+    // length needs no helper call (docs/attaching.md).
+    const bool single_buffer = iface.mtu && iface.mtu <= kMaxSingleBufferMtu;
     if (want_native && !o.drop && !query_xdp(iface).prog_id) {
         std::optional<CounterProgram> bound;
         try {
-            bound = CounterProgram::load(LoadOptions{.xdp_dev_bound_ifindex = iface.ifindex});
+            bound = CounterProgram::load(LoadOptions{.xdp_dev_bound_ifindex = iface.ifindex,
+                                                     .frames_may_be_multibuf = single_buffer ? false : true});
         } catch (const Error& e) {
             if (e.exit_code() == exit_code::privileges)
                 throw;
@@ -88,6 +92,17 @@ Attachment attach_xdp(const Options& o, const Interface& iface, std::string& not
                 auto generic = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::generic, o.force, notes);
                 return Attachment{iface, "xdp", std::move(program), std::move(generic)};
             }
+        }
+    }
+    if (want_native && single_buffer && o.drop) {
+        // Drop mode is the benchmark mode: native with the cheapest program first.
+        auto program = CounterProgram::load(LoadOptions{.drop_mode = true, .frames_may_be_multibuf = false});
+        try {
+            auto link = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::native, o.force, notes);
+            return Attachment{iface, "xdp", std::move(program), std::move(link)};
+        } catch (const Error& e) {
+            if (o.xdp_mode == XdpMode::native || e.exit_code() == exit_code::privileges)
+                throw;
         }
     }
     auto program = CounterProgram::load(LoadOptions{.drop_mode = o.drop});

@@ -63,6 +63,12 @@ enum ts_ip_version {
 #define TS_MAX_VLAN_TAGS 2
 #define TS_MAX_IPV6_EXT_HDRS 8
 
+/*
+ * Packet-size histogram buckets, RMON etherStats style, by frame bytes:
+ * <=64, 65-127, 128-255, 256-511, 512-1023, 1024-1518, 1519+.
+ */
+#define TS_SIZE_BUCKETS 7
+
 /* One per-CPU counter slot. Userspace sums it over all possible CPUs. */
 struct ts_counter {
 	__u64 packets;
@@ -73,12 +79,64 @@ struct ts_counter {
  * Everything one attachment counts, as the single value of a one-entry
  * per-CPU array: one map lookup per packet, then plain indexed adds on this
  * CPU's copy (no atomics needed, no sharing).
+ *
+ * The program writes one counter per frame: l4_by_ip[version][l4] for an IP
+ * packet, cls[l3] for any other frame (arp, other_l3, malformed), plus the
+ * vlan/pppoe flags; in drop mode, cls[all] alone. Userspace derives the rest
+ * when it sums the CPUs: ipv4/ipv6 = their l4_by_ip row, each L4 class = its
+ * column, all = cls[all] + ipv4 + ipv6 + arp + other_l3 + malformed.
  */
 struct ts_stats {
 	struct ts_counter cls[TS_CLASS_MAX];
 	/* L4 classes split by IP version, so each version reconciles on its own */
 	struct ts_counter l4_by_ip[TS_IP_VERSIONS][TS_L4_COUNT];
+	/* The keyed table's own reconciliation (see struct ts_flow_key):
+	 *   sum of its entries + flow_overflow + flow_unkeyed = ipv4 + ipv6 */
+	struct ts_counter flow_overflow; /* IP packets the full table had no room for */
+	struct ts_counter flow_unkeyed;	 /* IP packets whose addresses could not be read */
+	/* Frame sizes (bytes on the wire, without FCS), RMON-style buckets */
+	struct ts_counter size_hist[TS_SIZE_BUCKETS];
 };
+
+/*
+ * The keyed table: one hash update per IP packet, whatever views are on.
+ * Its key holds the fields chosen at load time (rodata flow_key_fields),
+ * the others zero: addresses only for talkers, protocol and ports only for
+ * ports, both for flows. Userspace derives the per-IP and per-port views
+ * from it, so every view reconciles with the same totals.
+ */
+#define TS_KEY_ADDRS (1U << 0) /* ip_version, src, dst */
+#define TS_KEY_PORTS (1U << 1) /* ip_version, proto, sport, dport */
+
+struct ts_flow_key {
+	__u8 src[16]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
+	__u8 dst[16];
+	__u16 sport; /* host order. ICMP/ICMPv6: the type. No L4 header (fragment, other): 0 */
+	__u16 dport; /* host order. ICMP/ICMPv6: the code */
+	__u8 proto;  /* IP protocol, after the IPv6 extension headers */
+	__u8 ip_version; /* 4 or 6; never 0 in a key the program inserted */
+	__u8 pad[2];
+} __attribute__((aligned(8))); /* hashed and compared as five __u64 */
+
+/*
+ * One slot of the keyed table (docs/tables.md): an open-addressing hash table
+ * the program keeps in a plain array, one region per CPU and per epoch
+ * parity, so a CPU only ever writes its own slots (no atomics, no locks, no
+ * helper calls) and userspace reads a quiet region through mmap.
+ */
+struct ts_flow_entry {
+	struct ts_flow_key key;
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_ns; /* replay: capture time; live: 0 (userspace dates entries by interval) */
+	__u64 last_ns;
+	__u32 epoch;	 /* the interval it was counted in; any other value: a free slot */
+	__u8 tcp_flags;	 /* OR of the TCP flags seen (FIN..CWR) */
+	__u8 pad[3];
+};
+
+/* Slots tried from a key's hash before the key counts as overflow. */
+#define TS_FLOW_PROBES 8
 
 /*
  * Replay only (rodata replay_mode): BPF_PROG_TEST_RUN puts this in the XDP
@@ -87,7 +145,8 @@ struct ts_stats {
  */
 struct ts_replay_meta {
 	__u32 wire_len; /* the frame's original length on the wire */
-	__u32 pad;      /* metadata length must be a multiple of 4; keep 8 */
+	__u32 pad;      /* metadata length must be a multiple of 4 */
+	__u64 ts_ns;    /* capture time: the keyed table's first/last seen */
 };
 
 /*
@@ -110,18 +169,23 @@ struct ts_replay_batch {
 struct ts_replay_frame {
 	__u32 len;      /* bytes of the frame in the batch (>= TS_REPLAY_MIN_FRAME) */
 	__u32 wire_len; /* the frame's original length: the bytes counted */
+	__u64 ts_ns;    /* capture time */
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 8, "replay ABI");
-static_assert(sizeof(struct ts_replay_meta) == 8, "ts_replay_meta ABI");
-static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT), "ts_stats ABI");
+static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
+static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
+static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + 2 + TS_SIZE_BUCKETS),
+              "ts_stats ABI");
+static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 80, "keyed table ABI");
 static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
 static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
 #else
-_Static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 8, "replay ABI");
-_Static_assert(sizeof(struct ts_replay_meta) == 8, "ts_replay_meta ABI");
-_Static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT), "ts_stats ABI");
+_Static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
+_Static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
+_Static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + 2 + TS_SIZE_BUCKETS),
+	       "ts_stats ABI");
+_Static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 80, "keyed table ABI");
 _Static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
 _Static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
 #endif

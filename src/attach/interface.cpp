@@ -16,7 +16,10 @@ Interface resolve_interface(const std::string& name)
     if (index == 0)
         throw Error(exit_code::no_interface,
                     fmt::format("no such interface: {} (see `ip link` for the list)", name));
-    return Interface{name, static_cast<int>(index)};
+    unsigned mtu = 0;
+    std::ifstream f("/sys/class/net/" + name + "/mtu");
+    f >> mtu;
+    return Interface{name, static_cast<int>(index), f ? mtu : 0};
 }
 
 std::optional<std::string> default_route_interface()

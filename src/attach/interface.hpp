@@ -9,7 +9,13 @@ namespace trafstat {
 struct Interface {
     std::string name;
     int ifindex = 0;
+    unsigned mtu = 0;  // 0: unknown
 };
+
+// The largest frame native XDP gets in one buffer on any driver: a page
+// minus headroom and skb_shared_info (4096 - 256 - 320), less the Ethernet
+// header. Above it, frames may span buffers (XDP multi-buffer).
+inline constexpr unsigned kMaxSingleBufferMtu = 3506;
 
 // Throws Error(exit_code::no_interface) naming the interface.
 Interface resolve_interface(const std::string& name);

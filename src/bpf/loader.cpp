@@ -5,8 +5,21 @@
 
 #include "counter.skel.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/membarrier.h>
+#include <cstring>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <utility>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstdarg>
 #include <cstdio>
 #include <deque>
@@ -27,11 +40,16 @@ constexpr std::size_t kMaxLogLines = 400;
 
 int libbpf_print(enum libbpf_print_level level, const char* format, va_list args)
 {
-    char buf[4096];
+    // A verifier log arrives as one message of any length: size the buffer to it.
     va_list copy;
     va_copy(copy, args);
-    std::vsnprintf(buf, sizeof buf, format, copy);
+    const int n = std::vsnprintf(nullptr, 0, format, copy);
     va_end(copy);
+    if (n < 0)
+        return 0;
+    std::string buf(static_cast<std::size_t>(n) + 1, '\0');
+    std::vsnprintf(buf.data(), buf.size(), format, args);
+    buf.resize(static_cast<std::size_t>(n));
 
     std::istringstream lines(buf);
     for (std::string line; std::getline(lines, line);) {
@@ -43,8 +61,16 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
     }
     (void)level;
     if (g_verbose)
-        std::fputs(buf, stderr);
+        std::fputs(buf.c_str(), stderr);
     return 0;
+}
+
+int possible_cpus()
+{
+    static const int ncpus = libbpf_num_possible_cpus();
+    if (ncpus <= 0)
+        throw Error(exit_code::runtime, fmt::format("cannot count possible CPUs: {}", errno_text(ncpus)));
+    return ncpus;
 }
 
 }  // namespace
@@ -81,10 +107,37 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
     }
     skel->rodata->drop_mode = options.drop_mode;
     skel->rodata->replay_mode = options.replay_mode;
+    skel->rodata->flow_key_fields = options.flow_key_fields;
+    skel->rodata->size_histogram = options.size_histogram;
+    skel->rodata->frames_may_be_multibuf = options.frames_may_be_multibuf;
+    // The keyed table: [epoch parity][cpu][slot]. Off, it keeps one slot: a
+    // map cannot be left out of an object.
+    FlowMapping flows;
+    if (options.flow_key_fields) {
+        flows.cpus = static_cast<std::size_t>(possible_cpus());
+        flows.slots = std::bit_ceil(std::max<std::size_t>(options.flow_table_size, 1));
+        const std::size_t entries = 2 * flows.cpus * flows.slots;
+        if (flows.slots > (1U << 30) || entries * sizeof(ts_flow_entry) > (std::size_t{1} << 34))
+            throw Error(exit_code::usage, fmt::format("flow table of {} slots per CPU is too large", flows.slots));
+        skel->rodata->flow_slots = static_cast<__u32>(flows.slots);
+        skel->rodata->flow_cpus = static_cast<__u32>(flows.cpus);
+        std::uint64_t seed = 0;
+        if (getrandom(&seed, sizeof seed, 0) != sizeof seed)
+            seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+        skel->rodata->flow_seed = seed;
+        bpf_map__set_max_entries(skel->maps.flows, static_cast<__u32>(entries));
+    }
     bpf_program__set_autoload(skel->progs.trafstat_replay, options.replay_mode);
-    // The device-bound entry loads only on request: it cannot load unbound.
-    bpf_program* xdpdev = skel->progs.trafstat_xdpdev;
-    bpf_program__set_autoload(xdpdev, options.xdp_dev_bound_ifindex != 0);
+    // Each XDP entry comes with and without the keyed table compiled in:
+    // load the one wanted. The device-bound entry loads only on request: it
+    // cannot load unbound.
+    const bool keyed = options.flow_key_fields != 0;
+    const bool bound = options.xdp_dev_bound_ifindex != 0;
+    bpf_program__set_autoload(skel->progs.trafstat_xdp, !keyed);
+    bpf_program__set_autoload(skel->progs.trafstat_xdp_keyed, keyed);
+    bpf_program__set_autoload(skel->progs.trafstat_xdpdev, bound && !keyed);
+    bpf_program__set_autoload(skel->progs.trafstat_xdpdev_keyed, bound && keyed);
+    bpf_program* xdpdev = keyed ? skel->progs.trafstat_xdpdev_keyed : skel->progs.trafstat_xdpdev;
     if (options.xdp_dev_bound_ifindex) {
         bpf_program__set_ifindex(xdpdev, static_cast<__u32>(options.xdp_dev_bound_ifindex));
         bpf_program__set_flags(xdpdev, bpf_program__flags(xdpdev) | kBpfFXdpDevBoundOnly);
@@ -101,23 +154,27 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
                     fmt::format("the kernel rejected the BPF program: {}", errno_text(err)),
                     fmt::format("  verifier log (tail; -v shows all):\n{}", libbpf_log_tail(25)));
     }
-    return CounterProgram(std::move(skel), options.xdp_dev_bound_ifindex != 0);
+    if (flows.slots) {
+        // Epoch 0 would match the zeroed slots of a fresh array: start at 1.
+        skel->bss->flow_epoch = 1;
+        flows.bytes = 2 * flows.cpus * flows.slots * sizeof(ts_flow_entry);
+        void* p = mmap(nullptr, flows.bytes, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.flows), 0);
+        if (p == MAP_FAILED)
+            throw Error(exit_code::load, fmt::format("cannot map the flow table: {}", std::strerror(errno)));
+        flows.entries = static_cast<const ts_flow_entry*>(p);
+    }
+    bpf_program* xdp = bound ? xdpdev : keyed ? skel->progs.trafstat_xdp_keyed : skel->progs.trafstat_xdp;
+    return CounterProgram(std::move(skel), xdp, std::move(flows));
 }
 
-int CounterProgram::xdp_fd() const
-{
-    return bpf_program__fd(dev_bound_ ? skel_->progs.trafstat_xdpdev : skel_->progs.trafstat_xdp);
-}
+int CounterProgram::xdp_fd() const { return bpf_program__fd(xdp_); }
 int CounterProgram::replay_fd() const { return bpf_program__fd(skel_->progs.trafstat_replay); }
 int CounterProgram::tc_fd() const { return bpf_program__fd(skel_->progs.trafstat_tc); }
 int CounterProgram::stats_map_fd() const { return bpf_map__fd(skel_->maps.stats); }
 
 ClassCounters CounterProgram::read() const
 {
-    static const int ncpus = libbpf_num_possible_cpus();
-    if (ncpus <= 0)
-        throw Error(exit_code::runtime, fmt::format("cannot count possible CPUs: {}", errno_text(ncpus)));
-    std::vector<ts_stats> per_cpu(static_cast<std::size_t>(ncpus));
+    std::vector<ts_stats> per_cpu(static_cast<std::size_t>(possible_cpus()));
     const __u32 key = 0;
     if (int err = bpf_map__lookup_elem(skel_->maps.stats, &key, sizeof key, per_cpu.data(),
                                        per_cpu.size() * sizeof(ts_stats), 0);
@@ -126,5 +183,67 @@ ClassCounters CounterProgram::read() const
     }
     return sum_per_cpu(per_cpu);
 }
+
+namespace {
+
+// Waits until every BPF program run that started before the call has ended:
+// programs run inside RCU read-side sections, and MEMBARRIER_CMD_GLOBAL is a
+// synchronize_rcu(). Where membarrier is refused (nohz_full CPUs), a pause far
+// longer than any program run stands in.
+void wait_for_running_programs()
+{
+    if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+        return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+}  // namespace
+
+CounterProgram::FlowMapping& CounterProgram::FlowMapping::operator=(FlowMapping&& o) noexcept
+{
+    if (this != &o) {
+        if (entries)
+            munmap(const_cast<ts_flow_entry*>(entries), bytes);
+        entries = std::exchange(o.entries, nullptr);
+        bytes = std::exchange(o.bytes, 0);
+        slots = std::exchange(o.slots, 0);
+        cpus = std::exchange(o.cpus, 0);
+    }
+    return *this;
+}
+
+CounterProgram::FlowMapping::~FlowMapping()
+{
+    if (entries)
+        munmap(const_cast<ts_flow_entry*>(entries), bytes);
+}
+
+std::size_t CounterProgram::drain_flows(std::vector<FlowEntry>& out, bool quiescent)
+{
+    if (!flows_.entries)
+        return 0;
+    // The program reads the epoch once per packet. The next epoch counts into
+    // the other half, whose slots all carry an older epoch: free.
+    auto* epoch = &skel_->bss->flow_epoch;
+    const std::uint32_t old = __atomic_load_n(epoch, __ATOMIC_RELAXED);
+    __atomic_store_n(epoch, old + 1 == 0 ? 2 : old + 1, __ATOMIC_SEQ_CST);
+    if (!quiescent)
+        wait_for_running_programs();
+    const std::size_t n = flows_.cpus * flows_.slots;
+    const ts_flow_entry* half = flows_.entries + (old & 1) * n;
+    std::size_t read = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const ts_flow_entry& e = half[i];
+        if (e.epoch != old)
+            continue;
+        out.push_back({flow_key_of(e.key), {e.packets, e.bytes, e.first_ns, e.last_ns, e.tcp_flags}});
+        ++read;
+    }
+    return read;
+}
+
+int CounterProgram::flow_map_fd() const { return bpf_map__fd(skel_->maps.flows); }
+
+std::uint32_t CounterProgram::flow_epoch() const { return __atomic_load_n(&skel_->bss->flow_epoch, __ATOMIC_RELAXED); }
 
 }  // namespace trafstat

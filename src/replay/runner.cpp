@@ -54,11 +54,13 @@ ReplayRunner::~ReplayRunner()
     // jthreads join here.
 }
 
-void ReplayRunner::submit(std::span<const std::uint8_t> bytes, std::uint32_t wire_len)
+void ReplayRunner::submit(std::span<const std::uint8_t> bytes, std::uint32_t wire_len, std::int64_t ts_ns)
 {
     bytes = bytes.first(std::min(bytes.size(), kMaxFrameBytes));
+    // Before the epoch cannot be a capture time: such stamps count as 0.
+    const auto ts = static_cast<std::uint64_t>(std::max<std::int64_t>(ts_ns, 0));
     if (bytes.size() < TS_REPLAY_MIN_FRAME || bytes.size() > kMaxBatchedFrame) {
-        submit_single(bytes, wire_len);
+        submit_single(bytes, wire_len, ts);
         return;
     }
     const std::size_t frames = pending_.lens.size() + 1;
@@ -68,6 +70,7 @@ void ReplayRunner::submit(std::span<const std::uint8_t> bytes, std::uint32_t wir
         close_pending();
     pending_.lens.push_back(static_cast<std::uint32_t>(bytes.size()));
     pending_.wire_lens.push_back(wire_len);
+    pending_.stamps.push_back(ts);
     pending_.bytes.insert(pending_.bytes.end(), bytes.begin(), bytes.end());
 }
 
@@ -81,12 +84,13 @@ void ReplayRunner::close_pending()
     run.offset = static_cast<std::uint32_t>(current_.data.size());
     append(current_.data, ts_replay_batch{static_cast<__u32>(pending_.lens.size()), 0});
     for (std::size_t i = 0; i < pending_.lens.size(); ++i)
-        append(current_.data, ts_replay_frame{pending_.lens[i], pending_.wire_lens[i]});
+        append(current_.data, ts_replay_frame{pending_.lens[i], pending_.wire_lens[i], pending_.stamps[i]});
     current_.data.insert(current_.data.end(), pending_.bytes.begin(), pending_.bytes.end());
     run.size = static_cast<std::uint32_t>(current_.data.size()) - run.offset;
     current_.runs.push_back(run);
     pending_.lens.clear();
     pending_.wire_lens.clear();
+    pending_.stamps.clear();
     pending_.bytes.clear();
     if (current_.runs.size() >= kRunsPerWork)
         flush();
@@ -98,11 +102,11 @@ void ReplayRunner::close_pending()
 // padding moved out of the program's view (xdp_md.data_end). One larger
 // than a page becomes a multi-buffer frame: the program parses its linear
 // part, as live XDP parses a multi-buffer frame's first buffer.
-void ReplayRunner::submit_single(std::span<const std::uint8_t> bytes, std::uint32_t wire_len)
+void ReplayRunner::submit_single(std::span<const std::uint8_t> bytes, std::uint32_t wire_len, std::uint64_t ts_ns)
 {
     Run run;
     run.offset = static_cast<std::uint32_t>(current_.data.size());
-    append(current_.data, ts_replay_meta{wire_len, 0});
+    append(current_.data, ts_replay_meta{wire_len, 0, ts_ns});
     current_.data.insert(current_.data.end(), bytes.begin(), bytes.end());
     current_.data.resize(current_.data.size() + (ETH_HLEN - std::min<std::size_t>(bytes.size(), ETH_HLEN)), 0);
     run.size = static_cast<std::uint32_t>(current_.data.size()) - run.offset;

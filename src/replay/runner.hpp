@@ -32,7 +32,8 @@ public:
 
     // Queues one Ethernet frame (copied). `bytes` may be shorter than an
     // Ethernet header: the program then sees it as a truncated frame.
-    void submit(std::span<const std::uint8_t> bytes, std::uint32_t wire_len);
+    // `ts_ns` (capture time) becomes the keyed table's first/last seen.
+    void submit(std::span<const std::uint8_t> bytes, std::uint32_t wire_len, std::int64_t ts_ns = 0);
     // Waits until every queued frame has run. Throws Error if a run failed.
     void drain();
     // Counters so far; call drain() first to include everything submitted.
@@ -60,10 +61,11 @@ private:
     // The multi-frame run being filled.
     struct Pending {
         std::vector<std::uint32_t> lens, wire_lens;
+        std::vector<std::uint64_t> stamps;
         std::vector<std::uint8_t> bytes;
     };
     void close_pending();
-    void submit_single(std::span<const std::uint8_t> bytes, std::uint32_t wire_len);
+    void submit_single(std::span<const std::uint8_t> bytes, std::uint32_t wire_len, std::uint64_t ts_ns);
     void work();
     void flush();
     void run_work(const Work& work);

@@ -179,7 +179,7 @@ int run_replay(const Options& o)
             if (binner)
                 binner->before(rec.ts_ns);
             auto frame = to_ethernet(dlt, rec.data, rec.orig_len, scratch);
-            runner.submit(frame->bytes, frame->wire_len);
+            runner.submit(frame->bytes, frame->wire_len, rec.ts_ns);
             progress.tick(reader->records());
         }
     } catch (const Error& e) {

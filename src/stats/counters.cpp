@@ -67,44 +67,76 @@ std::string_view ip_version_name(ts_ip_version v) {
     }
 }
 
+namespace {
+
+// Every counter of `out`, `a` and `b` in the same order: f(out_i, a_i, b_i).
+template <class F>
+void zip(ClassCounters& out, const ClassCounters& a, const ClassCounters& b, F f) {
+    for (std::size_t c = 0; c < out.cls.size(); ++c) {
+        f(out.cls[c], a.cls[c], b.cls[c]);
+    }
+    for (std::size_t v = 0; v < out.l4_by_ip.size(); ++v) {
+        for (std::size_t c = 0; c < out.l4_by_ip[v].size(); ++c) {
+            f(out.l4_by_ip[v][c], a.l4_by_ip[v][c], b.l4_by_ip[v][c]);
+        }
+    }
+    f(out.flow_overflow, a.flow_overflow, b.flow_overflow);
+    f(out.flow_unkeyed, a.flow_unkeyed, b.flow_unkeyed);
+    for (std::size_t i = 0; i < out.size_hist.size(); ++i) {
+        f(out.size_hist[i], a.size_hist[i], b.size_hist[i]);
+    }
+}
+
+Counter of(const ts_counter& x) { return {x.packets, x.bytes}; }
+
+ClassCounters from_kernel(const ts_stats& cpu) {
+    ClassCounters c;
+    for (std::size_t k = 0; k < c.cls.size(); ++k) {
+        c.cls[k] = of(cpu.cls[k]);
+    }
+    for (std::size_t v = 0; v < c.l4_by_ip.size(); ++v) {
+        for (std::size_t k = 0; k < c.l4_by_ip[v].size(); ++k) {
+            c.l4_by_ip[v][k] = of(cpu.l4_by_ip[v][k]);
+        }
+    }
+    c.flow_overflow = of(cpu.flow_overflow);
+    c.flow_unkeyed = of(cpu.flow_unkeyed);
+    for (std::size_t i = 0; i < c.size_hist.size(); ++i) {
+        c.size_hist[i] = of(cpu.size_hist[i]);
+    }
+    return c;
+}
+
+}  // namespace
+
 ClassCounters sum_per_cpu(std::span<const ts_stats> per_cpu) {
     ClassCounters sum;
     for (const ts_stats& cpu : per_cpu) {
-        for (std::size_t c = 0; c < sum.cls.size(); ++c) {
-            sum.cls[c] = add(sum.cls[c], {cpu.cls[c].packets, cpu.cls[c].bytes});
+        sum += from_kernel(cpu);
+    }
+    // The classes the program leaves to userspace (abi.h, struct ts_stats).
+    constexpr std::array<ts_class, TS_IP_VERSIONS> ip_class = {TS_CLASS_IPV4, TS_CLASS_IPV6};
+    for (std::size_t v = 0; v < ip_class.size(); ++v) {
+        for (std::size_t c = 0; c < sum.l4_by_ip[v].size(); ++c) {
+            const Counter& x = sum.l4_by_ip[v][c];
+            sum[ip_class[v]] = add(sum[ip_class[v]], x);
+            sum.cls[idx(TS_L4_FIRST) + c] = add(sum.cls[idx(TS_L4_FIRST) + c], x);
         }
-        for (std::size_t v = 0; v < sum.l4_by_ip.size(); ++v) {
-            for (std::size_t c = 0; c < sum.l4_by_ip[v].size(); ++c) {
-                const ts_counter& x = cpu.l4_by_ip[v][c];
-                sum.l4_by_ip[v][c] = add(sum.l4_by_ip[v][c], {x.packets, x.bytes});
-            }
-        }
+    }
+    for (int k = TS_L3_FIRST; k <= TS_L3_LAST; ++k) {
+        sum[TS_CLASS_ALL] = add(sum[TS_CLASS_ALL], sum.cls[idx(k)]);
     }
     return sum;
 }
 
 ClassCounters delta(const ClassCounters& now, const ClassCounters& before) {
     ClassCounters d;
-    for (std::size_t c = 0; c < d.cls.size(); ++c) {
-        d.cls[c] = grown(now.cls[c], before.cls[c]);
-    }
-    for (std::size_t v = 0; v < d.l4_by_ip.size(); ++v) {
-        for (std::size_t c = 0; c < d.l4_by_ip[v].size(); ++c) {
-            d.l4_by_ip[v][c] = grown(now.l4_by_ip[v][c], before.l4_by_ip[v][c]);
-        }
-    }
+    zip(d, now, before, [](Counter& out, const Counter& n, const Counter& b) { out = grown(n, b); });
     return d;
 }
 
 ClassCounters& operator+=(ClassCounters& acc, const ClassCounters& more) {
-    for (std::size_t c = 0; c < acc.cls.size(); ++c) {
-        acc.cls[c] = add(acc.cls[c], more.cls[c]);
-    }
-    for (std::size_t v = 0; v < acc.l4_by_ip.size(); ++v) {
-        for (std::size_t c = 0; c < acc.l4_by_ip[v].size(); ++c) {
-            acc.l4_by_ip[v][c] = add(acc.l4_by_ip[v][c], more.l4_by_ip[v][c]);
-        }
-    }
+    zip(acc, acc, more, [](Counter& out, const Counter& a, const Counter& b) { out = add(a, b); });
     return acc;
 }
 

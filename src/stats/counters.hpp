@@ -24,6 +24,10 @@ struct Counter {
 struct ClassCounters {
     std::array<Counter, TS_CLASS_MAX> cls{};
     std::array<std::array<Counter, TS_L4_COUNT>, TS_IP_VERSIONS> l4_by_ip{};
+    // The keyed table's share of ipv4 + ipv6 that no entry holds (abi.h).
+    Counter flow_overflow;
+    Counter flow_unkeyed;
+    std::array<Counter, TS_SIZE_BUCKETS> size_hist{};
 
     Counter& operator[](ts_class c) { return cls[static_cast<std::size_t>(c)]; }
     const Counter& operator[](ts_class c) const { return cls[static_cast<std::size_t>(c)]; }

@@ -11,18 +11,18 @@ namespace {
 
 constexpr std::size_t l4(ts_class c) { return static_cast<std::size_t>(c - TS_L4_FIRST); }
 
-// Counts `n` frames of `size` bytes on one CPU the way the BPF program does:
-// "all", one L3 class, and for IP one L4 class plus its l4_by_ip cell.
+// Counts `n` frames of `size` bytes on one CPU the way the BPF program does
+// (abi.h): an IP packet in its l4_by_ip cell only, any other frame in its L3
+// class; sum_per_cpu derives the rest.
 void count(ts_stats& s, ts_class l3, std::optional<ts_class> l4_class, std::uint64_t n, std::uint64_t size) {
     auto bump = [&](ts_counter& c) {
         c.packets += n;
         c.bytes += n * size;
     };
-    bump(s.cls[TS_CLASS_ALL]);
-    bump(s.cls[l3]);
     if (l4_class) {
-        bump(s.cls[*l4_class]);
         bump(s.l4_by_ip[l3 == TS_CLASS_IPV6 ? TS_IP_V6 : TS_IP_V4][l4(*l4_class)]);
+    } else {
+        bump(s.cls[l3]);
     }
 }
 
@@ -81,12 +81,32 @@ TEST(SumPerCpu, AddsEveryFieldOverAllCpus) {
     cpus[2].l4_by_ip[TS_IP_V4][l4(TS_CLASS_TCP)] = {9, 90};
 
     const ClassCounters sum = sum_per_cpu(cpus);
-    EXPECT_EQ(sum[TS_CLASS_ALL], (Counter{7, 700}));
-    EXPECT_EQ(sum[TS_CLASS_PPPOE], (Counter{11, 110}));
     EXPECT_EQ(sum.l4_by_ip[TS_IP_V6][l4(TS_CLASS_MALFORMED_L4)], (Counter{15, 150}));
     EXPECT_EQ(sum.l4_by_ip[TS_IP_V4][l4(TS_CLASS_TCP)], (Counter{9, 90}));
     EXPECT_EQ(sum.l4_by_ip[TS_IP_V4][l4(TS_CLASS_MALFORMED_L4)], Counter{});
-    EXPECT_EQ(sum[TS_CLASS_IPV4], Counter{});
+    EXPECT_EQ(sum[TS_CLASS_PPPOE], (Counter{11, 110}));
+    // Derived: the IP versions from their rows, the L4 classes from their
+    // columns, `all` from the kernel's own (drop mode) plus the L3 classes.
+    EXPECT_EQ(sum[TS_CLASS_IPV4], (Counter{9, 90}));
+    EXPECT_EQ(sum[TS_CLASS_IPV6], (Counter{15, 150}));
+    EXPECT_EQ(sum[TS_CLASS_TCP], (Counter{9, 90}));
+    EXPECT_EQ(sum[TS_CLASS_MALFORMED_L4], (Counter{15, 150}));
+    EXPECT_EQ(sum[TS_CLASS_ALL], (Counter{7 + 9 + 15, 700 + 90 + 150}));
+    EXPECT_FALSE(reconcile(sum).empty()) << "`all` holds drop-mode frames that no L3 class has";
+}
+
+TEST(SumPerCpu, AddsTheKeyedTableAndHistogramCounters) {
+    std::vector<ts_stats> cpus(2);
+    cpus[0].flow_overflow = {1, 10};
+    cpus[1].flow_overflow = {2, 20};
+    cpus[1].flow_unkeyed = {3, 30};
+    cpus[0].size_hist[6] = {4, 6000};
+    cpus[1].size_hist[6] = {1, 1600};
+    const ClassCounters sum = sum_per_cpu(cpus);
+    EXPECT_EQ(sum.flow_overflow, (Counter{3, 30}));
+    EXPECT_EQ(sum.flow_unkeyed, (Counter{3, 30}));
+    EXPECT_EQ(sum.size_hist[6], (Counter{5, 7600}));
+    EXPECT_EQ(delta(sum, ClassCounters{}).size_hist[6], (Counter{5, 7600}));
 }
 
 TEST(SumPerCpu, SumsLargeCounters) {

@@ -1,0 +1,394 @@
+// trafstat-bench: what counting costs, measured against references in the
+// same run (absolute numbers on shared machines are noisy; ratios are not).
+//
+//   trafstat-bench prog [--repeat N] [--runs K]
+//       ns/packet of BPF_PROG_TEST_RUN (repeat N, best of K) for a bare
+//       XDP_DROP, the minimal per-CPU protocol counter (bpf/minimal.bpf.c),
+//       and trafstat in each configuration; keyed tables holding 1, 1k, 100k
+//       and 1M flows.
+//   trafstat-bench read [--entries N,...]
+//       time to read (drain) a flow table of N entries, against
+//       `bpftool map dump` of the same table pinned in bpffs.
+//
+// Prints a table and, with --json FILE, writes the results.
+#include "baseline.skel.h"
+#include "bpf/loader.hpp"
+#include "error.hpp"
+#include "exit_codes.hpp"
+#include "minimal.skel.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <linux/magic.h>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace trafstat;
+using Bytes = std::vector<std::uint8_t>;
+using Clock = std::chrono::steady_clock;
+
+// A 64-byte Ethernet/IPv4/UDP frame (60 without FCS): the smallest packet,
+// where per-packet cost shows most. `flow` varies the source address and port.
+Bytes udp4_frame(std::uint32_t flow)
+{
+    Bytes f(60, 0);
+    const std::uint8_t eth[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
+    std::memcpy(f.data(), eth, sizeof eth);
+    std::uint8_t* ip = f.data() + 14;
+    ip[0] = 0x45;
+    ip[3] = 46;  // total length
+    ip[8] = 64;
+    ip[9] = 17;
+    ip[12] = 198;
+    ip[13] = static_cast<std::uint8_t>(18 + ((flow >> 24) & 1));
+    ip[14] = static_cast<std::uint8_t>(flow >> 16);
+    ip[15] = static_cast<std::uint8_t>(flow >> 8);
+    ip[16] = 198;
+    ip[17] = 19;
+    ip[19] = 1;
+    std::uint8_t* udp = ip + 20;
+    udp[0] = static_cast<std::uint8_t>(0x80 | (flow & 0x3f));  // source port varies with the low bits
+    udp[1] = static_cast<std::uint8_t>(flow >> 6);
+    udp[2] = 0x13;  // 5001
+    udp[3] = 0x89;
+    udp[5] = 26;
+    return f;
+}
+
+// The key the program builds from udp4_frame(flow) with TS_KEY_ADDRS|TS_KEY_PORTS.
+ts_flow_key udp4_key(std::uint32_t flow)
+{
+    const Bytes f = udp4_frame(flow);
+    ts_flow_key k{};
+    k.src[10] = k.src[11] = k.dst[10] = k.dst[11] = 0xff;
+    std::memcpy(&k.src[12], f.data() + 26, 4);
+    std::memcpy(&k.dst[12], f.data() + 30, 4);
+    k.sport = static_cast<std::uint16_t>(f[34] << 8 | f[35]);
+    k.dport = static_cast<std::uint16_t>(f[36] << 8 | f[37]);
+    k.proto = 17;
+    k.ip_version = 4;
+    return k;
+}
+
+// Best of `runs` average durations of BPF_PROG_TEST_RUN with `repeat`, ns.
+double ns_per_packet(int prog_fd, const Bytes& frame, std::uint32_t repeat, int runs)
+{
+    double best = 1e18;
+    for (int i = 0; i < runs; ++i) {
+        bpf_test_run_opts opts{};
+        opts.sz = sizeof opts;
+        opts.data_in = frame.data();
+        opts.data_size_in = static_cast<__u32>(frame.size());
+        opts.repeat = repeat;
+        if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
+            throw Error(exit_code::runtime, fmt::format("BPF_PROG_TEST_RUN: {}", errno_text(-errno)));
+        best = std::min(best, static_cast<double>(opts.duration));
+    }
+    return best;
+}
+
+// Fills the table the program counts into with `n` flows the way traffic
+// does: the program itself counts one frame of each (on this CPU).
+void populate(const CounterProgram& p, std::uint32_t n)
+{
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const Bytes f = udp4_frame(i);
+        bpf_test_run_opts opts{};
+        opts.sz = sizeof opts;
+        opts.data_in = f.data();
+        opts.data_size_in = static_cast<__u32>(f.size());
+        if (bpf_prog_test_run_opts(p.xdp_fd(), &opts) != 0)
+            throw Error(exit_code::runtime, fmt::format("filling the flow table: {}", errno_text(-errno)));
+    }
+}
+
+// Fills the half of the table being counted into with `n` entries, written
+// directly through a writable mapping (any layout reads the same): for the
+// reading benchmark, where only the reading is measured.
+void fill_directly(const CounterProgram& p, std::uint32_t n)
+{
+    const std::size_t slots = p.flow_slots_per_cpu();
+    const std::size_t cpus = p.flow_capacity() / slots;
+    const std::size_t bytes = 2 * cpus * slots * sizeof(ts_flow_entry);
+    void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, p.flow_map_fd(), 0);
+    if (m == MAP_FAILED)
+        throw Error(exit_code::runtime, fmt::format("cannot map the flow table: {}", std::strerror(errno)));
+    auto* half = static_cast<ts_flow_entry*>(m) + (p.flow_epoch() & 1) * cpus * slots;
+    for (std::uint32_t i = 0; i < n && i < cpus * slots; ++i) {
+        ts_flow_entry& e = half[i];
+        e.key = udp4_key(i);
+        e.packets = 1 + i % 7;
+        e.bytes = 60 * e.packets;
+        e.epoch = p.flow_epoch();
+    }
+    munmap(m, bytes);
+}
+
+struct Skeletons {
+    baseline* base = baseline__open_and_load();
+    minimal* min = minimal__open_and_load();
+    ~Skeletons()
+    {
+        baseline__destroy(base);
+        minimal__destroy(min);
+    }
+};
+
+// Every program is loaded (and its table filled) first; then the rounds go
+// over all of them in turn, and each keeps its best round. Noise from the
+// rest of the machine then hits every program alike.
+nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vector<std::uint32_t>& flow_counts)
+{
+    struct Case {
+        std::string name, what;
+        int fd = -1;
+        double best = 1e18;
+    };
+    // Instructions after the verifier (what `bpftool prog dump xlated` lists).
+    auto xlated_insns = [](int fd) {
+        bpf_prog_info info{};
+        __u32 len = sizeof info;
+        return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.xlated_prog_len / 8 : 0U;
+    };
+    std::vector<Case> cases;
+    std::vector<CounterProgram> programs;
+    programs.reserve(4 + 2 * flow_counts.size());
+    const Bytes frame = udp4_frame(0);
+
+    Skeletons refs;
+    if (!refs.base || !refs.min)
+        throw Error(exit_code::load, "cannot load the reference programs");
+    cases.push_back({"bare_drop", "XDP_DROP, nothing else (the floor)", bpf_program__fd(refs.base->progs.baseline_drop)});
+    cases.push_back({"minimal", "bptraf-like: ethertype/protocol switch, one per-CPU array update",
+                     bpf_program__fd(refs.min->progs.minimal_counter)});
+    auto add = [&](const std::string& name, const std::string& what, const LoadOptions& o, std::uint32_t flows = 0) {
+        programs.push_back(CounterProgram::load(o));
+        if (flows)
+            populate(programs.back(), flows);
+        cases.push_back({name, what, programs.back().xdp_fd()});
+    };
+    // As attached in native mode below kMaxSingleBufferMtu (the usual case):
+    // the frame length is data_end - data, no helper call.
+    LoadOptions native;
+    native.frames_may_be_multibuf = false;
+    LoadOptions drop = native;
+    drop.drop_mode = true;
+    add("trafstat_drop", "trafstat -d: totals only, XDP_DROP", drop);
+    add("trafstat_protocols", "every class (the default)", native);
+    add("trafstat_protocols_mb", "every class, multi-buffer aware (generic mode, jumbo MTU)", {});
+    LoadOptions hist = native;
+    hist.size_histogram = true;
+    add("trafstat_histogram", "classes + packet-size histogram", hist);
+    for (std::uint32_t n : flow_counts) {
+        LoadOptions talkers = hist;
+        talkers.flow_key_fields = TS_KEY_ADDRS;
+        // Room for every flow on this one CPU: load at most 1/2, so probing stays short.
+        talkers.flow_table_size = std::max<std::uint32_t>(2 * n, 1024);
+        add(fmt::format("trafstat_talkers_{}", n), fmt::format("+ histogram + talkers, table holding {} keys", n),
+            talkers, n);
+        LoadOptions flows = talkers;
+        flows.flow_key_fields = TS_KEY_ADDRS | TS_KEY_PORTS;
+        add(fmt::format("trafstat_flows_{}", n), fmt::format("+ histogram + flows (5-tuple), table holding {} flows", n),
+            flows, n);
+    }
+
+    if (const char* hold = std::getenv("TRAFSTAT_BENCH_HOLD")) {
+        // Keeps the programs loaded for a look with `bpftool prog dump xlated`.
+        for (const Case& c : cases) {
+            bpf_prog_info info{};
+            __u32 len = sizeof info;
+            bpf_obj_get_info_by_fd(c.fd, &info, &len);
+            fmt::print(stderr, "{}: prog id {}\n", c.name, info.id);
+        }
+        sleep(static_cast<unsigned>(std::atoi(hold)));
+    }
+    for (int round = 0; round < runs; ++round)
+        for (Case& c : cases)
+            c.best = std::min(c.best, ns_per_packet(c.fd, frame, repeat, 1));
+
+    const double minimal_ns = cases[1].best;
+    fmt::print("{:<26} {:>9} {:>11} {:>7}  {}\n", "program cost", "ns/pkt", "x minimal", "insns", "what");
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const Case& c : cases) {
+        const double ratio = minimal_ns > 0 ? c.best / minimal_ns : 0;
+        const unsigned insns = xlated_insns(c.fd);
+        fmt::print("{:<26} {:>9.1f} {:>10.2f}x {:>7}  {}\n", c.name, c.best, ratio, insns, c.what);
+        out.push_back({{"name", c.name},
+                       {"what", c.what},
+                       {"ns_per_packet", c.best},
+                       {"x_minimal", ratio},
+                       {"xlated_insns", insns}});
+    }
+    return out;
+}
+
+// bpffs is where bpftool finds a map by path; mount it if this host has not.
+std::string bpffs_dir()
+{
+    struct statfs st {};
+    if (statfs("/sys/fs/bpf", &st) != 0 || st.f_type != BPF_FS_MAGIC) {
+        if (mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr) != 0)
+            throw Error(exit_code::runtime, fmt::format("cannot mount bpffs: {}", std::strerror(errno)));
+    }
+    return fmt::format("/sys/fs/bpf/trafstat-bench-{}", getpid());
+}
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Wall and CPU time of `bpftool map dump pinned PATH > /dev/null`.
+std::pair<double, double> time_bpftool_dump(const std::string& path)
+{
+    const auto t0 = Clock::now();
+    std::fflush(stdout);  // or the child flushes our buffered lines too
+    const pid_t pid = fork();
+    if (pid == 0) {
+        if (!std::freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execlp("bpftool", "bpftool", "map", "dump", "pinned", path.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    int status = 0;
+    rusage ru{};
+    wait4(pid, &status, 0, &ru);
+    const double wall = seconds_since(t0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw Error(exit_code::runtime, "bpftool map dump failed");
+    const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                       static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    return {wall, cpu};
+}
+
+double cpu_seconds_self()
+{
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+nlohmann::ordered_json run_read(const std::vector<std::uint32_t>& sizes)
+{
+    const std::string pin = bpffs_dir();
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    fmt::print("{:<12} {:>12} {:>10} {:>14} {:>12} {:>9}\n", "read table", "trafstat ms", "cpu ms", "bpftool dump ms",
+               "cpu ms", "speed-up");
+    for (std::uint32_t n : sizes) {
+        LoadOptions o;
+        o.flow_key_fields = TS_KEY_ADDRS | TS_KEY_PORTS;
+        // n slots per half over all CPUs: the array bpftool dumps has 2n slots.
+        o.flow_table_size = std::max<std::uint32_t>(n / static_cast<std::uint32_t>(libbpf_num_possible_cpus()), 1);
+        CounterProgram p = CounterProgram::load(o);
+        const int fd = p.flow_map_fd();
+        fill_directly(p, n);
+        if (bpf_obj_pin(fd, pin.c_str()) != 0)
+            throw Error(exit_code::runtime, fmt::format("cannot pin the table at {}: {}", pin, std::strerror(errno)));
+        std::pair<double, double> dump;
+        try {
+            dump = time_bpftool_dump(pin);
+        } catch (...) {
+            unlink(pin.c_str());
+            throw;
+        }
+        unlink(pin.c_str());
+
+        // trafstat's read is its drain: flip, wait for running programs, read and delete.
+        std::vector<FlowEntry> entries;
+        entries.reserve(n);
+        const double cpu0 = cpu_seconds_self();
+        const auto t0 = Clock::now();
+        const std::size_t got = p.drain_flows(entries);
+        const std::size_t slots = 2 * p.flow_capacity();
+        const double wall = seconds_since(t0);
+        const double cpu = cpu_seconds_self() - cpu0;
+        if (got != n)
+            throw Error(exit_code::runtime, fmt::format("read {} of {} entries", got, n));
+        const double speedup = dump.first / wall;
+        fmt::print("{:<12} {:>12.1f} {:>10.1f} {:>14.1f} {:>12.1f} {:>8.1f}x\n", n, wall * 1e3, cpu * 1e3,
+                   dump.first * 1e3, dump.second * 1e3, speedup);
+        out.push_back({{"entries", n},
+                       {"map_slots", slots},
+                       {"trafstat_ms", wall * 1e3},
+                       {"trafstat_cpu_ms", cpu * 1e3},
+                       {"bpftool_dump_ms", dump.first * 1e3},
+                       {"bpftool_cpu_ms", dump.second * 1e3},
+                       {"speedup", speedup}});
+    }
+    return out;
+}
+
+std::vector<std::uint32_t> parse_list(const std::string& s)
+{
+    std::vector<std::uint32_t> out;
+    std::size_t pos = 0;
+    while (pos < s.size()) {
+        const std::size_t comma = s.find(',', pos);
+        out.push_back(static_cast<std::uint32_t>(std::stoul(s.substr(pos, comma - pos))));
+        if (comma == std::string::npos)
+            break;
+        pos = comma + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"trafstat-bench: per-packet cost and table-reading cost, against references in the same run"};
+    app.require_subcommand(1);
+    std::uint32_t repeat = 2'000'000;
+    int runs = 7;
+    std::string flows = "1,1000,100000,1000000";
+    std::string sizes = "1000,100000,1000000";
+    std::string json_path;
+    auto* prog = app.add_subcommand("prog", "ns/packet with BPF_PROG_TEST_RUN");
+    prog->add_option("--repeat", repeat, "runs per BPF_PROG_TEST_RUN (>= 1e6)")->check(CLI::Range(1'000'000U, 100'000'000U));
+    prog->add_option("--runs", runs, "best of this many")->check(CLI::Range(1, 100));
+    prog->add_option("--flows", flows, "keyed-table sizes to measure, comma-separated");
+    auto* read = app.add_subcommand("read", "time to read flow tables, against bpftool map dump");
+    read->add_option("--entries", sizes, "table sizes, comma-separated");
+    app.add_option("--json", json_path, "write the results here");
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose, "libbpf debug output and full verifier logs");
+    CLI11_PARSE(app, argc, argv);
+
+    init_libbpf_logging(verbose);
+    // One CPU for the whole run: the keyed table is per CPU, and a migration
+    // mid-measurement would move the counting to a cold region.
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(static_cast<unsigned>(std::max(sched_getcpu(), 0)), &one);
+    sched_setaffinity(0, sizeof one, &one);
+    try {
+        nlohmann::ordered_json results;
+        if (*prog)
+            results["prog"] = run_prog(repeat, runs, parse_list(flows));
+        if (*read)
+            results["read"] = run_read(parse_list(sizes));
+        if (!json_path.empty())
+            std::ofstream(json_path) << results.dump(2) << "\n";
+        return 0;
+    } catch (const Error& e) {
+        std::fprintf(stderr, "trafstat-bench: %s\n%s", e.what(), e.detail().c_str());
+        return e.exit_code();
+    }
+}

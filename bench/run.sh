@@ -1,0 +1,21 @@
+#!/bin/bash
+# `make bench`: every benchmark, one table each, results in build/bench/.
+# Not a test: run it on a quiet machine; the ratios are what to compare, each
+# measured against its reference in the same run. Needs root (BPF).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+out=${OUT:-$build/bench}
+mkdir -p "$out"
+
+echo "== machine: $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+echo "== program cost: BPF_PROG_TEST_RUN, 64-byte IPv4/UDP frame, best of 5 runs of 2M repeats"
+"$build/trafstat-bench" --json "$out/prog.json" prog
+echo
+echo "== reading a flow table: trafstat's drain against bpftool map dump of the same pinned map"
+"$build/trafstat-bench" --json "$out/read.json" read
+echo
+echo "== replay: trafstat replay against tshark -q -z io,phs on the same capture"
+OUT=$out "$here/replay.sh" "$build/trafstat"
+echo
+echo "results: $out/prog.json $out/read.json $out/replay.json"

@@ -1,0 +1,127 @@
+#include "stats/flows.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fmt/format.h>
+#include <unordered_map>
+
+namespace trafstat {
+
+void FlowStats::merge(const FlowStats& other)
+{
+    if (other.packets == 0)
+        return;
+    if (packets == 0 || other.first_ns < first_ns)
+        first_ns = other.first_ns;
+    last_ns = std::max(last_ns, other.last_ns);
+    packets += other.packets;
+    bytes += other.bytes;
+    tcp_flags |= other.tcp_flags;
+}
+
+std::size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept
+{
+    // FNV-1a over the fields: keys come from the kernel, not from an attacker
+    // able to choose collisions against this process.
+    std::uint64_t h = 1469598103934665603ULL;
+    auto mix = [&h](const std::uint8_t* p, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            h ^= p[i];
+            h *= 1099511628211ULL;
+        }
+    };
+    mix(k.src.data(), k.src.size());
+    mix(k.dst.data(), k.dst.size());
+    const std::uint8_t rest[6] = {static_cast<std::uint8_t>(k.sport >> 8), static_cast<std::uint8_t>(k.sport),
+                                  static_cast<std::uint8_t>(k.dport >> 8), static_cast<std::uint8_t>(k.dport),
+                                  k.proto, k.ip_version};
+    mix(rest, sizeof rest);
+    return static_cast<std::size_t>(h);
+}
+
+FlowKey flow_key_of(const ts_flow_key& k)
+{
+    FlowKey out;
+    std::memcpy(out.src.data(), k.src, sizeof k.src);
+    std::memcpy(out.dst.data(), k.dst, sizeof k.dst);
+    out.sport = k.sport;
+    out.dport = k.dport;
+    out.proto = k.proto;
+    out.ip_version = k.ip_version;
+    return out;
+}
+
+std::vector<FlowEntry> merge_by_key(std::span<const FlowEntry> entries)
+{
+    std::unordered_map<FlowKey, std::size_t, FlowKeyHash> index;
+    index.reserve(entries.size());
+    std::vector<FlowEntry> out;
+    out.reserve(entries.size());
+    for (const FlowEntry& e : entries) {
+        auto [it, fresh] = index.try_emplace(e.key, out.size());
+        if (fresh)
+            out.push_back(e);
+        else
+            out[it->second].stats.merge(e.stats);
+    }
+    return out;
+}
+
+std::string format_ip(const std::array<std::uint8_t, 16>& addr, std::uint8_t ip_version)
+{
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (ip_version == 4) {
+        if (!inet_ntop(AF_INET, addr.data() + 12, buf, sizeof buf))
+            return "?";
+    } else if (!inet_ntop(AF_INET6, addr.data(), buf, sizeof buf)) {
+        return "?";
+    }
+    return buf;
+}
+
+std::string proto_name(std::uint8_t proto)
+{
+    switch (proto) {
+    case IPPROTO_TCP:
+        return "tcp";
+    case IPPROTO_UDP:
+        return "udp";
+    case IPPROTO_ICMP:
+        return "icmp";
+    case IPPROTO_ICMPV6:
+        return "icmpv6";
+    case IPPROTO_SCTP:
+        return "sctp";
+    case IPPROTO_GRE:
+        return "gre";
+    case IPPROTO_ESP:
+        return "esp";
+    default:
+        return std::to_string(proto);
+    }
+}
+
+std::vector<std::string> reconcile_flows(const ClassCounters& totals, std::span<const FlowEntry> entries)
+{
+    Counter table = totals.flow_overflow;
+    table.packets += totals.flow_unkeyed.packets;
+    table.bytes += totals.flow_unkeyed.bytes;
+    for (const FlowEntry& e : entries) {
+        table.packets += e.stats.packets;
+        table.bytes += e.stats.bytes;
+    }
+    const Counter& v4 = totals[TS_CLASS_IPV4];
+    const Counter& v6 = totals[TS_CLASS_IPV6];
+    const Counter ip{v4.packets + v6.packets, v4.bytes + v6.bytes};
+    std::vector<std::string> out;
+    if (table.packets != ip.packets)
+        out.push_back(fmt::format("flows.packets {} != ipv4 + ipv6 {}", table.packets, ip.packets));
+    if (table.bytes != ip.bytes)
+        out.push_back(fmt::format("flows.bytes {} != ipv4 + ipv6 {}", table.bytes, ip.bytes));
+    return out;
+}
+
+}  // namespace trafstat

@@ -1,0 +1,62 @@
+// The keyed table in userspace: entries from the kernel (abi.h struct
+// ts_flow_key / ts_flow_entry), merged, compared, printed.
+// Pure: no libbpf, unit-tested without privileges.
+#pragma once
+
+#include "stats/counters.hpp"
+
+#include <trafstat/abi.h>
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace trafstat {
+
+struct FlowKey {
+    std::array<std::uint8_t, 16> src{};  // IPv6, or IPv4-mapped
+    std::array<std::uint8_t, 16> dst{};
+    std::uint16_t sport = 0;  // ICMP: type
+    std::uint16_t dport = 0;  // ICMP: code
+    std::uint8_t proto = 0;
+    std::uint8_t ip_version = 0;  // 4 or 6
+    friend auto operator<=>(const FlowKey&, const FlowKey&) = default;
+};
+
+struct FlowStats {
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t first_ns = 0;  // live: CLOCK_MONOTONIC; replay: capture time
+    std::uint64_t last_ns = 0;
+    std::uint8_t tcp_flags = 0;
+    // Adds another share of the same flow (another CPU, another interval).
+    void merge(const FlowStats& other);
+    friend bool operator==(const FlowStats&, const FlowStats&) = default;
+};
+
+struct FlowEntry {
+    FlowKey key;
+    FlowStats stats;
+};
+
+struct FlowKeyHash {
+    std::size_t operator()(const FlowKey& k) const noexcept;
+};
+
+FlowKey flow_key_of(const ts_flow_key& k);
+// One entry per key: the kernel keeps one per CPU that saw it.
+std::vector<FlowEntry> merge_by_key(std::span<const FlowEntry> entries);
+
+// "10.0.0.1" for an IPv4-mapped address, "2001:db8::1" otherwise.
+std::string format_ip(const std::array<std::uint8_t, 16>& addr, std::uint8_t ip_version);
+// "tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp", or the number.
+std::string proto_name(std::uint8_t proto);
+
+// The keyed table's rule (abi.h): its entries + overflow + unkeyed =
+// ipv4 + ipv6. One line per violation; empty when it adds up.
+std::vector<std::string> reconcile_flows(const ClassCounters& totals, std::span<const FlowEntry> entries);
+
+}  // namespace trafstat

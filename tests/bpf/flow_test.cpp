@@ -1,0 +1,303 @@
+// Packet tests of the keyed table: the real program through BPF_PROG_TEST_RUN,
+// its entries read back the way trafstat reads them (CounterProgram::drain_flows).
+// Keys for IPv4 and IPv6, ports, ICMP type and code, TCP flags, fragments
+// (no ports); a full table's overflow; the packet-size histogram. Every case
+// checks the table's rule: entries + overflow + unkeyed = ipv4 + ipv6.
+#include "packet_builder.hpp"
+
+#include "bpf/loader.hpp"
+#include "stats/counters.hpp"
+#include "stats/flows.hpp"
+#include "support/privileged.hpp"
+
+#include <bpf/bpf.h>
+
+#include <gtest/gtest.h>
+
+#include <sched.h>
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+namespace trafstat::test {
+namespace {
+
+using B = PacketBuilder;
+enum class Entry { xdp, tc };
+
+std::string entry_name(const ::testing::TestParamInfo<Entry>& i) { return i.param == Entry::xdp ? "Xdp" : "Tc"; }
+
+constexpr std::uint32_t kFlows = TS_KEY_ADDRS | TS_KEY_PORTS;
+
+std::optional<CounterProgram> load(std::uint32_t fields, std::uint32_t size = 64, bool histogram = false)
+{
+    LoadOptions o;
+    o.flow_key_fields = fields;
+    o.flow_table_size = size;
+    o.size_histogram = histogram;
+    return acquire_privileged("load the counter program with its keyed table", [&] { return CounterProgram::load(o); });
+}
+
+void run(const CounterProgram& p, Entry e, const Bytes& frame, int repeat = 1)
+{
+    bpf_test_run_opts opts{};
+    opts.sz = sizeof opts;
+    opts.data_in = frame.data();
+    opts.data_size_in = static_cast<__u32>(frame.size());
+    opts.repeat = repeat;
+    ASSERT_EQ(bpf_prog_test_run_opts(e == Entry::xdp ? p.xdp_fd() : p.tc_fd(), &opts), 0) << errno_text(-errno);
+}
+
+std::array<std::uint8_t, 16> v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d)
+{
+    return {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d};
+}
+
+std::array<std::uint8_t, 16> doc6(std::uint8_t last)
+{
+    return {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last};
+}
+
+// The table is per CPU. Each test runs on one CPU, so a key has exactly one
+// entry and a table of 4 slots holds 4 keys.
+struct PinnedToOneCpu {
+    cpu_set_t before{};
+    PinnedToOneCpu()
+    {
+        sched_getaffinity(0, sizeof before, &before);
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(static_cast<unsigned>(std::max(sched_getcpu(), 0)), &one);
+        sched_setaffinity(0, sizeof one, &one);
+    }
+    ~PinnedToOneCpu() { sched_setaffinity(0, sizeof before, &before); }
+};
+
+// Drains the table (in place: nothing runs concurrently in a test), merges
+// the CPUs' entries, and checks the rule over every entry drained so far
+// (`so_far`, when the test drains twice).
+std::vector<FlowEntry> drain(CounterProgram& p, std::vector<FlowEntry>* so_far = nullptr)
+{
+    std::vector<FlowEntry> raw;
+    p.drain_flows(raw, true);
+    std::vector<FlowEntry> out = merge_by_key(raw);
+    EXPECT_EQ(out.size(), raw.size()) << "a key has two entries on one CPU";
+    std::vector<FlowEntry> all = so_far ? *so_far : std::vector<FlowEntry>{};
+    all.insert(all.end(), out.begin(), out.end());
+    if (so_far)
+        *so_far = all;
+    const auto broken = reconcile_flows(p.read(), all);
+    EXPECT_TRUE(broken.empty()) << broken.front();
+    return out;
+}
+
+class FlowKeyTest : public ::testing::TestWithParam<Entry> {
+    PinnedToOneCpu pinned_;
+};
+
+TEST_P(FlowKeyTest, Ipv4UdpFiveTuple)
+{
+    auto p = load(kFlows);
+    if (!p)
+        return;
+    const Bytes f = B().eth().ipv4().udp(1234, 53).payload(10).build();
+    run(*p, GetParam(), f, 3);
+    const auto got = drain(*p);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].key.src, v4(192, 0, 2, 1));
+    EXPECT_EQ(got[0].key.dst, v4(198, 51, 100, 2));
+    EXPECT_EQ(got[0].key.sport, 1234);
+    EXPECT_EQ(got[0].key.dport, 53);
+    EXPECT_EQ(got[0].key.proto, 17);
+    EXPECT_EQ(got[0].key.ip_version, 4);
+    EXPECT_EQ(got[0].stats.packets, 3u);
+    EXPECT_EQ(got[0].stats.bytes, 3 * f.size());
+    EXPECT_EQ(format_ip(got[0].key.src, 4), "192.0.2.1");
+}
+
+TEST_P(FlowKeyTest, Ipv6TcpFlagsAreOred)
+{
+    auto p = load(kFlows);
+    if (!p)
+        return;
+    run(*p, GetParam(), B().eth().ipv6().tcp({.sport = 40000, .dport = 443, .flags = 0x02}).build());
+    run(*p, GetParam(), B().eth().ipv6().tcp({.sport = 40000, .dport = 443, .flags = 0x11}).payload(5).build());
+    const auto got = drain(*p);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].key.src, doc6(1));
+    EXPECT_EQ(got[0].key.dst, doc6(2));
+    EXPECT_EQ(got[0].key.sport, 40000);
+    EXPECT_EQ(got[0].key.dport, 443);
+    EXPECT_EQ(got[0].key.proto, 6);
+    EXPECT_EQ(got[0].key.ip_version, 6);
+    EXPECT_EQ(got[0].stats.packets, 2u);
+    EXPECT_EQ(got[0].stats.tcp_flags, 0x13);  // SYN | ACK | FIN
+    EXPECT_EQ(format_ip(got[0].key.dst, 6), "2001:db8::2");
+}
+
+TEST_P(FlowKeyTest, IcmpTypeAndCodeInPlaceOfPorts)
+{
+    auto p = load(kFlows);
+    if (!p)
+        return;
+    run(*p, GetParam(), B().eth().ipv4().icmp(3, 1).payload(28).build());
+    run(*p, GetParam(), B().eth().ipv6().icmpv6(135, 0).payload(24).build());
+    auto got = drain(*p);
+    ASSERT_EQ(got.size(), 2u);
+    std::sort(got.begin(), got.end(), [](auto& a, auto& b) { return a.key.ip_version < b.key.ip_version; });
+    EXPECT_EQ(got[0].key.proto, 1);
+    EXPECT_EQ(got[0].key.sport, 3);  // type: destination unreachable
+    EXPECT_EQ(got[0].key.dport, 1);  // code: host unreachable
+    EXPECT_EQ(got[1].key.proto, 58);
+    EXPECT_EQ(got[1].key.sport, 135);  // neighbour solicitation
+    EXPECT_EQ(got[1].key.dport, 0);
+}
+
+TEST_P(FlowKeyTest, NonFirstFragmentsHaveNoPorts)
+{
+    auto p = load(kFlows);
+    if (!p)
+        return;
+    run(*p, GetParam(), B().eth().ipv4({.protocol = 17, .fragment_offset = 185}).payload(40).build());
+    run(*p, GetParam(), B().eth().ipv6().fragment6(185, false, 7, 17).payload(40).build());
+    auto got = drain(*p);
+    ASSERT_EQ(got.size(), 2u);
+    for (const auto& e : got) {
+        EXPECT_EQ(e.key.proto, 17) << "keyed by the protocol the fragment carries";
+        EXPECT_EQ(e.key.sport, 0);
+        EXPECT_EQ(e.key.dport, 0);
+    }
+}
+
+TEST_P(FlowKeyTest, TalkersKeyHasAddressesOnly)
+{
+    auto p = load(TS_KEY_ADDRS);
+    if (!p)
+        return;
+    run(*p, GetParam(), B().eth().ipv4().udp(1, 2).build());
+    run(*p, GetParam(), B().eth().ipv4().tcp().build());
+    const auto got = drain(*p);
+    ASSERT_EQ(got.size(), 1u) << "both packets are the same pair of addresses";
+    EXPECT_EQ(got[0].key.src, v4(192, 0, 2, 1));
+    EXPECT_EQ(got[0].key.proto, 0);
+    EXPECT_EQ(got[0].key.sport, 0);
+    EXPECT_EQ(got[0].stats.packets, 2u);
+}
+
+TEST_P(FlowKeyTest, PortsKeyHasNoAddresses)
+{
+    auto p = load(TS_KEY_PORTS);
+    if (!p)
+        return;
+    run(*p, GetParam(), B().eth().ipv4({.src = {10, 0, 0, 1}}).udp(5000, 53).build());
+    run(*p, GetParam(), B().eth().ipv4({.src = {10, 0, 0, 2}}).udp(5000, 53).build());
+    const auto got = drain(*p);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].key.src, (std::array<std::uint8_t, 16>{}));
+    EXPECT_EQ(got[0].key.dport, 53);
+    EXPECT_EQ(got[0].stats.packets, 2u);
+}
+
+TEST_P(FlowKeyTest, UnreadableIpHeaderIsUnkeyed)
+{
+    auto p = load(kFlows);
+    if (!p)
+        return;
+    const Bytes f = B().eth().ipv4({.protocol = 17, .ihl = 4}).payload(30).build();
+    run(*p, GetParam(), f);
+    EXPECT_TRUE(drain(*p).empty());
+    EXPECT_EQ(p->read().flow_unkeyed, (Counter{1, f.size()}));
+}
+
+TEST_P(FlowKeyTest, NonIpFramesAreNotTheTablesBusiness)
+{
+    auto p = load(kFlows);
+    if (!p)
+        return;
+    run(*p, GetParam(), B().eth().arp().build());
+    EXPECT_TRUE(drain(*p).empty());
+    const ClassCounters c = p->read();
+    EXPECT_EQ(c.flow_unkeyed, Counter{});
+    EXPECT_EQ(c.flow_overflow, Counter{});
+}
+
+TEST_P(FlowKeyTest, FullTableCountsOverflowAndReconciles)
+{
+    constexpr std::uint32_t capacity = 4;
+    auto p = load(kFlows, capacity);
+    if (!p)
+        return;
+    std::uint64_t bytes = 0;
+    for (std::uint16_t i = 0; i < 10; ++i) {
+        const Bytes f = B().eth().ipv4().udp(static_cast<std::uint16_t>(1000 + i), 9).payload(i).build();
+        run(*p, GetParam(), f, 2);
+        bytes += 2 * f.size();
+    }
+    std::vector<FlowEntry> drained;
+    const auto got = drain(*p, &drained);  // also checks entries + overflow = ipv4
+    EXPECT_EQ(got.size(), capacity);
+    std::uint64_t in_entries = 0;
+    for (const auto& e : got)
+        in_entries += e.stats.packets;
+    EXPECT_EQ(in_entries, 2 * capacity);
+    EXPECT_EQ(p->read().flow_overflow.packets, 20 - 2 * capacity);
+    EXPECT_EQ(p->read()[TS_CLASS_IPV4].bytes, bytes);
+    // Drained, the table has room again.
+    run(*p, GetParam(), B().eth().ipv4().udp(7, 7).build());
+    EXPECT_EQ(drain(*p, &drained).size(), 1u);
+}
+
+TEST_P(FlowKeyTest, NoTableNoEntries)
+{
+    auto p = load(0);
+    if (!p)
+        return;
+    run(*p, GetParam(), B().eth().ipv4().udp().build());
+    std::vector<FlowEntry> got;
+    EXPECT_EQ(p->drain_flows(got), 0u);
+    EXPECT_TRUE(got.empty());
+    EXPECT_EQ(p->read().flow_unkeyed, Counter{});
+}
+
+TEST_P(FlowKeyTest, SizeHistogramRmonBuckets)
+{
+    auto p = load(0, 64, true);
+    if (!p)
+        return;
+    for (std::size_t size : {60, 64, 65, 127, 128, 255, 256, 511, 512, 1023, 1024, 1518, 1519, 2000})
+        run(*p, GetParam(), B().eth().ipv4().udp().pad_to(size).build());
+    const ClassCounters c = p->read();
+    const std::array<std::uint64_t, TS_SIZE_BUCKETS> want = {2, 2, 2, 2, 2, 2, 2};
+    for (std::size_t i = 0; i < want.size(); ++i)
+        EXPECT_EQ(c.size_hist[i].packets, want[i]) << "bucket " << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(Flows, FlowKeyTest, ::testing::Values(Entry::xdp, Entry::tc), entry_name);
+
+// Live draining flips the program to the other table and waits for running
+// programs first: counts before and after a drain land in different drains.
+TEST(FlowDrain, FlipsBetweenTablesWithoutLosingCounts)
+{
+    PinnedToOneCpu pinned;
+    auto p = load(kFlows);
+    if (!p)
+        return;
+    const Bytes f = B().eth().ipv4().udp(1, 2).build();
+    run(*p, Entry::xdp, f, 5);
+    std::vector<FlowEntry> first, second;
+    EXPECT_EQ(p->drain_flows(first), 1u);
+    run(*p, Entry::xdp, f, 7);
+    EXPECT_EQ(p->drain_flows(second), 1u);
+    ASSERT_EQ(first.size(), 1u);
+    ASSERT_EQ(second.size(), 1u);
+    EXPECT_EQ(first[0].stats.packets, 5u);
+    EXPECT_EQ(second[0].stats.packets, 7u);
+    std::vector<FlowEntry> all = first;
+    all.insert(all.end(), second.begin(), second.end());
+    const auto broken = reconcile_flows(p->read(), all);
+    EXPECT_TRUE(broken.empty()) << broken.front();
+}
+
+}  // namespace
+}  // namespace trafstat::test
