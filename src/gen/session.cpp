@@ -10,16 +10,16 @@
 #include "signals.hpp"
 
 #include <algorithm>
-#include <set>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
-#include <net/if.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
+#include <net/if.h>
 #include <net/if_arp.h>
 #include <sched.h>
+#include <set>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -32,8 +32,8 @@ struct LinkInfo {
     bool ethernet = false;
     int mtu = 0;
     bool up = false;
-    std::string driver;           // ethtool's, "" when unknown
-    unsigned rx_queues = 0;       // ethtool channels (rx or combined), 0 when unknown
+    std::string driver;     // ethtool's, "" when unknown
+    unsigned rx_queues = 0;  // ethtool channels (rx + combined), 0 when unknown
 };
 
 // The interface's MAC, link type, MTU and state (ioctls on a throw-away socket).
