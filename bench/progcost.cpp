@@ -12,7 +12,11 @@
 //
 // Prints a table and, with --json FILE, writes the results.
 #include "baseline.skel.h"
+#include "attach/interface.hpp"
+#include "attach/tc.hpp"
+#include "attach/xdp.hpp"
 #include "bpf/loader.hpp"
+#include "signals.hpp"
 #include "error.hpp"
 #include "exit_codes.hpp"
 #include "minimal.skel.h"
@@ -221,6 +225,17 @@ nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vecto
         }
         sleep(static_cast<unsigned>(std::atoi(hold)));
     }
+    // TC: the same frame as an skb, against a bare TC program.
+    cases.push_back({"bare_tc", "TC: TC_ACT_UNSPEC, nothing else", bpf_program__fd(refs.base->progs.baseline_tc)});
+    auto add_tc = [&](const std::string& name, const std::string& what, const LoadOptions& o) {
+        programs.push_back(CounterProgram::load(o));
+        cases.push_back({name, what, programs.back().tc_fd()});
+    };
+    add_tc("trafstat_tc_protocols", "TC: every class", native);
+    LoadOptions tc_flows = hist;
+    tc_flows.flow_key_fields = TS_KEY_ADDRS | TS_KEY_PORTS;
+    add_tc("trafstat_tc_flows", "TC: + histogram + flows (5-tuple)", tc_flows);
+
     for (int round = 0; round < runs; ++round)
         for (Case& c : cases)
             c.best = std::min(c.best, ns_per_packet(c.fd, frame, repeat, 1));
@@ -335,6 +350,32 @@ nlohmann::ordered_json run_read(const std::vector<std::uint32_t>& sizes)
     return out;
 }
 
+// Holds a reference program on an interface's XDP hook (native mode, as a
+// link) until SIGINT/SIGTERM: the baseline of the live benchmarks.
+int run_attach(const std::string& ifname, const std::string& which)
+{
+    Skeletons refs;
+    if (!refs.base || !refs.min)
+        throw Error(exit_code::load, "cannot load the reference programs");
+    std::string notes;
+    install_stop_handlers();
+    const Interface iface = resolve_interface(ifname);
+    auto hold = [&](auto link) {
+        std::fprintf(stderr, "trafstat-bench: %s attached to %s\n", which.c_str(), ifname.c_str());
+        while (!stop_requested())
+            pause();
+        (void)link;
+        return 0;
+    };
+    if (which == "tc")
+        return hold(TcAttachment::attach(bpf_program__fd(refs.base->progs.baseline_tc), iface, TcDirection::ingress,
+                                         TcMode::auto_, notes));
+    const int fd = which == "minimal" ? bpf_program__fd(refs.min->progs.minimal_counter)
+                   : which == "pass"  ? bpf_program__fd(refs.base->progs.baseline_pass)
+                                      : bpf_program__fd(refs.base->progs.baseline_drop);
+    return hold(XdpAttachment::attach(fd, iface, XdpMode::native, false, notes));
+}
+
 std::vector<std::uint32_t> parse_list(const std::string& s)
 {
     std::vector<std::uint32_t> out;
@@ -366,6 +407,11 @@ int main(int argc, char** argv)
     prog->add_option("--flows", flows, "keyed-table sizes to measure, comma-separated");
     auto* read = app.add_subcommand("read", "time to read flow tables, against bpftool map dump");
     read->add_option("--entries", sizes, "table sizes, comma-separated");
+    std::string ifname, which = "drop";
+    auto* attach = app.add_subcommand("attach", "hold a reference program on IFACE's XDP hook (native) until SIGTERM");
+    attach->add_option("IFACE", ifname)->required();
+    attach->add_option("PROGRAM", which, "drop (bare XDP_DROP), pass, minimal, or tc (bare TC ingress)")
+        ->check(CLI::IsMember({"drop", "pass", "minimal", "tc"}));
     app.add_option("--json", json_path, "write the results here");
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "libbpf debug output and full verifier logs");
@@ -379,6 +425,8 @@ int main(int argc, char** argv)
     CPU_SET(static_cast<unsigned>(std::max(sched_getcpu(), 0)), &one);
     sched_setaffinity(0, sizeof one, &one);
     try {
+        if (*attach)
+            return run_attach(ifname, which);
         nlohmann::ordered_json results;
         if (*prog)
             results["prog"] = run_prog(repeat, runs, parse_list(flows));

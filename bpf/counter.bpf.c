@@ -64,13 +64,6 @@ __u32 flow_epoch = 0; /* .bss, advanced by userspace every interval */
 /* An 802.1Q tag the stack moved into skb metadata still crossed the wire. */
 #define TS_VLAN_TAG_LEN 4
 
-/* TC: global, so verified once on its own (see parse_ip). XDP inlines the
- * parser: a call costs more than the parsing where returns are slow. */
-__noinline __u32 ts_parse_ip_tc(struct __sk_buff *skb, __u32 l3_off, bool is_v6, struct ts_flow_key *key)
-{
-	return parse_ip((void *)(long)skb->data, (void *)(long)skb->data_end, l3_off, is_v6, key,
-			flow_key_fields);
-}
 
 static __always_inline bool is_ip(const struct parse_result *r)
 {
@@ -112,6 +105,13 @@ static __always_inline __u32 size_bucket(__u64 len)
 /* The key read as five 64-bit words: may_alias, or clang may reorder the
  * word loads before the byte stores that built the key (strict aliasing). */
 typedef __u64 __attribute__((may_alias)) key_word;
+
+/* TC with the keyed table: verified once on its own (see count_tc). */
+__noinline __u32 ts_parse_ip_tc(struct __sk_buff *skb, __u32 l3_off, bool is_v6, struct ts_flow_key *key)
+{
+	return parse_ip((void *)(long)skb->data, (void *)(long)skb->data_end, l3_off, is_v6, key,
+			flow_key_fields);
+}
 
 /* One multiply-xorshift round per 64-bit word of the key (the key is 8-aligned). */
 static __always_inline __u32 flow_hash(const struct ts_flow_key *key)
@@ -379,17 +379,20 @@ int trafstat_replay(struct xdp_md *ctx)
  * TC counts what the wire carried: a GSO/GRO super-packet is gso_segs packets,
  * each with its own copy of the L2-L4 headers; a VLAN tag held in skb metadata
  * adds its 4 bytes back. That makes TC agree with XDP on the same traffic.
+ * `keyed` is a compile-time constant, as for XDP.
  */
-SEC("tc")
-int trafstat_tc(struct __sk_buff *skb)
+static __always_inline int count_tc(struct __sk_buff *skb, const bool keyed)
 {
 	struct ts_stats *s = this_cpu_stats();
 	struct parse_result r = {};
 	struct ts_flow_key key = {};
+	const bool table = keyed && flow_key_fields;
 	__u32 tags = skb->vlan_present ? 1 : 0;
 	__u64 segs = skb->gso_segs ? skb->gso_segs : 1;
 	__u64 bytes = skb->len;
 	__u32 want = skb->len < TS_TC_PULL_LEN ? skb->len : TS_TC_PULL_LEN;
+	struct cursor l3;
+	void *data;
 
 	if (!s)
 		return TC_ACT_UNSPEC;
@@ -399,9 +402,17 @@ int trafstat_tc(struct __sk_buff *skb)
 	if ((__u64)skb->data_end - skb->data < want)
 		bpf_skb_pull_data(skb, want);
 
-	parse_frame_l2((void *)(long)skb->data, (void *)(long)skb->data_end, tags, &r);
-	if (is_ip(&r))
-		set_l4(&r, ts_parse_ip_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6, flow_key_fields ? &key : NULL));
+	data = (void *)(long)skb->data;
+	parse_frame_l2_at(data, (void *)(long)skb->data_end, tags, &r, &l3);
+	if (is_ip(&r)) {
+		/* With the table, the IP parser is a function of its own: inlined
+		 * into every L2 layout (VLAN tags in data or metadata, PPPoE) the
+		 * key building would exceed the verifier's budget. */
+		if (keyed)
+			set_l4(&r, ts_parse_ip_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6, table ? &key : NULL));
+		else
+			set_l4(&r, parse_ip_at(data, l3, r.l3 == TS_CLASS_IPV6, NULL, 0));
+	}
 
 	if (segs > 1 && r.hdr_len)
 		bytes += (segs - 1) * r.hdr_len;
@@ -409,9 +420,21 @@ int trafstat_tc(struct __sk_buff *skb)
 	account(s, &r, segs, bytes);
 	if (size_histogram)
 		add(&s->size_hist[size_bucket(bytes / segs)], segs, bytes); /* a super-packet's segments: their mean size */
-	if (flow_key_fields && is_ip(&r))
+	if (table && is_ip(&r))
 		account_key(s, &key, &r, segs, bytes, 0);
 	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int trafstat_tc(struct __sk_buff *skb)
+{
+	return count_tc(skb, false);
+}
+
+SEC("tc")
+int trafstat_tc_keyed(struct __sk_buff *skb)
+{
+	return count_tc(skb, true);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

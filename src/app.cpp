@@ -31,12 +31,34 @@ struct Attachment {
     CounterProgram program;
     std::variant<XdpAttachment, TcAttachment> link;
     ClassCounters last{};
+    FlowTotals flows{};  // the keyed table's entries since start
 
     std::string mode() const
     {
         return std::visit([](const auto& l) { return l.mode(); }, link);
     }
 };
+
+// What every counting program of this run is loaded with.
+LoadOptions load_options(const Options& o)
+{
+    LoadOptions l;
+    l.drop_mode = o.drop;
+    l.flow_key_fields = o.flow_key_fields;
+    l.flow_table_size = o.flow_table_size;
+    l.size_histogram = o.histogram;
+    l.load_xdp = o.hook == Hook::xdp;
+    l.load_tc = !l.load_xdp;
+    return l;
+}
+
+// The keyed table's name in reports: what its key holds.
+std::string table_name(std::uint32_t fields)
+{
+    if ((fields & TS_KEY_ADDRS) && (fields & TS_KEY_PORTS))
+        return "flows";
+    return fields & TS_KEY_ADDRS ? "talkers" : "ports";
+}
 
 std::vector<Interface> pick_interfaces(const Options& o)
 {
@@ -69,8 +91,10 @@ Attachment attach_xdp(const Options& o, const Interface& iface, std::string& not
     if (want_native && !o.drop && !query_xdp(iface).prog_id) {
         std::optional<CounterProgram> bound;
         try {
-            bound = CounterProgram::load(LoadOptions{.xdp_dev_bound_ifindex = iface.ifindex,
-                                                     .frames_may_be_multibuf = single_buffer ? false : true});
+            LoadOptions l = load_options(o);
+            l.xdp_dev_bound_ifindex = iface.ifindex;
+            l.frames_may_be_multibuf = !single_buffer;
+            bound = CounterProgram::load(l);
         } catch (const Error& e) {
             if (e.exit_code() == exit_code::privileges)
                 throw;
@@ -88,7 +112,7 @@ Attachment attach_xdp(const Options& o, const Interface& iface, std::string& not
                     throw;
                 notes += fmt::format("trafstat: note: native XDP unavailable on {} ({}); using generic XDP\n",
                                      iface.name, e.what());
-                auto program = CounterProgram::load(LoadOptions{});
+                auto program = CounterProgram::load(load_options(o));
                 auto generic = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::generic, o.force, notes);
                 return Attachment{iface, "xdp", std::move(program), std::move(generic)};
             }
@@ -96,7 +120,9 @@ Attachment attach_xdp(const Options& o, const Interface& iface, std::string& not
     }
     if (want_native && single_buffer && o.drop) {
         // Drop mode is the benchmark mode: native with the cheapest program first.
-        auto program = CounterProgram::load(LoadOptions{.drop_mode = true, .frames_may_be_multibuf = false});
+        LoadOptions l = load_options(o);
+        l.frames_may_be_multibuf = false;
+        auto program = CounterProgram::load(l);
         try {
             auto link = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::native, o.force, notes);
             return Attachment{iface, "xdp", std::move(program), std::move(link)};
@@ -105,7 +131,7 @@ Attachment attach_xdp(const Options& o, const Interface& iface, std::string& not
                 throw;
         }
     }
-    auto program = CounterProgram::load(LoadOptions{.drop_mode = o.drop});
+    auto program = CounterProgram::load(load_options(o));
     auto link = XdpAttachment::attach(program.xdp_fd(), iface, o.xdp_mode, o.force, notes);
     return Attachment{iface, "xdp", std::move(program), std::move(link)};
 }
@@ -126,7 +152,7 @@ std::vector<Attachment> attach_all(const Options& o, const std::vector<Interface
         if (o.hook == Hook::tc_egress || o.hook == Hook::tc_both)
             dirs.push_back(TcDirection::egress);
         for (auto dir : dirs) {
-            auto program = CounterProgram::load(LoadOptions{});
+            auto program = CounterProgram::load(load_options(o));
             auto link = TcAttachment::attach(program.tc_fd(), iface, dir, o.tc_mode, notes);
             out.push_back(Attachment{iface, std::string(direction_hook_name(dir)), std::move(program),
                                      std::move(link)});
@@ -195,6 +221,7 @@ int run_live(const Options& o)
 
     auto last_read = start;
     auto next = start + interval;
+    std::vector<FlowEntry> interval_flows;
     std::uint64_t intervals = 0;
 
     while (!stop_requested()) {
@@ -208,8 +235,18 @@ int run_live(const Options& o)
         report.interval_s = seconds_between(last_read, now);
         last_read = now;
         for (auto& a : attachments) {
+            // The table first: its drain waits for running programs, so the
+            // totals read after it hold every packet its entries hold.
+            std::optional<TableReport> table;
+            if (o.flow_key_fields) {
+                interval_flows.clear();
+                const std::size_t used = a.program.drain_flows(interval_flows);
+                a.flows.add(interval_flows);
+                table = TableReport{table_name(o.flow_key_fields), used, a.program.flow_capacity()};
+            }
             ClassCounters current = a.program.read();
-            report.attachments.push_back({a.iface.name, a.hook, a.mode(), delta(current, a.last)});
+            report.attachments.push_back(
+                {a.iface.name, a.hook, a.mode(), delta(current, a.last), table, o.histogram});
             a.last = current;
         }
         if (!out.interval(report))
@@ -226,8 +263,17 @@ int run_live(const Options& o)
     if (out.open()) {
         SummaryReport summary;
         summary.duration_s = seconds_between(start, std::chrono::steady_clock::now());
-        for (auto& a : attachments)
-            summary.attachments.push_back({a.iface.name, a.hook, a.mode(), a.program.read()});
+        for (auto& a : attachments) {
+            std::optional<TableReport> table;
+            if (o.flow_key_fields) {
+                interval_flows.clear();
+                a.program.drain_flows(interval_flows);  // the last partial interval
+                a.flows.add(interval_flows);
+                table = TableReport{table_name(o.flow_key_fields), a.flows.size(), a.program.flow_capacity()};
+            }
+            summary.attachments.push_back(
+                {a.iface.name, a.hook, a.mode(), a.program.read(), table, o.histogram});
+        }
         out.summary(summary);
     }
     return exit_code::ok;  // attachments detach as they go out of scope

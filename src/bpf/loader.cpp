@@ -133,10 +133,14 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
     // cannot load unbound.
     const bool keyed = options.flow_key_fields != 0;
     const bool bound = options.xdp_dev_bound_ifindex != 0;
-    bpf_program__set_autoload(skel->progs.trafstat_xdp, !keyed);
-    bpf_program__set_autoload(skel->progs.trafstat_xdp_keyed, keyed);
-    bpf_program__set_autoload(skel->progs.trafstat_xdpdev, bound && !keyed);
-    bpf_program__set_autoload(skel->progs.trafstat_xdpdev_keyed, bound && keyed);
+    // Verifying a program is most of the load time: load only the entries asked for.
+    const bool want_xdp = options.load_xdp || options.replay_mode;
+    bpf_program__set_autoload(skel->progs.trafstat_xdp, want_xdp && !bound && !keyed);
+    bpf_program__set_autoload(skel->progs.trafstat_xdp_keyed, want_xdp && !bound && keyed);
+    bpf_program__set_autoload(skel->progs.trafstat_xdpdev, want_xdp && bound && !keyed);
+    bpf_program__set_autoload(skel->progs.trafstat_xdpdev_keyed, want_xdp && bound && keyed);
+    bpf_program__set_autoload(skel->progs.trafstat_tc, options.load_tc && !keyed);
+    bpf_program__set_autoload(skel->progs.trafstat_tc_keyed, options.load_tc && keyed);
     bpf_program* xdpdev = keyed ? skel->progs.trafstat_xdpdev_keyed : skel->progs.trafstat_xdpdev;
     if (options.xdp_dev_bound_ifindex) {
         bpf_program__set_ifindex(xdpdev, static_cast<__u32>(options.xdp_dev_bound_ifindex));
@@ -169,7 +173,10 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
 
 int CounterProgram::xdp_fd() const { return bpf_program__fd(xdp_); }
 int CounterProgram::replay_fd() const { return bpf_program__fd(skel_->progs.trafstat_replay); }
-int CounterProgram::tc_fd() const { return bpf_program__fd(skel_->progs.trafstat_tc); }
+int CounterProgram::tc_fd() const
+{
+    return bpf_program__fd(flows_.entries ? skel_->progs.trafstat_tc_keyed : skel_->progs.trafstat_tc);
+}
 int CounterProgram::stats_map_fd() const { return bpf_map__fd(skel_->maps.stats); }
 
 ClassCounters CounterProgram::read() const

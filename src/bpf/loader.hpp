@@ -29,6 +29,9 @@ struct LoadOptions {
     std::uint32_t flow_key_fields = 0;
     std::uint32_t flow_table_size = 65536;
     bool size_histogram = false;  // count frame sizes (ts_stats.size_hist)
+    // Which entry points to load (xdp_fd(), tc_fd() of the others are -1).
+    bool load_xdp = true;
+    bool load_tc = true;
 };
 
 class CounterProgram {

@@ -1,5 +1,7 @@
 #include "cli/options.hpp"
 
+#include <trafstat/abi.h>
+
 #include "exit_codes.hpp"
 
 #include <CLI/CLI.hpp>
@@ -504,6 +506,15 @@ ParseResult parse(int argc, const char* const* argv) {
     bool json = false;
     app.add_flag("--json", json, "One JSON object per line (NDJSON; schema in docs/json.md)");
     app.add_flag("-z,--hide-zero", o.hide_zero, "Hide classes that saw no packets (never the all row)");
+    bool talkers = false, ports = false, flows = false;
+    app.add_flag("--talkers", talkers, "Count per pair of addresses: who talks (docs/tables.md)");
+    app.add_flag("--ports", ports, "Count per protocol and port pair");
+    app.add_flag("--flows", flows, "Count per 5-tuple (addresses, protocol, ports; ICMP type and code)");
+    app.add_option("--flow-table-size", o.flow_table_size,
+                   "Slots of the keyed table per CPU and interval, rounded up to a power of two [default: 65536]")
+        ->check(CLI::Range(16U, 1U << 26))
+        ->type_name("N");
+    app.add_flag("--histogram", o.histogram, "Count packet sizes in RMON buckets (on with any table)");
 
     try {
         app.parse(reversed_args(argc, argv, 1));
@@ -527,6 +538,17 @@ ParseResult parse(int argc, const char* const* argv) {
     }
     if (timeout_opt->count() > 0) {
         o.timeout_s = parse_duration(timeout);
+    }
+
+    if (talkers || flows)
+        o.flow_key_fields |= TS_KEY_ADDRS;
+    if (ports || flows)
+        o.flow_key_fields |= TS_KEY_PORTS;
+    if (o.flow_key_fields)
+        o.histogram = true;
+    if (o.drop && (o.flow_key_fields || o.histogram)) {
+        return usage_error("--drop counts totals only: it cannot be combined with --talkers, --ports, --flows or "
+                           "--histogram");
     }
 
     const bool tc = o.hook != Hook::xdp;

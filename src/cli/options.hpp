@@ -51,6 +51,11 @@ struct Options {
     bool verbose = false;                            // -v: libbpf debug + full verifier log
     OutputFormat format = OutputFormat::line;        // --json
     bool hide_zero = false;                          // -z/--hide-zero
+    // The keyed table (docs/tables.md): what it is keyed by, TS_KEY_* bits
+    // from --talkers (addresses), --ports (protocol and ports), --flows (both).
+    std::uint32_t flow_key_fields = 0;
+    std::uint32_t flow_table_size = 65536;           // --flow-table-size: slots per CPU and interval
+    bool histogram = false;                          // --histogram: packet sizes (on with any table)
     GenOptions gen;                                  // Command::gen only
 };
 

@@ -47,16 +47,44 @@ json l4_by_ip_json(const ClassCounters& c) {
     return j;
 }
 
+// {"<table>":{"entries":n,"capacity":n,"overflow":{...},"unkeyed":{...}}}
+json tables_json(const TableReport& t, const ClassCounters& c) {
+    return {{t.name,
+             {{"entries", t.entries},
+              {"capacity", t.capacity},
+              {"overflow", counter_json(c.flow_overflow, std::nullopt)},
+              {"unkeyed", counter_json(c.flow_unkeyed, std::nullopt)}}}};
+}
+
+// [{"min":0,"max":64,"packets":n,"bytes":n},...,{"min":1519,"max":null,...}]
+json histogram_json(const ClassCounters& c) {
+    json list = json::array();
+    for (std::size_t i = 0; i < c.size_hist.size(); ++i) {
+        const SizeBucket b = size_bucket(i);
+        json j = {{"min", b.min}, {"max", nullptr}, {"packets", c.size_hist[i].packets},
+                  {"bytes", c.size_hist[i].bytes}};
+        if (b.max)
+            j["max"] = *b.max;
+        list.push_back(std::move(j));
+    }
+    return list;
+}
+
 json interfaces_json(const std::vector<AttachmentReport>& attachments, std::optional<double> seconds) {
     json list = json::array();
     for (const AttachmentReport& a : attachments) {
-        list.push_back({
+        json j = {
             {"name", a.ifname},
             {"hook", a.hook},
             {"mode", a.mode},
             {"classes", classes_json(a.counters, seconds)},
             {"l4_by_ip", l4_by_ip_json(a.counters)},
-        });
+        };
+        if (a.table)
+            j["tables"] = tables_json(*a.table, a.counters);
+        if (a.histogram)
+            j["histogram"] = histogram_json(a.counters);
+        list.push_back(std::move(j));
     }
     return list;
 }

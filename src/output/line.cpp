@@ -22,6 +22,7 @@ using Row = std::array<std::string, k_columns>;
 struct Block {
     std::string title;
     std::vector<Row> rows;
+    std::string footer{};  // the keyed table's occupancy, when there is one
 };
 
 // Minimum widths keep the columns from jumping between intervals as rates
@@ -57,7 +58,13 @@ std::vector<Row> class_rows(const ClassCounters& c, double seconds, const LineOp
 std::vector<Block> blocks_of(const std::vector<AttachmentReport>& attachments, double seconds, const LineOptions& o) {
     std::vector<Block> blocks;
     for (const AttachmentReport& a : attachments) {
-        blocks.push_back({attachment_title(a), class_rows(a.counters, seconds, o)});
+        std::string footer;
+        if (a.table) {
+            const Counter& over = a.counters.flow_overflow;
+            footer = fmt::format("{} table: {} of {} slots, overflow {} packets {} bytes\n", a.table->name,
+                                 a.table->entries, a.table->capacity, over.packets, over.bytes);
+        }
+        blocks.push_back({attachment_title(a), class_rows(a.counters, seconds, o), footer});
     }
     if (attachments.size() > 1) {
         blocks.push_back({"total", class_rows(total_of(attachments), seconds, o)});
@@ -98,6 +105,7 @@ std::string render(std::string_view when, const Row& heading, const std::vector<
         for (const Row& row : b.rows) {
             out += line(row);
         }
+        out += b.footer;
     }
     return out;
 }

@@ -5,16 +5,28 @@
 #include "stats/counters.hpp"
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace trafstat {
+
+// The keyed table of one attachment (docs/tables.md). Its overflow and
+// unkeyed counts are in the attachment's counters.
+struct TableReport {
+    std::string name;            // what it is keyed by: "flows", "talkers" or "ports"
+    std::uint64_t entries = 0;   // interval: slots in use; summary: distinct keys since start
+    std::uint64_t capacity = 0;  // slots per interval, all CPUs together
+};
 
 struct AttachmentReport {
     std::string ifname;     // "veth0"
     std::string hook;       // "xdp", "tc-ingress", "tc-egress"
     std::string mode;       // "native", "generic", "tcx", "clsact"
     ClassCounters counters;  // interval: the delta; summary: totals since start
+    std::optional<TableReport> table{};  // when a keyed table is on
+    bool histogram = false;              // counters.size_hist is counted
 };
 
 struct IntervalReport {

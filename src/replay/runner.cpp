@@ -36,7 +36,7 @@ void append(std::vector<std::uint8_t>& out, const T& value)
 
 }  // namespace
 
-ReplayRunner::ReplayRunner(unsigned workers) : program_(CounterProgram::load(LoadOptions{.replay_mode = true}))
+ReplayRunner::ReplayRunner(unsigned workers) : program_(CounterProgram::load(LoadOptions{.replay_mode = true, .load_tc = false}))
 {
     if (workers == 0)
         workers = std::max(1u, std::thread::hardware_concurrency());

@@ -140,6 +140,16 @@ ClassCounters& operator+=(ClassCounters& acc, const ClassCounters& more) {
     return acc;
 }
 
+SizeBucket size_bucket(std::size_t index) {
+    // Must match size_bucket() in bpf/counter.bpf.c.
+    static constexpr std::array<std::uint64_t, TS_SIZE_BUCKETS> lower = {0, 65, 128, 256, 512, 1024, 1519};
+    const std::size_t i = std::min<std::size_t>(index, TS_SIZE_BUCKETS - 1);
+    SizeBucket b{lower[i], std::nullopt};
+    if (i + 1 < TS_SIZE_BUCKETS)
+        b.max = lower[i + 1] - 1;
+    return b;
+}
+
 Rate rate(const Counter& d, double seconds) {
     if (!(seconds > 0)) {  // also catches NaN
         return {};

@@ -51,6 +51,13 @@ ClassCounters delta(const ClassCounters& now, const ClassCounters& before);
 // Element-wise sum, for the "total" row over several attachments.
 ClassCounters& operator+=(ClassCounters& acc, const ClassCounters& add);
 
+// The packet-size histogram's buckets (RMON etherStats), by frame bytes.
+struct SizeBucket {
+    std::uint64_t min = 0;
+    std::optional<std::uint64_t> max;  // none: and larger
+};
+SizeBucket size_bucket(std::size_t index);  // index < TS_SIZE_BUCKETS
+
 struct Rate {
     double pps = 0;
     double bps = 0;  // bits per second: bytes * 8 / seconds

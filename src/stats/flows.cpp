@@ -70,6 +70,21 @@ std::vector<FlowEntry> merge_by_key(std::span<const FlowEntry> entries)
     return out;
 }
 
+void FlowTotals::add(std::span<const FlowEntry> interval)
+{
+    for (const FlowEntry& e : interval)
+        totals_[e.key].merge(e.stats);
+}
+
+std::vector<FlowEntry> FlowTotals::entries() const
+{
+    std::vector<FlowEntry> out;
+    out.reserve(totals_.size());
+    for (const auto& [key, stats] : totals_)
+        out.push_back({key, stats});
+    return out;
+}
+
 std::string format_ip(const std::array<std::uint8_t, 16>& addr, std::uint8_t ip_version)
 {
     char buf[INET6_ADDRSTRLEN] = {};

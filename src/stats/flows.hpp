@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace trafstat {
@@ -49,6 +50,17 @@ struct FlowKeyHash {
 FlowKey flow_key_of(const ts_flow_key& k);
 // One entry per key: the kernel keeps one per CPU that saw it.
 std::vector<FlowEntry> merge_by_key(std::span<const FlowEntry> entries);
+
+// Every key seen since start, with its totals: the drained intervals merged.
+class FlowTotals {
+public:
+    void add(std::span<const FlowEntry> interval);
+    std::size_t size() const { return totals_.size(); }
+    std::vector<FlowEntry> entries() const;
+
+private:
+    std::unordered_map<FlowKey, FlowStats, FlowKeyHash> totals_;
+};
 
 // "10.0.0.1" for an IPv4-mapped address, "2001:db8::1" otherwise.
 std::string format_ip(const std::array<std::uint8_t, 16>& addr, std::uint8_t ip_version);

@@ -3,6 +3,8 @@
 
 #include "exit_codes.hpp"
 
+#include <trafstat/abi.h>
+
 #include <gtest/gtest.h>
 
 #include <initializer_list>
@@ -403,6 +405,41 @@ TEST(GenOptions, GenIsOnlyASubcommandInFirstPlace) {
     const Options o = ok({"-c", "1", "gen"});
     EXPECT_EQ(o.command, Command::live);
     EXPECT_EQ(o.interfaces, std::vector<std::string>{"gen"});
+}
+
+}  // namespace
+}  // namespace trafstat
+
+namespace trafstat {
+namespace {
+
+TEST(KeyedTable, OffByDefault) {
+    const Options o = ok({"eth0"});
+    EXPECT_EQ(o.flow_key_fields, 0u);
+    EXPECT_FALSE(o.histogram);
+    EXPECT_EQ(o.flow_table_size, 65536u);
+}
+
+TEST(KeyedTable, ViewsChooseTheKeyFields) {
+    EXPECT_EQ(ok({"--talkers", "eth0"}).flow_key_fields, static_cast<std::uint32_t>(TS_KEY_ADDRS));
+    EXPECT_EQ(ok({"--ports", "eth0"}).flow_key_fields, static_cast<std::uint32_t>(TS_KEY_PORTS));
+    EXPECT_EQ(ok({"--flows", "eth0"}).flow_key_fields, static_cast<std::uint32_t>(TS_KEY_ADDRS | TS_KEY_PORTS));
+    EXPECT_EQ(ok({"--talkers", "--ports", "eth0"}).flow_key_fields,
+              static_cast<std::uint32_t>(TS_KEY_ADDRS | TS_KEY_PORTS));
+    EXPECT_TRUE(ok({"--talkers", "eth0"}).histogram) << "any table brings the histogram";
+    EXPECT_TRUE(ok({"--histogram", "eth0"}).histogram);
+    EXPECT_EQ(ok({"--histogram", "eth0"}).flow_key_fields, 0u);
+}
+
+TEST(KeyedTable, TableSize) {
+    EXPECT_EQ(ok({"--flows", "--flow-table-size", "1024", "eth0"}).flow_table_size, 1024u);
+    EXPECT_NE(usage_error({"--flow-table-size", "8", "eth0"}), "");
+    EXPECT_NE(usage_error({"--flow-table-size", "lots", "eth0"}), "");
+}
+
+TEST(KeyedTable, NotWithDropMode) {
+    EXPECT_NE(usage_error({"-d", "--flows", "eth0"}).find("--drop counts totals only"), std::string::npos);
+    EXPECT_NE(usage_error({"-d", "--histogram", "eth0"}), "");
 }
 
 }  // namespace

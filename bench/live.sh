@@ -1,0 +1,177 @@
+#!/bin/bash
+# Live benchmarks, each against its reference in the same run, on a veth pair
+# this script creates in two network namespaces of its own (and removes on
+# every exit path): frames from `trafstat gen` (BPF live frames, XDP_TX) out
+# of va0 into vb0, where the program under test runs in native XDP mode.
+#
+#   XDP: Mpps reaching the program on vb0 (the kernel's own per-queue XDP
+#        counter, ethtool -S) and whether trafstat counted every one of them.
+#   TC:  gen --inject into va0's receive path; Mpps with trafstat on TC
+#        ingress against no program at all.
+#   Userspace: trafstat's CPU time at a 1 s interval with 64k live flows,
+#        idle, and its peak RSS.
+#
+# Usage: bench/live.sh [BUILD_DIR]   (root; DURATION=seconds per case, default 5)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../build}" && pwd)
+out=${OUT:-$build/bench}
+mkdir -p "$out"
+T=$build/trafstat
+B=$build/trafstat-bench
+dur=${DURATION:-5}
+ns_g=tsbench-g-$$
+ns_r=tsbench-r-$$
+holder=""
+
+cleanup() {
+    [ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null || true
+    ip netns del "$ns_g" 2>/dev/null || true
+    ip netns del "$ns_r" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$ns_g"
+ip netns add "$ns_r"
+# Two queues each way: both CPUs send without sharing one receive ring.
+ip link add va0 netns "$ns_g" numtxqueues 2 numrxqueues 2 type veth \
+    peer name vb0 netns "$ns_r" numtxqueues 2 numrxqueues 2
+for ns in "$ns_g" "$ns_r"; do ip -n "$ns" link set lo up; done
+ip -n "$ns_g" link set va0 up
+ip -n "$ns_r" link set vb0 up
+
+in_g() { ip netns exec "$ns_g" "$@"; }
+in_r() { ip netns exec "$ns_r" "$@"; }
+json_get() { python3 -c "import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print($1)"; }
+xdp_packets() { in_r ethtool -S vb0 | awk '/rx_queue_[0-9]+_xdp_packets/ {s += $2} END {print s + 0}'; }
+
+# Starts "$@" in the background in $ns (its JSON to $holder_out) and waits
+# until it has attached (its stderr says so).
+holder_out=$out/holder.json
+holder_err=$out/holder.err
+start_holder() {
+    local ns=$1
+    shift
+    : > "$holder_err"
+    ip netns exec "$ns" "$@" > "$holder_out" 2> "$holder_err" &
+    holder=$!
+    for _ in $(seq 100); do
+        grep -q "counting on\|attached to" "$holder_err" && return 0
+        kill -0 "$holder" 2>/dev/null || { cat "$holder_err" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "timed out waiting for: $*" >&2
+    return 1
+}
+stop_holder() {
+    kill -INT "$holder"
+    wait "$holder" || true
+    holder=""
+}
+
+declare -A mpps counted delivered
+results=()
+
+# One XDP case: NAME, gen options, then the receiver command.
+xdp_case() {
+    local name=$1 gen_opts=$2
+    shift 2
+    start_holder "$ns_r" "$@"
+    local before after g
+    before=$(xdp_packets)
+    g=$(in_g "$T" gen -t "$dur" -s 64 --json $gen_opts va0 2>/dev/null)
+    after=$(xdp_packets)
+    stop_holder
+    local seconds
+    seconds=$(echo "$g" | json_get 'd["duration_s"]')
+    delivered[$name]=$((after - before))
+    mpps[$name]=$(echo "scale=3; ${delivered[$name]} / $seconds / 1000000" | bc -l)
+    counted[$name]=""
+    if grep -q '"type":"summary"' "$holder_out"; then
+        counted[$name]=$(json_get 'd["interfaces"][0]["classes"]["all"]["packets"]' < "$holder_out")
+    fi
+    printf '%-28s %9s Mpps  delivered %-10s counted %s\n' "$name" "${mpps[$name]}" "${delivered[$name]}" \
+        "${counted[$name]:--}"
+    results+=("{\"name\":\"$name\",\"mpps\":${mpps[$name]},\"delivered\":${delivered[$name]},\"counted\":${counted[$name]:-null}}")
+}
+
+echo "== live XDP: 64-byte frames from trafstat gen (2 threads) into vb0, native XDP, ${dur}s each"
+xdp_case bare_drop "" "$B" attach vb0 drop
+xdp_case trafstat_drop "" "$T" --json -d --xdp-mode native vb0
+xdp_case bare_pass "" "$B" attach vb0 pass
+xdp_case trafstat_protocols "" "$T" --json --xdp-mode native vb0
+xdp_case trafstat_full_1flow "" "$T" --json --xdp-mode native --flows vb0
+xdp_case trafstat_full_64kflows "--flows 65536" "$T" --json --xdp-mode native --flows vb0
+
+ratio() { echo "scale=3; ${mpps[$1]} / ${mpps[$2]}" | bc -l; }
+echo "trafstat -d / bare XDP_DROP:            $(ratio trafstat_drop bare_drop)x"
+echo "trafstat (protocols) / bare XDP_PASS:   $(ratio trafstat_protocols bare_pass)x"
+echo "trafstat --flows / bare XDP_PASS:       $(ratio trafstat_full_1flow bare_pass)x (1 flow), $(ratio trafstat_full_64kflows bare_pass)x (64k flows)"
+lost=0
+for n in trafstat_drop trafstat_protocols trafstat_full_1flow trafstat_full_64kflows; do
+    [ "${counted[$n]}" = "${delivered[$n]}" ] || { echo "LOST COUNTS in $n: counted ${counted[$n]} of ${delivered[$n]}"; lost=1; }
+done
+[ $lost = 0 ] && echo "every packet that reached the program was counted, in every case"
+
+echo
+echo "== live TC: trafstat gen --inject into va0's receive path (2 threads), ${dur}s each"
+tc_case() {
+    local name=$1
+    shift
+    : > "$holder_out"
+    if [ $# -gt 0 ]; then start_holder "$ns_g" "$@"; fi
+    local g sent
+    g=$(in_g "$T" gen -t "$dur" -s 64 --inject --json va0 2>/dev/null)
+    if [ $# -gt 0 ]; then stop_holder; fi
+    mpps[$name]=$(echo "$g" | json_get '"%.3f" % d["mpps"]')
+    sent=$(echo "$g" | json_get 'd["packets"]')
+    counted[$name]=""
+    if grep -q '"type":"summary"' "$holder_out" 2>/dev/null; then
+        counted[$name]=$(json_get 'd["interfaces"][0]["classes"]["all"]["packets"]' < "$holder_out")
+    fi
+    printf '%-28s %9s Mpps  sent %-10s counted %s\n' "$name" "${mpps[$name]}" "$sent" "${counted[$name]:--}"
+    results+=("{\"name\":\"$name\",\"mpps\":${mpps[$name]},\"sent\":$sent,\"counted\":${counted[$name]:-null}}")
+}
+tc_case tc_no_program
+tc_case tc_bare_program "$B" attach va0 tc
+tc_case tc_trafstat "$T" --json --hook tc-ingress va0
+tc_case tc_trafstat_flows "$T" --json --hook tc-ingress --flows va0
+echo "bare TC program / no program:           $(ratio tc_bare_program tc_no_program)x"
+echo "trafstat TC ingress / no program:       $(ratio tc_trafstat tc_no_program)x"
+echo "trafstat TC ingress --flows / none:     $(ratio tc_trafstat_flows tc_no_program)x"
+
+echo
+echo "== userspace: trafstat --flows -i 1 on vb0, CPU time over ${dur}s"
+cpu_case() {
+    local name=$1 gen_opts=$2
+    start_holder "$ns_r" "$T" --json --xdp-mode native --flows -i 1 vb0
+    local t0 c0 t1 c1
+    t0=$(date +%s.%N)
+    c0=$(awk '{print $14 + $15}' "/proc/$holder/stat")
+    if [ -n "$gen_opts" ]; then
+        in_g "$T" gen -t "$dur" -s 64 $gen_opts va0 > /dev/null 2>&1
+    else
+        sleep "$dur"
+    fi
+    c1=$(awk '{print $14 + $15}' "/proc/$holder/stat")
+    t1=$(date +%s.%N)
+    local rss
+    rss=$(awk '/VmHWM/ {print $2}' "/proc/$holder/status")
+    stop_holder
+    local tick pct
+    tick=$(getconf CLK_TCK)
+    pct=$(echo "scale=2; 100 * ($c1 - $c0) / $tick / ($t1 - $t0)" | bc -l)
+    local flows_seen
+    flows_seen=$(json_get 'd["interfaces"][0]["tables"]["flows"]["entries"]' < "$holder_out")
+    printf '%-28s CPU %6s%% of a core   peak RSS %6d KiB   distinct flows %s\n' "$name" "$pct" "$rss" "$flows_seen"
+    results+=("{\"name\":\"$name\",\"cpu_percent\":$pct,\"peak_rss_kib\":$rss,\"flows\":$flows_seen}")
+}
+cpu_case idle ""
+cpu_case flows_64k "--threads 1 --rate 1M --flows 65536"
+
+(
+    IFS=,
+    echo "{\"bench\":\"live\",\"duration_s\":$dur,\"results\":[${results[*]}]}"
+) > "$out/live.json"
+echo "results: $out/live.json"
