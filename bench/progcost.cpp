@@ -167,11 +167,14 @@ nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vecto
         int fd = -1;
         double best = 1e18;
     };
-    // Instructions after the verifier (what `bpftool prog dump xlated` lists).
-    auto xlated_insns = [](int fd) {
+    // Instructions after the verifier (what `bpftool prog dump xlated` lists),
+    // and how many the verifier walked (its cost at load time).
+    auto insns = [](int fd) {
         bpf_prog_info info{};
         __u32 len = sizeof info;
-        return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.xlated_prog_len / 8 : 0U;
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+            return std::pair<unsigned, unsigned>{0, 0};
+        return std::pair<unsigned, unsigned>{info.xlated_prog_len / 8, info.verified_insns};
     };
     std::vector<Case> cases;
     std::vector<CounterProgram> programs;
@@ -241,17 +244,19 @@ nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vecto
             c.best = std::min(c.best, ns_per_packet(c.fd, frame, repeat, 1));
 
     const double minimal_ns = cases[1].best;
-    fmt::print("{:<26} {:>9} {:>11} {:>7}  {}\n", "program cost", "ns/pkt", "x minimal", "insns", "what");
+    fmt::print("{:<26} {:>9} {:>11} {:>7} {:>9}  {}\n", "program cost", "ns/pkt", "x minimal", "insns", "verified",
+               "what");
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const Case& c : cases) {
         const double ratio = minimal_ns > 0 ? c.best / minimal_ns : 0;
-        const unsigned insns = xlated_insns(c.fd);
-        fmt::print("{:<26} {:>9.1f} {:>10.2f}x {:>7}  {}\n", c.name, c.best, ratio, insns, c.what);
+        const auto [xlated, verified] = insns(c.fd);
+        fmt::print("{:<26} {:>9.1f} {:>10.2f}x {:>7} {:>9}  {}\n", c.name, c.best, ratio, xlated, verified, c.what);
         out.push_back({{"name", c.name},
                        {"what", c.what},
                        {"ns_per_packet", c.best},
                        {"x_minimal", ratio},
-                       {"xlated_insns", insns}});
+                       {"xlated_insns", xlated},
+                       {"verified_insns", verified}});
     }
     return out;
 }

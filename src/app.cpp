@@ -85,9 +85,10 @@ std::vector<Interface> pick_interfaces(const Options& o)
 Attachment attach_xdp(const Options& o, const Interface& iface, std::string& notes)
 {
     const bool want_native = o.xdp_mode != XdpMode::generic;
-    // Native XDP below this MTU never sees a multi-buffer frame: the frame
-    // length needs no helper call (docs/attaching.md).
-    const bool single_buffer = iface.mtu && iface.mtu <= kMaxSingleBufferMtu;
+    // Native XDP below this MTU, without receive aggregation before XDP,
+    // never sees a multi-buffer frame: its length needs no helper call
+    // (docs/attaching.md).
+    const bool single_buffer = iface.mtu && iface.mtu <= kMaxSingleBufferMtu && !rx_may_aggregate(iface);
     if (want_native && !o.drop && !query_xdp(iface).prog_id) {
         std::optional<CounterProgram> bound;
         try {
@@ -242,7 +243,8 @@ int run_live(const Options& o)
                 interval_flows.clear();
                 const std::size_t used = a.program.drain_flows(interval_flows);
                 a.flows.add(interval_flows);
-                table = TableReport{table_name(o.flow_key_fields), used, a.program.flow_capacity()};
+                table = TableReport{table_name(o.flow_key_fields), used, a.program.flow_capacity(),
+                                    sum_of(interval_flows)};
             }
             ClassCounters current = a.program.read();
             report.attachments.push_back(
@@ -269,7 +271,8 @@ int run_live(const Options& o)
                 interval_flows.clear();
                 a.program.drain_flows(interval_flows);  // the last partial interval
                 a.flows.add(interval_flows);
-                table = TableReport{table_name(o.flow_key_fields), a.flows.size(), a.program.flow_capacity()};
+                table = TableReport{table_name(o.flow_key_fields), a.flows.size(), a.program.flow_capacity(),
+                                    a.flows.counted()};
             }
             summary.attachments.push_back(
                 {a.iface.name, a.hook, a.mode(), a.program.read(), table, o.histogram});

@@ -17,6 +17,11 @@ struct Interface {
 // header. Above it, frames may span buffers (XDP multi-buffer).
 inline constexpr unsigned kMaxSingleBufferMtu = 3506;
 
+// Whether the NIC may merge received packets into one frame before XDP
+// sees it (hardware GRO or LRO on), so that even a small MTU can give
+// multi-buffer frames. True also when it cannot tell.
+bool rx_may_aggregate(const Interface& iface);
+
 // Throws Error(exit_code::no_interface) naming the interface.
 Interface resolve_interface(const std::string& name);
 

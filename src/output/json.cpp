@@ -47,11 +47,12 @@ json l4_by_ip_json(const ClassCounters& c) {
     return j;
 }
 
-// {"<table>":{"entries":n,"capacity":n,"overflow":{...},"unkeyed":{...}}}
+// {"<table>":{"entries":n,"capacity":n,"counted":{...},"overflow":{...},"unkeyed":{...}}}
 json tables_json(const TableReport& t, const ClassCounters& c) {
     return {{t.name,
              {{"entries", t.entries},
               {"capacity", t.capacity},
+              {"counted", counter_json(t.counted, std::nullopt)},
               {"overflow", counter_json(c.flow_overflow, std::nullopt)},
               {"unkeyed", counter_json(c.flow_unkeyed, std::nullopt)}}}};
 }

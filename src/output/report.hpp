@@ -18,6 +18,7 @@ struct TableReport {
     std::string name;            // what it is keyed by: "flows", "talkers" or "ports"
     std::uint64_t entries = 0;   // interval: slots in use; summary: distinct keys since start
     std::uint64_t capacity = 0;  // slots per interval, all CPUs together
+    Counter counted;             // what its entries hold: + overflow + unkeyed = ipv4 + ipv6
 };
 
 struct AttachmentReport {

@@ -74,6 +74,19 @@ void FlowTotals::add(std::span<const FlowEntry> interval)
 {
     for (const FlowEntry& e : interval)
         totals_[e.key].merge(e.stats);
+    const Counter c = sum_of(interval);
+    counted_.packets += c.packets;
+    counted_.bytes += c.bytes;
+}
+
+Counter sum_of(std::span<const FlowEntry> entries)
+{
+    Counter c;
+    for (const FlowEntry& e : entries) {
+        c.packets += e.stats.packets;
+        c.bytes += e.stats.bytes;
+    }
+    return c;
 }
 
 std::vector<FlowEntry> FlowTotals::entries() const
@@ -121,13 +134,9 @@ std::string proto_name(std::uint8_t proto)
 
 std::vector<std::string> reconcile_flows(const ClassCounters& totals, std::span<const FlowEntry> entries)
 {
-    Counter table = totals.flow_overflow;
-    table.packets += totals.flow_unkeyed.packets;
-    table.bytes += totals.flow_unkeyed.bytes;
-    for (const FlowEntry& e : entries) {
-        table.packets += e.stats.packets;
-        table.bytes += e.stats.bytes;
-    }
+    Counter table = sum_of(entries);
+    table.packets += totals.flow_overflow.packets + totals.flow_unkeyed.packets;
+    table.bytes += totals.flow_overflow.bytes + totals.flow_unkeyed.bytes;
     const Counter& v4 = totals[TS_CLASS_IPV4];
     const Counter& v6 = totals[TS_CLASS_IPV6];
     const Counter ip{v4.packets + v6.packets, v4.bytes + v6.bytes};

@@ -56,11 +56,16 @@ class FlowTotals {
 public:
     void add(std::span<const FlowEntry> interval);
     std::size_t size() const { return totals_.size(); }
+    const Counter& counted() const { return counted_; }
     std::vector<FlowEntry> entries() const;
 
 private:
     std::unordered_map<FlowKey, FlowStats, FlowKeyHash> totals_;
+    Counter counted_;
 };
+
+// Packets and bytes the entries hold.
+Counter sum_of(std::span<const FlowEntry> entries);
 
 // "10.0.0.1" for an IPv4-mapped address, "2001:db8::1" otherwise.
 std::string format_ip(const std::array<std::uint8_t, 16>& addr, std::uint8_t ip_version);

@@ -477,6 +477,28 @@ class TestPing(E2ECase):
         self.assertEqual(compact(entry["classes"]), uniform(self.N, frame, "ipv4", "icmp"))
 
 
+class TestJumboFrames(E2ECase):
+    """MTU 9000: a ping of 8000 bytes is one 8042-byte frame, which native XDP gets as a multi-buffer
+    frame (more than a page). trafstat must count it whole: it loads the frame-length helper for an
+    MTU above one buffer (docs/attaching.md). Both ends, every mode that sees the requests."""
+    N, SIZE = 5, 8000
+
+    def test_native_and_generic_xdp_count_multi_buffer_frames_whole(self):
+        p = self.pair
+        for ns, ifname in ((p.snd_ns, p.snd_if), (p.rcv_ns, p.rcv_if)):
+            run(in_ns(ns, "ip", "link", "set", "dev", ifname, "mtu", "9000"))
+            self.addCleanup(run, in_ns(ns, "ip", "link", "set", "dev", ifname, "mtu", "1500"))
+        frame = ETH_HLEN + 20 + 8 + self.SIZE
+        for name in ("xdp_native", "xdp_generic"):
+            with self.subTest(mode=name):
+                mode = MODES[name]
+                ns, ifname = mode.where(p)
+                with self.start(mode) as ts:
+                    self.assertEqual(ping(p, self.N, self.SIZE), self.N)
+                    _res, entry = self.finish(ts, ns, ifname, mode.hook, mode.mode)
+                self.assertEqual(compact(entry["classes"]), uniform(self.N, frame, "ipv4", "icmp"))
+
+
 @for_each_mode
 class TestUdp(E2ECase):
     """N datagrams of S bytes to a closed port. The ICMP port-unreachable replies travel rcv->snd,

@@ -198,6 +198,68 @@ class TestSendToPeer(GenCase):
         self.assertIn("trafstat gen: sending 1000 frames on va0", err)
 
 
+def table_of(entry, name="flows"):
+    """The keyed table of a report entry, checked against its rule (docs/tables.md): what its entries
+    hold + overflow + unkeyed = ipv4 + ipv6, packets and bytes."""
+    t = entry["tables"][name]
+    ip = [entry["classes"]["ipv4"][k] + entry["classes"]["ipv6"][k] for k in ("packets", "bytes")]
+    table = [t["counted"][k] + t["overflow"][k] + t["unkeyed"][k] for k in ("packets", "bytes")]
+    assert table == ip, f"table {name} does not reconcile: {t} vs ipv4+ipv6 {ip}"
+    return t
+
+
+class TestKeyedTable(GenCase):
+    """trafstat --flows on the peer of gen's frames: one entry per 5-tuple gen made, and a table too
+    small for them counts the rest as overflow, so that it reconciles exactly, every interval."""
+    N, FLOWS = 60000, 1000
+
+    def run_flows(self, *trafstat_args, interval="0.2"):
+        p = self.pair
+        with Trafstat(p.rcv_ns, "--json", "--xdp-mode", "native", "-i", interval, *trafstat_args, p.rcv_if) as ts:
+            s = gen_json(p.snd_ns, "-n", str(self.N), "--flows", str(self.FLOWS), "--proto", "udp4,tcp6",
+                         "-s", "100", p.snd_if)
+            time.sleep(0.4)
+            ts.proc.send_signal(signal.SIGINT)
+            out, err = testlib.collect(ts.proc, 15, "trafstat did not exit within 15 s of SIGINT")
+        self.assertEqual(ts.proc.returncode, 0, err)
+        lines = testlib.json_lines(out)
+        self.assertEqual(lines[-1]["type"], "summary")
+        return s, lines
+
+    def test_one_entry_per_flow(self):
+        s, lines = self.run_flows("--flows")
+        entry = lines[-1]["interfaces"][0]
+        self.assert_counts(entry, s)
+        t = table_of(entry)
+        self.assertEqual(t["entries"], 2 * self.FLOWS, "distinct 5-tuples: --flows per protocol")
+        self.assertEqual((t["counted"]["packets"], t["overflow"]["packets"], t["unkeyed"]["packets"]), (self.N, 0, 0))
+        self.assertEqual(t["capacity"], 65536 * CPUS)
+        for line in lines[:-1]:
+            table_of(line["interfaces"][0])
+        self.assertEqual(sum(h["packets"] for h in entry["histogram"]), self.N)
+        self.assertEqual(entry["histogram"][1]["packets"], self.N, "100-byte frames: the 65-127 bucket")
+
+    def test_full_table_overflow_reconciles(self):
+        s, lines = self.run_flows("--flows", "--flow-table-size", "16")
+        entry = lines[-1]["interfaces"][0]
+        self.assert_counts(entry, s)
+        t = table_of(entry)
+        self.assertGreater(t["overflow"]["packets"], 0, "2000 flows cannot fit 16 slots per CPU")
+        self.assertEqual(t["capacity"], 16 * CPUS)
+        intervals = [line["interfaces"][0] for line in lines[:-1]]
+        for e in intervals:
+            self.assertLessEqual(table_of(e)["entries"], 16 * CPUS)
+        # the interval lines add up to the summary, table included
+        for k in ("counted", "overflow"):
+            self.assertEqual(sum(e["tables"]["flows"][k]["packets"] for e in intervals), t[k]["packets"], k)
+
+    def test_talkers_key_has_addresses_only(self):
+        s, lines = self.run_flows("--talkers")
+        t = table_of(lines[-1]["interfaces"][0], "talkers")
+        # gen varies the source address per flow: one pair per flow and IP version
+        self.assertEqual(t["entries"], 2 * self.FLOWS)
+
+
 class TestInject(GenCase):
     N, SIZE = 50000, 100
 

@@ -54,6 +54,7 @@ TEST(FlowTotals, AccumulatesIntervals)
     t.add(first);
     t.add(second);
     EXPECT_EQ(t.size(), 2u);
+    EXPECT_EQ(t.counted(), (Counter{5, 300}));
     std::uint64_t packets = 0;
     for (const auto& e : t.entries())
         packets += e.stats.packets;
@@ -110,7 +111,7 @@ TEST(TablesJson, OccupancyCapacityOverflowAndHistogram)
     a.counters.flow_overflow = {4, 400};
     a.counters.flow_unkeyed = {1, 20};
     a.counters.size_hist[0] = {9, 540};
-    a.table = TableReport{"flows", 12, 131072};
+    a.table = TableReport{"flows", 12, 131072, {95, 9500}};
     a.histogram = true;
     r.attachments.push_back(a);
     r.attachments.push_back({"veth1", "xdp", "native", {}});  // no table, no histogram
@@ -118,6 +119,8 @@ TEST(TablesJson, OccupancyCapacityOverflowAndHistogram)
     const auto& t = j["interfaces"][0]["tables"]["flows"];
     EXPECT_EQ(t["entries"], 12);
     EXPECT_EQ(t["capacity"], 131072);
+    EXPECT_EQ(t["counted"]["packets"], 95);
+    EXPECT_EQ(t["counted"]["bytes"], 9500);
     EXPECT_EQ(t["overflow"]["packets"], 4);
     EXPECT_EQ(t["overflow"]["bytes"], 400);
     EXPECT_EQ(t["unkeyed"]["packets"], 1);
