@@ -15,7 +15,9 @@ echo
 echo "== reading a flow table: trafstat's drain against bpftool map dump of the same pinned map"
 "$build/trafstat-bench" --json "$out/read.json" read
 echo
+OUT=$out "$here/live.sh" "$build"
+echo
 echo "== replay: trafstat replay against tshark -q -z io,phs on the same capture"
 OUT=$out "$here/replay.sh" "$build/trafstat"
 echo
-echo "results: $out/prog.json $out/read.json $out/replay.json"
+echo "results: $out/prog.json $out/read.json $out/live.json $out/replay.json"

@@ -106,6 +106,23 @@ static __always_inline __u32 size_bucket(__u64 len)
  * word loads before the byte stores that built the key (strict aliasing). */
 typedef __u64 __attribute__((may_alias)) key_word;
 
+/* IPv6 extension-header chains, out of line (see parse_ip_at). */
+__noinline __u32 ts_ipv6_chain_xdp(struct xdp_md *ctx, __u32 off, __u32 nexthdr, struct ts_flow_key *key,
+				   __u32 fields)
+{
+	if (!key)
+		return TS_CLASS_MALFORMED_L4;
+	return parse_ipv6_chain_at((void *)(long)ctx->data, (void *)(long)ctx->data_end, off, nexthdr, key, fields);
+}
+
+__noinline __u32 ts_ipv6_chain_tc(struct __sk_buff *skb, __u32 off, __u32 nexthdr, struct ts_flow_key *key,
+				  __u32 fields)
+{
+	if (!key)
+		return TS_CLASS_MALFORMED_L4;
+	return parse_ipv6_chain_at((void *)(long)skb->data, (void *)(long)skb->data_end, off, nexthdr, key, fields);
+}
+
 /* TC with the keyed table: verified once on its own (see count_tc). */
 __noinline __u32 ts_parse_ip_tc(struct __sk_buff *skb, __u32 l3_off, bool is_v6, struct ts_flow_key *key)
 {
@@ -272,7 +289,7 @@ static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_
 	parse_frame_l2_at(data, (void *)(long)ctx->data_end, tags, &r, &l3);
 	if (is_ip(&r))
 		set_l4(&r, parse_ip_at(data, l3, r.l3 == TS_CLASS_IPV6, table ? &key : NULL,
-				       table ? flow_key_fields : 0));
+				       table ? flow_key_fields : 0, ctx, EXT_CALL_XDP));
 	bytes += tags * TS_VLAN_TAG_LEN;
 	account(s, &r, 1, bytes);
 	if (size_histogram)
@@ -411,7 +428,7 @@ static __always_inline int count_tc(struct __sk_buff *skb, const bool keyed)
 		if (keyed)
 			set_l4(&r, ts_parse_ip_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6, table ? &key : NULL));
 		else
-			set_l4(&r, parse_ip_at(data, l3, r.l3 == TS_CLASS_IPV6, NULL, 0));
+			set_l4(&r, parse_ip_at(data, l3, r.l3 == TS_CLASS_IPV6, NULL, 0, skb, EXT_CALL_TC));
 	}
 
 	if (segs > 1 && r.hdr_len)

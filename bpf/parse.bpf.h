@@ -282,20 +282,19 @@ static __always_inline __u32 parse_ipv4(struct cursor *c, __u32 *l4_len, struct 
 	return classify_l4(c, iph->protocol, l4_len, k);
 }
 
-/*
- * IPv6: walks hop-by-hop, routing, fragment, destination-options and AH
- * headers, at most TS_MAX_IPV6_EXT_HDRS of them; a longer chain is other_l4.
- */
-static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len, struct key_out *k)
+static __always_inline bool is_ipv6_ext(__u8 nexthdr)
 {
-	struct ipv6hdr *ip6 = cursor_take(c, sizeof(*ip6));
-	__u8 nexthdr;
+	return nexthdr == IPV6_NEXTHDR_HOP || nexthdr == IPV6_NEXTHDR_ROUTING || nexthdr == IPV6_NEXTHDR_DEST ||
+	       nexthdr == IPV6_NEXTHDR_AUTH || nexthdr == IPV6_NEXTHDR_FRAGMENT;
+}
 
-	if (!ip6 || ip6->version != 6)
-		return TS_CLASS_MALFORMED_L4;
-	nexthdr = ip6->nexthdr;
-	key_ip(k, 6, &ip6->saddr, &ip6->daddr, 16, nexthdr);
-
+/*
+ * IPv6 extension headers from the cursor: hop-by-hop, routing, fragment,
+ * destination options and AH, at most TS_MAX_IPV6_EXT_HDRS of them (a longer
+ * chain is other_l4), then the L4 header.
+ */
+static __always_inline __u32 parse_ipv6_chain(struct cursor *c, __u8 nexthdr, __u32 *l4_len, struct key_out *k)
+{
 #pragma unroll
 	for (int i = 0; i < TS_MAX_IPV6_EXT_HDRS; i++) {
 		struct ipv6_opt_hdr_ *oh;
@@ -354,6 +353,49 @@ static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len, struct 
 	}
 }
 
+/* IPv6: the fixed header, then the chain. */
+static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len, struct key_out *k)
+{
+	struct ipv6hdr *ip6 = cursor_take(c, sizeof(*ip6));
+	__u8 nexthdr;
+
+	if (!ip6 || ip6->version != 6)
+		return TS_CLASS_MALFORMED_L4;
+	nexthdr = ip6->nexthdr;
+	key_ip(k, 6, &ip6->saddr, &ip6->daddr, 16, nexthdr);
+	return parse_ipv6_chain(c, nexthdr, l4_len, k);
+}
+
+/*
+ * parse_ip's result: the L4 class in bits 0-7, the TCP flags in bits 8-15
+ * and, when the L4 header is known (l4_len > 0, the cursor at its start),
+ * the offset of its end (the L2-L4 header length) in bits 16-31.
+ */
+static __always_inline __u32 pack_l4(void *data, const struct cursor *c, __u32 l4, __u32 l4_len, __u8 tcp_flags)
+{
+	__u64 hdr_len;
+
+	l4 |= (__u32)tcp_flags << 8;
+	if (!l4_len)
+		return l4;
+	hdr_len = c->pos - data;
+	/* Keep clang from folding this into scalar-minus-pointer arithmetic,
+	 * which the verifier rejects. */
+	asm volatile("" : "+r"(hdr_len));
+	return l4 | ((__u32)(hdr_len + l4_len) << 16);
+}
+
+/*
+ * Where parse_ip_at walks an IPv6 extension-header chain: inline, or in a
+ * function of the program's own (defined in counter.bpf.c), verified once
+ * for any offset. Inlined into every L2 layout, the chain is most of the
+ * verifier's work; called, it costs a call only on packets that have one.
+ */
+enum ext_walk { EXT_INLINE, EXT_CALL_XDP, EXT_CALL_TC };
+
+__u32 ts_ipv6_chain_xdp(struct xdp_md *ctx, __u32 off, __u32 nexthdr, struct ts_flow_key *key, __u32 fields);
+__u32 ts_ipv6_chain_tc(struct __sk_buff *skb, __u32 off, __u32 nexthdr, struct ts_flow_key *key, __u32 fields);
+
 /* Largest L3 offset parse_l2 can produce: Ethernet + 2 tags + PPPoE. */
 #define TS_MAX_L3_OFF (sizeof(struct ethhdr) + TS_MAX_VLAN_TAGS * sizeof(struct vlan_hdr_) + \
 		       sizeof(struct pppoe_hdr_))
@@ -370,22 +412,36 @@ static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len, struct 
  * once per L2 layout (tags, PPPoE), which multiplied verification work.
  */
 static __always_inline __u32 parse_ip_at(void *data, struct cursor c, bool is_v6,
-					 struct ts_flow_key *key, __u32 fields)
+					 struct ts_flow_key *key, __u32 fields, void *ctx,
+					 enum ext_walk ext)
 {
 	struct key_out k = { .key = key, .fields = key ? fields : 0 };
 	__u32 l4_len = 0;
-	__u64 hdr_len;
 	__u32 l4;
 
-	l4 = is_v6 ? parse_ipv6(&c, &l4_len, &k) : parse_ipv4(&c, &l4_len, &k);
-	l4 |= (__u32)k.tcp_flags << 8;
-	if (!l4_len)
-		return l4;
-	hdr_len = c.pos - data;
-	/* Keep clang from folding this into scalar-minus-pointer arithmetic,
-	 * which the verifier rejects. */
-	asm volatile("" : "+r"(hdr_len));
-	return l4 | ((__u32)(hdr_len + l4_len) << 16);
+	if (is_v6 && ext != EXT_INLINE) {
+		struct ipv6hdr *ip6 = cursor_take(&c, sizeof(*ip6));
+		__u8 nexthdr;
+
+		if (!ip6 || ip6->version != 6)
+			return TS_CLASS_MALFORMED_L4;
+		nexthdr = ip6->nexthdr;
+		key_ip(&k, 6, &ip6->saddr, &ip6->daddr, 16, nexthdr);
+		if (is_ipv6_ext(nexthdr)) {
+			struct ts_flow_key scratch = {};
+			__u64 off = c.pos - data;
+
+			/* a scalar now: keep clang from folding it back into pointers */
+			asm volatile("" : "+r"(off));
+			if (ext == EXT_CALL_XDP)
+				return ts_ipv6_chain_xdp(ctx, off, nexthdr, key ? key : &scratch, k.fields);
+			return ts_ipv6_chain_tc(ctx, off, nexthdr, key ? key : &scratch, k.fields);
+		}
+		l4 = classify_l4(&c, nexthdr, &l4_len, &k);
+	} else {
+		l4 = is_v6 ? parse_ipv6(&c, &l4_len, &k) : parse_ipv4(&c, &l4_len, &k);
+	}
+	return pack_l4(data, &c, l4, l4_len, k.tcp_flags);
 }
 
 static __always_inline __u32 parse_ip(void *data, void *data_end, __u32 l3_off, bool is_v6,
@@ -396,7 +452,26 @@ static __always_inline __u32 parse_ip(void *data, void *data_end, __u32 l3_off, 
 	if (l3_off > TS_MAX_L3_OFF)
 		return TS_CLASS_MALFORMED_L4;
 	c.pos += l3_off;
-	return parse_ip_at(data, c, is_v6, key, fields);
+	return parse_ip_at(data, c, is_v6, key, fields, NULL, EXT_INLINE);
+}
+
+/*
+ * An IPv6 extension-header chain at data + off (off from parse_ip_at), as
+ * parse_ip packs its result; the bodies of ts_ipv6_chain_xdp/_tc.
+ */
+static __always_inline __u32 parse_ipv6_chain_at(void *data, void *data_end, __u32 off, __u8 nexthdr,
+						 struct ts_flow_key *key, __u32 fields)
+{
+	struct cursor c = { .pos = data, .end = data_end };
+	struct key_out k = { .key = key, .fields = key ? fields : 0 };
+	__u32 l4_len = 0;
+	__u32 l4;
+
+	if (off > TS_MAX_L3_OFF + sizeof(struct ipv6hdr))
+		return TS_CLASS_MALFORMED_L4;
+	c.pos += off;
+	l4 = parse_ipv6_chain(&c, nexthdr, &l4_len, &k);
+	return pack_l4(data, &c, l4, l4_len, k.tcp_flags);
 }
 
 /* Ethernet/VLAN/PPPoE, L3 class; r->l3_off is where the IP header starts. */

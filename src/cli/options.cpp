@@ -184,6 +184,18 @@ std::vector<std::string> reversed_args(int argc, const char* const* argv, int fi
     return args;
 }
 
+// Parses a subcommand's arguments (argv[2..]); help or a usage error as a ParseExit.
+std::optional<ParseExit> parse_subcommand(CLI::App& app, int argc, const char* const* argv) {
+    try {
+        app.parse(reversed_args(argc, argv, 2));
+    } catch (const CLI::CallForHelp&) {
+        return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
+    } catch (const CLI::ParseError& e) {
+        return usage_error(e.what());
+    }
+    return std::nullopt;
+}
+
 // `trafstat replay [options] FILE`
 ParseResult parse_replay(int argc, const char* const* argv) {
     Options o;
@@ -200,12 +212,8 @@ ParseResult parse_replay(int argc, const char* const* argv) {
     app.add_flag("--json", json, "One JSON object per line (NDJSON; schema in docs/json.md)");
     app.add_flag("-z,--hide-zero", o.hide_zero, "Hide classes that saw no packets (never the all row)");
     app.add_flag("-v,--verbose", o.verbose, "libbpf debug output, and the whole verifier log on load errors");
-    try {
-        app.parse(reversed_args(argc, argv, 2));
-    } catch (const CLI::CallForHelp&) {
-        return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
-    } catch (const CLI::ParseError& e) {
-        return usage_error(e.what());
+    if (auto exit = parse_subcommand(app, argc, argv)) {
+        return *exit;
     }
     o.format = json ? OutputFormat::json : OutputFormat::line;
     if (bin_opt->count() > 0) {
@@ -378,12 +386,8 @@ ParseResult parse_gen(int argc, const char* const* argv) {
     bool json = false;
     app.add_flag("--json", json, "The summary as one JSON object (docs/gen.md)");
     app.add_flag("-v,--verbose", o.verbose, "libbpf debug output, and the whole verifier log on load errors");
-    try {
-        app.parse(reversed_args(argc, argv, 2));
-    } catch (const CLI::CallForHelp&) {
-        return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
-    } catch (const CLI::ParseError& e) {
-        return usage_error(e.what());
+    if (auto exit = parse_subcommand(app, argc, argv)) {
+        return *exit;
     }
     o.format = json ? OutputFormat::json : OutputFormat::line;
 
