@@ -9,7 +9,7 @@ out=${OUT:-$build/bench}
 mkdir -p "$out"
 
 echo "== machine: $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
-echo "== program cost: BPF_PROG_TEST_RUN, 64-byte IPv4/UDP frame, best of 5 runs of 2M repeats"
+echo "== program cost: BPF_PROG_TEST_RUN, 64-byte IPv4/UDP frame, best of 7 interleaved rounds of 2M repeats"
 "$build/trafstat-bench" --json "$out/prog.json" prog
 echo
 echo "== reading a flow table: trafstat's drain against bpftool map dump of the same pinned map"
