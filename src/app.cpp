@@ -52,6 +52,32 @@ LoadOptions load_options(const Options& o)
     return l;
 }
 
+SortKey sort_key(const std::string& name)
+{
+    return name == "pps" ? SortKey::pps : name == "bytes" ? SortKey::bytes : name == "packets" ? SortKey::packets
+                                                                                                 : SortKey::bps;
+}
+
+// The views asked for, from one interval's or the whole run's entries.
+ViewsReport views_of(const Options& o, std::span<const FlowEntry> entries, std::size_t top)
+{
+    ViewsReport v;
+    const SortKey key = sort_key(o.sort);
+    if (o.show_talkers) {
+        v.talkers = talkers_of(entries);
+        sort_top(*v.talkers, key, top);
+    }
+    if (o.show_ports) {
+        v.ports = ports_of(entries);
+        sort_top(*v.ports, key, top);
+    }
+    if (o.show_flows) {
+        v.flows = std::vector<FlowEntry>(entries.begin(), entries.end());
+        sort_top(*v.flows, key, top);
+    }
+    return v;
+}
+
 // The keyed table's name in reports: what its key holds.
 std::string table_name(std::uint32_t fields)
 {
@@ -239,16 +265,18 @@ int run_live(const Options& o)
             // The table first: its drain waits for running programs, so the
             // totals read after it hold every packet its entries hold.
             std::optional<TableReport> table;
+            ViewsReport views;
             if (o.flow_key_fields) {
                 interval_flows.clear();
                 const std::size_t used = a.program.drain_flows(interval_flows);
                 a.flows.add(interval_flows);
                 table = TableReport{table_name(o.flow_key_fields), used, a.program.flow_capacity(),
                                     sum_of(interval_flows)};
+                views = views_of(o, merge_by_key(interval_flows), o.top);
             }
             ClassCounters current = a.program.read();
             report.attachments.push_back(
-                {a.iface.name, a.hook, a.mode(), delta(current, a.last), table, o.histogram});
+                {a.iface.name, a.hook, a.mode(), delta(current, a.last), table, o.histogram, std::move(views)});
             a.last = current;
         }
         if (!out.interval(report))
@@ -267,15 +295,18 @@ int run_live(const Options& o)
         summary.duration_s = seconds_between(start, std::chrono::steady_clock::now());
         for (auto& a : attachments) {
             std::optional<TableReport> table;
+            ViewsReport views;
             if (o.flow_key_fields) {
                 interval_flows.clear();
                 a.program.drain_flows(interval_flows);  // the last partial interval
                 a.flows.add(interval_flows);
                 table = TableReport{table_name(o.flow_key_fields), a.flows.size(), a.program.flow_capacity(),
                                     a.flows.counted()};
+                // JSON: whole, sorted; lines: the top rows.
+                views = views_of(o, a.flows.entries(), o.format == OutputFormat::json ? 0 : o.top);
             }
             summary.attachments.push_back(
-                {a.iface.name, a.hook, a.mode(), a.program.read(), table, o.histogram});
+                {a.iface.name, a.hook, a.mode(), a.program.read(), table, o.histogram, std::move(views)});
         }
         out.summary(summary);
     }

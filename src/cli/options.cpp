@@ -519,6 +519,12 @@ ParseResult parse(int argc, const char* const* argv) {
         ->check(CLI::Range(16U, 1U << 26))
         ->type_name("N");
     app.add_flag("--histogram", o.histogram, "Count packet sizes in RMON buckets (on with any table)");
+    app.add_option("--top", o.top, "Rows per view and interval; 0 shows all [default: 10]")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24))
+        ->type_name("N");
+    app.add_option("--sort", o.sort, "Order of the views: bps, pps, bytes or packets [default: bps]")
+        ->check(one_of({"bps", "pps", "bytes", "packets"}))
+        ->type_name("KEY");
 
     try {
         app.parse(reversed_args(argc, argv, 1));
@@ -544,6 +550,9 @@ ParseResult parse(int argc, const char* const* argv) {
         o.timeout_s = parse_duration(timeout);
     }
 
+    o.show_talkers = talkers;
+    o.show_ports = ports;
+    o.show_flows = flows;
     if (talkers || flows)
         o.flow_key_fields |= TS_KEY_ADDRS;
     if (ports || flows)

@@ -56,6 +56,10 @@ struct Options {
     std::uint32_t flow_key_fields = 0;
     std::uint32_t flow_table_size = 65536;           // --flow-table-size: slots per CPU and interval
     bool histogram = false;                          // --histogram: packet sizes (on with any table)
+    // The views shown from that table (each flag turns its view on).
+    bool show_talkers = false, show_ports = false, show_flows = false;
+    std::size_t top = 10;                            // --top N rows per view and interval (0: all)
+    std::string sort = "bps";                        // --sort bps|pps|bytes|packets
     GenOptions gen;                                  // Command::gen only
 };
 

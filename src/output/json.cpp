@@ -71,6 +71,48 @@ json histogram_json(const ClassCounters& c) {
     return list;
 }
 
+json talkers_json(const std::vector<Talker>& rows, std::optional<double> seconds) {
+    json list = json::array();
+    for (const Talker& t : rows) {
+        json j = counter_json(t.total(), seconds);
+        j["ip"] = format_ip(t.ip, t.ip_version);
+        j["sent"] = counter_json(t.sent, std::nullopt);
+        j["received"] = counter_json(t.received, std::nullopt);
+        list.push_back(std::move(j));
+    }
+    return list;
+}
+
+json ports_json(const std::vector<Port>& rows, std::optional<double> seconds) {
+    json list = json::array();
+    for (const Port& p : rows) {
+        json j = {{"proto", proto_name(p.proto)}, {"port", p.port}, {"service", nullptr}};
+        if (auto name = service_name(p.port, p.proto))
+            j["service"] = *name;
+        j.update(counter_json(p.total(), seconds));
+        j["as_dst"] = counter_json(p.as_dst, std::nullopt);
+        j["as_src"] = counter_json(p.as_src, std::nullopt);
+        list.push_back(std::move(j));
+    }
+    return list;
+}
+
+json flows_json(const std::vector<FlowEntry>& rows, std::optional<double> seconds) {
+    json list = json::array();
+    for (const FlowEntry& f : rows) {
+        json j = {{"src", format_ip(f.key.src, f.key.ip_version)},
+                  {"dst", format_ip(f.key.dst, f.key.ip_version)},
+                  {"sport", f.key.sport},
+                  {"dport", f.key.dport},
+                  {"proto", proto_name(f.key.proto)}};
+        j.update(counter_json({f.stats.packets, f.stats.bytes}, seconds));
+        if (f.key.proto == 6)
+            j["tcp_flags"] = f.stats.tcp_flags;
+        list.push_back(std::move(j));
+    }
+    return list;
+}
+
 json interfaces_json(const std::vector<AttachmentReport>& attachments, std::optional<double> seconds) {
     json list = json::array();
     for (const AttachmentReport& a : attachments) {
@@ -85,6 +127,12 @@ json interfaces_json(const std::vector<AttachmentReport>& attachments, std::opti
             j["tables"] = tables_json(*a.table, a.counters);
         if (a.histogram)
             j["histogram"] = histogram_json(a.counters);
+        if (a.views.talkers)
+            j["talkers"] = talkers_json(*a.views.talkers, seconds);
+        if (a.views.ports)
+            j["ports"] = ports_json(*a.views.ports, seconds);
+        if (a.views.flows)
+            j["flows"] = flows_json(*a.views.flows, seconds);
         list.push_back(std::move(j));
     }
     return list;

@@ -110,6 +110,54 @@ std::string render(std::string_view when, const Row& heading, const std::vector<
     return out;
 }
 
+// The views of each attachment, as blocks of their own (their first column is
+// wider than a class name): name, pps, bps, packets, bytes per row.
+std::vector<Block> view_blocks(const std::vector<AttachmentReport>& attachments, double seconds) {
+    std::vector<Block> blocks;
+    auto row = [&](std::string name, const Counter& c) {
+        const Rate r = rate(c, seconds);
+        return Row{std::move(name), format_pps(r.pps), format_bps(r.bps), fmt::format("{}", c.packets),
+                   fmt::format("{}", c.bytes)};
+    };
+    for (const AttachmentReport& a : attachments) {
+        if (a.views.talkers) {
+            Block b{attachment_title(a) + " talkers (sent + received)", {}};
+            for (const Talker& t : *a.views.talkers)
+                b.rows.push_back(row(format_ip(t.ip, t.ip_version), t.total()));
+            blocks.push_back(std::move(b));
+        }
+        if (a.views.ports) {
+            Block b{attachment_title(a) + " ports (to + from)", {}};
+            for (const Port& p : *a.views.ports) {
+                auto name = fmt::format("{}/{}", proto_name(p.proto), p.port);
+                if (auto service = service_name(p.port, p.proto))
+                    name += fmt::format(" ({})", *service);
+                b.rows.push_back(row(std::move(name), p.total()));
+            }
+            blocks.push_back(std::move(b));
+        }
+        if (a.views.flows) {
+            Block b{attachment_title(a) + " flows", {}};
+            for (const FlowEntry& f : *a.views.flows) {
+                const bool v6 = f.key.ip_version == 6;
+                auto end = [&](const std::array<std::uint8_t, 16>& ip, std::uint16_t port) {
+                    const auto addr = format_ip(ip, f.key.ip_version);
+                    if (!has_ports(f.key.proto))
+                        return addr;
+                    return v6 ? fmt::format("[{}]:{}", addr, port) : fmt::format("{}:{}", addr, port);
+                };
+                auto name = fmt::format("{} {} > {}", proto_name(f.key.proto), end(f.key.src, f.key.sport),
+                                        end(f.key.dst, f.key.dport));
+                if (f.key.proto == 1 || f.key.proto == 58)
+                    name += fmt::format(" type {} code {}", f.key.sport, f.key.dport);
+                b.rows.push_back(row(std::move(name), {f.stats.packets, f.stats.bytes}));
+            }
+            blocks.push_back(std::move(b));
+        }
+    }
+    return blocks;
+}
+
 std::string local_hms(std::chrono::system_clock::time_point t) {
     const std::tm tm = fmt::localtime(std::chrono::system_clock::to_time_t(t));
     return fmt::format("{:%H:%M:%S}", tm);
@@ -119,14 +167,22 @@ std::string local_hms(std::chrono::system_clock::time_point t) {
 
 std::string render_interval(const IntervalReport& r, const LineOptions& o) {
     static const Row heading = {"class", "pps", "bps", "packets", "bytes"};
+    static const Row view_heading = {"", "pps", "bps", "packets", "bytes"};
+    std::string out = render(local_hms(r.time), heading, blocks_of(r.attachments, r.interval_s, o));
+    if (auto views = view_blocks(r.attachments, r.interval_s); !views.empty())
+        out += "\n" + render(local_hms(r.time), view_heading, views);
     // The trailing empty line separates this interval from the next one.
-    return render(local_hms(r.time), heading, blocks_of(r.attachments, r.interval_s, o)) + "\n";
+    return out + "\n";
 }
 
 std::string render_summary(const SummaryReport& r, const LineOptions& o) {
     static const Row heading = {"class", "avg pps", "avg bps", "packets", "bytes"};
-    return render(fmt::format("summary after {:.1f}s", r.duration_s), heading,
-                  blocks_of(r.attachments, r.duration_s, o));
+    static const Row view_heading = {"", "avg pps", "avg bps", "packets", "bytes"};
+    const auto when = fmt::format("summary after {:.1f}s", r.duration_s);
+    std::string out = render(when, heading, blocks_of(r.attachments, r.duration_s, o));
+    if (auto views = view_blocks(r.attachments, r.duration_s); !views.empty())
+        out += "\n" + render(when, view_heading, views);
+    return out;
 }
 
 }  // namespace trafstat

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "stats/counters.hpp"
+#include "stats/views.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -21,6 +22,14 @@ struct TableReport {
     Counter counted;             // what its entries hold: + overflow + unkeyed = ipv4 + ipv6
 };
 
+// The views asked for (--talkers, --ports, --flows), sorted, cut to --top
+// (interval lines; the JSON summary has them whole).
+struct ViewsReport {
+    std::optional<std::vector<Talker>> talkers{};
+    std::optional<std::vector<Port>> ports{};
+    std::optional<std::vector<FlowEntry>> flows{};
+};
+
 struct AttachmentReport {
     std::string ifname;     // "veth0"
     std::string hook;       // "xdp", "tc-ingress", "tc-egress"
@@ -28,6 +37,7 @@ struct AttachmentReport {
     ClassCounters counters;  // interval: the delta; summary: totals since start
     std::optional<TableReport> table{};  // when a keyed table is on
     bool histogram = false;              // counters.size_hist is counted
+    ViewsReport views{};
 };
 
 struct IntervalReport {

@@ -253,6 +253,35 @@ class TestKeyedTable(GenCase):
         for k in ("counted", "overflow"):
             self.assertEqual(sum(e["tables"]["flows"][k]["packets"] for e in intervals), t[k]["packets"], k)
 
+    def test_views_add_up_to_what_gen_sent(self):
+        s, lines = self.run_flows("--flows", "--talkers", "--ports", "--top", "5")
+        entry = lines[-1]["interfaces"][0]
+        self.assert_counts(entry, s)
+        flows, talkers, ports = entry["flows"], entry["talkers"], entry["ports"]
+        # the summary has every row, sorted by bps (bytes): largest first
+        self.assertEqual(len(flows), 2 * self.FLOWS)
+        self.assertEqual([f["bytes"] for f in flows], sorted((f["bytes"] for f in flows), reverse=True))
+        self.assertEqual(sum(f["packets"] for f in flows), self.N)
+        self.assertEqual({(f["proto"], f["dport"]) for f in flows}, {("udp", 9), ("tcp", 9)})
+        self.assertEqual({f["dst"] for f in flows}, {"198.19.0.1", "2001:db8:2::1"})
+        self.assertEqual(len({(f["src"], f["sport"], f["proto"]) for f in flows}), 2 * self.FLOWS)
+        # talkers: each packet once as sent, once as received
+        self.assertEqual(sum(t["sent"]["packets"] for t in talkers), self.N)
+        self.assertEqual(sum(t["received"]["packets"] for t in talkers), self.N)
+        by_ip = {t["ip"]: t for t in talkers}
+        self.assertEqual(by_ip["198.19.0.1"]["received"]["packets"], s["protos"]["udp4"]["packets"])
+        self.assertEqual(by_ip["2001:db8:2::1"]["received"]["packets"], s["protos"]["tcp6"]["packets"])
+        # ports: port 9 per protocol, named from /etc/services
+        by_port = {(p["proto"], p["port"]): p for p in ports}
+        self.assertEqual(by_port[("udp", 9)]["as_dst"]["packets"], s["protos"]["udp4"]["packets"])
+        self.assertEqual(by_port[("tcp", 9)]["as_dst"]["packets"], s["protos"]["tcp6"]["packets"])
+        self.assertEqual(by_port[("udp", 9)]["service"], "discard")
+        # interval lines: at most --top rows per view
+        for line in lines[:-1]:
+            e = line["interfaces"][0]
+            for view in ("flows", "talkers", "ports"):
+                self.assertLessEqual(len(e[view]), 5, view)
+
     def test_talkers_key_has_addresses_only(self):
         s, lines = self.run_flows("--talkers")
         t = table_of(lines[-1]["interfaces"][0], "talkers")
