@@ -8,6 +8,8 @@
 #include "bpf/loader.hpp"
 #include "exit_codes.hpp"
 #include "output/line.hpp"
+#include "output/tui.hpp"
+#include "output/tui_screen.hpp"
 #include "output/writer.hpp"
 #include "signals.hpp"
 
@@ -17,7 +19,9 @@
 #include <cstdio>
 #include <ctime>
 #include <fmt/format.h>
+#include <memory>
 #include <optional>
+#include <poll.h>
 #include <variant>
 #include <vector>
 
@@ -210,6 +214,40 @@ bool sleep_until(std::chrono::steady_clock::time_point until)
     return true;
 }
 
+// --tui: waits like sleep_until, and meanwhile reads keys and redraws on them
+// and on a resize (SIGWINCH interrupts ppoll; curses then reports KEY_RESIZE).
+// The deadline stays `until`, so the interval schedule is that of line output.
+// true: stop (a signal, `q`, or the terminal went away).
+bool wait_tui(std::chrono::steady_clock::time_point until, TuiScreen& screen, TuiModel& model)
+{
+    for (;;) {
+        if (stop_requested())
+            return true;
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= until)
+            return false;
+        const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(until - now).count();
+        timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+        pollfd in{screen.input_fd(), POLLIN, 0};
+        const int rc = ppoll(&in, 1, &ts, nullptr);
+        if (rc < 0 && errno != EINTR)
+            return true;
+        if (rc > 0 && (in.revents & (POLLHUP | POLLERR | POLLNVAL)))
+            return true;  // the terminal is gone: stop as SIGHUP would
+        if (rc == 0)
+            continue;
+        bool redraw = false;
+        for (int ch : screen.read_keys(redraw)) {
+            const TuiAction action = model.key(ch);
+            if (action == TuiAction::quit)
+                return true;
+            redraw = redraw || action == TuiAction::redraw;
+        }
+        if (redraw)
+            screen.draw(model.lines(screen.width(), screen.height()));
+    }
+}
+
 }  // namespace
 
 int run_live(const Options& o)
@@ -237,6 +275,24 @@ int run_live(const Options& o)
                      o.drop ? ", DROPPING every packet" : "");
     }
 
+    // --tui draws a screen while counting; without a terminal, line output.
+    // The screen is closed (endwin) before the summary, which then prints as lines.
+    std::unique_ptr<TuiScreen> screen;
+    std::optional<TuiModel> tui;
+    if (o.tui) {
+        install_hangup_handler();
+        std::string why_not;
+        screen = TuiScreen::open(why_not);
+        if (screen) {
+            tui.emplace(TuiViews{o.show_talkers, o.show_ports, o.show_flows}, sort_key(o.sort), o.interval_s,
+                        screen->utf8());
+            screen->draw(tui->lines(screen->width(), screen->height()));
+        } else {
+            std::fprintf(stderr, "trafstat: note: --tui needs a terminal (%s): printing lines instead\n",
+                         why_not.c_str());
+        }
+    }
+
     ReportWriter out(o.format, LineOptions{.hide_zero = o.hide_zero});
     const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(o.interval_s));
@@ -253,7 +309,8 @@ int run_live(const Options& o)
 
     while (!stop_requested()) {
         bool timed_out = end && *end < next;
-        if (sleep_until(timed_out ? *end : next) || timed_out)
+        const auto until = timed_out ? *end : next;
+        if ((tui ? wait_tui(until, *screen, *tui) : sleep_until(until)) || timed_out)
             break;
 
         IntervalReport report;
@@ -272,15 +329,20 @@ int run_live(const Options& o)
                 a.flows.add(interval_flows);
                 table = TableReport{table_name(o.flow_key_fields), used, a.program.flow_capacity(),
                                     sum_of(interval_flows)};
-                views = views_of(o, merge_by_key(interval_flows), o.top);
+                // The TUI cuts the rows to what fits, after its own sort.
+                views = views_of(o, merge_by_key(interval_flows), tui ? 0 : o.top);
             }
             ClassCounters current = a.program.read();
             report.attachments.push_back(
                 {a.iface.name, a.hook, a.mode(), delta(current, a.last), table, o.histogram, std::move(views)});
             a.last = current;
         }
-        if (!out.interval(report))
+        if (tui) {
+            tui->push(std::move(report));
+            screen->draw(tui->lines(screen->width(), screen->height()));
+        } else if (!out.interval(report)) {
             break;
+        }
         ++intervals;
         if ((o.count && intervals >= *o.count) || (end && next >= *end))
             break;
@@ -290,6 +352,7 @@ int run_live(const Options& o)
             next += interval;
     }
 
+    screen.reset();  // endwin: the terminal is the shell's again before the summary
     if (out.open()) {
         SummaryReport summary;
         summary.duration_s = seconds_between(start, std::chrono::steady_clock::now());

@@ -22,6 +22,15 @@ void install_stop_handlers()
     std::signal(SIGPIPE, SIG_IGN);
 }
 
+void install_hangup_handler()
+{
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGHUP, &sa, nullptr);
+}
+
 bool stop_requested() { return g_stop != 0; }
 
 }  // namespace trafstat

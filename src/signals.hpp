@@ -6,5 +6,7 @@ namespace trafstat {
 
 void install_stop_handlers();
 bool stop_requested();
+// SIGHUP stops a run too (the terminal of --tui went away).
+void install_hangup_handler();
 
 }  // namespace trafstat

@@ -30,6 +30,7 @@ constexpr std::string_view k_footer = R"(Examples:
   sudo trafstat --hook tc veth0 veth1        both directions of two interfaces, with TC
   sudo trafstat --json -t 30s eth0 | jq .    30 seconds of NDJSON (docs/json.md)
   sudo trafstat -d eth1                      count, then drop everything (load tests)
+  sudo trafstat --tui eth0                   full-screen view, flows below the totals (q quits)
 
   sudo trafstat replay capture.pcapng          a capture through the same program (trafstat replay --help)
   sudo trafstat gen -n 1000000 veth0           send a million frames from the kernel (trafstat gen --help)
@@ -525,6 +526,9 @@ ParseResult parse(int argc, const char* const* argv) {
     app.add_option("--sort", o.sort, "Order of the views: bps, pps, bytes or packets [default: bps]")
         ->check(one_of({"bps", "pps", "bytes", "packets"}))
         ->type_name("KEY");
+    app.add_flag("--tui", o.tui,
+                 "Full-screen live view (keys: t p f views, s sort, space pause, q quit);\n"
+                 "turns on --flows when no view is given (docs/tui.md)");
 
     try {
         app.parse(reversed_args(argc, argv, 1));
@@ -550,6 +554,14 @@ ParseResult parse(int argc, const char* const* argv) {
         o.timeout_s = parse_duration(timeout);
     }
 
+    if (o.tui && json) {
+        return usage_error("--tui and --json cannot be combined: --tui draws a screen, --json prints NDJSON");
+    }
+    // The TUI needs a table to show: --tui alone counts flows (not with --drop,
+    // which counts totals only: the TUI then shows the classes alone).
+    if (o.tui && !talkers && !ports && !flows && !o.drop) {
+        flows = true;
+    }
     o.show_talkers = talkers;
     o.show_ports = ports;
     o.show_flows = flows;
