@@ -8,6 +8,7 @@
 #include "bpf/loader.hpp"
 #include "exit_codes.hpp"
 #include "output/line.hpp"
+#include "output/tables.hpp"
 #include "output/tui.hpp"
 #include "output/tui_screen.hpp"
 #include "output/writer.hpp"
@@ -35,7 +36,7 @@ struct Attachment {
     CounterProgram program;
     std::variant<XdpAttachment, TcAttachment> link;
     ClassCounters last{};
-    FlowTotals flows{};  // the keyed table's entries since start
+    std::optional<TableTracker> table{};  // the keyed table's reports, when there is one
 
     std::string mode() const
     {
@@ -54,40 +55,6 @@ LoadOptions load_options(const Options& o)
     l.load_xdp = o.hook == Hook::xdp;
     l.load_tc = !l.load_xdp;
     return l;
-}
-
-SortKey sort_key(const std::string& name)
-{
-    return name == "pps" ? SortKey::pps : name == "bytes" ? SortKey::bytes : name == "packets" ? SortKey::packets
-                                                                                                 : SortKey::bps;
-}
-
-// The views asked for, from one interval's or the whole run's entries.
-ViewsReport views_of(const Options& o, std::span<const FlowEntry> entries, std::size_t top)
-{
-    ViewsReport v;
-    const SortKey key = sort_key(o.sort);
-    if (o.show_talkers) {
-        v.talkers = talkers_of(entries);
-        sort_top(*v.talkers, key, top);
-    }
-    if (o.show_ports) {
-        v.ports = ports_of(entries);
-        sort_top(*v.ports, key, top);
-    }
-    if (o.show_flows) {
-        v.flows = std::vector<FlowEntry>(entries.begin(), entries.end());
-        sort_top(*v.flows, key, top);
-    }
-    return v;
-}
-
-// The keyed table's name in reports: what its key holds.
-std::string table_name(std::uint32_t fields)
-{
-    if ((fields & TS_KEY_ADDRS) && (fields & TS_KEY_PORTS))
-        return "flows";
-    return fields & TS_KEY_ADDRS ? "talkers" : "ports";
 }
 
 std::vector<Interface> pick_interfaces(const Options& o)
@@ -267,6 +234,9 @@ int run_live(const Options& o)
     }
 
     auto attachments = attach_all(o, ifaces);
+    if (o.flow_key_fields)
+        for (auto& a : attachments)
+            a.table.emplace(o);
     {
         std::string what;
         for (const auto& a : attachments)
@@ -325,12 +295,9 @@ int run_live(const Options& o)
             ViewsReport views;
             if (o.flow_key_fields) {
                 interval_flows.clear();
-                const std::size_t used = a.program.drain_flows(interval_flows);
-                a.flows.add(interval_flows);
-                table = TableReport{table_name(o.flow_key_fields), used, a.program.flow_capacity(),
-                                    sum_of(interval_flows)};
-                // The TUI cuts the rows to what fits, after its own sort.
-                views = views_of(o, merge_by_key(interval_flows), tui ? 0 : o.top);
+                a.program.drain_flows(interval_flows);
+                std::tie(table, views) =
+                    a.table->interval(interval_flows, a.program.flow_capacity(), tui ? 0 : o.top);
             }
             ClassCounters current = a.program.read();
             report.attachments.push_back(
@@ -362,11 +329,10 @@ int run_live(const Options& o)
             if (o.flow_key_fields) {
                 interval_flows.clear();
                 a.program.drain_flows(interval_flows);  // the last partial interval
-                a.flows.add(interval_flows);
-                table = TableReport{table_name(o.flow_key_fields), a.flows.size(), a.program.flow_capacity(),
-                                    a.flows.counted()};
+                a.table->absorb(interval_flows);
                 // JSON: whole, sorted; lines: the top rows.
-                views = views_of(o, a.flows.entries(), o.format == OutputFormat::json ? 0 : o.top);
+                std::tie(table, views) =
+                    a.table->summary(a.program.flow_capacity(), o.format == OutputFormat::json);
             }
             summary.attachments.push_back(
                 {a.iface.name, a.hook, a.mode(), a.program.read(), table, o.histogram, std::move(views)});

@@ -197,6 +197,49 @@ std::optional<ParseExit> parse_subcommand(CLI::App& app, int argc, const char* c
     return std::nullopt;
 }
 
+// The keyed-table options of a run (live or replay): --talkers, --ports,
+// --flows, --flow-table-size, --histogram, --top, --sort. `finish` turns
+// the view flags into o.flow_key_fields / show_* after parsing.
+struct TableFlags {
+    bool talkers = false, ports = false, flows = false;
+    std::string idle;
+
+    void add_to(CLI::App& app, Options& o) {
+        app.add_flag("--talkers", talkers, "Count and show talkers: per address, sent and received (docs/tables.md)");
+        app.add_flag("--ports", ports, "Count and show ports: per protocol and port, with service names");
+        app.add_flag("--flows", flows, "Count and show flows: per 5-tuple (ICMP: type and code)");
+        app.add_option("--flow-table-size", o.flow_table_size,
+                       "Slots of the keyed table per CPU and interval, rounded up to a power of two [default: 65536]")
+            ->check(CLI::Range(16U, 1U << 26))
+            ->type_name("N");
+        app.add_flag("--histogram", o.histogram, "Count packet sizes in RMON buckets (on with any table)");
+        app.add_option("--top", o.top, "Rows per view and interval; 0 shows all [default: 10]")
+            ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24))
+            ->type_name("N");
+        app.add_option("--sort", o.sort, "Order of the views: bps, pps, bytes or packets [default: bps]")
+            ->check(one_of({"bps", "pps", "bytes", "packets"}))
+            ->type_name("KEY");
+        app.add_option("--idle-timeout", idle,
+                       "Forget keys idle this long; the summary keeps their counts as `aged` [default: 5m]")
+            ->check(check(duration_error))
+            ->type_name("DURATION");
+    }
+
+    void finish(Options& o) const {
+        if (!idle.empty())
+            o.idle_timeout_s = parse_duration(idle);
+        o.show_talkers = talkers;
+        o.show_ports = ports;
+        o.show_flows = flows;
+        if (talkers || flows)
+            o.flow_key_fields |= TS_KEY_ADDRS;
+        if (ports || flows)
+            o.flow_key_fields |= TS_KEY_PORTS;
+        if (o.flow_key_fields)
+            o.histogram = true;
+    }
+};
+
 // `trafstat replay [options] FILE`
 ParseResult parse_replay(int argc, const char* const* argv) {
     Options o;
@@ -213,9 +256,12 @@ ParseResult parse_replay(int argc, const char* const* argv) {
     app.add_flag("--json", json, "One JSON object per line (NDJSON; schema in docs/json.md)");
     app.add_flag("-z,--hide-zero", o.hide_zero, "Hide classes that saw no packets (never the all row)");
     app.add_flag("-v,--verbose", o.verbose, "libbpf debug output, and the whole verifier log on load errors");
+    TableFlags tables;
+    tables.add_to(app, o);
     if (auto exit = parse_subcommand(app, argc, argv)) {
         return *exit;
     }
+    tables.finish(o);
     o.format = json ? OutputFormat::json : OutputFormat::line;
     if (bin_opt->count() > 0) {
         o.replay_bin_s = bin;
@@ -511,21 +557,8 @@ ParseResult parse(int argc, const char* const* argv) {
     bool json = false;
     app.add_flag("--json", json, "One JSON object per line (NDJSON; schema in docs/json.md)");
     app.add_flag("-z,--hide-zero", o.hide_zero, "Hide classes that saw no packets (never the all row)");
-    bool talkers = false, ports = false, flows = false;
-    app.add_flag("--talkers", talkers, "Count per pair of addresses: who talks (docs/tables.md)");
-    app.add_flag("--ports", ports, "Count per protocol and port pair");
-    app.add_flag("--flows", flows, "Count per 5-tuple (addresses, protocol, ports; ICMP type and code)");
-    app.add_option("--flow-table-size", o.flow_table_size,
-                   "Slots of the keyed table per CPU and interval, rounded up to a power of two [default: 65536]")
-        ->check(CLI::Range(16U, 1U << 26))
-        ->type_name("N");
-    app.add_flag("--histogram", o.histogram, "Count packet sizes in RMON buckets (on with any table)");
-    app.add_option("--top", o.top, "Rows per view and interval; 0 shows all [default: 10]")
-        ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24))
-        ->type_name("N");
-    app.add_option("--sort", o.sort, "Order of the views: bps, pps, bytes or packets [default: bps]")
-        ->check(one_of({"bps", "pps", "bytes", "packets"}))
-        ->type_name("KEY");
+    TableFlags tables;
+    tables.add_to(app, o);
     app.add_flag("--tui", o.tui,
                  "Full-screen live view (keys: t p f views, s sort, space pause, q quit);\n"
                  "turns on --flows when no view is given (docs/tui.md)");
@@ -559,18 +592,10 @@ ParseResult parse(int argc, const char* const* argv) {
     }
     // The TUI needs a table to show: --tui alone counts flows (not with --drop,
     // which counts totals only: the TUI then shows the classes alone).
-    if (o.tui && !talkers && !ports && !flows && !o.drop) {
-        flows = true;
+    if (o.tui && !tables.talkers && !tables.ports && !tables.flows && !o.drop) {
+        tables.flows = true;
     }
-    o.show_talkers = talkers;
-    o.show_ports = ports;
-    o.show_flows = flows;
-    if (talkers || flows)
-        o.flow_key_fields |= TS_KEY_ADDRS;
-    if (ports || flows)
-        o.flow_key_fields |= TS_KEY_PORTS;
-    if (o.flow_key_fields)
-        o.histogram = true;
+    tables.finish(o);
     if (o.drop && (o.flow_key_fields || o.histogram)) {
         return usage_error("--drop counts totals only: it cannot be combined with --talkers, --ports, --flows or "
                            "--histogram");

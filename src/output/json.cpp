@@ -53,6 +53,7 @@ json tables_json(const TableReport& t, const ClassCounters& c) {
              {{"entries", t.entries},
               {"capacity", t.capacity},
               {"counted", counter_json(t.counted, std::nullopt)},
+              {"aged", {{"entries", t.aged_keys}, {"packets", t.aged.packets}, {"bytes", t.aged.bytes}}},
               {"overflow", counter_json(c.flow_overflow, std::nullopt)},
               {"unkeyed", counter_json(c.flow_unkeyed, std::nullopt)}}}};
 }
@@ -74,8 +75,8 @@ json histogram_json(const ClassCounters& c) {
 json talkers_json(const std::vector<Talker>& rows, std::optional<double> seconds) {
     json list = json::array();
     for (const Talker& t : rows) {
-        json j = counter_json(t.total(), seconds);
-        j["ip"] = format_ip(t.ip, t.ip_version);
+        json j = {{"ip", format_ip(t.ip, t.ip_version)}};
+        j.update(counter_json(t.total(), seconds));
         j["sent"] = counter_json(t.sent, std::nullopt);
         j["received"] = counter_json(t.received, std::nullopt);
         list.push_back(std::move(j));

@@ -128,30 +128,14 @@ std::vector<Block> view_blocks(const std::vector<AttachmentReport>& attachments,
         }
         if (a.views.ports) {
             Block b{attachment_title(a) + " ports (to + from)", {}};
-            for (const Port& p : *a.views.ports) {
-                auto name = fmt::format("{}/{}", proto_name(p.proto), p.port);
-                if (auto service = service_name(p.port, p.proto))
-                    name += fmt::format(" ({})", *service);
-                b.rows.push_back(row(std::move(name), p.total()));
-            }
+            for (const Port& p : *a.views.ports)
+                b.rows.push_back(row(port_label(p), p.total()));
             blocks.push_back(std::move(b));
         }
         if (a.views.flows) {
             Block b{attachment_title(a) + " flows", {}};
-            for (const FlowEntry& f : *a.views.flows) {
-                const bool v6 = f.key.ip_version == 6;
-                auto end = [&](const std::array<std::uint8_t, 16>& ip, std::uint16_t port) {
-                    const auto addr = format_ip(ip, f.key.ip_version);
-                    if (!has_ports(f.key.proto))
-                        return addr;
-                    return v6 ? fmt::format("[{}]:{}", addr, port) : fmt::format("{}:{}", addr, port);
-                };
-                auto name = fmt::format("{} {} > {}", proto_name(f.key.proto), end(f.key.src, f.key.sport),
-                                        end(f.key.dst, f.key.dport));
-                if (f.key.proto == 1 || f.key.proto == 58)
-                    name += fmt::format(" type {} code {}", f.key.sport, f.key.dport);
-                b.rows.push_back(row(std::move(name), {f.stats.packets, f.stats.bytes}));
-            }
+            for (const FlowEntry& f : *a.views.flows)
+                b.rows.push_back(row(flow_label(f), {f.stats.packets, f.stats.bytes}));
             blocks.push_back(std::move(b));
         }
     }

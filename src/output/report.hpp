@@ -20,6 +20,10 @@ struct TableReport {
     std::uint64_t entries = 0;   // interval: slots in use; summary: distinct keys since start
     std::uint64_t capacity = 0;  // slots per interval, all CPUs together
     Counter counted;             // what its entries hold: + overflow + unkeyed = ipv4 + ipv6
+    // Summary: keys aged out of memory (idle longer than --idle-timeout) and
+    // what they held; their counts are in `counted`, not in the views.
+    std::uint64_t aged_keys = 0;
+    Counter aged;
 };
 
 // The views asked for (--talkers, --ports, --flows), sorted, cut to --top

@@ -64,30 +64,6 @@ struct ViewRow {
     Counter counter;
 };
 
-std::string flow_label(const FlowEntry& f)
-{
-    const bool v6 = f.key.ip_version == 6;
-    auto end = [&](const std::array<std::uint8_t, 16>& ip, std::uint16_t port) {
-        const auto addr = format_ip(ip, f.key.ip_version);
-        if (!has_ports(f.key.proto))
-            return addr;
-        return v6 ? fmt::format("[{}]:{}", addr, port) : fmt::format("{}:{}", addr, port);
-    };
-    auto label = fmt::format("{} {} > {}", proto_name(f.key.proto), end(f.key.src, f.key.sport),
-                             end(f.key.dst, f.key.dport));
-    if (f.key.proto == 1 || f.key.proto == 58)
-        label += fmt::format(" type {} code {}", f.key.sport, f.key.dport);
-    return label;
-}
-
-std::string port_label(const Port& p)
-{
-    auto label = fmt::format("{}/{}", proto_name(p.proto), p.port);
-    if (auto service = service_name(p.port, p.proto))
-        label += fmt::format(" ({})", *service);
-    return label;
-}
-
 // The rows of `view` over every attachment, in `sort` order, at most `limit`.
 // Each attachment's rows are sorted with sort_top (its tie-break), then the
 // attachments' rows are merged by the sort value.

@@ -36,7 +36,19 @@ void append(std::vector<std::uint8_t>& out, const T& value)
 
 }  // namespace
 
-ReplayRunner::ReplayRunner(unsigned workers) : program_(CounterProgram::load(LoadOptions{.replay_mode = true, .load_tc = false}))
+namespace {
+
+LoadOptions replay_load_options(LoadOptions o)
+{
+    o.replay_mode = true;
+    o.load_tc = false;
+    return o;
+}
+
+}  // namespace
+
+ReplayRunner::ReplayRunner(unsigned workers, const LoadOptions& tables)
+    : program_(CounterProgram::load(replay_load_options(tables)))
 {
     if (workers == 0)
         workers = std::max(1u, std::thread::hardware_concurrency());

@@ -24,8 +24,10 @@ namespace trafstat {
 
 class ReplayRunner {
 public:
-    // Loads the program (throws Error) and starts `workers` threads (0: one per CPU).
-    explicit ReplayRunner(unsigned workers = 0);
+    // Loads the program (throws Error) and starts `workers` threads (0: one
+    // per CPU). `tables`: the keyed table and histogram options (replay mode
+    // and the entry points are the runner's own).
+    explicit ReplayRunner(unsigned workers = 0, const LoadOptions& tables = {});
     ReplayRunner(const ReplayRunner&) = delete;
     ReplayRunner& operator=(const ReplayRunner&) = delete;
     ~ReplayRunner();
@@ -38,6 +40,9 @@ public:
     void drain();
     // Counters so far; call drain() first to include everything submitted.
     ClassCounters read() const { return program_.read(); }
+    // The keyed table's entries since the last call (call drain() first).
+    std::size_t drain_flows(std::vector<FlowEntry>& out) { return program_.drain_flows(out, true); }
+    std::size_t flow_capacity() const { return program_.flow_capacity(); }
 
     // Bytes of a frame handed to the program, at most: what BPF_PROG_TEST_RUN
     // takes for a multi-buffer frame (a linear part plus 16 pages). Bytes are

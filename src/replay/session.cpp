@@ -3,6 +3,7 @@
 #include "attach/privileges.hpp"
 #include "error.hpp"
 #include "exit_codes.hpp"
+#include "output/tables.hpp"
 #include "output/writer.hpp"
 #include "replay/capture.hpp"
 #include "replay/linktype.hpp"
@@ -69,11 +70,62 @@ private:
 };
 
 // Interval lines in capture time: bins [t0 + k*width, t0 + (k+1)*width).
+// The keyed table in replay: drained every kDrainEvery records (so that its
+// per-CPU slots never fill with more than one drain's keys), and at each bin.
+class Table {
+public:
+    static constexpr std::uint64_t kDrainEvery = 65536;
+
+    Table(const Options& o, ReplayRunner& runner) : o_(o), on_(o.flow_key_fields != 0), runner_(runner), tracker_(o) {}
+    bool on() const { return on_; }
+    // After a record: drains now and then (all runs finished first).
+    void tick(std::uint64_t records, bool binned)
+    {
+        if (!on_ || records % kDrainEvery != 0)
+            return;
+        runner_.drain();
+        runner_.drain_flows(pending_);
+        if (!binned) {
+            tracker_.absorb(pending_);
+            pending_.clear();
+        }
+    }
+    // A bin's table and views (runs drained by the caller).
+    void close_bin(AttachmentReport& r)
+    {
+        if (!on_)
+            return;
+        runner_.drain_flows(pending_);
+        auto [table, views] = tracker_.interval(pending_, runner_.flow_capacity(), o_.top);
+        r.table = std::move(table);
+        r.views = std::move(views);
+        pending_.clear();
+    }
+    void summary(AttachmentReport& r, bool all_rows)
+    {
+        if (!on_)
+            return;
+        runner_.drain_flows(pending_);
+        tracker_.absorb(pending_);
+        pending_.clear();
+        auto [table, views] = tracker_.summary(runner_.flow_capacity(), all_rows);
+        r.table = std::move(table);
+        r.views = std::move(views);
+    }
+
+private:
+    const Options& o_;
+    bool on_;
+    ReplayRunner& runner_;
+    TableTracker tracker_;
+    std::vector<FlowEntry> pending_;  // drained, not yet in a report
+};
+
 class Binner {
 public:
-    Binner(double width_s, ReplayRunner& runner, ReportWriter& out, std::string name)
+    Binner(double width_s, ReplayRunner& runner, ReportWriter& out, std::string name, Table& table, bool histogram)
         : width_ns_(static_cast<std::int64_t>(std::llround(width_s * 1e9))), width_s_(width_s), runner_(runner),
-          out_(out), name_(std::move(name))
+          out_(out), name_(std::move(name)), table_(table), histogram_(histogram)
     {
     }
 
@@ -113,7 +165,10 @@ private:
         IntervalReport r;
         r.time = capture_time(clamp_ns(*end_));
         r.interval_s = width_s_;
-        r.attachments.push_back({name_, "xdp", "replay", delta(now, last_)});
+        AttachmentReport a{name_, "xdp", "replay", delta(now, last_)};
+        a.histogram = histogram_;
+        table_.close_bin(a);
+        r.attachments.push_back(std::move(a));
         out_.interval(r);
         last_ = now;
         *end_ += width_ns_;
@@ -126,13 +181,21 @@ private:
     std::string name_;
     std::optional<Wide> end_;
     ClassCounters last_{};
+    Table& table_;
+    bool histogram_;
 };
 
-SummaryReport summary_of(const std::string& name, const ClassCounters& counters, double duration_s)
+SummaryReport summary_of(const std::string& name, const ClassCounters& counters, double duration_s,
+                         Table* table = nullptr, const Options* o = nullptr)
 {
     SummaryReport s;
     s.duration_s = duration_s;
-    s.attachments.push_back({name, "xdp", "replay", counters});
+    AttachmentReport a{name, "xdp", "replay", counters};
+    if (table && o) {
+        a.histogram = o->histogram;
+        table->summary(a, o->format == OutputFormat::json);
+    }
+    s.attachments.push_back(std::move(a));
     return s;
 }
 
@@ -159,10 +222,13 @@ int run_replay(const Options& o)
         throw;
     }
 
-    ReplayRunner runner;
+    ReplayRunner runner(0, LoadOptions{.flow_key_fields = o.flow_key_fields,
+                                       .flow_table_size = o.flow_table_size,
+                                       .size_histogram = o.histogram});
+    Table table(o, runner);
     std::optional<Binner> binner;
     if (o.replay_bin_s)
-        binner.emplace(*o.replay_bin_s, runner, out, name);
+        binner.emplace(*o.replay_bin_s, runner, out, name, table, o.histogram);
     Progress progress(name);
     const int dlt = reader->linktype();
     std::vector<std::uint8_t> scratch;
@@ -180,6 +246,7 @@ int run_replay(const Options& o)
                 binner->before(rec.ts_ns);
             auto frame = to_ethernet(dlt, rec.data, rec.orig_len, scratch);
             runner.submit(frame->bytes, frame->wire_len, rec.ts_ns);
+            table.tick(reader->records(), binner.has_value());
             progress.tick(reader->records());
         }
     } catch (const Error& e) {
@@ -192,7 +259,7 @@ int run_replay(const Options& o)
     if (binner)
         binner->finish();
     double duration = first_ts ? (static_cast<double>(last_ts) - static_cast<double>(*first_ts)) / 1e9 : 0;
-    out.summary(summary_of(name, runner.read(), duration));
+    out.summary(summary_of(name, runner.read(), duration, &table, &o));
     if (damage)
         throw *damage;
     if (stop_requested()) {

@@ -72,11 +72,30 @@ std::vector<FlowEntry> merge_by_key(std::span<const FlowEntry> entries)
 
 void FlowTotals::add(std::span<const FlowEntry> interval)
 {
-    for (const FlowEntry& e : interval)
-        totals_[e.key].merge(e.stats);
+    for (const FlowEntry& e : interval) {
+        Kept& k = totals_[e.key];
+        k.stats.merge(e.stats);
+        k.last_interval = interval_;
+    }
     const Counter c = sum_of(interval);
     counted_.packets += c.packets;
     counted_.bytes += c.bytes;
+}
+
+void FlowTotals::end_interval(std::uint64_t max_idle)
+{
+    ++interval_;
+    if (!max_idle)
+        return;
+    std::erase_if(totals_, [&](const auto& item) {
+        const Kept& k = item.second;
+        if (interval_ - 1 - k.last_interval <= max_idle)  // whole intervals without the key
+            return false;
+        aged_.packets += k.stats.packets;
+        aged_.bytes += k.stats.bytes;
+        ++aged_keys_;
+        return true;
+    });
 }
 
 Counter sum_of(std::span<const FlowEntry> entries)
@@ -93,8 +112,8 @@ std::vector<FlowEntry> FlowTotals::entries() const
 {
     std::vector<FlowEntry> out;
     out.reserve(totals_.size());
-    for (const auto& [key, stats] : totals_)
-        out.push_back({key, stats});
+    for (const auto& [key, kept] : totals_)
+        out.push_back({key, kept.stats});
     return out;
 }
 

@@ -52,16 +52,29 @@ FlowKey flow_key_of(const ts_flow_key& k);
 std::vector<FlowEntry> merge_by_key(std::span<const FlowEntry> entries);
 
 // Every key seen since start, with its totals: the drained intervals merged.
+// Keys idle for `max_idle` intervals are aged out of memory; their counts
+// stay in aged() (so counted() = entries + aged, always).
 class FlowTotals {
 public:
     void add(std::span<const FlowEntry> interval);
+    // Ends an interval: keys not seen in the last `max_idle` intervals (0: never) leave.
+    void end_interval(std::uint64_t max_idle);
     std::size_t size() const { return totals_.size(); }
     const Counter& counted() const { return counted_; }
+    const Counter& aged() const { return aged_; }
+    std::uint64_t aged_keys() const { return aged_keys_; }
     std::vector<FlowEntry> entries() const;
 
 private:
-    std::unordered_map<FlowKey, FlowStats, FlowKeyHash> totals_;
+    struct Kept {
+        FlowStats stats;
+        std::uint64_t last_interval = 0;
+    };
+    std::unordered_map<FlowKey, Kept, FlowKeyHash> totals_;
     Counter counted_;
+    Counter aged_;
+    std::uint64_t aged_keys_ = 0;
+    std::uint64_t interval_ = 0;
 };
 
 // Packets and bytes the entries hold.

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -109,6 +110,30 @@ void sort_top(std::vector<FlowEntry>& rows, SortKey key, std::size_t top)
     } else {
         std::sort(rows.begin(), rows.end(), larger);
     }
+}
+
+std::string flow_label(const FlowEntry& f)
+{
+    const bool v6 = f.key.ip_version == 6;
+    auto end = [&](const std::array<std::uint8_t, 16>& ip, std::uint16_t port) {
+        const auto addr = format_ip(ip, f.key.ip_version);
+        if (!has_ports(f.key.proto))
+            return addr;
+        return v6 ? fmt::format("[{}]:{}", addr, port) : fmt::format("{}:{}", addr, port);
+    };
+    auto label = fmt::format("{} {} > {}", proto_name(f.key.proto), end(f.key.src, f.key.sport),
+                             end(f.key.dst, f.key.dport));
+    if (f.key.proto == IPPROTO_ICMP || f.key.proto == IPPROTO_ICMPV6)
+        label += fmt::format(" type {} code {}", f.key.sport, f.key.dport);
+    return label;
+}
+
+std::string port_label(const Port& p)
+{
+    auto label = fmt::format("{}/{}", proto_name(p.proto), p.port);
+    if (auto service = service_name(p.port, p.proto))
+        label += fmt::format(" ({})", *service);
+    return label;
 }
 
 std::optional<std::string> service_name(std::uint16_t port, std::uint8_t proto)

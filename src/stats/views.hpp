@@ -45,6 +45,11 @@ void sort_top(std::vector<Talker>& rows, SortKey key, std::size_t top);
 void sort_top(std::vector<Port>& rows, SortKey key, std::size_t top);
 void sort_top(std::vector<FlowEntry>& rows, SortKey key, std::size_t top);
 
+// How a row is named on screen: "tcp 10.0.0.1:40000 > 10.0.0.9:443",
+// "icmp 10.0.0.2 > 10.0.0.9 type 8 code 0"; "tcp/443 (https)".
+std::string flow_label(const FlowEntry& f);
+std::string port_label(const Port& p);
+
 // Ports that have one: TCP, UDP, SCTP.
 bool has_ports(std::uint8_t proto);
 // The system's name for a port (getservbyport: /etc/services), if any.

@@ -127,17 +127,7 @@ def wait_packet_socket(ns, ifname, within=10):
 
 def make_topology():
     """One veth pair in fresh namespaces, CPUS queues on both ends (see the module docstring)."""
-    topo = testlib.Topology(H, subnet="10.79", link_sysctl=True, up_each=True)
-    topo.create()
-    pair = topo.pairs[0]
-    try:
-        for ns, ifname in ((pair.snd_ns, pair.snd_if), (pair.rcv_ns, pair.rcv_if)):
-            if CPUS > 1:
-                run(in_ns(ns, "ethtool", "-L", ifname, "rx", str(CPUS), "tx", str(CPUS)))
-    except BaseException:
-        topo.destroy()
-        raise
-    return topo, pair
+    return testlib.multiqueue_pair(H, "10.79")
 
 
 class GenCase(unittest.TestCase):
@@ -213,12 +203,12 @@ class TestKeyedTable(GenCase):
     small for them counts the rest as overflow, so that it reconciles exactly, every interval."""
     N, FLOWS = 60000, 1000
 
-    def run_flows(self, *trafstat_args, interval="0.2"):
+    def run_flows(self, *trafstat_args, interval="0.2", settle=0.4):
         p = self.pair
         with Trafstat(p.rcv_ns, "--json", "--xdp-mode", "native", "-i", interval, *trafstat_args, p.rcv_if) as ts:
             s = gen_json(p.snd_ns, "-n", str(self.N), "--flows", str(self.FLOWS), "--proto", "udp4,tcp6",
                          "-s", "100", p.snd_if)
-            time.sleep(0.4)
+            time.sleep(settle)
             ts.proc.send_signal(signal.SIGINT)
             out, err = testlib.collect(ts.proc, 15, "trafstat did not exit within 15 s of SIGINT")
         self.assertEqual(ts.proc.returncode, 0, err)
@@ -281,6 +271,14 @@ class TestKeyedTable(GenCase):
             e = line["interfaces"][0]
             for view in ("flows", "talkers", "ports"):
                 self.assertLessEqual(len(e[view]), 5, view)
+
+    def test_idle_keys_age_out_and_keep_their_counts(self):
+        s, lines = self.run_flows("--flows", "--idle-timeout", "400ms", settle=1.5)
+        entry = lines[-1]["interfaces"][0]
+        self.assert_counts(entry, s)
+        t = table_of(entry)  # still reconciles: counted includes the aged keys
+        self.assertEqual(t["aged"], {"entries": 2 * self.FLOWS, "packets": self.N, "bytes": self.N * 100})
+        self.assertEqual((t["entries"], entry["flows"]), (0, []), "every key idled out of memory")
 
     def test_talkers_key_has_addresses_only(self):
         s, lines = self.run_flows("--talkers")

@@ -1539,6 +1539,138 @@ class TestIntervals(OracleCase):
 
 
 # ---------------------------------------------------------------------------
+# Talkers and flows against tshark's endpoints and conversations.
+# ---------------------------------------------------------------------------
+
+def tshark_stat(path, stat):
+    """The rows of `tshark -q -z STAT` (endpoints,ip / conv,tcp ...), with the oracle's preferences."""
+    cmd = [TSHARK, "-n", "-r", path, "-q", "-z", stat]
+    for pref in TSHARK_PREFS:
+        cmd += ["-o", pref]
+    out = run(cmd, timeout=300).stdout
+    return [line.split() for line in out.splitlines()
+            if line and not line.startswith(("=", "Filter", " ", "IPv", "TCP", "UDP"))]
+
+
+def endpoints(path, layer):
+    """{address or (address, port): (packets, bytes, tx packets, tx bytes, rx packets, rx bytes)}."""
+    out = {}
+    for row in tshark_stat(path, f"endpoints,{layer}"):
+        if layer in ("ip", "ipv6"):
+            addr, nums = row[0], row[1:7]
+            out[addr] = tuple(int(x) for x in nums)
+        else:
+            addr, port, nums = row[0], int(row[1]), row[2:8]
+            out[(addr, port)] = tuple(int(x) for x in nums)
+    return out
+
+
+def conversation_frames(path, layer):
+    """{(A, portA, B, portB): (frames B->A, frames A->B)} of `-z conv,tcp|udp` (bytes there are rounded)."""
+    out = {}
+    for row in tshark_stat(path, f"conv,{layer}"):
+        a, b = row[0].rsplit(":", 1), row[2].rsplit(":", 1)
+        # "<-": frames B -> A, then its bytes (with a unit); "->": frames A -> B
+        units = ("bytes", "kB", "MB", "GB")
+        nums = [x for x in row[3:] if x not in units]
+        out[(a[0], int(a[1]), b[0], int(b[1]))] = (int(nums[0]), int(nums[2]))
+    return out
+
+
+def nested_ip_frames(path):
+    """Frames with more than one IP header (tunnels, ICMP errors quoting a packet): tshark's taps count
+    each IP layer, trafstat the outer one alone (docs/tables.md), so those captures are not compared."""
+    cmd = [TSHARK, "-n", "-r", path, "-Y", "count(ip) + count(ipv6) > 1", "-T", "fields", "-e", "frame.number"]
+    for pref in TSHARK_PREFS:
+        cmd += ["-o", pref]
+    return len(run(cmd, timeout=300).stdout.split())
+
+
+def non_first_ipv6_fragments(path):
+    """(src, dst, frame length) of every non-first IPv6 fragment, per tshark."""
+    cmd = [TSHARK, "-n", "-r", path, "-Y", "ipv6.fraghdr.offset > 0", "-T", "fields",
+           "-E", "separator=,", "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "frame.len"]
+    for pref in TSHARK_PREFS:
+        cmd += ["-o", pref]
+    out = []
+    for line in run(cmd, timeout=300).stdout.splitlines():
+        src, dst, length = line.split(",")
+        out.append((src, dst, int(length)))
+    return out
+
+
+class TestViewsAgainstTshark(OracleCase):
+    """replay --talkers --flows against tshark -z endpoints,ip/ipv6 (every address: packets, bytes, tx,
+    rx) and -z conv,tcp/udp + endpoints,tcp/udp (every 5-tuple: frames each way, bytes per endpoint)."""
+
+    def check_views(self, path, label):
+        nested = nested_ip_frames(path)
+        if nested:
+            COVERAGE[f"{label} views"] = f"not compared: {nested} frames with nested IP headers"
+            return False
+        res = replay(path, "--talkers", "--flows")
+        self.assertEqual(res.rc, 0, res.stderr)
+        entry = res.summary["interfaces"][0]
+        table = entry["tables"]["flows"]
+        self.assertEqual((table["overflow"]["packets"], table["unkeyed"]["packets"]), (0, 0))
+        # talkers == endpoints,ip + endpoints,ipv6, but for one difference (docs/tables.md): without
+        # reassembly tshark's IPv6 endpoints leave non-first fragments out (its IPv4 endpoints count
+        # them); trafstat's talkers count every IP packet. Those frames are taken out of trafstat's side.
+        want = {**endpoints(path, "ip"), **endpoints(path, "ipv6")}
+        got = {t["ip"]: [t["packets"], t["bytes"], t["sent"]["packets"], t["sent"]["bytes"],
+                         t["received"]["packets"], t["received"]["bytes"]] for t in entry["talkers"]}
+        fragments = non_first_ipv6_fragments(path)
+        for src, dst, length in fragments:
+            for addr, tx in ((src, True), (dst, False)):
+                g = got[addr]
+                g[0] -= 1
+                g[1] -= length
+                g[2 if tx else 4] -= 1
+                g[3 if tx else 5] -= length
+        got = {a: tuple(v) for a, v in got.items() if v[0] > 0}
+        differ = {a: (got.get(a), want.get(a)) for a in set(got) | set(want) if got.get(a) != want.get(a)}
+        self.assertEqual(differ, {}, f"{label}: talkers != tshark endpoints (address: (trafstat, tshark))")
+        # flows == conv,tcp/udp frames each way; per (address, port) bytes == endpoints,tcp/udp
+        for proto in ("tcp", "udp"):
+            flows = [f for f in entry["flows"] if f["proto"] == proto and (f["sport"], f["dport"]) != (0, 0)]
+            pairs = collections.Counter()
+            ends = collections.defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+            for f in flows:
+                pairs[(f["src"], f["sport"], f["dst"], f["dport"])] += f["packets"]
+                for end, tx in (((f["src"], f["sport"]), True), ((f["dst"], f["dport"]), False)):
+                    e = ends[end]
+                    e[0] += f["packets"]
+                    e[1] += f["bytes"]
+                    e[2 if tx else 4] += f["packets"]
+                    e[3 if tx else 5] += f["bytes"]
+            conv = conversation_frames(path, proto)
+            got_conv = {(a, pa, b, pb): (pairs.get((b, pb, a, pa), 0), pairs.get((a, pa, b, pb), 0))
+                        for (a, pa, b, pb) in conv}
+            self.assertEqual(got_conv, conv, f"{label}: {proto} flows != tshark conv,{proto}")
+            self.assertEqual(sum(pairs.values()), sum(x + y for x, y in conv.values()),
+                             f"{label}: {proto} flows tshark has no conversation for")
+            self.assertEqual({k: tuple(v) for k, v in ends.items()}, endpoints(path, proto),
+                             f"{label}: {proto} flows != tshark endpoints,{proto}")
+        COVERAGE[f"{label} views"] = (f"{len(entry['talkers'])} talkers, {len(entry['flows'])} flows "
+                                      f"equal to tshark endpoints/conv ({len(fragments)} non-first IPv6 fragments set aside)")
+        return True
+
+    def test_installed_captures(self):
+        compared = 0
+        for _package, _pattern, paths in installed_captures():
+            for path in paths:
+                base = os.path.basename(path)
+                if base in LIBPCAP_LIMITS or base in REJECTED_LINKTYPES:
+                    continue
+                with self.subTest(capture=path):
+                    compared += self.check_views(path, test_name(path))
+        self.assertGreaterEqual(compared, 5, "too few installed captures without nested IP to compare")
+
+    def test_recorded(self):
+        self.check_views(record_traffic(), "recorded/recorded.pcapng")
+
+
+# ---------------------------------------------------------------------------
 # Entry point: privilege policy, tool checks, signal-safe run, the report.
 # ---------------------------------------------------------------------------
 

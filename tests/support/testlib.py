@@ -358,6 +358,23 @@ class Topology:
 # Live trafstat processes.
 # ---------------------------------------------------------------------------
 
+def multiqueue_pair(harness, subnet):
+    """One veth pair in fresh namespaces with one queue per CPU we may run on at both ends, so that
+    `trafstat gen`'s sending threads (one per CPU) do not share one receive ring; (topology, pair)."""
+    cpus = len(os.sched_getaffinity(0))
+    topo = Topology(harness, subnet=subnet, link_sysctl=True, up_each=True)
+    topo.create()
+    pair = topo.pairs[0]
+    try:
+        for ns, ifname in ((pair.snd_ns, pair.snd_if), (pair.rcv_ns, pair.rcv_if)):
+            if cpus > 1:
+                harness.run(in_ns(ns, "ethtool", "-L", ifname, "rx", str(cpus), "tx", str(cpus)))
+    except BaseException:
+        topo.destroy()
+        raise
+    return topo, pair
+
+
 def read_stderr_until(proc, marker, timeout):
     """Reads proc's stderr pipe until `marker` shows in it. Returns (the text read, why it stopped):
     None, the marker came; "eof", proc closed its stderr first (it exited); "timeout", after timeout s."""

@@ -89,17 +89,7 @@ def sweep_stale_tmux_servers():
 
 def make_topology():
     """One veth pair in fresh namespaces, CPUS queues on both ends (as tests/gen/run_gen.py)."""
-    topo = testlib.Topology(H, subnet="10.81", link_sysctl=True, up_each=True)
-    topo.create()
-    pair = topo.pairs[0]
-    try:
-        for ns, ifname in ((pair.snd_ns, pair.snd_if), (pair.rcv_ns, pair.rcv_if)):
-            if CPUS > 1:
-                run(in_ns(ns, "ethtool", "-L", ifname, "rx", str(CPUS), "tx", str(CPUS)))
-    except BaseException:
-        topo.destroy()
-        raise
-    return topo, pair
+    return testlib.multiqueue_pair(H, "10.81")
 
 
 def xdp_attached(ns, ifname):

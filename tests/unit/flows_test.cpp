@@ -134,3 +134,32 @@ TEST(TablesJson, OccupancyCapacityOverflowAndHistogram)
 
 }  // namespace
 }  // namespace trafstat
+
+namespace trafstat {
+namespace {
+
+TEST(FlowTotals, IdleKeysAgeOutAndKeepTheirCounts)
+{
+    FlowTotals t;
+    const std::vector<FlowEntry> both = {{key4(1, 1), {2, 120, 0, 0, 0}}, {key4(2, 1), {3, 180, 0, 0, 0}}};
+    const std::vector<FlowEntry> one = {{key4(1, 1), {1, 60, 0, 0, 0}}};
+    t.add(both);
+    t.end_interval(2);
+    for (int i = 0; i < 2; ++i) {
+        t.add(one);
+        t.end_interval(2);
+    }
+    EXPECT_EQ(t.size(), 2u) << "key 2 idle for 2 intervals: still kept";
+    t.add(one);
+    t.end_interval(2);
+    EXPECT_EQ(t.size(), 1u) << "idle for 3 intervals: aged out";
+    EXPECT_EQ(t.aged_keys(), 1u);
+    EXPECT_EQ(t.aged(), (Counter{3, 180}));
+    EXPECT_EQ(t.counted(), (Counter{8, 480})) << "counted keeps everything";
+    EXPECT_EQ(t.entries()[0].stats.packets, 5u);
+    t.end_interval(0);
+    EXPECT_EQ(t.size(), 1u) << "max_idle 0: never";
+}
+
+}  // namespace
+}  // namespace trafstat

@@ -444,3 +444,29 @@ TEST(KeyedTable, NotWithDropMode) {
 
 }  // namespace
 }  // namespace trafstat
+
+namespace trafstat {
+namespace {
+
+TEST(KeyedTable, IdleTimeoutAndViews) {
+    const Options o = ok({"--flows", "--idle-timeout", "2m", "--top", "3", "--sort", "pps", "eth0"});
+    EXPECT_EQ(o.idle_timeout_s, 120.0);
+    EXPECT_TRUE(o.show_flows);
+    EXPECT_FALSE(o.show_talkers);
+    EXPECT_EQ(o.top, 3u);
+    EXPECT_EQ(o.sort, "pps");
+    EXPECT_EQ(ok({"eth0"}).idle_timeout_s, 300.0);
+    EXPECT_NE(usage_error({"--idle-timeout", "0", "eth0"}), "");
+    EXPECT_NE(usage_error({"--sort", "size", "eth0"}), "");
+}
+
+TEST(KeyedTable, ReplayTakesTheSameOptions) {
+    const Options o = ok({"replay", "--talkers", "--ports", "--top", "0", "x.pcap"});
+    EXPECT_EQ(o.command, Command::replay);
+    EXPECT_EQ(o.flow_key_fields, static_cast<std::uint32_t>(TS_KEY_ADDRS | TS_KEY_PORTS));
+    EXPECT_TRUE(o.show_talkers && o.show_ports && !o.show_flows);
+    EXPECT_EQ(o.top, 0u);
+}
+
+}  // namespace
+}  // namespace trafstat
