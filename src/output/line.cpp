@@ -159,6 +159,31 @@ std::string render_interval(const IntervalReport& r, const LineOptions& o) {
     return out + "\n";
 }
 
+// The packet-size histogram of each attachment that counted one, with a bar of
+// each bucket's share of the packets.
+std::string render_histograms(std::string_view when, const std::vector<AttachmentReport>& attachments) {
+    std::string out;
+    for (const AttachmentReport& a : attachments) {
+        if (!a.histogram) {
+            continue;
+        }
+        std::uint64_t total = 0;
+        for (const Counter& b : a.counters.size_hist) {
+            total += b.packets;
+        }
+        out += fmt::format("\n{}  {} packet sizes\n", when, attachment_title(a));
+        for (std::size_t i = 0; i < a.counters.size_hist.size(); ++i) {
+            const SizeBucket b = size_bucket(i);
+            const Counter& n = a.counters.size_hist[i];
+            const double share = total ? static_cast<double>(n.packets) / static_cast<double>(total) : 0.0;
+            const auto label = b.max ? fmt::format("{}-{}", b.min, *b.max) : fmt::format("{}+", b.min);
+            out += fmt::format("{:<12}  {:>10}  {:>5.1f}%  {}\n", label, n.packets, share * 100,
+                               std::string(static_cast<std::size_t>(share * 40 + 0.5), '#'));
+        }
+    }
+    return out;
+}
+
 std::string render_summary(const SummaryReport& r, const LineOptions& o) {
     static const Row heading = {"class", "avg pps", "avg bps", "packets", "bytes"};
     static const Row view_heading = {"", "avg pps", "avg bps", "packets", "bytes"};
@@ -166,7 +191,7 @@ std::string render_summary(const SummaryReport& r, const LineOptions& o) {
     std::string out = render(when, heading, blocks_of(r.attachments, r.duration_s, o));
     if (auto views = view_blocks(r.attachments, r.duration_s); !views.empty())
         out += "\n" + render(when, view_heading, views);
-    return out;
+    return out + render_histograms(when, r.attachments);
 }
 
 }  // namespace trafstat

@@ -160,6 +160,27 @@ std::string fit_columns(std::string_view text, std::size_t columns, bool pad)
     return out;
 }
 
+// The packet-size histogram on one line: each RMON bucket's label, a bar of
+// its share of the packets (eight heights) and the share in percent.
+std::string size_histogram_bars(const ClassCounters& c, bool utf8)
+{
+    static constexpr std::array<std::string_view, 9> blocks = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    static constexpr std::string_view ascii = " _.-:=+*#";
+    std::uint64_t total = 0;
+    for (const Counter& b : c.size_hist)
+        total += b.packets;
+    std::string out;
+    for (std::size_t i = 0; i < c.size_hist.size(); ++i) {
+        const SizeBucket b = size_bucket(i);
+        const double share = total ? static_cast<double>(c.size_hist[i].packets) / static_cast<double>(total) : 0.0;
+        const auto level = static_cast<std::size_t>(std::lround(share * 8));
+        out += b.max ? fmt::format(" {}-{} ", b.min, *b.max) : fmt::format(" {}+ ", b.min);
+        out += utf8 ? std::string(blocks[level]) : std::string(1, ascii[level]);
+        out += fmt::format("{:.0f}%", share * 100);
+    }
+    return out;
+}
+
 std::string sparkline(const std::deque<double>& values, std::size_t columns, bool utf8)
 {
     const std::size_t n = std::min(values.size(), columns);
@@ -311,6 +332,8 @@ std::vector<TuiLine> TuiModel::lines(int width_in, int height_in) const
                 body_add(fmt::format("  {} table: {} of {} slots ({:.1f}%), overflow {} packets {} bytes", t.name,
                                      t.entries, t.capacity, pct, over.packets, over.bytes));
             }
+            if (a.histogram)
+                body_add("  sizes " + size_histogram_bars(a.counters, utf8_));
             body_add("  " + row_text("class", k_class_width, headings()), TuiStyle::heading);
             for (int k = TS_CLASS_ALL; k < TS_CLASS_MAX; ++k) {
                 const auto cls = static_cast<ts_class>(k);

@@ -83,6 +83,8 @@ std::string_view view_name(TuiView view);         // "talkers", "ports", "flows"
 // `values` as one character each, scaled to their maximum (0 -> lowest bar;
 // all zero -> all lowest); the last `columns` values when there are more.
 std::string sparkline(const std::deque<double>& values, std::size_t columns, bool utf8);
+// The packet-size histogram on one line: " 0-64 ▇92% 65-127 ▁8% ...".
+std::string size_histogram_bars(const ClassCounters& c, bool utf8);
 // Display columns of UTF-8 text (every character used here is one column wide).
 std::size_t text_columns(std::string_view text);
 // The first `columns` columns of `text`, padded with spaces to exactly `columns` when pad.

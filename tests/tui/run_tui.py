@@ -254,6 +254,9 @@ class TestScreen(TuiCase):
         head = next(line for line in s.split("\n") if line.startswith("vb0 xdp/native"))
         self.assertTrue(any(b in head for b in BARS), f"no sparkline in: {head}")
         self.assertIn("peak", head)
+        # gen's frames are 64 bytes: the whole size histogram in its first bucket
+        sizes = next(line for line in s.split("\n") if line.startswith("  sizes "))
+        self.assertRegex(sizes, r"^  sizes  0-64 \S100% 65-127  0% ", sizes)
         self.assertTrue(all(len(line) <= WIDTH for line in s.split("\n")))
 
         # t: talkers, 198.19.0.1 (every packet's destination) at the top.

@@ -2,6 +2,7 @@
 // sorting with stable ties, service names from the system's database.
 #include "output/json.hpp"
 #include "output/line.hpp"
+#include "output/tui.hpp"
 #include "stats/views.hpp"
 
 #include <gtest/gtest.h>
@@ -136,3 +137,43 @@ TEST(ViewsLine, BlocksAfterTheClasses)
 
 }  // namespace
 }  // namespace trafstat
+
+namespace trafstat {
+namespace {
+
+ClassCounters sized()
+{
+    ClassCounters c;
+    c.size_hist[0] = {75, 4500};
+    c.size_hist[5] = {25, 37500};
+    return c;
+}
+
+TEST(SizeHistogram, TuiBarsShowEachBucketsShare)
+{
+    EXPECT_EQ(size_histogram_bars(sized(), true),
+              " 0-64 ▆75% 65-127  0% 128-255  0% 256-511  0% 512-1023  0% 1024-1518 ▂25% 1519+  0%");
+    EXPECT_EQ(size_histogram_bars(sized(), false),
+              " 0-64 +75% 65-127  0% 128-255  0% 256-511  0% 512-1023  0% 1024-1518 .25% 1519+  0%");
+    EXPECT_EQ(size_histogram_bars(ClassCounters{}, false),
+              " 0-64  0% 65-127  0% 128-255  0% 256-511  0% 512-1023  0% 1024-1518  0% 1519+  0%")
+        << "no packets: no division by zero, every share 0";
+}
+
+TEST(SizeHistogram, LineSummaryHasOneRowPerBucket)
+{
+    SummaryReport r;
+    r.duration_s = 1;
+    AttachmentReport a{"veth0", "xdp", "native", sized()};
+    a.histogram = true;
+    r.attachments.push_back(a);
+    const std::string text = render_summary(r, {});
+    EXPECT_NE(text.find("veth0 xdp/native packet sizes"), std::string::npos) << text;
+    EXPECT_NE(text.find("0-64                  75   75.0%  ##############################"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("1519+                  0    0.0%"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace trafstat
+
