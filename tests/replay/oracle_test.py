@@ -1103,6 +1103,17 @@ def record_traffic():
         wait_for(lambda: f"{veth.rcv_ip}:5001" in run(in_ns(r, "ss", "-Hltn")).stdout, "the TCP listener")
         sh(s, "socat", "-u", "OPEN:/dev/zero,readbytes=65536", f"TCP:{veth.rcv_ip}:5001")
         reap(listener)
+        # Hundreds of concurrent flows: 200 UDP senders to 200 ports, 40 TCP connections at once.
+        listener = spawn(in_ns(r, "socat", "-u", f"TCP-LISTEN:5002,bind={veth.rcv_ip},reuseaddr,fork,backlog=64",
+                               "OPEN:/dev/null"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: f"{veth.rcv_ip}:5002" in run(in_ns(r, "ss", "-Hltn")).stdout, "the TCP listener")
+        sh(s, "sh", "-c", f"for p in $(seq 20000 20199); do socat -u OPEN:/dev/zero,readbytes=600 "
+                          f"UDP-SENDTO:{veth.rcv_ip}:$p,sndbuf=65536 & done; "
+                          f"for i in $(seq 40); do socat -u OPEN:/dev/zero,readbytes=8000 "
+                          f"TCP:{veth.rcv_ip}:5002 & done; wait")
+        time.sleep(0.5)
+        listener.send_signal(signal.SIGTERM)  # a forking listener: it never ends by itself
+        reap(listener)
         time.sleep(0.5)
         sh(s, "ping", "-q", "-n", "-c", "3", "-i", "0.3", "-s", "4000", "-W", "1", veth.rcv_ip)   # IPv4 fragments
         sh(s, "ping", "-6", "-q", "-n", "-c", "3", "-i", "0.3", "-s", "3000", "-W", "1", veth.rcv_ip6)  # IPv6 fragments
@@ -1448,6 +1459,22 @@ class TestLiveVsReplay(OracleCase):
     def test_xdp(self):
         self.check(["--hook", "xdp"], "xdp")
 
+    def test_views_of_recorded_traffic_equal_tshark(self):
+        """The recording of real traffic (hundreds of concurrent UDP and TCP flows from socat, pings,
+        fragments) tcpreplayed across the veth into live trafstat --talkers --flows: its talkers and
+        flows must equal tshark's endpoints and conversations of the same file."""
+        t = self.topo.pairs[0]
+        path = record_traffic()
+        self.assertEqual(nested_ip_frames(path), 0)
+        with LiveTrafstat(t.rcv_ns, "--json", "-i", "60", "--hook", "xdp", "--xdp-mode", "native", "--talkers",
+                          "--flows", t.rcv_if) as ts:
+            run(in_ns(t.snd_ns, "tcpreplay", "-t", "-i", t.snd_if, path), timeout=60)
+            res = ts.stop()
+        self.assertEqual(res.rc, 0, res.stderr)
+        entry = res.summary["interfaces"][0]
+        assert_reconciles(self, entry)
+        compare_views(self, entry, path, "live tcpreplay of recorded/recorded.pcapng")
+
     def test_xdp_generic(self):
         self.check(["--hook", "xdp", "--xdp-mode", "generic"], "xdp")
 
@@ -1599,6 +1626,52 @@ def non_first_ipv6_fragments(path):
     return out
 
 
+def compare_views(test, entry, path, label):
+    """trafstat's talkers and flows (a summary's interface entry) against tshark on `path`."""
+    table = entry["tables"]["flows"]
+    test.assertEqual((table["overflow"]["packets"], table["unkeyed"]["packets"]), (0, 0))
+    # talkers == endpoints,ip + endpoints,ipv6, but for one difference (docs/tables.md): without
+    # reassembly tshark's IPv6 endpoints leave non-first fragments out (its IPv4 endpoints count
+    # them); trafstat's talkers count every IP packet. Those frames are taken out of trafstat's side.
+    want = {**endpoints(path, "ip"), **endpoints(path, "ipv6")}
+    got = {t["ip"]: [t["packets"], t["bytes"], t["sent"]["packets"], t["sent"]["bytes"],
+                     t["received"]["packets"], t["received"]["bytes"]] for t in entry["talkers"]}
+    fragments = non_first_ipv6_fragments(path)
+    for src, dst, length in fragments:
+        for addr, tx in ((src, True), (dst, False)):
+            g = got[addr]
+            g[0] -= 1
+            g[1] -= length
+            g[2 if tx else 4] -= 1
+            g[3 if tx else 5] -= length
+    got = {a: tuple(v) for a, v in got.items() if v[0] > 0}
+    differ = {a: (got.get(a), want.get(a)) for a in set(got) | set(want) if got.get(a) != want.get(a)}
+    test.assertEqual(differ, {}, f"{label}: talkers != tshark endpoints (address: (trafstat, tshark))")
+    # flows == conv,tcp/udp frames each way; per (address, port) bytes == endpoints,tcp/udp
+    for proto in ("tcp", "udp"):
+        flows = [f for f in entry["flows"] if f["proto"] == proto and (f["sport"], f["dport"]) != (0, 0)]
+        pairs = collections.Counter()
+        ends = collections.defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+        for f in flows:
+            pairs[(f["src"], f["sport"], f["dst"], f["dport"])] += f["packets"]
+            for end, tx in (((f["src"], f["sport"]), True), ((f["dst"], f["dport"]), False)):
+                e = ends[end]
+                e[0] += f["packets"]
+                e[1] += f["bytes"]
+                e[2 if tx else 4] += f["packets"]
+                e[3 if tx else 5] += f["bytes"]
+        conv = conversation_frames(path, proto)
+        got_conv = {(a, pa, b, pb): (pairs.get((b, pb, a, pa), 0), pairs.get((a, pa, b, pb), 0))
+                    for (a, pa, b, pb) in conv}
+        test.assertEqual(got_conv, conv, f"{label}: {proto} flows != tshark conv,{proto}")
+        test.assertEqual(sum(pairs.values()), sum(x + y for x, y in conv.values()),
+                         f"{label}: {proto} flows tshark has no conversation for")
+        test.assertEqual({k: tuple(v) for k, v in ends.items()}, endpoints(path, proto),
+                         f"{label}: {proto} flows != tshark endpoints,{proto}")
+    COVERAGE[f"{label} views"] = (f"{len(entry['talkers'])} talkers, {len(entry['flows'])} flows "
+                                  f"equal to tshark endpoints/conv ({len(fragments)} non-first IPv6 fragments set aside)")
+
+
 class TestViewsAgainstTshark(OracleCase):
     """replay --talkers --flows against tshark -z endpoints,ip/ipv6 (every address: packets, bytes, tx,
     rx) and -z conv,tcp/udp + endpoints,tcp/udp (every 5-tuple: frames each way, bytes per endpoint)."""
@@ -1610,49 +1683,7 @@ class TestViewsAgainstTshark(OracleCase):
             return False
         res = replay(path, "--talkers", "--flows")
         self.assertEqual(res.rc, 0, res.stderr)
-        entry = res.summary["interfaces"][0]
-        table = entry["tables"]["flows"]
-        self.assertEqual((table["overflow"]["packets"], table["unkeyed"]["packets"]), (0, 0))
-        # talkers == endpoints,ip + endpoints,ipv6, but for one difference (docs/tables.md): without
-        # reassembly tshark's IPv6 endpoints leave non-first fragments out (its IPv4 endpoints count
-        # them); trafstat's talkers count every IP packet. Those frames are taken out of trafstat's side.
-        want = {**endpoints(path, "ip"), **endpoints(path, "ipv6")}
-        got = {t["ip"]: [t["packets"], t["bytes"], t["sent"]["packets"], t["sent"]["bytes"],
-                         t["received"]["packets"], t["received"]["bytes"]] for t in entry["talkers"]}
-        fragments = non_first_ipv6_fragments(path)
-        for src, dst, length in fragments:
-            for addr, tx in ((src, True), (dst, False)):
-                g = got[addr]
-                g[0] -= 1
-                g[1] -= length
-                g[2 if tx else 4] -= 1
-                g[3 if tx else 5] -= length
-        got = {a: tuple(v) for a, v in got.items() if v[0] > 0}
-        differ = {a: (got.get(a), want.get(a)) for a in set(got) | set(want) if got.get(a) != want.get(a)}
-        self.assertEqual(differ, {}, f"{label}: talkers != tshark endpoints (address: (trafstat, tshark))")
-        # flows == conv,tcp/udp frames each way; per (address, port) bytes == endpoints,tcp/udp
-        for proto in ("tcp", "udp"):
-            flows = [f for f in entry["flows"] if f["proto"] == proto and (f["sport"], f["dport"]) != (0, 0)]
-            pairs = collections.Counter()
-            ends = collections.defaultdict(lambda: [0, 0, 0, 0, 0, 0])
-            for f in flows:
-                pairs[(f["src"], f["sport"], f["dst"], f["dport"])] += f["packets"]
-                for end, tx in (((f["src"], f["sport"]), True), ((f["dst"], f["dport"]), False)):
-                    e = ends[end]
-                    e[0] += f["packets"]
-                    e[1] += f["bytes"]
-                    e[2 if tx else 4] += f["packets"]
-                    e[3 if tx else 5] += f["bytes"]
-            conv = conversation_frames(path, proto)
-            got_conv = {(a, pa, b, pb): (pairs.get((b, pb, a, pa), 0), pairs.get((a, pa, b, pb), 0))
-                        for (a, pa, b, pb) in conv}
-            self.assertEqual(got_conv, conv, f"{label}: {proto} flows != tshark conv,{proto}")
-            self.assertEqual(sum(pairs.values()), sum(x + y for x, y in conv.values()),
-                             f"{label}: {proto} flows tshark has no conversation for")
-            self.assertEqual({k: tuple(v) for k, v in ends.items()}, endpoints(path, proto),
-                             f"{label}: {proto} flows != tshark endpoints,{proto}")
-        COVERAGE[f"{label} views"] = (f"{len(entry['talkers'])} talkers, {len(entry['flows'])} flows "
-                                      f"equal to tshark endpoints/conv ({len(fragments)} non-first IPv6 fragments set aside)")
+        compare_views(self, res.summary["interfaces"][0], path, label)
         return True
 
     def test_installed_captures(self):
@@ -1667,7 +1698,11 @@ class TestViewsAgainstTshark(OracleCase):
         self.assertGreaterEqual(compared, 5, "too few installed captures without nested IP to compare")
 
     def test_recorded(self):
-        self.check_views(record_traffic(), "recorded/recorded.pcapng")
+        path = record_traffic()
+        self.assertEqual(nested_ip_frames(path), 0, "the recording has nested IP headers: nothing compared")
+        self.check_views(path, "recorded/recorded.pcapng")
+        flows = len(conversation_frames(path, "udp")) + len(conversation_frames(path, "tcp"))
+        self.assertGreaterEqual(flows, 240, "the recording should hold hundreds of concurrent flows")
 
 
 # ---------------------------------------------------------------------------
