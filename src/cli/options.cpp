@@ -219,6 +219,10 @@ struct TableFlags {
         app.add_option("--sort", o.sort, "Order of the views: bps, pps, bytes or packets [default: bps]")
             ->check(one_of({"bps", "pps", "bytes", "packets"}))
             ->type_name("KEY");
+        app.add_option("--talkers-by", o.talkers_by,
+                       "Talkers in order of sent + received (total), as source (src) or as destination (dst)")
+            ->check(one_of({"total", "src", "dst"}))
+            ->type_name("SIDE");
         app.add_option("--idle-timeout", idle,
                        "Forget keys idle this long; the summary keeps their counts as `aged` [default: 5m]")
             ->check(check(duration_error))

@@ -60,6 +60,7 @@ struct Options {
     bool show_talkers = false, show_ports = false, show_flows = false;
     std::size_t top = 10;                            // --top N rows per view and interval (0: all)
     std::string sort = "bps";                        // --sort bps|pps|bytes|packets
+    std::string talkers_by = "total";                // --talkers-by total|src|dst
     std::optional<double> idle_timeout_s = 300;      // --idle-timeout: keys idle longer leave memory
     // --tui: full-screen live view (docs/tui.md); alone it turns on --flows.
     // Falls back to line output without a terminal.

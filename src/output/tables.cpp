@@ -33,7 +33,10 @@ ViewsReport TableTracker::views_of(std::span<const FlowEntry> entries, std::size
     const SortKey key = sort_key(o_.sort);
     if (o_.show_talkers) {
         v.talkers = talkers_of(entries);
-        sort_top(*v.talkers, key, top);
+        const TalkerSide side = o_.talkers_by == "src"   ? TalkerSide::src
+                                : o_.talkers_by == "dst" ? TalkerSide::dst
+                                                         : TalkerSide::total;
+        sort_top(*v.talkers, key, top, side);
     }
     if (o_.show_ports) {
         v.ports = ports_of(entries);

@@ -25,11 +25,11 @@ std::uint64_t by(const Counter& c, SortKey key)
     return key == SortKey::bps || key == SortKey::bytes ? c.bytes : c.packets;
 }
 
-template <class Row, class Tie>
-void sort_rows(std::vector<Row>& rows, SortKey key, std::size_t top, Tie tie)
+template <class Row, class Tie, class Value>
+void sort_rows(std::vector<Row>& rows, SortKey key, std::size_t top, Tie tie, Value value)
 {
     auto larger = [&](const Row& a, const Row& b) {
-        const auto x = by(a.total(), key), y = by(b.total(), key);
+        const auto x = by(value(a), key), y = by(value(b), key);
         return x != y ? x > y : tie(a) < tie(b);
     };
     if (top && top < rows.size()) {
@@ -88,14 +88,20 @@ std::vector<Port> ports_of(std::span<const FlowEntry> entries)
     return out;
 }
 
-void sort_top(std::vector<Talker>& rows, SortKey key, std::size_t top)
+void sort_top(std::vector<Talker>& rows, SortKey key, std::size_t top, TalkerSide side)
 {
-    sort_rows(rows, key, top, [](const Talker& t) { return std::tie(t.ip_version, t.ip); });
+    sort_rows(
+        rows, key, top, [](const Talker& t) { return std::tie(t.ip_version, t.ip); },
+        [side](const Talker& t) {
+            return side == TalkerSide::src ? t.sent : side == TalkerSide::dst ? t.received : t.total();
+        });
 }
 
 void sort_top(std::vector<Port>& rows, SortKey key, std::size_t top)
 {
-    sort_rows(rows, key, top, [](const Port& p) { return std::tie(p.proto, p.port); });
+    sort_rows(
+        rows, key, top, [](const Port& p) { return std::tie(p.proto, p.port); },
+        [](const Port& p) { return p.total(); });
 }
 
 void sort_top(std::vector<FlowEntry>& rows, SortKey key, std::size_t top)

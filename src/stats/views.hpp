@@ -41,7 +41,10 @@ std::vector<Port> ports_of(std::span<const FlowEntry> entries);
 // Largest first by `key` (bps and bytes order alike, as do pps and packets
 // over one interval); ties by address/port, so the order is stable. At most
 // `top` rows (0: all).
-void sort_top(std::vector<Talker>& rows, SortKey key, std::size_t top);
+// Talkers in order of what they sent + received, of what they sent (as
+// source), or of what they received (as destination).
+enum class TalkerSide { total, src, dst };
+void sort_top(std::vector<Talker>& rows, SortKey key, std::size_t top, TalkerSide side = TalkerSide::total);
 void sort_top(std::vector<Port>& rows, SortKey key, std::size_t top);
 void sort_top(std::vector<FlowEntry>& rows, SortKey key, std::size_t top);
 

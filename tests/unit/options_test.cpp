@@ -458,6 +458,9 @@ TEST(KeyedTable, IdleTimeoutAndViews) {
     EXPECT_EQ(ok({"eth0"}).idle_timeout_s, 300.0);
     EXPECT_NE(usage_error({"--idle-timeout", "0", "eth0"}), "");
     EXPECT_NE(usage_error({"--sort", "size", "eth0"}), "");
+    EXPECT_EQ(ok({"eth0"}).talkers_by, "total");
+    EXPECT_EQ(ok({"--talkers", "--talkers-by", "dst", "eth0"}).talkers_by, "dst");
+    EXPECT_NE(usage_error({"--talkers-by", "both", "eth0"}), "");
 }
 
 TEST(KeyedTable, ReplayTakesTheSameOptions) {

@@ -56,6 +56,19 @@ TEST(Talkers, SentAndReceivedPerAddress)
     EXPECT_EQ(received.packets, 22u);
 }
 
+TEST(Talkers, BySourceOrByDestination)
+{
+    auto t = talkers_of(k_flows);
+    sort_top(t, SortKey::packets, 1, TalkerSide::src);
+    EXPECT_EQ(format_ip(t[0].ip, 4), "10.0.0.1") << "10 packets sent, the most";
+    t = talkers_of(k_flows);
+    sort_top(t, SortKey::packets, 1, TalkerSide::dst);
+    EXPECT_EQ(format_ip(t[0].ip, 4), "10.0.0.9") << "14 packets received";
+    t = talkers_of(k_flows);
+    sort_top(t, SortKey::bytes, 0, TalkerSide::src);
+    EXPECT_EQ(format_ip(t[2].ip, 4), "10.0.0.2") << "398 bytes sent, the least";
+}
+
 TEST(Ports, ToAndFromPerProtocolPortIcmpLeftOut)
 {
     auto p = ports_of(k_flows);
