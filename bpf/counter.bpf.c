@@ -208,14 +208,9 @@ static __always_inline bool flow_add(const struct ts_flow_key *key, __u64 packet
 static __always_inline void account_key(struct ts_stats *s, const struct ts_flow_key *key,
 					const struct parse_result *r, __u64 packets, __u64 bytes, __u64 now)
 {
-	bool added;
-
-	if (!key->ip_version) {
+	if (!key->ip_version)
 		add(&s->flow_unkeyed, packets, bytes);
-		return;
-	}
-	added = flow_add(key, packets, bytes, now, r->tcp_flags);
-	if (!added)
+	else if (!flow_add(key, packets, bytes, now, r->tcp_flags))
 		add(&s->flow_overflow, packets, bytes);
 }
 

@@ -30,14 +30,6 @@ struct Block {
 constexpr std::array<std::size_t, k_columns> k_min_width = {12, 10, 10, 10, 12};
 constexpr std::string_view k_gap = "  ";
 
-std::string attachment_title(const AttachmentReport& a) {
-    std::string title = fmt::format("{} {}", a.ifname, a.hook);
-    if (!a.mode.empty()) {
-        title += fmt::format("/{}", a.mode);
-    }
-    return title;
-}
-
 // The class rows of one table, in enum order, with rates over `seconds`.
 std::vector<Row> class_rows(const ClassCounters& c, double seconds, const LineOptions& o) {
     std::vector<Row> rows;
@@ -142,11 +134,6 @@ std::vector<Block> view_blocks(const std::vector<AttachmentReport>& attachments,
     return blocks;
 }
 
-std::string local_hms(std::chrono::system_clock::time_point t) {
-    const std::tm tm = fmt::localtime(std::chrono::system_clock::to_time_t(t));
-    return fmt::format("{:%H:%M:%S}", tm);
-}
-
 }  // namespace
 
 std::string render_interval(const IntervalReport& r, const LineOptions& o) {
@@ -167,15 +154,12 @@ std::string render_histograms(std::string_view when, const std::vector<Attachmen
         if (!a.histogram) {
             continue;
         }
-        std::uint64_t total = 0;
-        for (const Counter& b : a.counters.size_hist) {
-            total += b.packets;
-        }
+        const auto shares = size_shares(a.counters);
         out += fmt::format("\n{}  {} packet sizes\n", when, attachment_title(a));
         for (std::size_t i = 0; i < a.counters.size_hist.size(); ++i) {
             const SizeBucket b = size_bucket(i);
             const Counter& n = a.counters.size_hist[i];
-            const double share = total ? static_cast<double>(n.packets) / static_cast<double>(total) : 0.0;
+            const double share = shares[i];
             const auto label = b.max ? fmt::format("{}-{}", b.min, *b.max) : fmt::format("{}+", b.min);
             out += fmt::format("{:<12}  {:>10}  {:>5.1f}%  {}\n", label, n.packets, share * 100,
                                std::string(static_cast<std::size_t>(share * 40 + 0.5), '#'));

@@ -1,5 +1,10 @@
 #include "output/report.hpp"
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <ctime>
+
 namespace trafstat {
 
 ClassCounters total_of(const std::vector<AttachmentReport>& attachments) {
@@ -8,6 +13,15 @@ ClassCounters total_of(const std::vector<AttachmentReport>& attachments) {
         total += a.counters;
     }
     return total;
+}
+
+std::string attachment_title(const AttachmentReport& a) {
+    return a.mode.empty() ? fmt::format("{} {}", a.ifname, a.hook) : fmt::format("{} {}/{}", a.ifname, a.hook, a.mode);
+}
+
+std::string local_hms(std::chrono::system_clock::time_point t) {
+    const std::tm tm = fmt::localtime(std::chrono::system_clock::to_time_t(t));
+    return fmt::format("{:%H:%M:%S}", tm);
 }
 
 }  // namespace trafstat

@@ -58,4 +58,9 @@ struct SummaryReport {
 // Sum over attachments (the "total" row/object).
 ClassCounters total_of(const std::vector<AttachmentReport>& attachments);
 
+// "veth0 xdp/native": how renderers name an attachment.
+std::string attachment_title(const AttachmentReport& a);
+// "14:03:59" in local time: how renderers stamp an interval.
+std::string local_hms(std::chrono::system_clock::time_point t);
+
 }  // namespace trafstat

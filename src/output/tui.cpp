@@ -25,11 +25,6 @@ constexpr std::array<ts_class, 7> k_main_classes = {TS_CLASS_ALL, TS_CLASS_IPV4,
 constexpr std::array<std::size_t, 4> k_num_width = {11, 11, 11, 13};
 constexpr std::size_t k_class_width = 12;
 
-std::string attachment_title(const AttachmentReport& a)
-{
-    return a.mode.empty() ? fmt::format("{} {}", a.ifname, a.hook) : fmt::format("{} {}/{}", a.ifname, a.hook, a.mode);
-}
-
 // One row of a table: the label, then pps, bps, packets, bytes right-aligned.
 std::string row_text(std::string_view label, std::size_t label_width, const std::array<std::string, 4>& nums)
 {
@@ -105,12 +100,6 @@ bool view_enabled(const TuiViews& v, TuiView view)
     return view == TuiView::talkers ? v.talkers : view == TuiView::ports ? v.ports : v.flows;
 }
 
-std::string local_hms(std::chrono::system_clock::time_point t)
-{
-    const std::tm tm = fmt::localtime(std::chrono::system_clock::to_time_t(t));
-    return fmt::format("{:%H:%M:%S}", tm);
-}
-
 // Length of the UTF-8 sequence starting with `lead`.
 std::size_t utf8_length(unsigned char lead)
 {
@@ -166,13 +155,11 @@ std::string size_histogram_bars(const ClassCounters& c, bool utf8)
 {
     static constexpr std::array<std::string_view, 9> blocks = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
     static constexpr std::string_view ascii = " _.-:=+*#";
-    std::uint64_t total = 0;
-    for (const Counter& b : c.size_hist)
-        total += b.packets;
+    const auto shares = size_shares(c);
     std::string out;
     for (std::size_t i = 0; i < c.size_hist.size(); ++i) {
         const SizeBucket b = size_bucket(i);
-        const double share = total ? static_cast<double>(c.size_hist[i].packets) / static_cast<double>(total) : 0.0;
+        const double share = shares[i];
         const auto level = static_cast<std::size_t>(std::lround(share * 8));
         out += b.max ? fmt::format(" {}-{} ", b.min, *b.max) : fmt::format(" {}+ ", b.min);
         out += utf8 ? std::string(blocks[level]) : std::string(1, ascii[level]);

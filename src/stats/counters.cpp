@@ -150,6 +150,18 @@ SizeBucket size_bucket(std::size_t index) {
     return b;
 }
 
+std::array<double, TS_SIZE_BUCKETS> size_shares(const ClassCounters& c) {
+    std::uint64_t total = 0;
+    for (const Counter& b : c.size_hist) {
+        total += b.packets;
+    }
+    std::array<double, TS_SIZE_BUCKETS> out{};
+    for (std::size_t i = 0; total && i < out.size(); ++i) {
+        out[i] = static_cast<double>(c.size_hist[i].packets) / static_cast<double>(total);
+    }
+    return out;
+}
+
 Rate rate(const Counter& d, double seconds) {
     if (!(seconds > 0)) {  // also catches NaN
         return {};

@@ -57,6 +57,8 @@ struct SizeBucket {
     std::optional<std::uint64_t> max;  // none: and larger
 };
 SizeBucket size_bucket(std::size_t index);  // index < TS_SIZE_BUCKETS
+// Each bucket's share of the histogram's packets, 0..1 (all 0 when empty).
+std::array<double, TS_SIZE_BUCKETS> size_shares(const ClassCounters& c);
 
 struct Rate {
     double pps = 0;

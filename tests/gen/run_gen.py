@@ -483,9 +483,7 @@ def main():
     reason = H.cannot_run_reason("not root: the gen tests create network namespaces and send from BPF")
     if reason:
         return H.skip_or_fail(reason, "gen tests")
-    missing = [t for t in TOOLS if shutil.which(t) is None] + ([] if os.path.isfile(TRAFSTAT) else [TRAFSTAT])
-    if missing:
-        H.log(f"FAIL: missing: {', '.join(missing)} (scripts/install-deps.sh installs the tools)")
+    if H.report_missing(TOOLS, (TRAFSTAT,)):
         return 1
 
     def body():

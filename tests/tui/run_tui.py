@@ -393,9 +393,7 @@ def main():
     reason = H.cannot_run_reason("not root: the TUI tests create network namespaces and attach XDP")
     if reason:
         return H.skip_or_fail(reason, "TUI tests")
-    missing = [t for t in TOOLS if shutil.which(t) is None] + ([] if os.path.isfile(TRAFSTAT) else [TRAFSTAT])
-    if missing:
-        H.log(f"FAIL: missing: {', '.join(missing)} (scripts/install-deps.sh installs the tools)")
+    if H.report_missing(TOOLS, (TRAFSTAT,)):
         return 1
     import atexit
     atexit.register(kill_tmux_server)
