@@ -52,10 +52,12 @@ ViewsReport TableTracker::views_of(std::span<const FlowEntry> entries, std::size
 std::pair<TableReport, ViewsReport> TableTracker::interval(std::span<const FlowEntry> raw, std::size_t capacity,
                                                           std::size_t top)
 {
-    totals_.add(raw);
+    // One entry per key (the CPUs' slots summed) serves both the totals and the views.
+    const std::vector<FlowEntry> merged = merge_by_key(raw);
+    totals_.add(merged);
     totals_.end_interval(max_idle_intervals());
-    TableReport t{table_name(o_.flow_key_fields), raw.size(), capacity, sum_of(raw), 0, {}};
-    return {std::move(t), views_of(merge_by_key(raw), top)};
+    TableReport t{table_name(o_.flow_key_fields), raw.size(), capacity, sum_of(merged), 0, {}};
+    return {std::move(t), views_of(merged, top)};
 }
 
 std::pair<TableReport, ViewsReport> TableTracker::summary(std::size_t capacity, bool all_rows) const
