@@ -125,24 +125,24 @@ void populate(const CounterProgram& p, std::uint32_t n)
     }
 }
 
-// Fills the half of the table being counted into with `n` entries, written
-// directly through a writable mapping (any layout reads the same): for the
-// reading benchmark, where only the reading is measured.
+// Fills the half of the flow table (the only table on) being counted into
+// with `n` entries, written directly through a writable mapping (any layout
+// reads the same): for the reading benchmark, where only the reading is measured.
 void fill_directly(const CounterProgram& p, std::uint32_t n)
 {
-    const std::size_t slots = p.flow_slots_per_cpu();
-    const std::size_t cpus = p.flow_capacity() / slots;
+    const std::size_t slots = p.table_slots_per_cpu(TS_TABLE_FLOWS);
+    const std::size_t cpus = p.table_capacity(TS_TABLE_FLOWS) / slots;
     const std::size_t bytes = 2 * cpus * slots * sizeof(ts_flow_entry);
-    void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, p.flow_map_fd(), 0);
+    void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, p.table_map_fd(), 0);
     if (m == MAP_FAILED)
         throw Error(exit_code::runtime, fmt::format("cannot map the flow table: {}", std::strerror(errno)));
-    auto* half = static_cast<ts_flow_entry*>(m) + (p.flow_epoch() & 1) * cpus * slots;
+    auto* half = static_cast<ts_flow_entry*>(m) + (p.table_epoch() & 1) * cpus * slots;
     for (std::uint32_t i = 0; i < n && i < cpus * slots; ++i) {
         ts_flow_entry& e = half[i];
         e.key = udp4_key(i);
         e.packets = 1 + i % 7;
         e.bytes = 60 * e.packets;
-        e.epoch = p.flow_epoch();
+        e.epoch = p.table_epoch();
     }
     munmap(m, bytes);
 }
@@ -178,7 +178,7 @@ nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vecto
     };
     std::vector<Case> cases;
     std::vector<CounterProgram> programs;
-    programs.reserve(4 + 2 * flow_counts.size());
+    programs.reserve(6 + 3 * flow_counts.size());
     const Bytes frame = udp4_frame(0);
 
     Skeletons refs;
@@ -207,15 +207,20 @@ nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vecto
     add("trafstat_histogram", "classes + packet-size histogram", hist);
     for (std::uint32_t n : flow_counts) {
         LoadOptions talkers = hist;
-        talkers.flow_key_fields = TS_KEY_ADDRS;
+        talkers.tables = TS_TABLE_BIT(TS_TABLE_TALKERS);
         // Room for every flow on this one CPU: load at most 1/2, so probing stays short.
-        talkers.flow_table_size = std::max<std::uint32_t>(2 * n, 1024);
+        const std::uint32_t room = std::max<std::uint32_t>(2 * n, 1024);
+        talkers.table_size = {room, room, room};
         add(fmt::format("trafstat_talkers_{}", n), fmt::format("+ histogram + talkers, table holding {} keys", n),
             talkers, n);
         LoadOptions flows = talkers;
-        flows.flow_key_fields = TS_KEY_ADDRS | TS_KEY_PORTS;
+        flows.tables = TS_TABLE_BIT(TS_TABLE_FLOWS);
         add(fmt::format("trafstat_flows_{}", n), fmt::format("+ histogram + flows (5-tuple), table holding {} flows", n),
             flows, n);
+        LoadOptions all = talkers;
+        all.tables = TS_TABLE_BIT(TS_TABLE_TALKERS) | TS_TABLE_BIT(TS_TABLE_PORTS) | TS_TABLE_BIT(TS_TABLE_FLOWS);
+        add(fmt::format("trafstat_all_{}", n),
+            fmt::format("+ histogram + talkers, ports and flows: three tables, {} flows", n), all, n);
     }
 
     if (const char* hold = std::getenv("TRAFSTAT_BENCH_HOLD")) {
@@ -236,8 +241,11 @@ nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vecto
     };
     add_tc("trafstat_tc_protocols", "TC: every class", native);
     LoadOptions tc_flows = hist;
-    tc_flows.flow_key_fields = TS_KEY_ADDRS | TS_KEY_PORTS;
+    tc_flows.tables = TS_TABLE_BIT(TS_TABLE_FLOWS);
     add_tc("trafstat_tc_flows", "TC: + histogram + flows (5-tuple)", tc_flows);
+    LoadOptions tc_all = hist;
+    tc_all.tables = TS_TABLE_BIT(TS_TABLE_TALKERS) | TS_TABLE_BIT(TS_TABLE_PORTS) | TS_TABLE_BIT(TS_TABLE_FLOWS);
+    add_tc("trafstat_tc_all", "TC: + histogram + talkers, ports and flows", tc_all);
 
     for (int round = 0; round < runs; ++round)
         for (Case& c : cases)
@@ -309,15 +317,16 @@ nlohmann::ordered_json run_read(const std::vector<std::uint32_t>& sizes)
 {
     const std::string pin = bpffs_dir();
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    fmt::print("{:<12} {:>12} {:>10} {:>14} {:>12} {:>9}\n", "read table", "trafstat ms", "cpu ms", "bpftool dump ms",
-               "cpu ms", "speed-up");
+    fmt::print("{:<12} {:>12} {:>10} {:>9} {:>10} {:>14} {:>12} {:>9}\n", "read table", "trafstat ms", "cpu ms",
+               "batch ms", "cpu ms", "bpftool dump ms", "cpu ms", "speed-up");
     for (std::uint32_t n : sizes) {
         LoadOptions o;
-        o.flow_key_fields = TS_KEY_ADDRS | TS_KEY_PORTS;
+        o.tables = TS_TABLE_BIT(TS_TABLE_FLOWS);
         // n slots per half over all CPUs: the array bpftool dumps has 2n slots.
-        o.flow_table_size = std::max<std::uint32_t>(n / static_cast<std::uint32_t>(libbpf_num_possible_cpus()), 1);
+        const auto per_cpu = std::max<std::uint32_t>(n / static_cast<std::uint32_t>(libbpf_num_possible_cpus()), 1);
+        o.table_size = {per_cpu, per_cpu, per_cpu};
         CounterProgram p = CounterProgram::load(o);
-        const int fd = p.flow_map_fd();
+        const int fd = p.table_map_fd();
         fill_directly(p, n);
         if (bpf_obj_pin(fd, pin.c_str()) != 0)
             throw Error(exit_code::runtime, fmt::format("cannot pin the table at {}: {}", pin, std::strerror(errno)));
@@ -330,24 +339,33 @@ nlohmann::ordered_json run_read(const std::vector<std::uint32_t>& sizes)
         }
         unlink(pin.c_str());
 
-        // trafstat's read is its drain: flip, wait for running programs, read and delete.
-        std::vector<FlowEntry> entries;
-        entries.reserve(n);
-        const double cpu0 = cpu_seconds_self();
-        const auto t0 = Clock::now();
-        const std::size_t got = p.drain_flows(entries);
-        const std::size_t slots = 2 * p.flow_capacity();
-        const double wall = seconds_since(t0);
-        const double cpu = cpu_seconds_self() - cpu0;
-        if (got != n)
-            throw Error(exit_code::runtime, fmt::format("read {} of {} entries", got, n));
+        // trafstat's read is its drain: flip, wait for running programs, read
+        // the quiet half: through mmap, and (the fallback) by batch lookups.
+        const auto timed_drain = [&](CounterProgram::Reader reader) {
+            TableEntries entries;
+            entries[TS_TABLE_FLOWS].reserve(n);
+            const double cpu0 = cpu_seconds_self();
+            const auto t0 = Clock::now();
+            const std::size_t got = p.drain_tables_with(reader, entries, false);
+            const double wall = seconds_since(t0);
+            const double cpu = cpu_seconds_self() - cpu0;
+            if (got != n)
+                throw Error(exit_code::runtime, fmt::format("read {} of {} entries", got, n));
+            return std::pair{wall, cpu};
+        };
+        const auto [wall, cpu] = timed_drain(CounterProgram::Reader::mmap);
+        fill_directly(p, n);  // the next half
+        const auto [batch_wall, batch_cpu] = timed_drain(CounterProgram::Reader::batch);
+        const std::size_t slots = 2 * p.table_capacity(TS_TABLE_FLOWS);
         const double speedup = dump.first / wall;
-        fmt::print("{:<12} {:>12.1f} {:>10.1f} {:>14.1f} {:>12.1f} {:>8.1f}x\n", n, wall * 1e3, cpu * 1e3,
-                   dump.first * 1e3, dump.second * 1e3, speedup);
+        fmt::print("{:<12} {:>12.1f} {:>10.1f} {:>9.1f} {:>10.1f} {:>14.1f} {:>12.1f} {:>8.1f}x\n", n, wall * 1e3,
+                   cpu * 1e3, batch_wall * 1e3, batch_cpu * 1e3, dump.first * 1e3, dump.second * 1e3, speedup);
         out.push_back({{"entries", n},
                        {"map_slots", slots},
                        {"trafstat_ms", wall * 1e3},
                        {"trafstat_cpu_ms", cpu * 1e3},
+                       {"batch_ms", batch_wall * 1e3},
+                       {"batch_cpu_ms", batch_cpu * 1e3},
                        {"bpftool_dump_ms", dump.first * 1e3},
                        {"bpftool_cpu_ms", dump.second * 1e3},
                        {"speedup", speedup}});

@@ -17,7 +17,8 @@
 /* Load-time configuration: the verifier prunes what is switched off. */
 const volatile bool drop_mode = false; /* XDP: count totals only, then XDP_DROP */
 const volatile bool replay_mode = false; /* XDP: bytes from struct ts_replay_meta */
-const volatile __u32 flow_key_fields = 0; /* TS_KEY_*: the keyed table's key; 0 = no table */
+const volatile __u32 tables_on = 0; /* TS_TABLE_BIT()s: the keyed tables counted; 0 = none */
+const volatile __u32 key_fields = 0; /* TS_KEY_*: what the parser fills in (the tables' fields together) */
 const volatile bool size_histogram = false; /* count frame sizes in ts_stats.size_hist */
 /* XDP: false only where no frame can span buffers (native mode, small MTU) */
 const volatile bool frames_may_be_multibuf = true;
@@ -38,9 +39,9 @@ struct {
 } stats SEC(".maps");
 
 /*
- * The keyed table (docs/tables.md): open addressing in one mmapable array,
- * [epoch parity][cpu][slot]. Each CPU writes only its own region, so no
- * atomics and no locks; lookups are inlined array accesses, so no helper
+ * The keyed tables (docs/tables.md): open addressing in one mmapable array,
+ * [table][epoch parity][cpu][slot]. Each CPU writes only its own region, so
+ * no atomics and no locks; lookups are inlined array accesses, so no helper
  * calls. A slot whose epoch is not the current one is free: userspace empties
  * a region by moving to the next epoch, then reads it through mmap once no
  * program can still be writing it. Sizes are set at load time.
@@ -51,13 +52,14 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ts_flow_entry);
-} flows SEC(".maps");
+} tables SEC(".maps");
 
-const volatile __u32 flow_slots = 1; /* per CPU and epoch parity; a power of two */
-const volatile __u32 flow_cpus = 1;  /* possible CPUs */
-const volatile __u64 flow_seed = 0;  /* random per load: keys cannot be chosen to collide */
+const volatile __u32 table_slots[TS_TABLES] = {}; /* per CPU and epoch parity; powers of two */
+const volatile __u32 table_first[TS_TABLES] = {}; /* index of each table's first slot */
+const volatile __u32 table_cpus = 1;  /* possible CPUs */
+const volatile __u64 table_seed = 0;  /* random per load: keys cannot be chosen to collide */
 
-__u32 flow_epoch = 0; /* .bss, advanced by userspace every interval */
+__u32 table_epoch = 0; /* .bss, advanced by userspace every interval */
 
 /* Bytes a TC program may pull into the linear area to see all headers. */
 #define TS_TC_PULL_LEN 256
@@ -127,14 +129,14 @@ __noinline __u32 ts_ipv6_chain_tc(struct __sk_buff *skb, __u32 off, __u32 nexthd
 __noinline __u32 ts_parse_ip_tc(struct __sk_buff *skb, __u32 l3_off, bool is_v6, struct ts_flow_key *key)
 {
 	return parse_ip((void *)(long)skb->data, (void *)(long)skb->data_end, l3_off, is_v6, key,
-			flow_key_fields);
+			key_fields);
 }
 
 /* One multiply-xorshift round per 64-bit word of the key (the key is 8-aligned). */
 static __always_inline __u32 flow_hash(const struct ts_flow_key *key)
 {
 	const key_word *w = (const key_word *)key;
-	__u64 h = flow_seed;
+	__u64 h = table_seed;
 
 #pragma unroll
 	for (int i = 0; i < (int)(sizeof(*key) / 8); i++) {
@@ -153,29 +155,25 @@ static __always_inline bool flow_key_equal(const struct ts_flow_key *a, const st
 }
 
 /*
- * One table update per IP packet: up to TS_FLOW_PROBES slots of this CPU's
- * region, from the key's hash on. The key's slot, or the first free one, is
- * updated; when all are taken by other keys, the packet is overflow. `now`
+ * One table's update for one IP packet: up to TS_FLOW_PROBES slots of this
+ * CPU's region, from the key's hash on. The key's slot, or the first free one,
+ * is updated; when all are taken by other keys, the packet is overflow. `now`
  * is the capture time in replay and 0 live: a clock read is a helper call,
  * which costs more than the whole update where returns are slow, and entries
  * live one interval, so userspace dates them by interval.
  */
-static __always_inline bool flow_add(const struct ts_flow_key *key, __u64 packets, __u64 bytes, __u64 now,
-				     __u8 tcp_flags)
+static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 region, const struct ts_flow_key *key,
+				      __u64 packets, __u64 bytes, __u64 now, __u8 tcp_flags)
 {
-	__u32 epoch = flow_epoch;
-	__u32 cpu = bpf_get_smp_processor_id();
-	__u32 mask = flow_slots - 1;
+	__u32 slots = table_slots[table];
+	__u32 mask = slots - 1;
 	__u32 h = flow_hash(key);
-	__u32 base;
+	__u32 base = table_first[table] + region * slots;
 
-	if (cpu >= flow_cpus)
-		return false;
-	base = ((epoch & 1) * flow_cpus + cpu) * flow_slots;
 #pragma unroll
 	for (int i = 0; i < TS_FLOW_PROBES; i++) {
 		__u32 idx = base + ((h + i) & mask);
-		struct ts_flow_entry *e = bpf_map_lookup_elem(&flows, &idx);
+		struct ts_flow_entry *e = bpf_map_lookup_elem(&tables, &idx);
 
 		if (!e)
 			return false;
@@ -204,14 +202,53 @@ static __always_inline bool flow_add(const struct ts_flow_key *key, __u64 packet
 	return false;
 }
 
-/* The keyed table's share of one IP packet: an entry, overflow or unkeyed. */
+/* `table`'s update, its key cut to its own fields when the parser filled more. */
+static __always_inline void account_table(struct ts_stats *s, const __u32 table, __u32 epoch, __u32 region,
+					  const struct ts_flow_key *key, __u8 tcp_flags, __u64 packets,
+					  __u64 bytes, __u64 now)
+{
+	struct ts_flow_key own;
+
+	if (!(tables_on & TS_TABLE_BIT(table)))
+		return;
+	if (key_fields != TS_TABLE_KEY_FIELDS(table)) {
+		__builtin_memcpy(&own, key, sizeof(own));
+		if (!(TS_TABLE_KEY_FIELDS(table) & TS_KEY_PORTS)) {
+			own.sport = 0;
+			own.dport = 0;
+			own.proto = 0;
+		}
+		if (!(TS_TABLE_KEY_FIELDS(table) & TS_KEY_ADDRS)) {
+			__builtin_memset(own.src, 0, sizeof(own.src));
+			__builtin_memset(own.dst, 0, sizeof(own.dst));
+		}
+		key = &own;
+	}
+	if (!table_add(table, epoch, region, key, packets, bytes, now, tcp_flags))
+		add(&s->table_overflow[table], packets, bytes);
+}
+
+/* The keyed tables' share of one IP packet: in each table that is on, an
+ * entry or overflow; or unkeyed, in none. */
 static __always_inline void account_key(struct ts_stats *s, const struct ts_flow_key *key,
 					const struct parse_result *r, __u64 packets, __u64 bytes, __u64 now)
 {
-	if (!key->ip_version)
-		add(&s->flow_unkeyed, packets, bytes);
-	else if (!flow_add(key, packets, bytes, now, r->tcp_flags))
-		add(&s->flow_overflow, packets, bytes);
+	__u32 cpu, epoch, region;
+
+	if (!key->ip_version) {
+		add(&s->table_unkeyed, packets, bytes);
+		return;
+	}
+	/* One helper call per packet, whatever the number of tables. */
+	cpu = bpf_get_smp_processor_id();
+	if (cpu >= table_cpus)
+		return; /* cannot happen: possible CPUs; the check bounds the index */
+	/* Read once: the slots' epoch and the half they are in must agree. */
+	epoch = *(volatile __u32 *)&table_epoch;
+	region = (epoch & 1) * table_cpus + cpu;
+	account_table(s, TS_TABLE_TALKERS, epoch, region, key, r->tcp_flags, packets, bytes, now);
+	account_table(s, TS_TABLE_PORTS, epoch, region, key, r->tcp_flags, packets, bytes, now);
+	account_table(s, TS_TABLE_FLOWS, epoch, region, key, r->tcp_flags, packets, bytes, now);
 }
 
 /*
@@ -255,7 +292,7 @@ static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_
 	struct ts_stats *s = this_cpu_stats();
 	struct parse_result r = {};
 	struct ts_flow_key key = {};
-	const bool table = keyed && flow_key_fields;
+	const bool table = keyed && tables_on;
 	void *data = (void *)(long)ctx->data;
 	struct cursor l3;
 	__u64 bytes;
@@ -284,7 +321,7 @@ static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_
 	parse_frame_l2_at(data, (void *)(long)ctx->data_end, tags, &r, &l3);
 	if (is_ip(&r))
 		set_l4(&r, parse_ip_at(data, l3, r.l3 == TS_CLASS_IPV6, table ? &key : NULL,
-				       table ? flow_key_fields : 0, ctx, EXT_CALL_XDP));
+				       table ? key_fields : 0, ctx, EXT_CALL_XDP));
 	bytes += tags * TS_VLAN_TAG_LEN;
 	account(s, &r, 1, bytes);
 	if (size_histogram)
@@ -398,7 +435,7 @@ static __always_inline int count_tc(struct __sk_buff *skb, const bool keyed)
 	struct ts_stats *s = this_cpu_stats();
 	struct parse_result r = {};
 	struct ts_flow_key key = {};
-	const bool table = keyed && flow_key_fields;
+	const bool table = keyed && tables_on;
 	__u32 tags = skb->vlan_present ? 1 : 0;
 	__u64 segs = skb->gso_segs ? skb->gso_segs : 1;
 	__u64 bytes = skb->len;

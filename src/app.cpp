@@ -36,7 +36,7 @@ struct Attachment {
     CounterProgram program;
     std::variant<XdpAttachment, TcAttachment> link;
     ClassCounters last{};
-    std::optional<TableTracker> table{};  // the keyed table's reports, when there is one
+    std::optional<TableTracker> tables{};  // the keyed tables' reports, when one is on
 
     std::string mode() const
     {
@@ -49,8 +49,8 @@ LoadOptions load_options(const Options& o)
 {
     LoadOptions l;
     l.drop_mode = o.drop;
-    l.flow_key_fields = o.flow_key_fields;
-    l.flow_table_size = o.flow_table_size;
+    l.tables = o.tables;
+    l.table_size = o.table_size;
     l.size_histogram = o.histogram;
     l.load_xdp = o.hook == Hook::xdp;
     l.load_tc = !l.load_xdp;
@@ -234,9 +234,9 @@ int run_live(const Options& o)
     }
 
     auto attachments = attach_all(o, ifaces);
-    if (o.flow_key_fields)
+    if (o.tables)
         for (auto& a : attachments)
-            a.table.emplace(o);
+            a.tables.emplace(o);
     {
         std::string what;
         for (const auto& a : attachments)
@@ -274,7 +274,7 @@ int run_live(const Options& o)
 
     auto last_read = start;
     auto next = start + interval;
-    std::vector<FlowEntry> interval_flows;
+    TableEntries drained;
     std::uint64_t intervals = 0;
 
     while (!stop_requested()) {
@@ -289,19 +289,18 @@ int run_live(const Options& o)
         report.interval_s = seconds_between(last_read, now);
         last_read = now;
         for (auto& a : attachments) {
-            // The table first: its drain waits for running programs, so the
-            // totals read after it hold every packet its entries hold.
-            std::optional<TableReport> table;
-            ViewsReport views;
-            if (o.flow_key_fields) {
-                interval_flows.clear();
-                a.program.drain_flows(interval_flows);
-                std::tie(table, views) =
-                    a.table->interval(interval_flows, a.program.flow_capacity(), tui ? 0 : o.top);
+            // The tables first: their drain waits for running programs, so
+            // the totals read after it hold every packet their entries hold.
+            AttachmentReport r{a.iface.name, a.hook, a.mode(), {}};
+            if (a.tables) {
+                drained = {};
+                a.program.drain_tables(drained);
+                a.tables->interval(drained, a.program.table_capacities(), tui ? 0 : o.top, r);
             }
             ClassCounters current = a.program.read();
-            report.attachments.push_back(
-                {a.iface.name, a.hook, a.mode(), delta(current, a.last), table, o.histogram, std::move(views)});
+            r.counters = delta(current, a.last);
+            r.histogram = o.histogram;
+            report.attachments.push_back(std::move(r));
             a.last = current;
         }
         if (tui) {
@@ -324,18 +323,17 @@ int run_live(const Options& o)
         SummaryReport summary;
         summary.duration_s = seconds_between(start, std::chrono::steady_clock::now());
         for (auto& a : attachments) {
-            std::optional<TableReport> table;
-            ViewsReport views;
-            if (o.flow_key_fields) {
-                interval_flows.clear();
-                a.program.drain_flows(interval_flows);  // the last partial interval
-                a.table->absorb(interval_flows);
+            AttachmentReport r{a.iface.name, a.hook, a.mode(), {}};
+            if (a.tables) {
+                drained = {};
+                a.program.drain_tables(drained);  // the last partial interval
+                a.tables->absorb(drained);
                 // JSON: whole, sorted; lines: the top rows.
-                std::tie(table, views) =
-                    a.table->summary(a.program.flow_capacity(), o.format == OutputFormat::json);
+                a.tables->summary(a.program.table_capacities(), o.format == OutputFormat::json, r);
             }
-            summary.attachments.push_back(
-                {a.iface.name, a.hook, a.mode(), a.program.read(), table, o.histogram, std::move(views)});
+            r.counters = a.program.read();
+            r.histogram = o.histogram;
+            summary.attachments.push_back(std::move(r));
         }
         out.summary(summary);
     }

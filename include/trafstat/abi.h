@@ -59,6 +59,14 @@ enum ts_ip_version {
 	TS_IP_VERSIONS,
 };
 
+/* The keyed tables (struct ts_flow_key): the index into ts_stats.table_overflow. */
+enum ts_table {
+	TS_TABLE_TALKERS = 0,
+	TS_TABLE_PORTS,
+	TS_TABLE_FLOWS,
+	TS_TABLES,
+};
+
 /* Limits of the parser, documented in docs/classes.md. */
 #define TS_MAX_VLAN_TAGS 2
 #define TS_MAX_IPV6_EXT_HDRS 8
@@ -90,23 +98,31 @@ struct ts_stats {
 	struct ts_counter cls[TS_CLASS_MAX];
 	/* L4 classes split by IP version, so each version reconciles on its own */
 	struct ts_counter l4_by_ip[TS_IP_VERSIONS][TS_L4_COUNT];
-	/* The keyed table's own reconciliation (see struct ts_flow_key):
-	 *   sum of its entries + flow_overflow + flow_unkeyed = ipv4 + ipv6 */
-	struct ts_counter flow_overflow; /* IP packets the full table had no room for */
-	struct ts_counter flow_unkeyed;	 /* IP packets whose addresses could not be read */
+	/* Each keyed table's own reconciliation (see enum ts_table):
+	 *   sum of its entries + table_overflow[table] + table_unkeyed = ipv4 + ipv6 */
+	struct ts_counter table_overflow[TS_TABLES]; /* IP packets a full table had no room for */
+	struct ts_counter table_unkeyed; /* IP packets whose addresses could not be read: in no table */
 	/* Frame sizes (bytes on the wire, without FCS), RMON-style buckets */
 	struct ts_counter size_hist[TS_SIZE_BUCKETS];
 };
 
 /*
- * The keyed table: one hash update per IP packet, whatever views are on.
- * Its key holds the fields chosen at load time (rodata flow_key_fields),
- * the others zero: addresses only for talkers, protocol and ports only for
- * ports, both for flows. Userspace derives the per-IP and per-port views
- * from it, so every view reconciles with the same totals.
+ * The keyed tables (docs/tables.md), each enabled on its own at load time
+ * (rodata tables_on) with its own capacity; a table that is off costs
+ * nothing per packet. All share one key type, each with the fields it is
+ * keyed by and the others zero:
+ *   talkers: addresses (ip_version, src, dst)        --talkers, --ip-table-size
+ *   ports:   protocol and ports (ip_version, proto, sport, dport)
+ *                                                    --ports, --port-table-size
+ *   flows:   the 5-tuple, both of the above          --flows, --flow-table-size
+ * An IP packet updates every table that is on, so each reconciles with the
+ * totals on its own, and one table filling up leaves the others exact.
  */
 #define TS_KEY_ADDRS (1U << 0) /* ip_version, src, dst */
 #define TS_KEY_PORTS (1U << 1) /* ip_version, proto, sport, dport */
+#define TS_TABLE_BIT(table) (1U << (table)) /* in rodata tables_on */
+#define TS_TABLE_KEY_FIELDS(table) \
+	((table) == TS_TABLE_TALKERS ? TS_KEY_ADDRS : (table) == TS_TABLE_PORTS ? TS_KEY_PORTS : TS_KEY_ADDRS | TS_KEY_PORTS)
 
 struct ts_flow_key {
 	__u8 src[16]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
@@ -119,9 +135,9 @@ struct ts_flow_key {
 } __attribute__((aligned(8))); /* hashed and compared as five __u64 */
 
 /*
- * One slot of the keyed table (docs/tables.md): an open-addressing hash table
- * the program keeps in a plain array, one region per CPU and per epoch
- * parity, so a CPU only ever writes its own slots (no atomics, no locks, no
+ * One slot of a keyed table (docs/tables.md): an open-addressing hash table
+ * the program keeps in a plain array, one region per table, epoch parity and
+ * CPU, so a CPU only ever writes its own slots (no atomics, no locks, no
  * helper calls) and userspace reads a quiet region through mmap.
  */
 struct ts_flow_entry {
@@ -175,7 +191,7 @@ struct ts_replay_frame {
 #ifdef __cplusplus
 static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
 static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
-static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + 2 + TS_SIZE_BUCKETS),
+static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + TS_TABLES + 1 + TS_SIZE_BUCKETS),
               "ts_stats ABI");
 static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 80, "keyed table ABI");
 static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
@@ -183,7 +199,7 @@ static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
 #else
 _Static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
 _Static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
-_Static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + 2 + TS_SIZE_BUCKETS),
+_Static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + TS_TABLES + 1 + TS_SIZE_BUCKETS),
 	       "ts_stats ABI");
 _Static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 80, "keyed table ABI");
 _Static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");

@@ -6,8 +6,10 @@
 #include "stats/counters.hpp"
 #include "stats/flows.hpp"
 
+#include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 struct counter;  // generated skeleton (counter.skel.h)
 struct bpf_program;
@@ -24,10 +26,11 @@ struct LoadOptions {
     // needs bpf_xdp_get_buff_len. Off only for native mode below
     // kMaxSingleBufferMtu, where every frame is one buffer.
     bool frames_may_be_multibuf = true;
-    // The keyed table: TS_KEY_* fields of its key (0: no table, no cost per
-    // packet) and its slots per CPU and interval (rounded up to a power of two).
-    std::uint32_t flow_key_fields = 0;
-    std::uint32_t flow_table_size = 65536;
+    // The keyed tables counted (TS_TABLE_BIT()s; a table that is off costs
+    // nothing per packet) and each one's slots per CPU and interval (rounded
+    // up to a power of two).
+    std::uint32_t tables = 0;
+    TableSizes table_size = kDefaultTableSizes;
     bool size_histogram = false;  // count frame sizes (ts_stats.size_hist)
     // Which entry points to load (xdp_fd(), tc_fd() of the others are -1).
     bool load_xdp = true;
@@ -50,41 +53,59 @@ public:
     // Sums the per-CPU values over every possible CPU.
     ClassCounters read() const;
 
-    // Moves the keyed table's entries counted since the last drain into
-    // `out` (appended), leaving the table empty. Live: moves the program on to
-    // the next epoch (the other half of the table), waits until no run can
-    // still count into the old half, then reads it through mmap, so no
-    // increment is lost. `quiescent`: the caller knows no program is running
-    // (replay between batches); no wait. One entry per CPU that saw a key:
+    // Moves the keyed tables' entries counted since the last drain into
+    // `out` (appended, per table), leaving the tables empty. Live: moves the
+    // program on to the next epoch (the other half of each table), waits until
+    // no run can still count into the old half, then reads it, so no increment
+    // is lost. `quiescent`: the caller knows no program is running (replay
+    // between batches); no wait. One entry per CPU that saw a key:
     // merge_by_key() sums them. Returns how many entries were read.
-    std::size_t drain_flows(std::vector<FlowEntry>& out, bool quiescent = false);
-    // Slots of the table per interval, all CPUs together (0: no table).
-    std::size_t flow_capacity() const { return flows_.slots * flows_.cpus; }
-    std::size_t flow_slots_per_cpu() const { return flows_.slots; }
-    // For benchmarks: the table's map and the epoch being counted now.
-    int flow_map_fd() const;
-    std::uint32_t flow_epoch() const;
+    std::size_t drain_tables(TableEntries& out, bool quiescent = false);
+    // TS_TABLE_BIT()s of the tables counted.
+    std::uint32_t tables_on() const { return tables_.on; }
+    // Slots of a table per interval, all CPUs together (0: the table is off).
+    std::size_t table_capacity(ts_table t) const { return tables_.slots[t] * tables_.cpus; }
+    std::size_t table_slots_per_cpu(ts_table t) const { return tables_.slots[t]; }
+    TableCapacities table_capacities() const
+    {
+        return {table_capacity(TS_TABLE_TALKERS), table_capacity(TS_TABLE_PORTS), table_capacity(TS_TABLE_FLOWS)};
+    }
+    // How drains read the tables: "mmap", or "batch" (bpf_map_lookup_batch)
+    // where the array could not be mapped, or "lookup" (one syscall per
+    // slot) where batch operations are refused too.
+    const char* table_reader() const;
+    // For benchmarks: the tables' map, the epoch being counted now, and a
+    // drain forced to read by batch lookups (or per slot) instead of mmap.
+    int table_map_fd() const;
+    std::uint32_t table_epoch() const;
+    enum class Reader { mmap, batch, lookup };
+    std::size_t drain_tables_with(Reader reader, TableEntries& out, bool quiescent);
 
 private:
     struct Deleter {
         void operator()(counter* skel) const;
     };
-    // The keyed table's array, mapped read-only into this process.
-    struct FlowMapping {
-        const ts_flow_entry* entries = nullptr;
+    // The keyed tables' array, mapped read-only into this process when it can be.
+    struct TableMapping {
+        const ts_flow_entry* entries = nullptr;  // null: not mapped, read by syscalls
         std::size_t bytes = 0;
-        std::size_t slots = 0;  // per CPU and epoch parity
+        std::uint32_t on = 0;                        // TS_TABLE_BIT()s
+        std::array<std::size_t, TS_TABLES> slots{};  // per CPU and epoch parity; 0: off
+        std::array<std::size_t, TS_TABLES> first{};  // each table's first slot in the array
         std::size_t cpus = 0;
-        FlowMapping() = default;
-        FlowMapping(FlowMapping&& o) noexcept { *this = std::move(o); }
-        FlowMapping& operator=(FlowMapping&& o) noexcept;
-        ~FlowMapping();
+        Reader reader = Reader::mmap;
+        TableMapping() = default;
+        TableMapping(TableMapping&& o) noexcept { *this = std::move(o); }
+        TableMapping& operator=(TableMapping&& o) noexcept;
+        ~TableMapping();
     };
-    CounterProgram(std::unique_ptr<counter, Deleter> skel, bpf_program* xdp, FlowMapping flows)
-        : skel_(std::move(skel)), xdp_(xdp), flows_(std::move(flows)) {}
+    CounterProgram(std::unique_ptr<counter, Deleter> skel, bpf_program* xdp, TableMapping tables)
+        : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables)) {}
+    // Reads the slots [first, first + count) of the array into `out`.
+    void read_slots(Reader reader, std::size_t first, std::size_t count, std::vector<ts_flow_entry>& out) const;
     std::unique_ptr<counter, Deleter> skel_;
     bpf_program* xdp_ = nullptr;  // the XDP entry loaded (one of four)
-    FlowMapping flows_;
+    TableMapping tables_;
 };
 
 // Routes libbpf's messages: always kept (for error tails), printed only when verbose.

@@ -198,8 +198,8 @@ std::optional<ParseExit> parse_subcommand(CLI::App& app, int argc, const char* c
 }
 
 // The keyed-table options of a run (live or replay): --talkers, --ports,
-// --flows, --flow-table-size, --histogram, --top, --sort. `finish` turns
-// the view flags into o.flow_key_fields / show_* after parsing.
+// --flows, their table sizes, --histogram, --top, --sort. `finish` turns
+// the view flags into o.tables / show_* after parsing.
 struct TableFlags {
     bool talkers = false, ports = false, flows = false;
     std::string idle;
@@ -208,10 +208,17 @@ struct TableFlags {
         app.add_flag("--talkers", talkers, "Count and show talkers: per address, sent and received (docs/tables.md)");
         app.add_flag("--ports", ports, "Count and show ports: per protocol and port, with service names");
         app.add_flag("--flows", flows, "Count and show flows: per 5-tuple (ICMP: type and code)");
-        app.add_option("--flow-table-size", o.flow_table_size,
-                       "Slots of the keyed table per CPU and interval, rounded up to a power of two [default: 65536]")
-            ->check(CLI::Range(16U, 1U << 26))
-            ->type_name("N");
+        const auto size = [&](const char* flag, ts_table t, const char* what) {
+            app.add_option(flag, o.table_size[t],
+                           fmt::format("Slots of the {} table per CPU and interval, rounded up to a power of two "
+                                       "[default: {}]",
+                                       what, kDefaultTableSizes[t]))
+                ->check(CLI::Range(16U, 1U << 26))
+                ->type_name("N");
+        };
+        size("--ip-table-size", TS_TABLE_TALKERS, "talkers (per-IP)");
+        size("--port-table-size", TS_TABLE_PORTS, "ports");
+        size("--flow-table-size", TS_TABLE_FLOWS, "flows");
         app.add_flag("--histogram", o.histogram, "Count packet sizes in RMON buckets (on with any table)");
         app.add_option("--top", o.top, "Rows per view and interval; 0 shows all [default: 10]")
             ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24))
@@ -235,11 +242,9 @@ struct TableFlags {
         o.show_talkers = talkers;
         o.show_ports = ports;
         o.show_flows = flows;
-        if (talkers || flows)
-            o.flow_key_fields |= TS_KEY_ADDRS;
-        if (ports || flows)
-            o.flow_key_fields |= TS_KEY_PORTS;
-        if (o.flow_key_fields)
+        o.tables = (talkers ? TS_TABLE_BIT(TS_TABLE_TALKERS) : 0) | (ports ? TS_TABLE_BIT(TS_TABLE_PORTS) : 0) |
+                   (flows ? TS_TABLE_BIT(TS_TABLE_FLOWS) : 0);
+        if (o.tables)
             o.histogram = true;
     }
 };
@@ -600,7 +605,7 @@ ParseResult parse(int argc, const char* const* argv) {
         tables.flows = true;
     }
     tables.finish(o);
-    if (o.drop && (o.flow_key_fields || o.histogram)) {
+    if (o.drop && (o.tables || o.histogram)) {
         return usage_error("--drop counts totals only: it cannot be combined with --talkers, --ports, --flows or "
                            "--histogram");
     }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "gen/frame.hpp"
+#include "stats/flows.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -51,12 +52,13 @@ struct Options {
     bool verbose = false;                            // -v: libbpf debug + full verifier log
     OutputFormat format = OutputFormat::line;        // --json
     bool hide_zero = false;                          // -z/--hide-zero
-    // The keyed table (docs/tables.md): what it is keyed by, TS_KEY_* bits
-    // from --talkers (addresses), --ports (protocol and ports), --flows (both).
-    std::uint32_t flow_key_fields = 0;
-    std::uint32_t flow_table_size = 65536;           // --flow-table-size: slots per CPU and interval
+    // The keyed tables (docs/tables.md), TS_TABLE_BIT()s: --talkers (keyed by
+    // addresses), --ports (protocol and ports), --flows (both); each its view.
+    std::uint32_t tables = 0;
+    // --ip-table-size, --port-table-size, --flow-table-size: slots per CPU and interval
+    TableSizes table_size = kDefaultTableSizes;
     bool histogram = false;                          // --histogram: packet sizes (on with any table)
-    // The views shown from that table (each flag turns its view on).
+    // The views shown, one per table that is on.
     bool show_talkers = false, show_ports = false, show_flows = false;
     std::size_t top = 10;                            // --top N rows per view and interval (0: all)
     std::string sort = "bps";                        // --sort bps|pps|bytes|packets

@@ -47,15 +47,17 @@ json l4_by_ip_json(const ClassCounters& c) {
     return j;
 }
 
-// {"<table>":{"entries":n,"capacity":n,"counted":{...},"overflow":{...},"unkeyed":{...}}}
-json tables_json(const TableReport& t, const ClassCounters& c) {
-    return {{t.name,
-             {{"entries", t.entries},
-              {"capacity", t.capacity},
-              {"counted", counter_json(t.counted, std::nullopt)},
-              {"aged", {{"entries", t.aged_keys}, {"packets", t.aged.packets}, {"bytes", t.aged.bytes}}},
-              {"overflow", counter_json(c.flow_overflow, std::nullopt)},
-              {"unkeyed", counter_json(c.flow_unkeyed, std::nullopt)}}}};
+// {"<table>":{"entries":n,"capacity":n,"counted":{...},"overflow":{...},"unkeyed":{...}},...}
+json tables_json(const std::vector<TableReport>& tables, const ClassCounters& c) {
+    json j = json::object();
+    for (const TableReport& t : tables)
+        j[t.name] = {{"entries", t.entries},
+                     {"capacity", t.capacity},
+                     {"counted", counter_json(t.counted, std::nullopt)},
+                     {"aged", {{"entries", t.aged_keys}, {"packets", t.aged.packets}, {"bytes", t.aged.bytes}}},
+                     {"overflow", counter_json(c.table_overflow[t.id], std::nullopt)},
+                     {"unkeyed", counter_json(c.table_unkeyed, std::nullopt)}};
+    return j;
 }
 
 // [{"min":0,"max":64,"packets":n,"bytes":n},...,{"min":1519,"max":null,...}]
@@ -124,8 +126,8 @@ json interfaces_json(const std::vector<AttachmentReport>& attachments, std::opti
             {"classes", classes_json(a.counters, seconds)},
             {"l4_by_ip", l4_by_ip_json(a.counters)},
         };
-        if (a.table)
-            j["tables"] = tables_json(*a.table, a.counters);
+        if (!a.tables.empty())
+            j["tables"] = tables_json(a.tables, a.counters);
         if (a.histogram)
             j["histogram"] = histogram_json(a.counters);
         if (a.views.talkers)

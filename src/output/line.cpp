@@ -51,10 +51,10 @@ std::vector<Block> blocks_of(const std::vector<AttachmentReport>& attachments, d
     std::vector<Block> blocks;
     for (const AttachmentReport& a : attachments) {
         std::string footer;
-        if (a.table) {
-            const Counter& over = a.counters.flow_overflow;
-            footer = fmt::format("{} table: {} of {} slots, overflow {} packets {} bytes\n", a.table->name,
-                                 a.table->entries, a.table->capacity, over.packets, over.bytes);
+        for (const TableReport& t : a.tables) {
+            const Counter& over = a.counters.table_overflow[t.id];
+            footer += fmt::format("{} table: {} of {} slots, overflow {} packets {} bytes\n", t.name, t.entries,
+                                  t.capacity, over.packets, over.bytes);
         }
         blocks.push_back({attachment_title(a), class_rows(a.counters, seconds, o), footer});
     }

@@ -13,10 +13,11 @@
 
 namespace trafstat {
 
-// The keyed table of one attachment (docs/tables.md). Its overflow and
-// unkeyed counts are in the attachment's counters.
+// One keyed table of one attachment (docs/tables.md). Its overflow and
+// unkeyed counts are in the attachment's counters (table_overflow[id]).
 struct TableReport {
-    std::string name;            // what it is keyed by: "flows", "talkers" or "ports"
+    ts_table id = TS_TABLE_FLOWS;
+    std::string name;            // table_name(id): "talkers", "ports" or "flows"
     std::uint64_t entries = 0;   // interval: slots in use; summary: distinct keys since start
     std::uint64_t capacity = 0;  // slots per interval, all CPUs together
     Counter counted;             // what its entries hold: + overflow + unkeyed = ipv4 + ipv6
@@ -39,7 +40,7 @@ struct AttachmentReport {
     std::string hook;       // "xdp", "tc-ingress", "tc-egress"
     std::string mode;       // "native", "generic", "tcx", "clsact"
     ClassCounters counters;  // interval: the delta; summary: totals since start
-    std::optional<TableReport> table{};  // when a keyed table is on
+    std::vector<TableReport> tables{};   // the keyed tables that are on, in enum ts_table order
     bool histogram = false;              // counters.size_hist is counted
     ViewsReport views{};
 };

@@ -5,13 +5,6 @@
 
 namespace trafstat {
 
-std::string table_name(std::uint32_t key_fields)
-{
-    if ((key_fields & TS_KEY_ADDRS) && (key_fields & TS_KEY_PORTS))
-        return "flows";
-    return key_fields & TS_KEY_ADDRS ? "talkers" : "ports";
-}
-
 SortKey sort_key(const std::string& name)
 {
     return name == "pps" ? SortKey::pps : name == "bytes" ? SortKey::bytes : name == "packets" ? SortKey::packets
@@ -27,44 +20,61 @@ std::uint64_t TableTracker::max_idle_intervals() const
     return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(*o_.idle_timeout_s / interval)));
 }
 
-ViewsReport TableTracker::views_of(std::span<const FlowEntry> entries, std::size_t top) const
+void TableTracker::add_view(ViewsReport& v, int table, std::span<const FlowEntry> entries, std::size_t top) const
 {
-    ViewsReport v;
     const SortKey key = sort_key(o_.sort);
-    if (o_.show_talkers) {
+    switch (table) {
+    case TS_TABLE_TALKERS: {
         v.talkers = talkers_of(entries);
         const TalkerSide side = o_.talkers_by == "src"   ? TalkerSide::src
                                 : o_.talkers_by == "dst" ? TalkerSide::dst
                                                          : TalkerSide::total;
         sort_top(*v.talkers, key, top, side);
+        break;
     }
-    if (o_.show_ports) {
+    case TS_TABLE_PORTS:
         v.ports = ports_of(entries);
         sort_top(*v.ports, key, top);
-    }
-    if (o_.show_flows) {
+        break;
+    default:
         v.flows = std::vector<FlowEntry>(entries.begin(), entries.end());
         sort_top(*v.flows, key, top);
+        break;
     }
-    return v;
 }
 
-std::pair<TableReport, ViewsReport> TableTracker::interval(std::span<const FlowEntry> raw, std::size_t capacity,
-                                                          std::size_t top)
+void TableTracker::interval(const TableEntries& raw, const TableCapacities& capacity, std::size_t top,
+                            AttachmentReport& into)
 {
-    // One entry per key (the CPUs' slots summed) serves both the totals and the views.
-    const std::vector<FlowEntry> merged = merge_by_key(raw);
-    totals_.add(merged);
-    totals_.end_interval(max_idle_intervals());
-    TableReport t{table_name(o_.flow_key_fields), raw.size(), capacity, sum_of(merged), 0, {}};
-    return {std::move(t), views_of(merged, top)};
+    for (int t = 0; t < TS_TABLES; ++t) {
+        if (!on(t))
+            continue;
+        // One entry per key (the CPUs' slots summed) serves both the totals and the view.
+        const std::vector<FlowEntry> merged = merge_by_key(raw[t]);
+        totals_[t].add(merged);
+        totals_[t].end_interval(max_idle_intervals());
+        into.tables.push_back({static_cast<ts_table>(t), table_name(t), raw[t].size(), capacity[t], sum_of(merged)});
+        add_view(into.views, t, merged, top);
+    }
 }
 
-std::pair<TableReport, ViewsReport> TableTracker::summary(std::size_t capacity, bool all_rows) const
+void TableTracker::absorb(const TableEntries& raw)
 {
-    TableReport t{table_name(o_.flow_key_fields), totals_.size(), capacity, totals_.counted(), totals_.aged_keys(),
-                  totals_.aged()};
-    return {std::move(t), views_of(totals_.entries(), all_rows ? 0 : o_.top)};
+    for (int t = 0; t < TS_TABLES; ++t)
+        if (on(t))
+            totals_[t].add(raw[t]);
+}
+
+void TableTracker::summary(const TableCapacities& capacity, bool all_rows, AttachmentReport& into) const
+{
+    for (int t = 0; t < TS_TABLES; ++t) {
+        if (!on(t))
+            continue;
+        const FlowTotals& k = totals_[t];
+        into.tables.push_back({static_cast<ts_table>(t), table_name(t), k.size(), capacity[t], k.counted(),
+                               k.aged_keys(), k.aged()});
+        add_view(into.views, t, k.entries(), all_rows ? 0 : o_.top);
+    }
 }
 
 }  // namespace trafstat

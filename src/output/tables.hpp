@@ -1,21 +1,19 @@
-// The keyed table of one attachment across a run, for the reports: each
-// drained interval's entries become that interval's TableReport and views;
+// The keyed tables of one attachment across a run, for the reports: each
+// drained interval's entries become that interval's TableReports and views;
 // the run's totals become the summary's. Pure: live and replay feed it with
-// what CounterProgram::drain_flows read.
+// what CounterProgram::drain_tables read.
 #pragma once
 
 #include "cli/options.hpp"
 #include "output/report.hpp"
 #include "stats/flows.hpp"
 
-#include <span>
+#include <array>
+#include <cstddef>
 #include <string>
-#include <utility>
 
 namespace trafstat {
 
-// "flows", "talkers" or "ports": what the table is keyed by.
-std::string table_name(std::uint32_t key_fields);
 // bps, pps, bytes, packets.
 SortKey sort_key(const std::string& name);
 
@@ -23,22 +21,24 @@ class TableTracker {
 public:
     explicit TableTracker(const Options& o) : o_(o) {}
 
-    // One drained interval: `raw` as drain_flows read it (a slot per key and
-    // CPU); views cut to `top` rows (0: all).
-    std::pair<TableReport, ViewsReport> interval(std::span<const FlowEntry> raw, std::size_t capacity,
-                                                 std::size_t top);
+    // One drained interval: `raw` as drain_tables read it (a slot per key and
+    // CPU). Sets `into`'s tables and views, cut to `top` rows (0: all).
+    void interval(const TableEntries& raw, const TableCapacities& capacity, std::size_t top,
+                  AttachmentReport& into);
     // Entries drained outside any interval line (the last partial interval, or
     // replay without -i): into the totals only.
-    void absorb(std::span<const FlowEntry> raw) { totals_.add(raw); }
+    void absorb(const TableEntries& raw);
     // Since start; `all_rows`: the views whole (JSON), else cut to --top.
-    std::pair<TableReport, ViewsReport> summary(std::size_t capacity, bool all_rows) const;
+    void summary(const TableCapacities& capacity, bool all_rows, AttachmentReport& into) const;
 
 private:
     std::uint64_t max_idle_intervals() const;
-    ViewsReport views_of(std::span<const FlowEntry> entries, std::size_t top) const;
+    bool on(int table) const { return o_.tables & TS_TABLE_BIT(table); }
+    // The view of `table` from its entries (one per key).
+    void add_view(ViewsReport& v, int table, std::span<const FlowEntry> entries, std::size_t top) const;
 
     const Options& o_;
-    FlowTotals totals_;
+    std::array<FlowTotals, TS_TABLES> totals_;
 };
 
 }  // namespace trafstat

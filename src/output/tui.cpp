@@ -311,11 +311,10 @@ std::vector<TuiLine> TuiModel::lines(int width_in, int height_in) const
                     head += tail;
             }
             body_add(head, TuiStyle::heading);
-            if (a.table) {
-                const auto& t = *a.table;
+            for (const TableReport& t : a.tables) {
                 const double pct = t.capacity ? 100.0 * static_cast<double>(t.entries) / static_cast<double>(t.capacity)
                                               : 0.0;
-                const Counter& over = a.counters.flow_overflow;
+                const Counter& over = a.counters.table_overflow[t.id];
                 body_add(fmt::format("  {} table: {} of {} slots ({:.1f}%), overflow {} packets {} bytes", t.name,
                                      t.entries, t.capacity, pct, over.packets, over.bytes));
             }

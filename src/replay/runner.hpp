@@ -41,8 +41,8 @@ public:
     // Counters so far; call drain() first to include everything submitted.
     ClassCounters read() const { return program_.read(); }
     // The keyed table's entries since the last call (call drain() first).
-    std::size_t drain_flows(std::vector<FlowEntry>& out) { return program_.drain_flows(out, true); }
-    std::size_t flow_capacity() const { return program_.flow_capacity(); }
+    std::size_t drain_tables(TableEntries& out) { return program_.drain_tables(out, true); }
+    TableCapacities table_capacities() const { return program_.table_capacities(); }
 
     // Bytes of a frame handed to the program, at most: what BPF_PROG_TEST_RUN
     // takes for a multi-buffer frame (a linear part plus 16 pages). Bytes are

@@ -76,7 +76,7 @@ class Table {
 public:
     static constexpr std::uint64_t kDrainEvery = 65536;
 
-    Table(const Options& o, ReplayRunner& runner) : o_(o), on_(o.flow_key_fields != 0), runner_(runner), tracker_(o) {}
+    Table(const Options& o, ReplayRunner& runner) : o_(o), on_(o.tables != 0), runner_(runner), tracker_(o) {}
     bool on() const { return on_; }
     // After a record: drains now and then (all runs finished first).
     void tick(std::uint64_t records, bool binned)
@@ -84,10 +84,10 @@ public:
         if (!on_ || records % kDrainEvery != 0)
             return;
         runner_.drain();
-        runner_.drain_flows(pending_);
+        runner_.drain_tables(pending_);
         if (!binned) {
             tracker_.absorb(pending_);
-            pending_.clear();
+            pending_ = {};
         }
     }
     // A bin's table and views (runs drained by the caller).
@@ -95,22 +95,18 @@ public:
     {
         if (!on_)
             return;
-        runner_.drain_flows(pending_);
-        auto [table, views] = tracker_.interval(pending_, runner_.flow_capacity(), o_.top);
-        r.table = std::move(table);
-        r.views = std::move(views);
-        pending_.clear();
+        runner_.drain_tables(pending_);
+        tracker_.interval(pending_, runner_.table_capacities(), o_.top, r);
+        pending_ = {};
     }
     void summary(AttachmentReport& r, bool all_rows)
     {
         if (!on_)
             return;
-        runner_.drain_flows(pending_);
+        runner_.drain_tables(pending_);
         tracker_.absorb(pending_);
-        pending_.clear();
-        auto [table, views] = tracker_.summary(runner_.flow_capacity(), all_rows);
-        r.table = std::move(table);
-        r.views = std::move(views);
+        pending_ = {};
+        tracker_.summary(runner_.table_capacities(), all_rows, r);
     }
 
 private:
@@ -118,7 +114,7 @@ private:
     bool on_;
     ReplayRunner& runner_;
     TableTracker tracker_;
-    std::vector<FlowEntry> pending_;  // drained, not yet in a report
+    TableEntries pending_;  // drained, not yet in a report
 };
 
 class Binner {
@@ -222,8 +218,8 @@ int run_replay(const Options& o)
         throw;
     }
 
-    ReplayRunner runner(0, LoadOptions{.flow_key_fields = o.flow_key_fields,
-                                       .flow_table_size = o.flow_table_size,
+    ReplayRunner runner(0, LoadOptions{.tables = o.tables,
+                                       .table_size = o.table_size,
                                        .size_histogram = o.histogram});
     Table table(o, runner);
     std::optional<Binner> binner;

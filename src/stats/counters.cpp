@@ -80,8 +80,10 @@ void zip(ClassCounters& out, const ClassCounters& a, const ClassCounters& b, F f
             f(out.l4_by_ip[v][c], a.l4_by_ip[v][c], b.l4_by_ip[v][c]);
         }
     }
-    f(out.flow_overflow, a.flow_overflow, b.flow_overflow);
-    f(out.flow_unkeyed, a.flow_unkeyed, b.flow_unkeyed);
+    for (std::size_t t = 0; t < out.table_overflow.size(); ++t) {
+        f(out.table_overflow[t], a.table_overflow[t], b.table_overflow[t]);
+    }
+    f(out.table_unkeyed, a.table_unkeyed, b.table_unkeyed);
     for (std::size_t i = 0; i < out.size_hist.size(); ++i) {
         f(out.size_hist[i], a.size_hist[i], b.size_hist[i]);
     }
@@ -99,8 +101,10 @@ ClassCounters from_kernel(const ts_stats& cpu) {
             c.l4_by_ip[v][k] = of(cpu.l4_by_ip[v][k]);
         }
     }
-    c.flow_overflow = of(cpu.flow_overflow);
-    c.flow_unkeyed = of(cpu.flow_unkeyed);
+    for (std::size_t t = 0; t < c.table_overflow.size(); ++t) {
+        c.table_overflow[t] = of(cpu.table_overflow[t]);
+    }
+    c.table_unkeyed = of(cpu.table_unkeyed);
     for (std::size_t i = 0; i < c.size_hist.size(); ++i) {
         c.size_hist[i] = of(cpu.size_hist[i]);
     }

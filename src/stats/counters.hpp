@@ -24,9 +24,9 @@ struct Counter {
 struct ClassCounters {
     std::array<Counter, TS_CLASS_MAX> cls{};
     std::array<std::array<Counter, TS_L4_COUNT>, TS_IP_VERSIONS> l4_by_ip{};
-    // The keyed table's share of ipv4 + ipv6 that no entry holds (abi.h).
-    Counter flow_overflow;
-    Counter flow_unkeyed;
+    // Each keyed table's share of ipv4 + ipv6 that no entry holds (abi.h).
+    std::array<Counter, TS_TABLES> table_overflow{};
+    Counter table_unkeyed;
     std::array<Counter, TS_SIZE_BUCKETS> size_hist{};
 
     Counter& operator[](ts_class c) { return cls[static_cast<std::size_t>(c)]; }

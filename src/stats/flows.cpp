@@ -151,19 +151,26 @@ std::string proto_name(std::uint8_t proto)
     }
 }
 
-std::vector<std::string> reconcile_flows(const ClassCounters& totals, std::span<const FlowEntry> entries)
+const char* table_name(int table)
 {
+    return table == TS_TABLE_TALKERS ? "talkers" : table == TS_TABLE_PORTS ? "ports" : "flows";
+}
+
+std::vector<std::string> reconcile_table(const ClassCounters& totals, ts_table which,
+                                         std::span<const FlowEntry> entries)
+{
+    const Counter& overflow = totals.table_overflow[which];
     Counter table = sum_of(entries);
-    table.packets += totals.flow_overflow.packets + totals.flow_unkeyed.packets;
-    table.bytes += totals.flow_overflow.bytes + totals.flow_unkeyed.bytes;
+    table.packets += overflow.packets + totals.table_unkeyed.packets;
+    table.bytes += overflow.bytes + totals.table_unkeyed.bytes;
     const Counter& v4 = totals[TS_CLASS_IPV4];
     const Counter& v6 = totals[TS_CLASS_IPV6];
     const Counter ip{v4.packets + v6.packets, v4.bytes + v6.bytes};
     std::vector<std::string> out;
     if (table.packets != ip.packets)
-        out.push_back(fmt::format("flows.packets {} != ipv4 + ipv6 {}", table.packets, ip.packets));
+        out.push_back(fmt::format("{}.packets {} != ipv4 + ipv6 {}", table_name(which), table.packets, ip.packets));
     if (table.bytes != ip.bytes)
-        out.push_back(fmt::format("flows.bytes {} != ipv4 + ipv6 {}", table.bytes, ip.bytes));
+        out.push_back(fmt::format("{}.bytes {} != ipv4 + ipv6 {}", table_name(which), table.bytes, ip.bytes));
     return out;
 }
 

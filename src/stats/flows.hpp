@@ -1,4 +1,4 @@
-// The keyed table in userspace: entries from the kernel (abi.h struct
+// The keyed tables in userspace: entries from the kernel (abi.h struct
 // ts_flow_key / ts_flow_entry), merged, compared, printed.
 // Pure: no libbpf, unit-tested without privileges.
 #pragma once
@@ -51,6 +51,14 @@ FlowKey flow_key_of(const ts_flow_key& k);
 // One entry per key: the kernel keeps one per CPU that saw it.
 std::vector<FlowEntry> merge_by_key(std::span<const FlowEntry> entries);
 
+// Per keyed table (enum ts_table): slots per CPU and interval.
+using TableSizes = std::array<std::uint32_t, TS_TABLES>;
+inline constexpr TableSizes kDefaultTableSizes = {65536, 65536, 65536};
+// Slots per interval of each table, all CPUs together (0: off).
+using TableCapacities = std::array<std::size_t, TS_TABLES>;
+// What one drain read, per keyed table (empty for a table that is off).
+using TableEntries = std::array<std::vector<FlowEntry>, TS_TABLES>;
+
 // Every key seen since start, with its totals: the drained intervals merged.
 // Keys idle for `max_idle` intervals are aged out of memory; their counts
 // stay in aged() (so counted() = entries + aged, always).
@@ -85,8 +93,13 @@ std::string format_ip(const std::array<std::uint8_t, 16>& addr, std::uint8_t ip_
 // "tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp", or the number.
 std::string proto_name(std::uint8_t proto);
 
-// The keyed table's rule (abi.h): its entries + overflow + unkeyed =
+// "talkers", "ports", "flows": a keyed table's name (enum ts_table), in
+// options, reports and the JSON.
+const char* table_name(int table);
+
+// A keyed table's rule (abi.h): its entries + its overflow + unkeyed =
 // ipv4 + ipv6. One line per violation; empty when it adds up.
-std::vector<std::string> reconcile_flows(const ClassCounters& totals, std::span<const FlowEntry> entries);
+std::vector<std::string> reconcile_table(const ClassCounters& totals, ts_table table,
+                                         std::span<const FlowEntry> entries);
 
 }  // namespace trafstat

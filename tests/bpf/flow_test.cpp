@@ -1,8 +1,10 @@
-// Packet tests of the keyed table: the real program through BPF_PROG_TEST_RUN,
-// its entries read back the way trafstat reads them (CounterProgram::drain_flows).
+// Packet tests of the keyed tables: the real program through BPF_PROG_TEST_RUN,
+// their entries read back the way trafstat reads them (CounterProgram::drain_tables).
 // Keys for IPv4 and IPv6, ports, ICMP type and code, TCP flags, fragments
-// (no ports); a full table's overflow; the packet-size histogram. Every case
-// checks the table's rule: entries + overflow + unkeyed = ipv4 + ipv6.
+// (no ports); each table keyed by its own fields; a full table's overflow,
+// which leaves the other tables exact; the readers (mmap, batch lookups, one
+// lookup per slot); the packet-size histogram. Every case checks each table's
+// rule: entries + its overflow + unkeyed = ipv4 + ipv6.
 #include "packet_builder.hpp"
 
 #include "bpf/loader.hpp"
@@ -28,15 +30,17 @@ enum class Entry { xdp, tc };
 
 std::string entry_name(const ::testing::TestParamInfo<Entry>& i) { return i.param == Entry::xdp ? "Xdp" : "Tc"; }
 
-constexpr std::uint32_t kFlows = TS_KEY_ADDRS | TS_KEY_PORTS;
+constexpr std::uint32_t kTalkers = TS_TABLE_BIT(TS_TABLE_TALKERS);
+constexpr std::uint32_t kPorts = TS_TABLE_BIT(TS_TABLE_PORTS);
+constexpr std::uint32_t kFlows = TS_TABLE_BIT(TS_TABLE_FLOWS);
 
-std::optional<CounterProgram> load(std::uint32_t fields, std::uint32_t size = 64, bool histogram = false)
+std::optional<CounterProgram> load(std::uint32_t tables, TableSizes sizes = {64, 64, 64}, bool histogram = false)
 {
     LoadOptions o;
-    o.flow_key_fields = fields;
-    o.flow_table_size = size;
+    o.tables = tables;
+    o.table_size = sizes;
     o.size_histogram = histogram;
-    return acquire_privileged("load the counter program with its keyed table", [&] { return CounterProgram::load(o); });
+    return acquire_privileged("load the counter program with its keyed tables", [&] { return CounterProgram::load(o); });
 }
 
 void run(const CounterProgram& p, Entry e, const Bytes& frame, int repeat = 1)
@@ -74,22 +78,41 @@ struct PinnedToOneCpu {
     ~PinnedToOneCpu() { sched_setaffinity(0, sizeof before, &before); }
 };
 
-// Drains the table (in place: nothing runs concurrently in a test), merges
-// the CPUs' entries, and checks the rule over every entry drained so far
-// (`so_far`, when the test drains twice).
-std::vector<FlowEntry> drain(CounterProgram& p, std::vector<FlowEntry>* so_far = nullptr)
+// Drains the tables (in place: nothing runs concurrently in a test) with
+// `reader`, merges the CPUs' entries, and checks each table's rule over every
+// entry drained so far (`so_far`, when the test drains twice).
+TableEntries drain_all(CounterProgram& p, TableEntries* so_far = nullptr,
+                       CounterProgram::Reader reader = CounterProgram::Reader::mmap)
 {
-    std::vector<FlowEntry> raw;
-    p.drain_flows(raw, true);
-    std::vector<FlowEntry> out = merge_by_key(raw);
-    EXPECT_EQ(out.size(), raw.size()) << "a key has two entries on one CPU";
-    std::vector<FlowEntry> all = so_far ? *so_far : std::vector<FlowEntry>{};
-    all.insert(all.end(), out.begin(), out.end());
-    if (so_far)
-        *so_far = all;
-    const auto broken = reconcile_flows(p.read(), all);
-    EXPECT_TRUE(broken.empty()) << broken.front();
+    TableEntries raw, out;
+    p.drain_tables_with(reader, raw, true);
+    const ClassCounters totals = p.read();
+    for (int t = 0; t < TS_TABLES; ++t) {
+        out[t] = merge_by_key(raw[t]);
+        EXPECT_EQ(out[t].size(), raw[t].size()) << "a key has two entries on one CPU";
+        if (!(p.tables_on() & TS_TABLE_BIT(t))) {
+            EXPECT_TRUE(raw[t].empty()) << table_name(t) << " is off";
+            continue;
+        }
+        std::vector<FlowEntry> all = so_far ? (*so_far)[t] : std::vector<FlowEntry>{};
+        all.insert(all.end(), out[t].begin(), out[t].end());
+        if (so_far)
+            (*so_far)[t] = all;
+        const auto broken = reconcile_table(totals, static_cast<ts_table>(t), all);
+        EXPECT_TRUE(broken.empty()) << broken.front();
+    }
     return out;
+}
+
+// The entries of the one table that is on.
+std::vector<FlowEntry> drain(CounterProgram& p, TableEntries* so_far = nullptr)
+{
+    const TableEntries all = drain_all(p, so_far);
+    for (int t = 0; t < TS_TABLES; ++t)
+        if (p.tables_on() == TS_TABLE_BIT(t))
+            return all[t];
+    ADD_FAILURE() << "drain() wants one table on";
+    return {};
 }
 
 class FlowKeyTest : public ::testing::TestWithParam<Entry> {
@@ -172,7 +195,7 @@ TEST_P(FlowKeyTest, NonFirstFragmentsHaveNoPorts)
 
 TEST_P(FlowKeyTest, TalkersKeyHasAddressesOnly)
 {
-    auto p = load(TS_KEY_ADDRS);
+    auto p = load(kTalkers);
     if (!p)
         return;
     run(*p, GetParam(), B().eth().ipv4().udp(1, 2).build());
@@ -187,7 +210,7 @@ TEST_P(FlowKeyTest, TalkersKeyHasAddressesOnly)
 
 TEST_P(FlowKeyTest, PortsKeyHasNoAddresses)
 {
-    auto p = load(TS_KEY_PORTS);
+    auto p = load(kPorts);
     if (!p)
         return;
     run(*p, GetParam(), B().eth().ipv4({.src = {10, 0, 0, 1}}).udp(5000, 53).build());
@@ -207,7 +230,7 @@ TEST_P(FlowKeyTest, UnreadableIpHeaderIsUnkeyed)
     const Bytes f = B().eth().ipv4({.protocol = 17, .ihl = 4}).payload(30).build();
     run(*p, GetParam(), f);
     EXPECT_TRUE(drain(*p).empty());
-    EXPECT_EQ(p->read().flow_unkeyed, (Counter{1, f.size()}));
+    EXPECT_EQ(p->read().table_unkeyed, (Counter{1, f.size()}));
 }
 
 TEST_P(FlowKeyTest, NonIpFramesAreNotTheTablesBusiness)
@@ -218,14 +241,14 @@ TEST_P(FlowKeyTest, NonIpFramesAreNotTheTablesBusiness)
     run(*p, GetParam(), B().eth().arp().build());
     EXPECT_TRUE(drain(*p).empty());
     const ClassCounters c = p->read();
-    EXPECT_EQ(c.flow_unkeyed, Counter{});
-    EXPECT_EQ(c.flow_overflow, Counter{});
+    EXPECT_EQ(c.table_unkeyed, Counter{});
+    EXPECT_EQ(c.table_overflow[TS_TABLE_FLOWS], Counter{});
 }
 
 TEST_P(FlowKeyTest, FullTableCountsOverflowAndReconciles)
 {
     constexpr std::uint32_t capacity = 4;
-    auto p = load(kFlows, capacity);
+    auto p = load(kFlows, {64, 64, capacity});
     if (!p)
         return;
     std::uint64_t bytes = 0;
@@ -234,14 +257,14 @@ TEST_P(FlowKeyTest, FullTableCountsOverflowAndReconciles)
         run(*p, GetParam(), f, 2);
         bytes += 2 * f.size();
     }
-    std::vector<FlowEntry> drained;
+    TableEntries drained;
     const auto got = drain(*p, &drained);  // also checks entries + overflow = ipv4
     EXPECT_EQ(got.size(), capacity);
     std::uint64_t in_entries = 0;
     for (const auto& e : got)
         in_entries += e.stats.packets;
     EXPECT_EQ(in_entries, 2 * capacity);
-    EXPECT_EQ(p->read().flow_overflow.packets, 20 - 2 * capacity);
+    EXPECT_EQ(p->read().table_overflow[TS_TABLE_FLOWS].packets, 20 - 2 * capacity);
     EXPECT_EQ(p->read()[TS_CLASS_IPV4].bytes, bytes);
     // Drained, the table has room again.
     run(*p, GetParam(), B().eth().ipv4().udp(7, 7).build());
@@ -254,15 +277,16 @@ TEST_P(FlowKeyTest, NoTableNoEntries)
     if (!p)
         return;
     run(*p, GetParam(), B().eth().ipv4().udp().build());
-    std::vector<FlowEntry> got;
-    EXPECT_EQ(p->drain_flows(got), 0u);
-    EXPECT_TRUE(got.empty());
-    EXPECT_EQ(p->read().flow_unkeyed, Counter{});
+    TableEntries got;
+    EXPECT_EQ(p->drain_tables(got), 0u);
+    for (const auto& t : got)
+        EXPECT_TRUE(t.empty());
+    EXPECT_EQ(p->read().table_unkeyed, Counter{});
 }
 
 TEST_P(FlowKeyTest, SizeHistogramRmonBuckets)
 {
-    auto p = load(0, 64, true);
+    auto p = load(0, {64, 64, 64}, true);
     if (!p)
         return;
     for (std::size_t size : {60, 64, 65, 127, 128, 255, 256, 511, 512, 1023, 1024, 1518, 1519, 2000})
@@ -271,6 +295,56 @@ TEST_P(FlowKeyTest, SizeHistogramRmonBuckets)
     const std::array<std::uint64_t, TS_SIZE_BUCKETS> want = {2, 2, 2, 2, 2, 2, 2};
     for (std::size_t i = 0; i < want.size(); ++i)
         EXPECT_EQ(c.size_hist[i].packets, want[i]) << "bucket " << i;
+}
+
+TEST_P(FlowKeyTest, EachTableIsKeyedByItsOwnFields)
+{
+    auto p = load(kTalkers | kPorts | kFlows);
+    if (!p)
+        return;
+    // Two senders to one DNS server, each from two source ports.
+    for (std::uint8_t host = 1; host <= 2; ++host)
+        for (std::uint16_t sport = 5000; sport <= 5001; ++sport)
+            run(*p, GetParam(), B().eth().ipv4({.src = {10, 0, 0, host}}).udp(sport, 53).build(), host);
+    const TableEntries got = drain_all(*p);
+    EXPECT_EQ(got[TS_TABLE_TALKERS].size(), 2u) << "one per pair of addresses";
+    for (const auto& e : got[TS_TABLE_TALKERS]) {
+        EXPECT_EQ(e.key.proto, 0);
+        EXPECT_EQ(e.key.sport, 0);
+        EXPECT_EQ(e.key.dport, 0);
+        EXPECT_EQ(e.stats.packets, 2u * e.key.src[15]);
+    }
+    EXPECT_EQ(got[TS_TABLE_PORTS].size(), 2u) << "one per source and destination port";
+    for (const auto& e : got[TS_TABLE_PORTS]) {
+        EXPECT_EQ(e.key.src, (std::array<std::uint8_t, 16>{}));
+        EXPECT_EQ(e.key.dst, (std::array<std::uint8_t, 16>{}));
+        EXPECT_EQ((std::pair{e.key.proto, e.key.dport}), (std::pair<std::uint8_t, std::uint16_t>{17, 53}));
+        EXPECT_EQ(e.stats.packets, 3u) << "one packet from host 1, two from host 2";
+    }
+    EXPECT_EQ(got[TS_TABLE_FLOWS].size(), 4u) << "one per 5-tuple";
+}
+
+TEST_P(FlowKeyTest, AFullTableLeavesTheOthersExact)
+{
+    // 10 flows between one pair of addresses: the 4-slot flow table overflows,
+    // the talkers table holds them all in one entry.
+    auto p = load(kTalkers | kFlows, {4, 64, 4});
+    if (!p)
+        return;
+    std::uint64_t bytes = 0;
+    for (std::uint16_t i = 0; i < 10; ++i) {
+        const Bytes f = B().eth().ipv4().udp(static_cast<std::uint16_t>(1000 + i), 9).build();
+        run(*p, GetParam(), f);
+        bytes += f.size();
+    }
+    const TableEntries got = drain_all(*p);  // checks each table's rule
+    ASSERT_EQ(got[TS_TABLE_TALKERS].size(), 1u);
+    EXPECT_EQ(got[TS_TABLE_TALKERS][0].stats, (FlowStats{10, bytes, 0, 0, 0}));
+    EXPECT_EQ(got[TS_TABLE_FLOWS].size(), 4u);
+    const ClassCounters c = p->read();
+    EXPECT_EQ(c.table_overflow[TS_TABLE_FLOWS].packets, 6u);
+    EXPECT_EQ(c.table_overflow[TS_TABLE_TALKERS], Counter{});
+    EXPECT_TRUE(got[TS_TABLE_PORTS].empty()) << "off";
 }
 
 INSTANTIATE_TEST_SUITE_P(Flows, FlowKeyTest, ::testing::Values(Entry::xdp, Entry::tc), entry_name);
@@ -285,18 +359,45 @@ TEST(FlowDrain, FlipsBetweenTablesWithoutLosingCounts)
         return;
     const Bytes f = B().eth().ipv4().udp(1, 2).build();
     run(*p, Entry::xdp, f, 5);
-    std::vector<FlowEntry> first, second;
-    EXPECT_EQ(p->drain_flows(first), 1u);
+    TableEntries first, second;
+    EXPECT_EQ(p->drain_tables(first), 1u);
     run(*p, Entry::xdp, f, 7);
-    EXPECT_EQ(p->drain_flows(second), 1u);
-    ASSERT_EQ(first.size(), 1u);
-    ASSERT_EQ(second.size(), 1u);
-    EXPECT_EQ(first[0].stats.packets, 5u);
-    EXPECT_EQ(second[0].stats.packets, 7u);
-    std::vector<FlowEntry> all = first;
-    all.insert(all.end(), second.begin(), second.end());
-    const auto broken = reconcile_flows(p->read(), all);
+    EXPECT_EQ(p->drain_tables(second), 1u);
+    ASSERT_EQ(first[TS_TABLE_FLOWS].size(), 1u);
+    ASSERT_EQ(second[TS_TABLE_FLOWS].size(), 1u);
+    EXPECT_EQ(first[TS_TABLE_FLOWS][0].stats.packets, 5u);
+    EXPECT_EQ(second[TS_TABLE_FLOWS][0].stats.packets, 7u);
+    std::vector<FlowEntry> all = first[TS_TABLE_FLOWS];
+    all.insert(all.end(), second[TS_TABLE_FLOWS].begin(), second[TS_TABLE_FLOWS].end());
+    const auto broken = reconcile_table(p->read(), TS_TABLE_FLOWS, all);
     EXPECT_TRUE(broken.empty()) << broken.front();
+}
+
+// Where the array cannot be mapped, drains read it with batch lookups, or
+// one lookup per slot where batches are refused: both read what mmap reads.
+TEST(FlowDrain, BatchAndPerSlotReadersReadWhatMmapReads)
+{
+    PinnedToOneCpu pinned;
+    auto p = load(kTalkers | kPorts | kFlows, {16, 1024, 64});
+    if (!p)
+        return;
+    EXPECT_STREQ(p->table_reader(), "mmap");
+    using R = CounterProgram::Reader;
+    TableEntries so_far;
+    std::uint64_t round = 0;
+    for (R reader : {R::batch, R::lookup, R::mmap, R::batch}) {
+        ++round;
+        for (std::uint16_t i = 0; i < 3; ++i)
+            run(*p, Entry::tc, B().eth().ipv4().tcp({.sport = static_cast<std::uint16_t>(40000 + i), .dport = 443}).build(),
+                static_cast<int>(round));
+        const TableEntries got = drain_all(*p, &so_far, reader);  // checks each table's rule
+        ASSERT_EQ(got[TS_TABLE_TALKERS].size(), 1u);
+        EXPECT_EQ(got[TS_TABLE_TALKERS][0].stats.packets, 3 * round);
+        ASSERT_EQ(got[TS_TABLE_PORTS].size(), 3u);
+        ASSERT_EQ(got[TS_TABLE_FLOWS].size(), 3u);
+        for (const auto& e : got[TS_TABLE_FLOWS])
+            EXPECT_EQ(e.stats.packets, round);
+    }
 }
 
 }  // namespace

@@ -266,11 +266,41 @@ class TestKeyedTable(GenCase):
         self.assertEqual(by_port[("udp", 9)]["as_dst"]["packets"], s["protos"]["udp4"]["packets"])
         self.assertEqual(by_port[("tcp", 9)]["as_dst"]["packets"], s["protos"]["tcp6"]["packets"])
         self.assertEqual(by_port[("udp", 9)]["service"], "discard")
-        # interval lines: at most --top rows per view
+        # interval lines: at most --top rows per view; each view's own table reconciles
         for line in lines[:-1]:
             e = line["interfaces"][0]
             for view in ("flows", "talkers", "ports"):
                 self.assertLessEqual(len(e[view]), 5, view)
+                table_of(e, view)
+        # gen varies the source port and address per flow: as many ports and talker pairs as flows
+        self.assertEqual({name: table_of(entry, name)["entries"] for name in ("talkers", "ports", "flows")},
+                         {"talkers": 2 * self.FLOWS, "ports": 2 * self.FLOWS, "flows": 2 * self.FLOWS})
+
+    def test_a_full_flow_table_leaves_talkers_and_ports_exact(self):
+        s, lines = self.run_flows("--flows", "--talkers", "--ports", "--flow-table-size", "16",
+                                  "--ip-table-size", "16384", "--port-table-size", "8192")
+        entry = lines[-1]["interfaces"][0]
+        self.assert_counts(entry, s)
+        flows, talkers, ports = (table_of(entry, name) for name in ("flows", "talkers", "ports"))
+        self.assertGreater(flows["overflow"]["packets"], 0, "2000 flows cannot fit 16 slots per CPU")
+        self.assertEqual((talkers["overflow"]["packets"], ports["overflow"]["packets"]), (0, 0))
+        self.assertEqual((flows["capacity"], talkers["capacity"], ports["capacity"]),
+                         (16 * CPUS, 16384 * CPUS, 8192 * CPUS))
+        # every packet is in a talker and a port row, whatever the flow table lost
+        self.assertEqual(sum(t["sent"]["packets"] for t in entry["talkers"]), self.N)
+        self.assertEqual(sum(p["as_dst"]["packets"] for p in entry["ports"]), self.N)
+        for line in lines[:-1]:
+            for name in ("flows", "talkers", "ports"):
+                table_of(line["interfaces"][0], name)
+
+    def test_ip_table_size_caps_the_talkers_table(self):
+        s, lines = self.run_flows("--talkers", "--ip-table-size", "16")
+        entry = lines[-1]["interfaces"][0]
+        self.assert_counts(entry, s)
+        t = table_of(entry, "talkers")
+        self.assertEqual(t["capacity"], 16 * CPUS)
+        self.assertGreater(t["overflow"]["packets"], 0, "2000 address pairs cannot fit 16 slots per CPU")
+        self.assertEqual(set(entry["tables"]), {"talkers"}, "only the tables asked for")
 
     def test_idle_keys_age_out_and_keep_their_counts(self):
         s, lines = self.run_flows("--flows", "--idle-timeout", "400ms", settle=1.5)

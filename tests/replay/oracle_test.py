@@ -1628,8 +1628,9 @@ def non_first_ipv6_fragments(path):
 
 def compare_views(test, entry, path, label):
     """trafstat's talkers and flows (a summary's interface entry) against tshark on `path`."""
-    table = entry["tables"]["flows"]
-    test.assertEqual((table["overflow"]["packets"], table["unkeyed"]["packets"]), (0, 0))
+    for name in ("talkers", "flows"):
+        table = entry["tables"][name]
+        test.assertEqual((table["overflow"]["packets"], table["unkeyed"]["packets"]), (0, 0), name)
     # talkers == endpoints,ip + endpoints,ipv6, but for one difference (docs/tables.md): without
     # reassembly tshark's IPv6 endpoints leave non-first fragments out (its IPv4 endpoints count
     # them); trafstat's talkers count every IP packet. Those frames are taken out of trafstat's side.

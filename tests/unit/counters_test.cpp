@@ -97,14 +97,18 @@ TEST(SumPerCpu, AddsEveryFieldOverAllCpus) {
 
 TEST(SumPerCpu, AddsTheKeyedTableAndHistogramCounters) {
     std::vector<ts_stats> cpus(2);
-    cpus[0].flow_overflow = {1, 10};
-    cpus[1].flow_overflow = {2, 20};
-    cpus[1].flow_unkeyed = {3, 30};
+    cpus[0].table_overflow[TS_TABLE_FLOWS] = {1, 10};
+    cpus[1].table_overflow[TS_TABLE_FLOWS] = {2, 20};
+    cpus[1].table_overflow[TS_TABLE_TALKERS] = {7, 70};
+    cpus[1].table_unkeyed = {3, 30};
     cpus[0].size_hist[6] = {4, 6000};
     cpus[1].size_hist[6] = {1, 1600};
     const ClassCounters sum = sum_per_cpu(cpus);
-    EXPECT_EQ(sum.flow_overflow, (Counter{3, 30}));
-    EXPECT_EQ(sum.flow_unkeyed, (Counter{3, 30}));
+    EXPECT_EQ(sum.table_overflow[TS_TABLE_FLOWS], (Counter{3, 30}));
+    EXPECT_EQ(sum.table_overflow[TS_TABLE_TALKERS], (Counter{7, 70}));
+    EXPECT_EQ(sum.table_overflow[TS_TABLE_PORTS], Counter{});
+    EXPECT_EQ(sum.table_unkeyed, (Counter{3, 30}));
+    EXPECT_EQ(delta(sum, ClassCounters{}).table_overflow[TS_TABLE_TALKERS], (Counter{7, 70}));
     EXPECT_EQ(sum.size_hist[6], (Counter{5, 7600}));
     EXPECT_EQ(delta(sum, ClassCounters{}).size_hist[6], (Counter{5, 7600}));
 }

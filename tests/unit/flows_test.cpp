@@ -61,17 +61,21 @@ TEST(FlowTotals, AccumulatesIntervals)
     EXPECT_EQ(packets, 5u);
 }
 
-TEST(ReconcileFlows, EntriesOverflowAndUnkeyedMakeTheIpTotal)
+TEST(ReconcileTable, EntriesOverflowAndUnkeyedMakeTheIpTotal)
 {
     ClassCounters c;
     c[TS_CLASS_IPV4] = {10, 1000};
     c[TS_CLASS_IPV6] = {2, 300};
-    c.flow_overflow = {3, 250};
-    c.flow_unkeyed = {1, 50};
+    c.table_overflow[TS_TABLE_FLOWS] = {3, 250};
+    c.table_overflow[TS_TABLE_TALKERS] = {0, 0};
+    c.table_unkeyed = {1, 50};
     std::vector<FlowEntry> entries = {{key4(1, 1), {8, 1000, 0, 0, 0}}};
-    EXPECT_TRUE(reconcile_flows(c, entries).empty());
+    EXPECT_TRUE(reconcile_table(c, TS_TABLE_FLOWS, entries).empty());
+    const auto talkers = reconcile_table(c, TS_TABLE_TALKERS, entries);
+    ASSERT_EQ(talkers.size(), 2u) << "each table has its own overflow";
+    EXPECT_EQ(talkers[0], "talkers.packets 9 != ipv4 + ipv6 12");
     entries[0].stats.packets = 7;
-    const auto broken = reconcile_flows(c, entries);
+    const auto broken = reconcile_table(c, TS_TABLE_FLOWS, entries);
     ASSERT_EQ(broken.size(), 1u);
     EXPECT_EQ(broken[0], "flows.packets 11 != ipv4 + ipv6 12");
 }
@@ -108,10 +112,12 @@ TEST(TablesJson, OccupancyCapacityOverflowAndHistogram)
     SummaryReport r;
     r.duration_s = 2;
     AttachmentReport a{"veth0", "xdp", "native", {}};
-    a.counters.flow_overflow = {4, 400};
-    a.counters.flow_unkeyed = {1, 20};
+    a.counters.table_overflow[TS_TABLE_FLOWS] = {4, 400};
+    a.counters.table_overflow[TS_TABLE_TALKERS] = {2, 100};
+    a.counters.table_unkeyed = {1, 20};
     a.counters.size_hist[0] = {9, 540};
-    a.table = TableReport{"flows", 12, 131072, {95, 9500}};
+    a.tables = {TableReport{TS_TABLE_TALKERS, "talkers", 5, 1024, {97, 9800}},
+                TableReport{TS_TABLE_FLOWS, "flows", 12, 131072, {95, 9500}}};
     a.histogram = true;
     r.attachments.push_back(a);
     r.attachments.push_back({"veth1", "xdp", "native", {}});  // no table, no histogram
@@ -124,6 +130,12 @@ TEST(TablesJson, OccupancyCapacityOverflowAndHistogram)
     EXPECT_EQ(t["overflow"]["packets"], 4);
     EXPECT_EQ(t["overflow"]["bytes"], 400);
     EXPECT_EQ(t["unkeyed"]["packets"], 1);
+    const auto& talkers = j["interfaces"][0]["tables"]["talkers"];
+    EXPECT_EQ(talkers["entries"], 5);
+    EXPECT_EQ(talkers["capacity"], 1024);
+    EXPECT_EQ(talkers["overflow"]["packets"], 2);
+    EXPECT_EQ(talkers["overflow"]["bytes"], 100);
+    EXPECT_FALSE(j["interfaces"][0]["tables"].contains("ports")) << "a table that is off is not reported";
     const auto& h = j["interfaces"][0]["histogram"];
     ASSERT_EQ(h.size(), static_cast<std::size_t>(TS_SIZE_BUCKETS));
     EXPECT_EQ(h[0], (nlohmann::json{{"min", 0}, {"max", 64}, {"packets", 9}, {"bytes", 540}}));

@@ -415,26 +415,30 @@ namespace {
 
 TEST(KeyedTable, OffByDefault) {
     const Options o = ok({"eth0"});
-    EXPECT_EQ(o.flow_key_fields, 0u);
+    EXPECT_EQ(o.tables, 0u);
     EXPECT_FALSE(o.histogram);
-    EXPECT_EQ(o.flow_table_size, 65536u);
+    EXPECT_EQ(o.table_size, (TableSizes{65536, 65536, 65536}));
 }
 
-TEST(KeyedTable, ViewsChooseTheKeyFields) {
-    EXPECT_EQ(ok({"--talkers", "eth0"}).flow_key_fields, static_cast<std::uint32_t>(TS_KEY_ADDRS));
-    EXPECT_EQ(ok({"--ports", "eth0"}).flow_key_fields, static_cast<std::uint32_t>(TS_KEY_PORTS));
-    EXPECT_EQ(ok({"--flows", "eth0"}).flow_key_fields, static_cast<std::uint32_t>(TS_KEY_ADDRS | TS_KEY_PORTS));
-    EXPECT_EQ(ok({"--talkers", "--ports", "eth0"}).flow_key_fields,
-              static_cast<std::uint32_t>(TS_KEY_ADDRS | TS_KEY_PORTS));
+TEST(KeyedTable, EachViewTurnsOnItsOwnTable) {
+    EXPECT_EQ(ok({"--talkers", "eth0"}).tables, TS_TABLE_BIT(TS_TABLE_TALKERS));
+    EXPECT_EQ(ok({"--ports", "eth0"}).tables, TS_TABLE_BIT(TS_TABLE_PORTS));
+    EXPECT_EQ(ok({"--flows", "eth0"}).tables, TS_TABLE_BIT(TS_TABLE_FLOWS));
+    EXPECT_EQ(ok({"--talkers", "--ports", "eth0"}).tables,
+              TS_TABLE_BIT(TS_TABLE_TALKERS) | TS_TABLE_BIT(TS_TABLE_PORTS));
     EXPECT_TRUE(ok({"--talkers", "eth0"}).histogram) << "any table brings the histogram";
     EXPECT_TRUE(ok({"--histogram", "eth0"}).histogram);
-    EXPECT_EQ(ok({"--histogram", "eth0"}).flow_key_fields, 0u);
+    EXPECT_EQ(ok({"--histogram", "eth0"}).tables, 0u);
 }
 
-TEST(KeyedTable, TableSize) {
-    EXPECT_EQ(ok({"--flows", "--flow-table-size", "1024", "eth0"}).flow_table_size, 1024u);
-    EXPECT_NE(usage_error({"--flow-table-size", "8", "eth0"}), "");
-    EXPECT_NE(usage_error({"--flow-table-size", "lots", "eth0"}), "");
+TEST(KeyedTable, EachTableHasItsSize) {
+    EXPECT_EQ(ok({"--flows", "--flow-table-size", "1024", "eth0"}).table_size, (TableSizes{65536, 65536, 1024}));
+    EXPECT_EQ(ok({"--talkers", "--ip-table-size", "256", "eth0"}).table_size, (TableSizes{256, 65536, 65536}));
+    EXPECT_EQ(ok({"--ports", "--port-table-size", "4096", "eth0"}).table_size, (TableSizes{65536, 4096, 65536}));
+    for (const char* flag : {"--flow-table-size", "--ip-table-size", "--port-table-size"}) {
+        EXPECT_NE(usage_error({flag, "8", "eth0"}), "") << flag;
+        EXPECT_NE(usage_error({flag, "lots", "eth0"}), "") << flag;
+    }
 }
 
 TEST(KeyedTable, NotWithDropMode) {
@@ -466,7 +470,7 @@ TEST(KeyedTable, IdleTimeoutAndViews) {
 TEST(KeyedTable, ReplayTakesTheSameOptions) {
     const Options o = ok({"replay", "--talkers", "--ports", "--top", "0", "x.pcap"});
     EXPECT_EQ(o.command, Command::replay);
-    EXPECT_EQ(o.flow_key_fields, static_cast<std::uint32_t>(TS_KEY_ADDRS | TS_KEY_PORTS));
+    EXPECT_EQ(o.tables, TS_TABLE_BIT(TS_TABLE_TALKERS) | TS_TABLE_BIT(TS_TABLE_PORTS));
     EXPECT_TRUE(o.show_talkers && o.show_ports && !o.show_flows);
     EXPECT_EQ(o.top, 0u);
 }

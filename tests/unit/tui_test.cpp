@@ -45,7 +45,7 @@ IntervalReport report(std::uint64_t scale = 1, std::string ifname = "vb0")
     a.counters[TS_CLASS_VLAN] = {0, 0};
     std::vector<FlowEntry> flows = {flow(1, 1024, 600 * scale, 30000 * scale), flow(2, 1025, 300 * scale, 60000 * scale),
                                     flow(3, 1026, 100 * scale, 10000 * scale)};
-    a.table = TableReport{"flows", 3, 131072, sum_of(flows)};
+    a.tables = {TableReport{TS_TABLE_FLOWS, "flows", 3, 131072, sum_of(flows)}};
     a.views.flows = flows;
     a.views.talkers = talkers_of(flows);
     a.views.ports = ports_of(flows);
@@ -307,7 +307,7 @@ TEST(TuiOptions, TuiAloneTurnsOnFlows)
     EXPECT_TRUE(o->show_flows);
     EXPECT_FALSE(o->show_talkers);
     EXPECT_FALSE(o->show_ports);
-    EXPECT_EQ(o->flow_key_fields, static_cast<std::uint32_t>(TS_KEY_ADDRS | TS_KEY_PORTS));
+    EXPECT_EQ(o->tables, TS_TABLE_BIT(TS_TABLE_FLOWS));
     EXPECT_TRUE(o->histogram);
 }
 
@@ -318,7 +318,7 @@ TEST(TuiOptions, TuiKeepsTheViewsGiven)
     ASSERT_TRUE(o);
     EXPECT_TRUE(o->show_talkers);
     EXPECT_FALSE(o->show_flows);
-    EXPECT_EQ(o->flow_key_fields, static_cast<std::uint32_t>(TS_KEY_ADDRS));
+    EXPECT_EQ(o->tables, TS_TABLE_BIT(TS_TABLE_TALKERS));
 }
 
 TEST(TuiOptions, TuiWithDropShowsTotalsOnly)
@@ -327,7 +327,7 @@ TEST(TuiOptions, TuiWithDropShowsTotalsOnly)
     const auto* o = std::get_if<Options>(&r);
     ASSERT_TRUE(o);
     EXPECT_FALSE(o->show_flows);
-    EXPECT_EQ(o->flow_key_fields, 0u);
+    EXPECT_EQ(o->tables, 0u);
 }
 
 TEST(TuiOptions, TuiWithJsonIsAUsageError)
