@@ -18,6 +18,11 @@ SortKey sort_key(const std::string& name)
                                                                                                  : SortKey::bps;
 }
 
+TalkerSide talker_side(const std::string& name)
+{
+    return name == "src" ? TalkerSide::src : name == "dst" ? TalkerSide::dst : TalkerSide::total;
+}
+
 std::uint64_t TableTracker::max_idle_intervals() const
 {
     if (!o_.idle_timeout_s)
@@ -33,10 +38,7 @@ ViewsReport TableTracker::views_of(std::span<const FlowEntry> entries, std::size
     const SortKey key = sort_key(o_.sort);
     if (o_.show_talkers) {
         v.talkers = talkers_of(entries);
-        const TalkerSide side = o_.talkers_by == "src"   ? TalkerSide::src
-                                : o_.talkers_by == "dst" ? TalkerSide::dst
-                                                         : TalkerSide::total;
-        sort_top(*v.talkers, key, top, side);
+        sort_top(*v.talkers, key, top, talker_side(o_.talkers_by));
     }
     if (o_.show_ports) {
         v.ports = ports_of(entries);

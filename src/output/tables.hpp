@@ -18,6 +18,8 @@ namespace trafstat {
 std::string table_name(std::uint32_t key_fields);
 // bps, pps, bytes, packets.
 SortKey sort_key(const std::string& name);
+// --talkers-by: total, src, dst.
+TalkerSide talker_side(const std::string& name);
 
 class TableTracker {
 public:
