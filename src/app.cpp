@@ -255,7 +255,7 @@ int run_live(const Options& o)
         screen = TuiScreen::open(why_not);
         if (screen) {
             tui.emplace(TuiViews{o.show_talkers, o.show_ports, o.show_flows}, sort_key(o.sort), o.interval_s,
-                        screen->utf8());
+                        screen->utf8(), talker_side(o.talkers_by));
             screen->draw(tui->lines(screen->width(), screen->height()));
         } else {
             std::fprintf(stderr, "trafstat: note: --tui needs a terminal (%s): printing lines instead\n",

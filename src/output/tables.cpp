@@ -11,6 +11,11 @@ SortKey sort_key(const std::string& name)
                                                                                                  : SortKey::bps;
 }
 
+TalkerSide talker_side(const std::string& name)
+{
+    return name == "src" ? TalkerSide::src : name == "dst" ? TalkerSide::dst : TalkerSide::total;
+}
+
 std::uint64_t TableTracker::max_idle_intervals() const
 {
     if (!o_.idle_timeout_s)
@@ -26,10 +31,7 @@ void TableTracker::add_view(ViewsReport& v, int table, std::span<const FlowEntry
     switch (table) {
     case TS_TABLE_TALKERS: {
         v.talkers = talkers_of(entries);
-        const TalkerSide side = o_.talkers_by == "src"   ? TalkerSide::src
-                                : o_.talkers_by == "dst" ? TalkerSide::dst
-                                                         : TalkerSide::total;
-        sort_top(*v.talkers, key, top, side);
+        sort_top(*v.talkers, key, top, talker_side(o_.talkers_by));
         break;
     }
     case TS_TABLE_PORTS:
@@ -53,7 +55,7 @@ void TableTracker::interval(const TableEntries& raw, const TableCapacities& capa
         const std::vector<FlowEntry> merged = merge_by_key(raw[t]);
         totals_[t].add(merged);
         totals_[t].end_interval(max_idle_intervals());
-        into.tables.push_back({static_cast<ts_table>(t), table_name(t), raw[t].size(), capacity[t], sum_of(merged)});
+        into.tables.push_back({static_cast<ts_table>(t), table_name(t), raw[t].size(), capacity[t], sum_of(merged), 0, {}});
         add_view(into.views, t, merged, top);
     }
 }

@@ -16,6 +16,8 @@ namespace trafstat {
 
 // bps, pps, bytes, packets.
 SortKey sort_key(const std::string& name);
+// --talkers-by: total, src, dst.
+TalkerSide talker_side(const std::string& name);
 
 class TableTracker {
 public:

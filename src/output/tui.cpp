@@ -9,6 +9,8 @@
 #include <array>
 #include <cmath>
 #include <ctime>
+#include <type_traits>
+#include <variant>
 
 namespace trafstat {
 
@@ -52,48 +54,79 @@ std::array<std::string, 4> headings(std::optional<SortKey> sort_key = std::nullo
     return h;
 }
 
-// A row of the view table: its label, the attachment it is from, its counts.
+// A row of the view table: what it is (formatted only when shown: a view may
+// hold many thousands of rows), the attachment it is from, the counts shown.
 struct ViewRow {
-    std::string label;
-    std::string iface;
+    std::variant<const Talker*, const Port*, const FlowEntry*> item;
+    const std::string* iface;
     Counter counter;
 };
 
-// The rows of `view` over every attachment, in `sort` order, at most `limit`.
-// Each attachment's rows are sorted with sort_top (its tie-break), then the
-// attachments' rows are merged by the sort value.
-std::vector<ViewRow> view_rows(const IntervalReport& r, TuiView view, SortKey sort, std::size_t limit)
+std::string label_of(const ViewRow& row)
 {
+    return std::visit(
+        [](const auto* x) {
+            using T = std::decay_t<decltype(*x)>;
+            if constexpr (std::is_same_v<T, Talker>)
+                return format_ip(x->ip, x->ip_version);
+            else if constexpr (std::is_same_v<T, Port>)
+                return port_label(*x);
+            else
+                return flow_label(*x);
+        },
+        row.item);
+}
+
+Counter side_counter(const Talker& t, TalkerSide side)
+{
+    return side == TalkerSide::src ? t.sent : side == TalkerSide::dst ? t.received : t.total();
+}
+
+// Every row of `view` over every attachment, in `sort` order (talkers by
+// `side`, with that side's counts). Each attachment's rows are sorted with
+// sort_top (its tie-break), then the attachments' rows are merged by the sort
+// value. The rows point into the sorted copies held here.
+struct ViewRows {
+    std::vector<std::vector<Talker>> talkers;
+    std::vector<std::vector<Port>> ports;
+    std::vector<std::vector<FlowEntry>> flows;
     std::vector<ViewRow> rows;
-    for (const AttachmentReport& a : r.attachments) {
-        const auto& v = a.views;
-        if (view == TuiView::talkers && v.talkers) {
-            auto sorted = *v.talkers;
-            sort_top(sorted, sort, limit);
-            for (const Talker& t : sorted)
-                rows.push_back({format_ip(t.ip, t.ip_version), a.ifname, t.total()});
-        } else if (view == TuiView::ports && v.ports) {
-            auto sorted = *v.ports;
-            sort_top(sorted, sort, limit);
-            for (const Port& p : sorted)
-                rows.push_back({port_label(p), a.ifname, p.total()});
-        } else if (view == TuiView::flows && v.flows) {
-            auto sorted = *v.flows;
-            sort_top(sorted, sort, limit);
-            for (const FlowEntry& f : sorted)
-                rows.push_back({flow_label(f), a.ifname, {f.stats.packets, f.stats.bytes}});
+
+    ViewRows(const IntervalReport& r, TuiView view, SortKey sort, TalkerSide side)
+    {
+        // Reserved: the rows point into the inner vectors, which must not move.
+        talkers.reserve(r.attachments.size());
+        ports.reserve(r.attachments.size());
+        flows.reserve(r.attachments.size());
+        for (const AttachmentReport& a : r.attachments) {
+            const auto& v = a.views;
+            if (view == TuiView::talkers && v.talkers) {
+                auto& sorted = talkers.emplace_back(*v.talkers);
+                sort_top(sorted, sort, 0, side);
+                for (const Talker& t : sorted)
+                    rows.push_back({&t, &a.ifname, side_counter(t, side)});
+            } else if (view == TuiView::ports && v.ports) {
+                auto& sorted = ports.emplace_back(*v.ports);
+                sort_top(sorted, sort, 0);
+                for (const Port& p : sorted)
+                    rows.push_back({&p, &a.ifname, p.total()});
+            } else if (view == TuiView::flows && v.flows) {
+                auto& sorted = flows.emplace_back(*v.flows);
+                sort_top(sorted, sort, 0);
+                for (const FlowEntry& f : sorted)
+                    rows.push_back({&f, &a.ifname, {f.stats.packets, f.stats.bytes}});
+            }
+        }
+        if (r.attachments.size() > 1) {
+            const bool by_bytes = sort == SortKey::bps || sort == SortKey::bytes;
+            std::stable_sort(rows.begin(), rows.end(), [&](const ViewRow& x, const ViewRow& y) {
+                return by_bytes ? x.counter.bytes > y.counter.bytes : x.counter.packets > y.counter.packets;
+            });
         }
     }
-    if (r.attachments.size() > 1) {
-        const bool by_bytes = sort == SortKey::bps || sort == SortKey::bytes;
-        std::stable_sort(rows.begin(), rows.end(), [&](const ViewRow& x, const ViewRow& y) {
-            return by_bytes ? x.counter.bytes > y.counter.bytes : x.counter.packets > y.counter.packets;
-        });
-        if (limit && rows.size() > limit)
-            rows.resize(limit);
-    }
-    return rows;
-}
+    ViewRows(const ViewRows&) = delete;  // the rows point into this one
+    ViewRows& operator=(const ViewRows&) = delete;
+};
 
 bool view_enabled(const TuiViews& v, TuiView view)
 {
@@ -126,6 +159,11 @@ std::string_view sort_name(SortKey key)
 std::string_view view_name(TuiView view)
 {
     return view == TuiView::talkers ? "talkers" : view == TuiView::ports ? "ports" : "flows";
+}
+
+std::string_view side_name(TalkerSide side)
+{
+    return side == TalkerSide::src ? "src" : side == TalkerSide::dst ? "dst" : "total";
 }
 
 std::size_t text_columns(std::string_view text)
@@ -190,8 +228,8 @@ std::string sparkline(const std::deque<double>& values, std::size_t columns, boo
     return out;
 }
 
-TuiModel::TuiModel(TuiViews views, SortKey sort, double interval_s, bool utf8)
-    : views_(views), sort_(sort), interval_s_(interval_s), utf8_(utf8)
+TuiModel::TuiModel(TuiViews views, SortKey sort, double interval_s, bool utf8, TalkerSide talkers_by)
+    : views_(views), sort_(sort), talkers_by_(talkers_by), interval_s_(interval_s), utf8_(utf8)
 {
     view_ = views.flows ? TuiView::flows : views.talkers ? TuiView::talkers : views.ports ? TuiView::ports
                                                                                            : TuiView::flows;
@@ -220,9 +258,11 @@ TuiAction TuiModel::key(int ch)
 {
     message_.clear();
     auto switch_to = [&](TuiView v) {
-        if (view_enabled(views_, v))
+        if (view_enabled(views_, v)) {
+            if (v != view_)
+                scroll_ = 0;  // another table: from its top
             view_ = v;
-        else
+        } else
             message_ = fmt::format("the {} view is off: start trafstat with --{}", view_name(v), view_name(v));
         return TuiAction::redraw;
     };
@@ -246,6 +286,39 @@ TuiAction TuiModel::key(int ch)
                 : sort_ == SortKey::bytes ? SortKey::packets
                                           : SortKey::bps;
         return TuiAction::redraw;
+    case 'd':
+    case 'D':
+        if (!views_.talkers) {
+            message_ = "d orders the talkers, and the talkers view is off: start trafstat with --talkers";
+            return TuiAction::redraw;
+        }
+        talkers_by_ = talkers_by_ == TalkerSide::total ? TalkerSide::src
+                      : talkers_by_ == TalkerSide::src ? TalkerSide::dst
+                                                       : TalkerSide::total;
+        return TuiAction::redraw;
+    // Scrolling the table, within what the last screen showed.
+    case tui_key::up:
+    case 'k':
+        scroll_ -= std::min<std::size_t>(scroll_, 1);
+        return TuiAction::redraw;
+    case tui_key::down:
+    case 'j':
+        scroll_ = std::min(scroll_ + 1, max_scroll_);
+        return TuiAction::redraw;
+    case tui_key::page_up:
+        scroll_ -= std::min(scroll_, std::max<std::size_t>(page_, 1));
+        return TuiAction::redraw;
+    case tui_key::page_down:
+        scroll_ = std::min(scroll_ + std::max<std::size_t>(page_, 1), max_scroll_);
+        return TuiAction::redraw;
+    case tui_key::home:
+    case 'g':
+        scroll_ = 0;
+        return TuiAction::redraw;
+    case tui_key::end:
+    case 'G':
+        scroll_ = max_scroll_;
+        return TuiAction::redraw;
     case ' ':
         paused_ = !paused_;
         if (!paused_)
@@ -261,7 +334,34 @@ TuiAction TuiModel::key(int ch)
     }
 }
 
-std::vector<TuiLine> TuiModel::lines(int width_in, int height_in) const
+// The last lines: what the last key could not do, the help (as many lines as
+// its items need at this width), or the status line.
+std::vector<std::string> TuiModel::footer(std::size_t width) const
+{
+    if (!message_.empty())
+        return {message_};
+    if (help_) {
+        std::vector<std::string> items = {"t talkers", "p ports", "f flows", "s sort: bps, pps, bytes, packets"};
+        if (views_.talkers)
+            items.push_back(fmt::format("d talkers by total/src/dst (now {})", side_name(talkers_by_)));
+        for (const char* item : {"Up/Down j/k scroll a row", "PgUp/PgDn a page", "Home/End g/G first/last row",
+                                 "space pause/resume", "q quit", "h/? help"})
+            items.emplace_back(item);
+        std::vector<std::string> out(1);
+        for (const auto& item : items) {
+            if (!out.back().empty() && text_columns(out.back()) + 2 + text_columns(item) > width)
+                out.emplace_back();
+            out.back() += (out.back().empty() ? "" : "  ") + item;
+        }
+        return out;
+    }
+    if (paused_)
+        return {"PAUSED: counting goes on; space resumes  (h help, q quit)"};
+    return {fmt::format("t/p/f view  s sort  {}j/k scroll  space pause  q quit  h help",
+                        views_.talkers ? fmt::format("d talkers by {}  ", side_name(talkers_by_)) : "")};
+}
+
+std::vector<TuiLine> TuiModel::lines(int width_in, int height_in)
 {
     std::vector<TuiLine> out;
     if (width_in < 1 || height_in < 1)
@@ -278,11 +378,18 @@ std::vector<TuiLine> TuiModel::lines(int width_in, int height_in) const
     if (shown_.report)
         title += fmt::format("  {}  {:.1f}s", local_hms(shown_.report->time), shown_.report->interval_s);
     title += fmt::format("  view: {}  sort: {}", view_name(view_), sort_name(sort_));
+    if (view_ == TuiView::talkers)
+        title += fmt::format("  by: {}", side_name(talkers_by_));
     if (paused_)
         title += "  PAUSED";
     add(title, TuiStyle::title);
 
-    // Body: the attachments, then the view; cut to what fits above the status line.
+    // The footer under the body; the title keeps the first line.
+    auto foot = footer(width);
+    foot.resize(std::min(foot.size(), height - 1));
+    const std::size_t body_room = height - 1 - foot.size();
+
+    // Body: the attachments, then the view; cut to what fits above the footer.
     std::vector<TuiLine> body;
     auto body_add = [&](std::string text, TuiStyle style = TuiStyle::plain) {
         body.push_back({fit_columns(text, width), style});
@@ -331,30 +438,38 @@ std::vector<TuiLine> TuiModel::lines(int width_in, int height_in) const
             body_add("");
         }
 
-        // The view table.
+        // The view table: every row of the view, a window of them shown from
+        // the scroll offset, clamped so that the last page is full.
         if (!views_.talkers && !views_.ports && !views_.flows) {
             body_add("no view: start trafstat with --flows, --talkers or --ports");
         } else {
             const bool many = r.attachments.size() > 1;
             const std::size_t header = body.size() + 2;  // view heading + column heading
-            const std::size_t room = height > header + 2 ? height - header - 2 : 0;  // title, status
-            const auto rows = view_rows(r, view_, sort_, room);
-            std::size_t total = 0;
-            for (const AttachmentReport& a : r.attachments) {
-                const auto& v = a.views;
-                total += view_ == TuiView::talkers ? (v.talkers ? v.talkers->size() : 0)
-                         : view_ == TuiView::ports ? (v.ports ? v.ports->size() : 0)
-                                                   : (v.flows ? v.flows->size() : 0);
-            }
-            body_add(fmt::format("{}: {} this interval, by {}{}", view_name(view_), total, sort_name(sort_),
-                                 view_ == TuiView::talkers ? " (sent + received)"
-                                 : view_ == TuiView::ports ? " (to + from)"
-                                                           : ""),
-                     TuiStyle::heading);
+            const std::size_t room = body_room > header ? body_room - header : 0;
+            const ViewRows view(r, view_, sort_, talkers_by_);
+            const std::size_t total = view.rows.size();
+            max_scroll_ = total > room ? total - room : 0;
+            scroll_ = std::min(scroll_, max_scroll_);
+            page_ = room;
+            const std::size_t first = scroll_, last = std::min(total, scroll_ + room);
+            std::vector<std::string> labels;
+            for (std::size_t i = first; i < last; ++i)
+                labels.push_back(label_of(view.rows[i]));
+
+            std::string_view counted = view_ == TuiView::ports ? " (to + from)" : "";
+            if (view_ == TuiView::talkers)
+                counted = talkers_by_ == TalkerSide::src   ? " (sent: as source)"
+                          : talkers_by_ == TalkerSide::dst ? " (received: as destination)"
+                                                           : " (sent + received)";
+            std::string heading = fmt::format("{}: {} this interval, by {}{}", view_name(view_), total,
+                                              sort_name(sort_), counted);
+            if (total && last > first)
+                heading += fmt::format("  rows {}-{} of {}", first + 1, last, total);
+            body_add(heading, TuiStyle::heading);
             const std::size_t fixed = 2 + 4 + (many ? 17 : 0);
             std::size_t label_width = 0;
-            for (const ViewRow& row : rows)
-                label_width = std::max(label_width, text_columns(row.label));
+            for (const auto& label : labels)
+                label_width = std::max(label_width, text_columns(label));
             label_width = std::max<std::size_t>(label_width, 16);
             std::size_t nums = 0;
             for (auto w : k_num_width)
@@ -368,31 +483,17 @@ std::vector<TuiLine> TuiModel::lines(int width_in, int height_in) const
                 return many ? fmt::format("  {:<16} ", fit_columns(iface, 16)) : std::string("  ");
             };
             body_add(prefix("iface") + row_text(what, label_width + 4, headings(sort_)), TuiStyle::heading);
-            for (const ViewRow& row : rows)
-                body_add(prefix(row.iface) + row_text(row.label, label_width + 4, numbers(row.counter, seconds)));
+            for (std::size_t i = first; i < last; ++i)
+                body_add(prefix(*view.rows[i].iface) +
+                         row_text(labels[i - first], label_width + 4, numbers(view.rows[i].counter, seconds)));
         }
     }
-    const std::size_t body_room = height > 2 ? height - 2 : 0;
     for (std::size_t i = 0; i < body.size() && i < body_room; ++i)
         out.push_back(std::move(body[i]));
-    while (height > 1 && out.size() < height - 1)
+    while (out.size() < height - foot.size())
         out.push_back({"", TuiStyle::plain});
-
-    // Status line.
-    if (height > 1) {
-        std::string status;
-        if (!message_.empty())
-            status = message_;
-        else if (help_)
-            status = "t talkers  p ports  f flows  s sort (bps, pps, bytes, packets)  space pause/resume  q quit  "
-                     "h/? help";
-        else if (paused_)
-            status = "PAUSED: counting goes on; space resumes  (h help, q quit)";
-        else
-            status = "t/p/f view  s sort  space pause  q quit  h help";
-        add(status, TuiStyle::status);
-    }
-    out.resize(std::min(out.size(), height));
+    for (auto& line : foot)
+        add(std::move(line), TuiStyle::status);
     return out;
 }
 

@@ -31,6 +31,17 @@ struct TuiLine {
 // What a key did.
 enum class TuiAction { none, redraw, quit };
 
+// Keys that are not characters, as TuiModel::key takes them: the curses
+// driver maps its KEY_UP... to these (beyond every character code).
+namespace tui_key {
+inline constexpr int up = 0x110000;
+inline constexpr int down = up + 1;
+inline constexpr int page_up = up + 2;
+inline constexpr int page_down = up + 3;
+inline constexpr int home = up + 4;
+inline constexpr int end = up + 5;
+}  // namespace tui_key
+
 // The views the run has (--talkers/--ports/--flows).
 struct TuiViews {
     bool talkers = false, ports = false, flows = false;
@@ -43,18 +54,27 @@ class TuiModel {
 public:
     // utf8: block characters (▁..█) for the sparkline; ASCII otherwise.
     // sort: the initial order (--sort). interval_s: the nominal interval, shown.
-    TuiModel(TuiViews views, SortKey sort, double interval_s, bool utf8);
+    // talkers_by: the initial side talkers are ordered by (--talkers-by).
+    TuiModel(TuiViews views, SortKey sort, double interval_s, bool utf8,
+             TalkerSide talkers_by = TalkerSide::total);
 
     // A new interval: its `all` rate joins the history; it is shown unless paused.
     void push(IntervalReport report);
-    // A key (a character; curses special keys are the driver's). Changes the state.
+    // A key: a character, or one of tui_key (the driver maps curses' special
+    // keys). Changes the state. Scrolling keys move within the rows and the
+    // page size of the last lines() call.
     TuiAction key(int ch);
     // The screen: exactly `height` lines (fewer only when height < 1), none wider
-    // than `width` columns. Title first, status line last.
-    std::vector<TuiLine> lines(int width, int height) const;
+    // than `width` columns. Title first, status line (or the help) last.
+    // Not const: the scroll offset is clamped to what this size shows (rows
+    // that went away, a taller screen), and the page size kept for PgUp/PgDn.
+    std::vector<TuiLine> lines(int width, int height);
 
     TuiView view() const { return view_; }
     SortKey sort() const { return sort_; }
+    TalkerSide talkers_by() const { return talkers_by_; }
+    // Index of the first table row shown (0: the top).
+    std::size_t scroll() const { return scroll_; }
     bool paused() const { return paused_; }
     bool help() const { return help_; }
     const std::string& message() const { return message_; }
@@ -65,14 +85,20 @@ private:
         std::optional<IntervalReport> report;
         History history;
     };
+    std::vector<std::string> footer(std::size_t width) const;
+
     TuiViews views_;
     SortKey sort_;
+    TalkerSide talkers_by_;
     double interval_s_;
     bool utf8_;
     TuiView view_ = TuiView::flows;
     bool paused_ = false;
     bool help_ = false;
     std::string message_;  // until the next key
+    std::size_t scroll_ = 0;       // first table row shown
+    std::size_t page_ = 0;         // table rows the last lines() had room for
+    std::size_t max_scroll_ = 0;   // the last first row that the last lines() could show
     Frame latest_;         // always current
     Frame shown_;          // what is drawn: latest_, or the frame the pause froze
 };
@@ -80,6 +106,7 @@ private:
 // Helpers, exposed for tests.
 std::string_view sort_name(SortKey key);          // "bps", "pps", "bytes", "packets"
 std::string_view view_name(TuiView view);         // "talkers", "ports", "flows"
+std::string_view side_name(TalkerSide side);      // "total", "src", "dst"
 // `values` as one character each, scaled to their maximum (0 -> lowest bar;
 // all zero -> all lowest); the last `columns` values when there are more.
 std::string sparkline(const std::deque<double>& values, std::size_t columns, bool utf8);

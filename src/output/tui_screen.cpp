@@ -40,6 +40,16 @@ std::unique_ptr<TuiScreen> TuiScreen::open(std::string& why_not)
     noecho();
     nodelay(stdscr, TRUE);
     keypad(stdscr, TRUE);
+    // Home and End as terminals send them whatever TERM says (tmux and screen
+    // send \E[1~ and \E[4~ where xterm's entry has \EOH and \EOF; rxvt \E[7~
+    // and \E[8~; xterm outside keypad mode \E[H and \E[F): sequences the
+    // entry does not define become the keys too.
+    for (const char* seq : {"\033[1~", "\033[7~", "\033[H", "\033OH"})
+        if (key_defined(seq) == 0)
+            define_key(seq, KEY_HOME);
+    for (const char* seq : {"\033[4~", "\033[8~", "\033[F", "\033OF"})
+        if (key_defined(seq) == 0)
+            define_key(seq, KEY_END);
     curs_set(0);
     return std::unique_ptr<TuiScreen>(new TuiScreen(screen, utf8));
 }
@@ -73,10 +83,34 @@ std::vector<int> TuiScreen::read_keys(bool& resized)
 {
     std::vector<int> keys;
     for (int ch = getch(); ch != ERR; ch = getch()) {
-        if (ch == KEY_RESIZE)
+        switch (ch) {
+        case KEY_RESIZE:
             resized = true;
-        else if (ch >= 0 && ch < KEY_MIN)
-            keys.push_back(ch);
+            break;
+        case KEY_UP:
+            keys.push_back(tui_key::up);
+            break;
+        case KEY_DOWN:
+            keys.push_back(tui_key::down);
+            break;
+        case KEY_PPAGE:
+            keys.push_back(tui_key::page_up);
+            break;
+        case KEY_NPAGE:
+            keys.push_back(tui_key::page_down);
+            break;
+        case KEY_HOME:
+        case KEY_A1:  // keypad 7
+            keys.push_back(tui_key::home);
+            break;
+        case KEY_END:
+        case KEY_C1:  // keypad 1
+            keys.push_back(tui_key::end);
+            break;
+        default:
+            if (ch >= 0 && ch < KEY_MIN)
+                keys.push_back(ch);
+        }
     }
     return keys;
 }

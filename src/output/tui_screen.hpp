@@ -26,8 +26,9 @@ public:
     int height() const;
     void draw(const std::vector<TuiLine>& lines);
 
-    // Keys typed since the last call, without waiting. `resized` is set when
-    // the terminal changed size (KEY_RESIZE); special keys are left out.
+    // Keys typed since the last call, without waiting: characters, and the
+    // arrows, PgUp/PgDn and Home/End as tui_key. `resized` is set when the
+    // terminal changed size (KEY_RESIZE); other special keys are left out.
     std::vector<int> read_keys(bool& resized);
     // The terminal's input descriptor, for poll().
     int input_fd() const { return 0; }

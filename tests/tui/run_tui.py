@@ -17,6 +17,11 @@ send-keys and the screen is read with capture-pane. Traffic: `trafstat gen --rat
                  enabled: said in the status line), h; resizes to 80x20, 50x10 and back; q: exit 0,
                  the shell's screen back (alternate screen off, cursor visible, keypad off), the
                  summary printed after it, nothing left on vb0
+  TestScrollAndSide  scrolling the 50 flows on a 40-line screen (paused, so the rows stand still): Down/Up,
+                 j/k, PgDn/PgUp, End/Home as tmux sends them, the "rows F-L of N" heading, every flow seen
+                 on some page, the last page kept live; t starts the talkers at their top; d orders them
+                 by src (198.19.0.1, which sent nothing, last at 0 pps) and dst (it alone first), in the
+                 title and status line; the help lists the keys; --talkers-by dst is the first side
   TestStops      SIGTERM: exit 0 and the terminal restored; the terminal closed under it (the tmux
                  session killed): it stops by itself, exit 0, nothing left on vb0
   TestFallback   stdout not a terminal: line output and a one-line note; --tui --json: usage (2)
@@ -307,6 +312,145 @@ class TestScreen(TuiCase):
         rc, s = self.wait_exit()
         self.assertEqual(rc, 0, s)
         self.assertIn("summary after", s)
+        self.assert_restored(s)
+
+
+def position(screen):
+    """The view table's "rows FIRST-LAST of TOTAL" as three ints, or None."""
+    m = re.search(r"this interval, by .*  rows (\d+)-(\d+) of (\d+)", screen)
+    return tuple(int(g) for g in m.groups()) if m else None
+
+
+def status(screen):
+    return screen.rstrip("\n").split("\n")[-1]
+
+
+def flow_rows(screen):
+    """The flow labels of the view table, top to bottom."""
+    return [m.group(1) for m in re.finditer(r"^  (udp 198\.18\.0\.\d+:\d+ > 198\.19\.0\.1:9)\s", screen, re.M)]
+
+
+def talker_rows(screen):
+    """The talker rows of the view table, top to bottom."""
+    return [line for line in screen.split("\n") if re.match(r"^  \d+\.\d+\.\d+\.\d+\s", line)]
+
+
+class TestScrollAndSide(TuiCase):
+    def test_scroll_rows_and_talkers_by(self):
+        """50 flows, more than the 40-line screen has rows for: the arrows, PgUp/PgDn, Home/End (as tmux
+        sends them) and j/k move over all of them, the heading says where; then d orders the talkers by
+        what they sent and by what they received."""
+        self.start_tui("--flows", "--talkers", "-i", "0.5")
+        self.start_gen()
+        s = self.pane.wait_for(lambda scr: "flows: 50 this interval" in scr and position(scr),
+                               "all 50 flows in one interval, with the position")
+        first, page, total = position(s)
+        self.assertEqual((first, total), (1, 50), s)
+        self.assertLess(page, 50, "the screen holds every row: nothing to scroll")
+        self.assertEqual(len(flow_rows(s)), page, s)
+        self.assertIn("j/k scroll", status(s))
+
+        # Paused, the table stands still while we move over it.
+        self.pane.key("Space")
+        top = flow_rows(self.pane.wait_for(lambda scr: "PAUSED" in title(scr), "PAUSED"))
+        self.assertEqual(len(top), page)
+        self.pane.key("Down")
+        s = self.pane.wait_for(lambda scr: position(scr) == (2, page + 1, 50), f"rows 2-{page + 1} of 50")
+        self.assertEqual(flow_rows(s)[0], top[1], s)
+        self.pane.key("k")
+        self.pane.wait_for(lambda scr: position(scr) == (1, page, 50), "back to the first row (k)")
+        self.pane.key("j")
+        self.pane.wait_for(lambda scr: position(scr) == (2, page + 1, 50), "one row down (j)")
+        self.pane.key("Up")
+        self.pane.wait_for(lambda scr: position(scr) == (1, page, 50), "back to the first row (Up)")
+
+        self.pane.key("PageDown")
+        want = (page + 1, min(2 * page, 50), 50)
+        s = self.pane.wait_for(lambda scr: position(scr) == want, "the next page: rows {}-{} of {}".format(*want))
+        second = flow_rows(s)
+        self.assertTrue(second and not set(second) & set(top), f"the second page repeats the first:\n{s}")
+
+        self.pane.key("End")
+        want = (51 - page, 50, 50)
+        s = self.pane.wait_for(lambda scr: position(scr) == want, "the last page: rows {}-{} of {}".format(*want))
+        last = flow_rows(s)
+        self.assertEqual(len(last), page, s)
+        self.assertEqual(len(set(top) | set(second) | set(last)), 50, "not every flow could be seen")
+        self.pane.key("Down")  # nothing below the end
+        self.pane.key("PageUp")
+        want = (max(1, 51 - 2 * page), 50 - page, 50)
+        self.pane.wait_for(lambda scr: position(scr) == want, "a page up: rows {}-{} of {}".format(*want))
+        self.pane.key("Home")
+        s = self.pane.wait_for(lambda scr: position(scr) == (1, page, 50), "Home: the first row")
+        self.assertEqual(flow_rows(s), top, "the paused table changed")
+
+        # Live again at the end: new intervals keep the last page.
+        self.pane.key("End")
+        s = self.pane.wait_for(lambda scr: position(scr) == (51 - page, 50, 50), "the last page")
+        self.pane.key("Space")
+        stamp = title(s).split()[1]
+        self.pane.wait_for(lambda scr: "PAUSED" not in title(scr) and title(scr).split()[1] != stamp
+                           and position(scr) == (51 - page, 50, 50), "a new interval, still at the last page")
+
+        # Another view starts at its top. Talkers: 50 sources and the one destination.
+        self.pane.key("t")
+        s = self.pane.wait_for(lambda scr: "view: talkers" in title(scr) and (position(scr) or (0,))[0] == 1,
+                               "the talkers view from its first row")
+        self.assertEqual(position(s)[2], 51, s)
+        self.assertIn("by: total", title(s))
+        self.assertIn("d talkers by total", status(s))
+        self.assertIn("(sent + received)", s)
+        self.assertTrue(talker_rows(s)[0].startswith("  198.19.0.1 "), s)
+
+        # d: by what they sent. The destination sent nothing: the last row, at 0 pps.
+        self.pane.key("d")
+        s = self.pane.wait_for(lambda scr: "by: src" in title(scr), "talkers by src")
+        self.assertIn("d talkers by src", status(s))
+        self.assertIn("(sent: as source)", s)
+        s = self.pane.wait_for(lambda scr: talker_rows(scr) and talker_rows(scr)[0].startswith("  198.18.0."),
+                               "a source first")
+        self.assertNotIn("  198.19.0.1 ", "\n".join(talker_rows(s)), s)
+        self.pane.key("End")
+        s = self.pane.wait_for(lambda scr: position(scr) and position(scr)[1] == 51, "the last talker")
+        self.assertTrue(talker_rows(s)[-1].startswith("  198.19.0.1 "), s)
+        self.assertFalse(nonzero_rate(talker_rows(s)[-1]), s)
+        self.assertTrue(nonzero_rate(talker_rows(s)[0]), s)
+
+        # d: by what they received: the destination first, the sources received nothing.
+        self.pane.key("d")
+        self.pane.key("Home")
+        s = self.pane.wait_for(lambda scr: "by: dst" in title(scr) and (position(scr) or (0,))[0] == 1
+                               and talker_rows(scr)[0].startswith("  198.19.0.1 "), "talkers by dst")
+        self.assertIn("d talkers by dst", status(s))
+        self.assertIn("(received: as destination)", s)
+        self.assertTrue(nonzero_rate(talker_rows(s)[0]), s)
+        self.assertFalse(any(nonzero_rate(r) for r in talker_rows(s)[1:]), s)
+        self.pane.key("d")
+        self.pane.wait_for(lambda scr: "by: total" in title(scr), "talkers by total again")
+
+        # h: the help has the new keys.
+        self.pane.key("h")
+        s = self.pane.wait_for(lambda scr: "space pause/resume" in scr, "the help")
+        for key in ("d talkers by total/src/dst (now total)", "Up/Down j/k scroll a row", "PgUp/PgDn a page",
+                    "Home/End g/G first/last row"):
+            self.assertIn(key, s)
+
+        self.pane.key("q")
+        rc, s = self.wait_exit()
+        self.assertEqual(rc, 0, s)
+        self.assert_restored(s)
+
+    def test_talkers_by_option_is_the_first_side(self):
+        self.start_tui("--talkers", "--talkers-by", "dst", "-i", "0.5")
+        s = self.pane.wait_for(lambda scr: "view: talkers" in title(scr), "the talkers view")
+        self.assertIn("by: dst", title(s))
+        self.assertIn("d talkers by dst", status(s))
+        self.pane.key("d")
+        s = self.pane.wait_for(lambda scr: "by: total" in title(scr), "d: dst -> total")
+        self.assertIn("d talkers by total", status(s))
+        self.pane.key("q")
+        rc, s = self.wait_exit()
+        self.assertEqual(rc, 0, s)
         self.assert_restored(s)
 
 

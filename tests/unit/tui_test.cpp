@@ -2,8 +2,10 @@
 // the keys (views, sort, pause, help, quit), the sparkline, and that every
 // size, down to 1x1, gives lines that fit.
 #include "cli/options.hpp"
+#include "output/tables.hpp"
 #include "output/tui.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -56,7 +58,7 @@ IntervalReport report(std::uint64_t scale = 1, std::string ifname = "vb0")
     return r;
 }
 
-std::string screen(const TuiModel& m, int w = 120, int h = 40)
+std::string screen(TuiModel& m, int w = 120, int h = 40)
 {
     std::string s;
     for (const TuiLine& l : m.lines(w, h))
@@ -65,7 +67,7 @@ std::string screen(const TuiModel& m, int w = 120, int h = 40)
 }
 
 // The line holding `needle`, or "".
-std::string line_with(const TuiModel& m, std::string_view needle, int w = 120, int h = 40)
+std::string line_with(TuiModel& m, std::string_view needle, int w = 120, int h = 40)
 {
     for (const TuiLine& l : m.lines(w, h))
         if (l.text.find(needle) != std::string::npos)
@@ -73,7 +75,7 @@ std::string line_with(const TuiModel& m, std::string_view needle, int w = 120, i
     return {};
 }
 
-std::size_t row_of(const TuiModel& m, std::string_view needle)
+std::size_t row_of(TuiModel& m, std::string_view needle)
 {
     const auto lines = m.lines(120, 40);
     for (std::size_t i = 0; i < lines.size(); ++i)
@@ -190,14 +192,301 @@ TEST(Tui, PauseFreezesTheDisplayNotTheCounting)
     EXPECT_NE(s.find("all 3.20 Mbps"), std::string::npos) << s;  // the latest one at once
 }
 
-TEST(Tui, HelpLine)
+// The footer: the status-styled lines at the bottom, joined.
+std::string footer_of(const std::vector<TuiLine>& lines)
+{
+    std::string s;
+    for (auto it = lines.rbegin(); it != lines.rend() - 1 && it->style == TuiStyle::status; ++it)
+        s = it->text + "\n" + s;
+    return s;
+}
+
+TEST(Tui, HelpLines)
 {
     TuiModel m(k_all, SortKey::bps, 1, true);
-    EXPECT_EQ(m.lines(200, 10).back().text.find("space pause/resume"), std::string::npos);
+    EXPECT_EQ(footer_of(m.lines(200, 10)).find("space pause/resume"), std::string::npos);
     m.key('h');
-    EXPECT_NE(m.lines(200, 10).back().text.find("space pause/resume"), std::string::npos);
+    EXPECT_TRUE(m.help());
+    // Every key, on as many lines as the width needs, none wider than it.
+    for (int w : {200, 80, 40}) {
+        const auto lines = m.lines(w, 24);
+        const std::string help = footer_of(lines);
+        for (const char* key :
+             {"t talkers", "s sort: bps, pps, bytes, packets", "d talkers by total/src/dst (now total)",
+              "Up/Down j/k scroll a row", "PgUp/PgDn a page", "Home/End g/G first/last row", "space pause/resume",
+              "q quit", "h/? help"})
+            EXPECT_NE(help.find(key), std::string::npos) << w << ": " << key << "\n" << help;
+        EXPECT_EQ(lines.size(), 24u);
+        for (const auto& l : lines)
+            EXPECT_LE(text_columns(l.text), static_cast<std::size_t>(w)) << l.text;
+        if (w < 200)
+            EXPECT_GT(std::count(help.begin(), help.end(), '\n'), 1) << help;
+    }
     m.key('?');
     EXPECT_FALSE(m.help());
+    // Without talkers there is no side to choose.
+    TuiModel flows_only(TuiViews{false, false, true}, SortKey::bps, 1, true);
+    flows_only.key('h');
+    EXPECT_EQ(footer_of(flows_only.lines(200, 10)).find("d talkers by"), std::string::npos);
+}
+
+// One interval on vb0 with `n` UDP flows from 198.18.x.y, flow i carrying
+// n - i packets: by bps or pps the rows are in the order they were made.
+IntervalReport many_flows(std::size_t n)
+{
+    std::vector<FlowEntry> flows;
+    for (std::size_t i = 0; i < n; ++i) {
+        FlowEntry f = flow(static_cast<std::uint8_t>(i % 250 + 1), static_cast<std::uint16_t>(2000 + i), n - i,
+                           (n - i) * 100);
+        f.key.src[14] = static_cast<std::uint8_t>(i / 250);
+        flows.push_back(f);
+    }
+    IntervalReport r = report();
+    r.attachments[0].views.flows = flows;
+    r.attachments[0].views.talkers = talkers_of(flows);
+    r.attachments[0].views.ports = ports_of(flows);
+    return r;
+}
+
+// The source ports of the flow rows on the screen, top to bottom.
+std::vector<int> shown_sports(TuiModel& m, int w = 120, int h = 40)
+{
+    std::vector<int> out;
+    for (const TuiLine& l : m.lines(w, h)) {
+        const auto gt = l.text.find(" > 198.19.0.1:9");
+        if (l.text.rfind("  udp 198.18.", 0) == 0 && gt != std::string::npos)
+            out.push_back(std::stoi(l.text.substr(l.text.rfind(':', gt) + 1)));
+    }
+    return out;
+}
+
+TEST(TuiScroll, KeysMoveAWindowOverEveryRow)
+{
+    TuiModel m(k_all, SortKey::bps, 0.5, true);
+    m.push(many_flows(100));
+    auto rows = shown_sports(m);
+    ASSERT_FALSE(rows.empty());
+    const std::size_t page = rows.size();
+    ASSERT_LT(page, 100u);
+    EXPECT_EQ(rows.front(), 2000);
+    EXPECT_NE(line_with(m, "flows: 100 this interval, by bps").find(fmt::format("rows 1-{} of 100", page)),
+              std::string::npos)
+        << screen(m);
+
+    // Down / j: one row; Up / k: back; never above the first.
+    EXPECT_EQ(m.key(tui_key::down), TuiAction::redraw);
+    EXPECT_EQ(m.scroll(), 1u);
+    EXPECT_EQ(shown_sports(m).front(), 2001);
+    EXPECT_NE(screen(m).find(fmt::format("rows 2-{} of 100", page + 1)), std::string::npos);
+    m.key('j');
+    EXPECT_EQ(shown_sports(m).front(), 2002);
+    m.key('k');
+    m.key(tui_key::up);
+    m.key(tui_key::up);
+    EXPECT_EQ(m.scroll(), 0u);
+    EXPECT_EQ(shown_sports(m).front(), 2000);
+
+    // PgDn: the next page, the row under the last one shown now on top.
+    m.key(tui_key::page_down);
+    EXPECT_EQ(shown_sports(m).front(), 2000 + static_cast<int>(page));
+    m.key(tui_key::page_up);
+    EXPECT_EQ(shown_sports(m).front(), 2000);
+
+    // End / G: the last page, full; the last row, never seen before, is shown.
+    EXPECT_EQ(screen(m).find("udp 198.18.0.100:2099 "), std::string::npos);
+    m.key(tui_key::end);
+    rows = shown_sports(m);
+    EXPECT_EQ(rows.size(), page);
+    EXPECT_EQ(rows.back(), 2099);
+    EXPECT_EQ(m.scroll(), 100 - page);
+    EXPECT_NE(screen(m).find(fmt::format("rows {}-100 of 100", 101 - page)), std::string::npos) << screen(m);
+    // Nothing below the end: Down and PgDn stay.
+    m.key(tui_key::down);
+    m.key(tui_key::page_down);
+    EXPECT_EQ(m.scroll(), 100 - page);
+    // Home / g: the top.
+    m.key(tui_key::home);
+    EXPECT_EQ(m.scroll(), 0u);
+    m.key('G');
+    EXPECT_EQ(m.scroll(), 100 - page);
+    m.key('g');
+    EXPECT_EQ(m.scroll(), 0u);
+    // PgUp at the top stays.
+    m.key(tui_key::page_up);
+    EXPECT_EQ(m.scroll(), 0u);
+}
+
+TEST(TuiScroll, NoScrollWhenEveryRowFits)
+{
+    TuiModel m(k_all, SortKey::bps, 0.5, true);
+    m.push(report());
+    EXPECT_NE(screen(m).find("flows: 3 this interval, by bps  rows 1-3 of 3"), std::string::npos) << screen(m);
+    m.key(tui_key::end);
+    m.key(tui_key::down);
+    m.key(tui_key::page_down);
+    EXPECT_EQ(m.scroll(), 0u);
+    EXPECT_EQ(shown_sports(m), (std::vector<int>{1025, 1024, 1026}));
+}
+
+TEST(TuiScroll, OffsetIsClampedWhenRowsShrinkAndOnResize)
+{
+    TuiModel m(k_all, SortKey::bps, 0.5, true);
+    m.push(many_flows(100));
+    const std::size_t page = shown_sports(m).size();
+    m.key(tui_key::end);
+    ASSERT_EQ(m.lines(120, 40).size(), 40u);
+    ASSERT_EQ(m.scroll(), 100 - page);
+
+    // Fewer rows next interval: the last page of what there is now.
+    m.push(many_flows(page + 5));
+    auto rows = shown_sports(m);
+    EXPECT_EQ(m.scroll(), 5u);
+    EXPECT_EQ(rows.size(), page);
+    EXPECT_EQ(rows.back(), 2000 + static_cast<int>(page) + 4);
+    m.push(many_flows(4));
+    EXPECT_EQ(shown_sports(m), (std::vector<int>{2000, 2001, 2002, 2003}));
+    EXPECT_EQ(m.scroll(), 0u);
+
+    // A taller screen: the offset comes down so the last page stays full.
+    m.push(many_flows(100));
+    m.lines(120, 40);
+    m.key(tui_key::end);
+    rows = shown_sports(m, 120, 60);
+    EXPECT_EQ(rows.size(), page + 20);
+    EXPECT_EQ(rows.back(), 2099);
+    EXPECT_EQ(m.scroll(), 100 - page - 20);
+    // PgDn moves by the page of the last screen drawn.
+    m.key(tui_key::home);
+    m.key(tui_key::page_down);
+    EXPECT_EQ(m.scroll(), page + 20);
+    // A shorter screen, even one with no room for rows, keeps the first row shown.
+    m.key(tui_key::end);
+    m.lines(120, 10);
+    EXPECT_EQ(m.scroll(), 100 - page - 20);
+    EXPECT_EQ(shown_sports(m).front(), 2000 + static_cast<int>(100 - page - 20));
+}
+
+TEST(TuiScroll, ViewSwitchResetsTheOffsetSortKeepsIt)
+{
+    TuiModel m(k_all, SortKey::bps, 0.5, true);
+    m.push(many_flows(100));
+    m.lines(120, 40);
+    m.key(tui_key::page_down);
+    const std::size_t at = m.scroll();
+    ASSERT_GT(at, 0u);
+    m.key('s');
+    m.lines(120, 40);
+    EXPECT_EQ(m.scroll(), at);
+    m.key('f');  // the view it is in: stays
+    EXPECT_EQ(m.scroll(), at);
+    m.key('t');
+    EXPECT_EQ(m.scroll(), 0u);
+    EXPECT_NE(screen(m).find("talkers: 101 this interval"), std::string::npos) << screen(m);
+    m.key(tui_key::page_down);
+    EXPECT_GT(m.scroll(), 0u);
+    m.key('f');
+    EXPECT_EQ(m.scroll(), 0u);
+    EXPECT_EQ(shown_sports(m).front(), 2000);
+}
+
+TEST(TuiScroll, ScrollsThePausedFrame)
+{
+    TuiModel m(k_all, SortKey::bps, 0.5, true);
+    m.push(many_flows(100));
+    m.lines(120, 40);
+    m.key(' ');
+    m.push(many_flows(3));  // counted, not shown
+    m.key(tui_key::end);
+    EXPECT_EQ(shown_sports(m).back(), 2099);
+    m.key(' ');  // live again: the 3 rows, the offset clamped
+    EXPECT_EQ(shown_sports(m).size(), 3u);
+    EXPECT_EQ(m.scroll(), 0u);
+}
+
+// The talker rows on the screen, top to bottom: address and bytes.
+std::vector<std::pair<std::string, std::string>> shown_talkers(TuiModel& m)
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const TuiLine& l : m.lines(120, 40)) {
+        if (l.text.rfind("  198.1", 0) != 0)
+            continue;
+        const auto ip_end = l.text.find(' ', 2);
+        const auto last = l.text.find_last_not_of(' ');
+        const auto bytes = l.text.rfind(' ', last) + 1;
+        out.emplace_back(l.text.substr(2, ip_end - 2), l.text.substr(bytes, last + 1 - bytes));
+    }
+    return out;
+}
+
+TEST(TuiTalkersBy, KeyCyclesTheSideAndTheOrder)
+{
+    TuiModel m(k_all, SortKey::bps, 0.5, true);
+    m.push(report());
+    m.key('t');
+    EXPECT_EQ(m.talkers_by(), TalkerSide::total);
+    EXPECT_NE(m.lines(120, 40).back().text.find("d talkers by total"), std::string::npos);
+    EXPECT_NE(screen(m).find("view: talkers  sort: bps  by: total"), std::string::npos);
+    EXPECT_NE(screen(m).find("talkers: 4 this interval, by bps (sent + received)"), std::string::npos);
+    // sent + received: the destination (all 100000 bytes) first, then the sources by what they sent
+    using T = std::vector<std::pair<std::string, std::string>>;
+    EXPECT_EQ(shown_talkers(m), (T{{"198.19.0.1", "100000"}, {"198.18.0.2", "60000"}, {"198.18.0.1", "30000"},
+                                   {"198.18.0.3", "10000"}}));
+
+    // d: src, the sources by what they sent; the destination sent nothing: last.
+    EXPECT_EQ(m.key('d'), TuiAction::redraw);
+    EXPECT_EQ(m.talkers_by(), TalkerSide::src);
+    EXPECT_NE(m.lines(120, 40).back().text.find("d talkers by src"), std::string::npos);
+    EXPECT_NE(screen(m).find("view: talkers  sort: bps  by: src"), std::string::npos);
+    EXPECT_NE(screen(m).find("talkers: 4 this interval, by bps (sent: as source)"), std::string::npos);
+    EXPECT_EQ(shown_talkers(m), (T{{"198.18.0.2", "60000"}, {"198.18.0.1", "30000"}, {"198.18.0.3", "10000"},
+                                   {"198.19.0.1", "0"}}));
+    // by packets, src: 198.18.0.1 (600 packets) first
+    m.key('s');
+    EXPECT_EQ(shown_talkers(m).front().first, "198.18.0.1");
+    m.key('s');
+    m.key('s');
+    m.key('s');
+    ASSERT_EQ(m.sort(), SortKey::bps);
+
+    // d: dst, the destination alone received; the rest by address.
+    m.key('d');
+    EXPECT_EQ(m.talkers_by(), TalkerSide::dst);
+    EXPECT_NE(screen(m).find("(received: as destination)"), std::string::npos);
+    EXPECT_EQ(shown_talkers(m), (T{{"198.19.0.1", "100000"}, {"198.18.0.1", "0"}, {"198.18.0.2", "0"},
+                                   {"198.18.0.3", "0"}}));
+    m.key('D');
+    EXPECT_EQ(m.talkers_by(), TalkerSide::total);
+
+    // The other views are not affected, and the title names the side only with talkers.
+    m.key('d');
+    m.key('f');
+    EXPECT_EQ(screen(m).find("by: src"), std::string::npos);
+    EXPECT_LT(row_of(m, "198.18.0.2:1025"), row_of(m, "198.18.0.1:1024"));
+}
+
+TEST(TuiTalkersBy, StartsFromTheOption)
+{
+    EXPECT_EQ(talker_side("total"), TalkerSide::total);
+    EXPECT_EQ(talker_side("src"), TalkerSide::src);
+    EXPECT_EQ(talker_side("dst"), TalkerSide::dst);
+    TuiModel m(k_all, SortKey::bps, 0.5, true, talker_side("dst"));
+    EXPECT_EQ(m.talkers_by(), TalkerSide::dst);
+    m.push(report());
+    m.key('t');
+    EXPECT_NE(screen(m).find("by: dst"), std::string::npos);
+    EXPECT_EQ(shown_talkers(m).front().first, "198.19.0.1");
+    m.key('d');
+    EXPECT_EQ(m.talkers_by(), TalkerSide::total);
+}
+
+TEST(TuiTalkersBy, RefusedWithoutTalkers)
+{
+    TuiModel m(TuiViews{false, false, true}, SortKey::bps, 1, true);
+    m.push(report());
+    EXPECT_EQ(m.key('d'), TuiAction::redraw);
+    EXPECT_EQ(m.talkers_by(), TalkerSide::total);
+    EXPECT_NE(m.lines(120, 40).back().text.find("start trafstat with --talkers"), std::string::npos);
+    EXPECT_EQ(m.lines(120, 40).back().text.find("d talkers by"), std::string::npos);
 }
 
 TEST(Tui, SparklineOfAllBps)
@@ -259,16 +548,28 @@ TEST(Tui, EverySizeFits)
     TuiModel m(k_all, SortKey::bps, 0.5, true);
     m.push(report());
     m.push(report(3));
-    for (int w : {1, 2, 10, 40, 79, 80, 120, 300})
-        for (int h : {1, 2, 3, 5, 12, 24, 40, 100}) {
-            const auto lines = m.lines(w, h);
-            ASSERT_EQ(lines.size(), static_cast<std::size_t>(h)) << w << "x" << h;
-            for (const auto& l : lines)
-                EXPECT_LE(text_columns(l.text), static_cast<std::size_t>(w)) << w << "x" << h << ": " << l.text;
-            EXPECT_EQ(lines.front().style, TuiStyle::title);
-            if (h > 1)
-                EXPECT_EQ(lines.back().style, TuiStyle::status);
-        }
+    TuiModel scrolled(k_all, SortKey::bps, 0.5, true);
+    scrolled.push(many_flows(300));
+    scrolled.lines(120, 40);
+    scrolled.key(tui_key::end);
+    TuiModel help(k_all, SortKey::bps, 0.5, true);
+    help.push(many_flows(300));
+    help.key('h');
+    for (TuiModel* t : {&m, &scrolled, &help})
+        for (int w : {1, 2, 10, 40, 79, 80, 120, 300})
+            for (int h : {1, 2, 3, 5, 12, 24, 40, 100}) {
+                if (t == &scrolled) {  // at the end of the rows at this size
+                    t->lines(w, h);
+                    t->key(tui_key::end);
+                }
+                const auto lines = t->lines(w, h);
+                ASSERT_EQ(lines.size(), static_cast<std::size_t>(h)) << w << "x" << h;
+                for (const auto& l : lines)
+                    EXPECT_LE(text_columns(l.text), static_cast<std::size_t>(w)) << w << "x" << h << ": " << l.text;
+                EXPECT_EQ(lines.front().style, TuiStyle::title);
+                if (h > 1)
+                    EXPECT_EQ(lines.back().style, TuiStyle::status);
+            }
     EXPECT_TRUE(m.lines(0, 10).empty());
     EXPECT_TRUE(m.lines(10, 0).empty());
     // The rows cut to the screen: 12 lines leave no room for all three flows
