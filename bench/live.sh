@@ -113,8 +113,10 @@ for _ in $(seq "$rounds"); do
     xdp_case trafstat_protocols "" "$T" --json --xdp-mode native vb0
     xdp_case trafstat_full_1flow "" "$T" --json --xdp-mode native --flows vb0
     xdp_case trafstat_full_64kflows "--flows 65536" "$T" --json --xdp-mode native --flows vb0
+    xdp_case trafstat_tables_64kflows "--flows 65536" "$T" --json --xdp-mode native --talkers --ports --flows vb0
 done
-for name in bare_drop trafstat_drop bare_pass trafstat_protocols trafstat_full_1flow trafstat_full_64kflows; do
+for name in bare_drop trafstat_drop bare_pass trafstat_protocols trafstat_full_1flow trafstat_full_64kflows \
+    trafstat_tables_64kflows; do
     printf '%-28s %9s Mpps  delivered %-10s counted %s\n' "$name" "${mpps[$name]}" "${delivered[$name]}" \
         "${counted[$name]:--}"
     results+=("{\"name\":\"$name\",\"mpps\":${mpps[$name]},\"delivered\":${delivered[$name]},\"counted\":${counted[$name]:-null}}")
@@ -124,6 +126,7 @@ ratio() { echo "scale=3; ${mpps[$1]} / ${mpps[$2]}" | bc -l; }
 echo "trafstat -d / bare XDP_DROP:            $(ratio trafstat_drop bare_drop)x"
 echo "trafstat (protocols) / bare XDP_PASS:   $(ratio trafstat_protocols bare_pass)x"
 echo "trafstat --flows / bare XDP_PASS:       $(ratio trafstat_full_1flow bare_pass)x (1 flow), $(ratio trafstat_full_64kflows bare_pass)x (64k flows)"
+echo "trafstat --talkers --ports --flows / bare XDP_PASS: $(ratio trafstat_tables_64kflows bare_pass)x (64k flows)"
 [ $lost = 0 ] && echo "every packet that reached the program was counted, in every run"
 
 echo
