@@ -54,6 +54,15 @@ struct {
 	__type(value, struct ts_flow_entry);
 } tables SEC(".maps");
 
+/* Replay only (else one slot): capture times, indexed as `tables`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_flow_times);
+} table_times SEC(".maps");
+
 const volatile __u32 table_slots[TS_TABLES] = {}; /* per CPU and epoch parity; powers of two */
 const volatile __u32 table_first[TS_TABLES] = {}; /* index of each table's first slot */
 const volatile __u32 table_cpus = 1;  /* possible CPUs */
@@ -155,12 +164,34 @@ static __always_inline bool flow_key_equal(const struct ts_flow_key *a, const st
 }
 
 /*
+ * Replay: the capture time `now` joins slot `idx`'s times (`fresh`: its
+ * first). A record without a time (0: a pcapng simple packet block) leaves
+ * them as they are: an entry with none has first ~0 and last 0 (abi.h).
+ */
+static __always_inline void note_time(__u32 idx, __u64 now, bool fresh)
+{
+	struct ts_flow_times *t = bpf_map_lookup_elem(&table_times, &idx);
+
+	if (!t)
+		return;
+	if (fresh) {
+		t->first_ns = now ? now : ~0ULL;
+		t->last_ns = now;
+		return;
+	}
+	if (now && now < t->first_ns)
+		t->first_ns = now;
+	if (now > t->last_ns)
+		t->last_ns = now;
+}
+
+/*
  * One table's update for one IP packet: up to TS_FLOW_PROBES slots of this
  * CPU's region, from the key's hash on. The key's slot, or the first free one,
  * is updated; when all are taken by other keys, the packet is overflow. `now`
- * is the capture time in replay and 0 live: a clock read is a helper call,
- * which costs more than the whole update where returns are slow, and entries
- * live one interval, so userspace dates them by interval.
+ * is the capture time, kept in replay only: live, a clock read is a helper
+ * call, which costs more than the whole update where returns are slow, and
+ * entries live one interval, so userspace dates them by interval.
  */
 static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 region, const struct ts_flow_key *key,
 				      __u64 packets, __u64 bytes, __u64 now, __u8 tcp_flags)
@@ -182,20 +213,18 @@ static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 region, co
 			__builtin_memcpy(&e->key, key, sizeof(*key));
 			e->packets = packets;
 			e->bytes = bytes;
-			e->first_ns = now;
-			e->last_ns = now;
 			e->tcp_flags = tcp_flags;
 			e->epoch = epoch;
+			if (replay_mode)
+				note_time(idx, now, true);
 			return true;
 		}
 		if (flow_key_equal(&e->key, key)) {
 			e->packets += packets;
 			e->bytes += bytes;
-			if (now < e->first_ns)
-				e->first_ns = now;
-			if (now > e->last_ns)
-				e->last_ns = now;
 			e->tcp_flags |= tcp_flags;
+			if (replay_mode)
+				note_time(idx, now, false);
 			return true;
 		}
 	}

@@ -144,11 +144,19 @@ struct ts_flow_entry {
 	struct ts_flow_key key;
 	__u64 packets;
 	__u64 bytes;
-	__u64 first_ns; /* replay: capture time; live: 0 (userspace dates entries by interval) */
-	__u64 last_ns;
 	__u32 epoch;	 /* the interval it was counted in; any other value: a free slot */
 	__u8 tcp_flags;	 /* OR of the TCP flags seen (FIN..CWR) */
 	__u8 pad[3];
+} __attribute__((aligned(64))); /* one cache line: a probe touches one line, not two */
+
+/*
+ * Replay only: a slot's first and last capture times, at the same index of
+ * the table_times array (live, userspace dates entries by the interval they
+ * were drained in: a clock read per packet costs more than the whole update).
+ */
+struct ts_flow_times {
+	__u64 first_ns; /* ~0: none of its records had a time (pcapng simple packet blocks) */
+	__u64 last_ns;	/* 0: the same */
 };
 
 /* Slots tried from a key's hash before the key counts as overflow. */
@@ -193,7 +201,7 @@ static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_fra
 static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
 static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + TS_TABLES + 1 + TS_SIZE_BUCKETS),
               "ts_stats ABI");
-static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 80, "keyed table ABI");
+static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 64 && sizeof(struct ts_flow_times) == 16, "keyed table ABI");
 static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
 static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
 #else
@@ -201,7 +209,7 @@ _Static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_fr
 _Static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
 _Static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + TS_TABLES + 1 + TS_SIZE_BUCKETS),
 	       "ts_stats ABI");
-_Static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 80, "keyed table ABI");
+_Static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 64 && sizeof(struct ts_flow_times) == 16, "keyed table ABI");
 _Static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
 _Static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
 #endif

@@ -143,6 +143,11 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
             seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
         skel->rodata->table_seed = seed;
         bpf_map__set_max_entries(skel->maps.tables, static_cast<__u32>(entries));
+        if (options.replay_mode) {
+            tables.timed = true;
+            tables.times_bytes = entries * sizeof(ts_flow_times);
+            bpf_map__set_max_entries(skel->maps.table_times, static_cast<__u32>(entries));
+        }
     }
     bpf_program__set_autoload(skel->progs.trafstat_replay, options.replay_mode);
     // Each XDP entry comes with and without the keyed table compiled in:
@@ -179,9 +184,17 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
         // Epoch 0 would match the zeroed slots of a fresh array: start at 1.
         skel->bss->table_epoch = 1;
         void* p = mmap(nullptr, tables.bytes, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.tables), 0);
-        if (p != MAP_FAILED) {
+        void* t = tables.timed ? mmap(nullptr, tables.times_bytes, PROT_READ, MAP_SHARED,
+                                      bpf_map__fd(skel->maps.table_times), 0)
+                               : nullptr;
+        if (p != MAP_FAILED && t != MAP_FAILED) {
             tables.entries = static_cast<const ts_flow_entry*>(p);
+            tables.times = static_cast<const ts_flow_times*>(t);
         } else {
+            if (p != MAP_FAILED)
+                munmap(p, tables.bytes);
+            if (t && t != MAP_FAILED)
+                munmap(t, tables.times_bytes);
             // Read by syscalls instead: batch lookups, or one per slot where
             // the kernel refuses batches.
             __u32 key = 0, next = 0, count = 1;
@@ -234,10 +247,12 @@ void wait_for_running_programs()
 CounterProgram::TableMapping& CounterProgram::TableMapping::operator=(TableMapping&& o) noexcept
 {
     if (this != &o) {
-        if (entries)
-            munmap(const_cast<ts_flow_entry*>(entries), bytes);
+        this->~TableMapping();
         entries = std::exchange(o.entries, nullptr);
         bytes = std::exchange(o.bytes, 0);
+        timed = std::exchange(o.timed, false);
+        times = std::exchange(o.times, nullptr);
+        times_bytes = std::exchange(o.times_bytes, 0);
         on = std::exchange(o.on, 0);
         slots = std::exchange(o.slots, {});
         first = std::exchange(o.first, {});
@@ -251,6 +266,10 @@ CounterProgram::TableMapping::~TableMapping()
 {
     if (entries)
         munmap(const_cast<ts_flow_entry*>(entries), bytes);
+    if (times)
+        munmap(const_cast<ts_flow_times*>(times), times_bytes);
+    entries = nullptr;
+    times = nullptr;
 }
 
 const char* CounterProgram::table_reader() const
@@ -266,10 +285,9 @@ const char* CounterProgram::table_reader() const
     return "lookup";
 }
 
-void CounterProgram::read_slots(Reader reader, std::size_t first, std::size_t count,
-                                std::vector<ts_flow_entry>& out) const
+template <class Slot>
+void CounterProgram::read_slots(int fd, Reader reader, std::size_t first, std::size_t count, std::vector<Slot>& out)
 {
-    const int fd = bpf_map__fd(skel_->maps.tables);
     out.resize(count);
     if (reader == Reader::batch) {
         // An array's batch starts after the key given as in_batch: the slot
@@ -313,7 +331,13 @@ std::size_t CounterProgram::drain_tables_with(Reader reader, TableEntries& out, 
         wait_for_running_programs();
     if (reader == Reader::mmap && !tables_.entries)
         reader = tables_.reader;
-    std::vector<ts_flow_entry> copy;
+    // Live, the program keeps no times: entries are dated by this drain, the
+    // end of the interval they were counted in.
+    const std::uint64_t drained_at = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    std::vector<ts_flow_entry> entry_copy;
+    std::vector<ts_flow_times> times_copy;
     std::size_t read = 0;
     for (int t = 0; t < TS_TABLES; ++t) {
         if (!tables_.slots[t])
@@ -321,15 +345,22 @@ std::size_t CounterProgram::drain_tables_with(Reader reader, TableEntries& out, 
         const std::size_t n = tables_.cpus * tables_.slots[t];
         const std::size_t first = tables_.first[t] + (old & 1) * n;
         const ts_flow_entry* half = tables_.entries + first;
+        const ts_flow_times* times = tables_.times ? tables_.times + first : nullptr;
         if (reader != Reader::mmap) {
-            read_slots(reader, first, n, copy);
-            half = copy.data();
+            read_slots(bpf_map__fd(skel_->maps.tables), reader, first, n, entry_copy);
+            half = entry_copy.data();
+            if (tables_.timed) {
+                read_slots(bpf_map__fd(skel_->maps.table_times), reader, first, n, times_copy);
+                times = times_copy.data();
+            }
         }
         for (std::size_t i = 0; i < n; ++i) {
             const ts_flow_entry& e = half[i];
             if (e.epoch != old)
                 continue;
-            out[t].push_back({flow_key_of(e.key), {e.packets, e.bytes, e.first_ns, e.last_ns, e.tcp_flags}});
+            const std::uint64_t first_ns = times ? times[i].first_ns : drained_at;
+            const std::uint64_t last_ns = times ? times[i].last_ns : drained_at;
+            out[t].push_back({flow_key_of(e.key), {e.packets, e.bytes, first_ns, last_ns, e.tcp_flags}});
             ++read;
         }
     }

@@ -89,6 +89,10 @@ private:
     struct TableMapping {
         const ts_flow_entry* entries = nullptr;  // null: not mapped, read by syscalls
         std::size_t bytes = 0;
+        // Replay: the slots' capture times (table_times), mapped like `entries`.
+        bool timed = false;
+        const ts_flow_times* times = nullptr;
+        std::size_t times_bytes = 0;
         std::uint32_t on = 0;                        // TS_TABLE_BIT()s
         std::array<std::size_t, TS_TABLES> slots{};  // per CPU and epoch parity; 0: off
         std::array<std::size_t, TS_TABLES> first{};  // each table's first slot in the array
@@ -101,8 +105,10 @@ private:
     };
     CounterProgram(std::unique_ptr<counter, Deleter> skel, bpf_program* xdp, TableMapping tables)
         : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables)) {}
-    // Reads the slots [first, first + count) of the array into `out`.
-    void read_slots(Reader reader, std::size_t first, std::size_t count, std::vector<ts_flow_entry>& out) const;
+    // Reads the slots [first, first + count) of array map `fd` into `out`
+    // (batch lookups, or one lookup per slot).
+    template <class Slot>
+    static void read_slots(int fd, Reader reader, std::size_t first, std::size_t count, std::vector<Slot>& out);
     std::unique_ptr<counter, Deleter> skel_;
     bpf_program* xdp_ = nullptr;  // the XDP entry loaded (one of four)
     TableMapping tables_;

@@ -100,6 +100,12 @@ json ports_json(const std::vector<Port>& rows, std::optional<double> seconds) {
     return list;
 }
 
+// Nanoseconds since the epoch as seconds, whole seconds first: a double keeps
+// microseconds of a present-day time that way, not of the nanosecond count.
+double epoch_seconds(std::uint64_t ns) {
+    return static_cast<double>(ns / 1'000'000'000) + static_cast<double>(ns % 1'000'000'000) / 1e9;
+}
+
 json flows_json(const std::vector<FlowEntry>& rows, std::optional<double> seconds) {
     json list = json::array();
     for (const FlowEntry& f : rows) {
@@ -109,6 +115,11 @@ json flows_json(const std::vector<FlowEntry>& rows, std::optional<double> second
                   {"dport", f.key.dport},
                   {"proto", proto_name(f.key.proto)}};
         j.update(counter_json({f.stats.packets, f.stats.bytes}, seconds));
+        // Seconds since the epoch; live, with the interval's resolution; null
+        // for a replayed flow whose records had no time (docs/tables.md).
+        const bool timed = f.stats.last_ns != 0 && f.stats.first_ns != ~std::uint64_t{0};
+        j["first_seen"] = timed ? json(epoch_seconds(f.stats.first_ns)) : json(nullptr);
+        j["last_seen"] = timed ? json(epoch_seconds(f.stats.last_ns)) : json(nullptr);
         if (f.key.proto == 6)
             j["tcp_flags"] = f.stats.tcp_flags;
         list.push_back(std::move(j));

@@ -30,7 +30,8 @@ struct FlowKey {
 struct FlowStats {
     std::uint64_t packets = 0;
     std::uint64_t bytes = 0;
-    std::uint64_t first_ns = 0;  // live: CLOCK_MONOTONIC; replay: capture time
+    std::uint64_t first_ns = 0;  // ns since the epoch: replay, capture time; live, the end of the interval
+                                 // it was counted in (first and last seen have -i resolution)
     std::uint64_t last_ns = 0;
     std::uint8_t tcp_flags = 0;
     // Adds another share of the same flow (another CPU, another interval).

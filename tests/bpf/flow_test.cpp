@@ -8,6 +8,7 @@
 #include "packet_builder.hpp"
 
 #include "bpf/loader.hpp"
+#include "replay/runner.hpp"
 #include "stats/counters.hpp"
 #include "stats/flows.hpp"
 #include "support/privileged.hpp"
@@ -19,6 +20,8 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -339,7 +342,8 @@ TEST_P(FlowKeyTest, AFullTableLeavesTheOthersExact)
     }
     const TableEntries got = drain_all(*p);  // checks each table's rule
     ASSERT_EQ(got[TS_TABLE_TALKERS].size(), 1u);
-    EXPECT_EQ(got[TS_TABLE_TALKERS][0].stats, (FlowStats{10, bytes, 0, 0, 0}));
+    EXPECT_EQ((Counter{got[TS_TABLE_TALKERS][0].stats.packets, got[TS_TABLE_TALKERS][0].stats.bytes}),
+              (Counter{10, bytes}));
     EXPECT_EQ(got[TS_TABLE_FLOWS].size(), 4u);
     const ClassCounters c = p->read();
     EXPECT_EQ(c.table_overflow[TS_TABLE_FLOWS].packets, 6u);
@@ -360,12 +364,24 @@ TEST(FlowDrain, FlipsBetweenTablesWithoutLosingCounts)
     const Bytes f = B().eth().ipv4().udp(1, 2).build();
     run(*p, Entry::xdp, f, 5);
     TableEntries first, second;
+    const auto now_ns = [] {
+        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+    };
+    const std::uint64_t before = now_ns();
     EXPECT_EQ(p->drain_tables(first), 1u);
+    const std::uint64_t after = now_ns();
     run(*p, Entry::xdp, f, 7);
     EXPECT_EQ(p->drain_tables(second), 1u);
     ASSERT_EQ(first[TS_TABLE_FLOWS].size(), 1u);
     ASSERT_EQ(second[TS_TABLE_FLOWS].size(), 1u);
     EXPECT_EQ(first[TS_TABLE_FLOWS][0].stats.packets, 5u);
+    // Live entries are dated by the drain that read them: first = last seen.
+    const FlowStats& dated = first[TS_TABLE_FLOWS][0].stats;
+    EXPECT_EQ(dated.first_ns, dated.last_ns);
+    EXPECT_GE(dated.first_ns, before);
+    EXPECT_LE(dated.first_ns, after);
     EXPECT_EQ(second[TS_TABLE_FLOWS][0].stats.packets, 7u);
     std::vector<FlowEntry> all = first[TS_TABLE_FLOWS];
     all.insert(all.end(), second[TS_TABLE_FLOWS].begin(), second[TS_TABLE_FLOWS].end());
@@ -398,6 +414,35 @@ TEST(FlowDrain, BatchAndPerSlotReadersReadWhatMmapReads)
         for (const auto& e : got[TS_TABLE_FLOWS])
             EXPECT_EQ(e.stats.packets, round);
     }
+}
+
+// Replay keeps each slot's first and last capture times (table_times): a
+// flow's are the earliest and latest of its packets, in any order.
+TEST(FlowTimes, ReplayKeepsFirstAndLastCaptureTimes)
+{
+    auto runner = acquire_privileged("load the counter program for replay", [] {
+        return std::make_unique<ReplayRunner>(1, LoadOptions{.tables = kTalkers | kFlows});
+    });
+    if (!runner)
+        return;
+    ReplayRunner& r = **runner;
+    const Bytes a = B().eth().ipv4().udp(1000, 53).build();
+    const Bytes b = B().eth().ipv4().udp(2000, 53).build();
+    constexpr std::int64_t t0 = 1763900000'000000000;
+    for (std::int64_t ts : {t0 + 100, t0 + 300, t0 + 200})
+        r.submit(a, static_cast<std::uint32_t>(a.size()), ts);
+    r.submit(b, static_cast<std::uint32_t>(b.size()), t0 + 50);
+    r.drain();
+    TableEntries raw;
+    r.drain_tables(raw);
+    auto flows = merge_by_key(raw[TS_TABLE_FLOWS]);
+    ASSERT_EQ(flows.size(), 2u);
+    std::sort(flows.begin(), flows.end(), [](auto& x, auto& y) { return x.key.sport < y.key.sport; });
+    EXPECT_EQ(flows[0].stats, (FlowStats{3, 3 * a.size(), t0 + 100, t0 + 300, 0}));
+    EXPECT_EQ(flows[1].stats, (FlowStats{1, b.size(), t0 + 50, t0 + 50, 0}));
+    const auto talkers = merge_by_key(raw[TS_TABLE_TALKERS]);
+    ASSERT_EQ(talkers.size(), 1u) << "one pair of addresses";
+    EXPECT_EQ(talkers[0].stats, (FlowStats{4, 3 * a.size() + b.size(), t0 + 50, t0 + 300, 0}));
 }
 
 }  // namespace

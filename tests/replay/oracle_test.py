@@ -1626,6 +1626,40 @@ def non_first_ipv6_fragments(path):
     return out
 
 
+def flow_times(path):
+    """{(src, sport, dst, dport, proto): (first, last)} over every TCP/UDP frame: tshark's frame.time_epoch."""
+    # ICMP errors quote a TCP/UDP header: not a packet of that flow
+    cmd = [TSHARK, "-n", "-r", path, "-Y", "(tcp or udp) and not icmp and not icmpv6", "-T", "fields", "-E", "separator=|",
+           "-E", "occurrence=f", "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ipv6.src", "-e", "ip.dst", "-e", "ipv6.dst",
+           "-e", "tcp.srcport", "-e", "udp.srcport", "-e", "tcp.dstport", "-e", "udp.dstport"]
+    for pref in TSHARK_PREFS:
+        cmd += ["-o", pref]
+    out = {}
+    for line in run(cmd, timeout=300).stdout.splitlines():
+        t, src4, src6, dst4, dst6, tsport, usport, tdport, udport = line.split("|")
+        key = (src4 or src6, int(tsport or usport), dst4 or dst6, int(tdport or udport), "tcp" if tsport else "udp")
+        times = out.setdefault(key, [])
+        # A pcapng simple packet block has no time; a time of 0 (the epoch) is no time to trafstat
+        if t and float(t) != 0:
+            times.append(float(t))
+    return {k: (min(v), max(v)) if v else (None, None) for k, v in out.items()}
+
+
+def compare_flow_times(test, entry, path, label):
+    """Replay: each TCP/UDP flow's first_seen and last_seen are its earliest and latest capture times."""
+    want = flow_times(path)
+    got = {(f["src"], f["sport"], f["dst"], f["dport"], f["proto"]): (f["first_seen"], f["last_seen"])
+           for f in entry["flows"] if f["proto"] in ("tcp", "udp") and (f["sport"], f["dport"]) != (0, 0)}
+    test.assertEqual(set(got), set(want), f"{label}: TCP/UDP flows != tshark's")
+    # JSON seconds keep microseconds of a present-day time; captures hold micro- or nanoseconds
+    def near(a, b):
+        return a == b if a is None or b is None else abs(a - b) <= 2e-6
+
+    off = {k: (got[k], want[k]) for k in want if not (near(got[k][0], want[k][0]) and near(got[k][1], want[k][1]))}
+    test.assertEqual(off, {}, f"{label}: first/last seen != tshark frame.time_epoch (flow: (trafstat, tshark))")
+    COVERAGE[f"{label} flow times"] = f"{len(want)} flows: first and last seen equal to tshark's frame times"
+
+
 def compare_views(test, entry, path, label):
     """trafstat's talkers and flows (a summary's interface entry) against tshark on `path`."""
     for name in ("talkers", "flows"):
@@ -1685,6 +1719,7 @@ class TestViewsAgainstTshark(OracleCase):
         res = replay(path, "--talkers", "--flows")
         self.assertEqual(res.rc, 0, res.stderr)
         compare_views(self, res.summary["interfaces"][0], path, label)
+        compare_flow_times(self, res.summary["interfaces"][0], path, label)
         return True
 
     def test_installed_captures(self):

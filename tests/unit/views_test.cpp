@@ -113,6 +113,8 @@ TEST(ViewsJson, TalkersPortsFlowsArrays)
     a.views.talkers = talkers_of(k_flows);
     a.views.ports = ports_of(k_flows);
     a.views.flows = k_flows;
+    (*a.views.flows)[0].stats.first_ns = 1763900000'250000000;
+    (*a.views.flows)[0].stats.last_ns = 1763900007'500000000;
     r.attachments.push_back(a);
     const auto j = nlohmann::json::parse(to_line(summary_json(r)));
     const auto& e = j["interfaces"][0];
@@ -129,7 +131,8 @@ TEST(ViewsJson, TalkersPortsFlowsArrays)
     EXPECT_EQ(https["as_dst"]["bytes"], 10000);
     const auto& f0 = e["flows"][0];
     EXPECT_EQ(f0, (nlohmann::json{{"src", "10.0.0.1"}, {"dst", "10.0.0.9"}, {"sport", 40000}, {"dport", 443},
-                                  {"proto", "tcp"}, {"packets", 10}, {"bytes", 10000}, {"tcp_flags", 0}}));
+                                  {"proto", "tcp"}, {"packets", 10}, {"bytes", 10000},
+                                  {"first_seen", 1763900000.25}, {"last_seen", 1763900007.5}, {"tcp_flags", 0}}));
     EXPECT_EQ(e["flows"][3]["proto"], "icmp");
 }
 
