@@ -1605,9 +1605,13 @@ def conversation_frames(path, layer):
 
 
 def nested_ip_frames(path):
-    """Frames with more than one IP header (tunnels, ICMP errors quoting a packet): tshark's taps count
-    each IP layer, trafstat the outer one alone (docs/tables.md), so those captures are not compared."""
-    cmd = [TSHARK, "-n", "-r", path, "-Y", "count(ip) + count(ipv6) > 1", "-T", "fields", "-e", "frame.number"]
+    """Frames with more than one IP header (tunnels): tshark's taps count each IP layer, trafstat the
+    outer one alone (docs/tables.md), so those captures are not compared. ICMP errors quote a packet's
+    IP header too, but tshark's taps skip what an error quotes, as trafstat does: not counted here.
+    (Each count on its own: `count(ip) + count(ipv6)` has no value where either field is absent.)"""
+    nested = ("(count(ip) > 1 or count(ipv6) > 1 or (ip and ipv6)) "
+              "and not (icmp.type in {3, 4, 5, 11, 12} or icmpv6.type < 128)")
+    cmd = [TSHARK, "-n", "-r", path, "-Y", nested, "-T", "fields", "-e", "frame.number"]
     for pref in TSHARK_PREFS:
         cmd += ["-o", pref]
     return len(run(cmd, timeout=300).stdout.split())
