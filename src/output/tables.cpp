@@ -5,17 +5,6 @@
 
 namespace trafstat {
 
-SortKey sort_key(const std::string& name)
-{
-    return name == "pps" ? SortKey::pps : name == "bytes" ? SortKey::bytes : name == "packets" ? SortKey::packets
-                                                                                                 : SortKey::bps;
-}
-
-TalkerSide talker_side(const std::string& name)
-{
-    return name == "src" ? TalkerSide::src : name == "dst" ? TalkerSide::dst : TalkerSide::total;
-}
-
 std::uint64_t TableTracker::max_idle_intervals() const
 {
     if (!o_.idle_timeout_s)

@@ -14,11 +14,6 @@
 
 namespace trafstat {
 
-// bps, pps, bytes, packets.
-SortKey sort_key(const std::string& name);
-// --talkers-by: total, src, dst.
-TalkerSide talker_side(const std::string& name);
-
 class TableTracker {
 public:
     explicit TableTracker(const Options& o) : o_(o) {}

@@ -141,29 +141,9 @@ std::size_t utf8_length(unsigned char lead)
 
 }  // namespace
 
-std::string_view sort_name(SortKey key)
-{
-    switch (key) {
-    case SortKey::bps:
-        return "bps";
-    case SortKey::pps:
-        return "pps";
-    case SortKey::bytes:
-        return "bytes";
-    case SortKey::packets:
-        return "packets";
-    }
-    return "bps";
-}
-
 std::string_view view_name(TuiView view)
 {
     return view == TuiView::talkers ? "talkers" : view == TuiView::ports ? "ports" : "flows";
-}
-
-std::string_view side_name(TalkerSide side)
-{
-    return side == TalkerSide::src ? "src" : side == TalkerSide::dst ? "dst" : "total";
 }
 
 std::size_t text_columns(std::string_view text)

@@ -104,9 +104,7 @@ private:
 };
 
 // Helpers, exposed for tests.
-std::string_view sort_name(SortKey key);          // "bps", "pps", "bytes", "packets"
 std::string_view view_name(TuiView view);         // "talkers", "ports", "flows"
-std::string_view side_name(TalkerSide side);      // "total", "src", "dst"
 // `values` as one character each, scaled to their maximum (0 -> lowest bar;
 // all zero -> all lowest); the last `columns` values when there are more.
 std::string sparkline(const std::deque<double>& values, std::size_t columns, bool utf8);

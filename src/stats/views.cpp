@@ -42,7 +42,40 @@ void sort_rows(std::vector<Row>& rows, SortKey key, std::size_t top, Tie tie, Va
 
 }  // namespace
 
+namespace {
+
+// One name per value, for both directions of each mapping.
+constexpr std::array<std::pair<SortKey, std::string_view>, 4> k_sort_names = {
+    {{SortKey::bps, "bps"}, {SortKey::pps, "pps"}, {SortKey::bytes, "bytes"}, {SortKey::packets, "packets"}}};
+constexpr std::array<std::pair<TalkerSide, std::string_view>, 3> k_side_names = {
+    {{TalkerSide::total, "total"}, {TalkerSide::src, "src"}, {TalkerSide::dst, "dst"}}};
+
+template <class Enum, std::size_t N>
+std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& names, Enum value)
+{
+    for (const auto& [v, n] : names)
+        if (v == value)
+            return n;
+    return names.front().second;
+}
+
+template <class Enum, std::size_t N>
+Enum value_of(const std::array<std::pair<Enum, std::string_view>, N>& names, std::string_view name)
+{
+    for (const auto& [v, n] : names)
+        if (n == name)
+            return v;
+    return names.front().first;
+}
+
+}  // namespace
+
 bool has_ports(std::uint8_t proto) { return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP; }
+
+std::string_view sort_name(SortKey key) { return name_of(k_sort_names, key); }
+SortKey sort_key(std::string_view name) { return value_of(k_sort_names, name); }
+std::string_view side_name(TalkerSide side) { return name_of(k_side_names, side); }
+TalkerSide talker_side(std::string_view name) { return value_of(k_side_names, name); }
 
 std::vector<Talker> talkers_of(std::span<const FlowEntry> entries)
 {

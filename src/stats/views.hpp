@@ -11,11 +11,15 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace trafstat {
 
 enum class SortKey { bps, pps, bytes, packets };
+// "bps", "pps", "bytes", "packets" (--sort) and back; an unknown name is bps.
+std::string_view sort_name(SortKey key);
+SortKey sort_key(std::string_view name);
 
 struct Talker {
     std::array<std::uint8_t, 16> ip{};
@@ -44,6 +48,9 @@ std::vector<Port> ports_of(std::span<const FlowEntry> entries);
 // Talkers in order of what they sent + received, of what they sent (as
 // source), or of what they received (as destination).
 enum class TalkerSide { total, src, dst };
+// "total", "src", "dst" (--talkers-by) and back; an unknown name is total.
+std::string_view side_name(TalkerSide side);
+TalkerSide talker_side(std::string_view name);
 void sort_top(std::vector<Talker>& rows, SortKey key, std::size_t top, TalkerSide side = TalkerSide::total);
 void sort_top(std::vector<Port>& rows, SortKey key, std::size_t top);
 void sort_top(std::vector<FlowEntry>& rows, SortKey key, std::size_t top);
