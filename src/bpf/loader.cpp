@@ -247,7 +247,7 @@ void wait_for_running_programs()
 CounterProgram::TableMapping& CounterProgram::TableMapping::operator=(TableMapping&& o) noexcept
 {
     if (this != &o) {
-        this->~TableMapping();
+        unmap();
         entries = std::exchange(o.entries, nullptr);
         bytes = std::exchange(o.bytes, 0);
         timed = std::exchange(o.timed, false);
@@ -262,7 +262,7 @@ CounterProgram::TableMapping& CounterProgram::TableMapping::operator=(TableMappi
     return *this;
 }
 
-CounterProgram::TableMapping::~TableMapping()
+void CounterProgram::TableMapping::unmap()
 {
     if (entries)
         munmap(const_cast<ts_flow_entry*>(entries), bytes);
@@ -333,9 +333,11 @@ std::size_t CounterProgram::drain_tables_with(Reader reader, TableEntries& out, 
         reader = tables_.reader;
     // Live, the program keeps no times: entries are dated by this drain, the
     // end of the interval they were counted in.
-    const std::uint64_t drained_at = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
+    const std::uint64_t drained_at =
+        tables_.timed ? 0
+                      : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                       std::chrono::system_clock::now().time_since_epoch())
+                                                       .count());
     std::vector<ts_flow_entry> entry_copy;
     std::vector<ts_flow_times> times_copy;
     std::size_t read = 0;

@@ -101,7 +101,8 @@ private:
         TableMapping() = default;
         TableMapping(TableMapping&& o) noexcept { *this = std::move(o); }
         TableMapping& operator=(TableMapping&& o) noexcept;
-        ~TableMapping();
+        ~TableMapping() { unmap(); }
+        void unmap();
     };
     CounterProgram(std::unique_ptr<counter, Deleter> skel, bpf_program* xdp, TableMapping tables)
         : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables)) {}
