@@ -80,9 +80,6 @@ def xdp_of(ns, ifname):
 # trafstat: started as a user starts it, stopped with a signal, output parsed.
 # ---------------------------------------------------------------------------
 
-READY = "Ctrl-C to stop"
-
-
 class Result(testlib.Result):
     def iface(self, name, hook=None):
         found = [i for i in self.summary["interfaces"] if i["name"] == name and (hook is None or i["hook"] == hook)]
@@ -90,48 +87,18 @@ class Result(testlib.Result):
         return found[0]
 
 
-class Trafstat:
-    """One trafstat process in a namespace. Use as a context manager: it never outlives the block."""
+class Trafstat(testlib.LiveTrafstat):
+    """testlib's live trafstat, with the BPF objects it created (held_bpf_objects) once attached."""
+    result = Result
 
     def __init__(self, ns, *args):
-        self.ns, self.args = ns, list(args)
-        self.proc = None
-        self.stderr_head = ""
+        super().__init__(spawn, TRAFSTAT, ns, *args)
         self.owned = None  # BPF objects trafstat created, see held_bpf_objects()
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        testlib.interrupt(self.proc)  # a test failed midway: stop it the clean way first
-
     def start(self, ready_timeout=20):
-        self.proc = spawn(in_ns(self.ns, TRAFSTAT, *self.args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        head, stopped = testlib.read_stderr_until(self.proc, READY, ready_timeout)
-        if stopped == "timeout":
-            self.proc.kill()
-            raise AssertionError(f"trafstat not ready after {ready_timeout}s: {head}")
-        if stopped == "eof":  # it exited before attaching
-            rc = self.proc.wait(timeout=5)
-            out = self.proc.stdout.read().decode(errors="replace")
-            raise AssertionError(f"trafstat exited {rc} before attaching: {head}{out}")
-        self.stderr_head = head
+        super().start(ready_timeout)
         self.owned = held_bpf_objects(self.proc.pid)
         return self
-
-    def stop(self, sig=signal.SIGINT, settle=0.4, timeout=15):
-        """Lets in-flight packets land, signals, waits; returns a Result."""
-        time.sleep(settle)
-        self.proc.send_signal(sig)
-        return self._collect(timeout, f"did not exit within {timeout}s of signal {sig}")
-
-    def wait(self, timeout=15):
-        """For runs that end by themselves (-c, -t): waits, returns a Result."""
-        return self._collect(timeout, f"did not end by itself within {timeout}s")
-
-    def _collect(self, timeout, failure):
-        out, err = testlib.collect(self.proc, timeout, f"trafstat {failure}")
-        return Result(self.proc.returncode, out, self.stderr_head + err)
 
 
 def trafstat_once(ns, *args, timeout=20, user=None, binary=None):

@@ -40,14 +40,13 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import testlib  # noqa: E402  (tests/support/testlib.py)
-from testlib import CLASSES, compact, compact_l4, counts, in_ns  # noqa: E402
+from testlib import CLASSES, compact, compact_l4, in_ns  # noqa: E402
 
 TRAFSTAT = ""  # set by main(): absolute path of the binary under test
 
 H = testlib.Harness("gen", "tsgen-", run_timeout=60)
 run, spawn, reap = H.run, H.spawn, H.reap
 
-READY = "trafstat: counting on"
 CPUS = len(os.sched_getaffinity(0))  # gen's default: one sending thread per CPU we may run on
 EXIT_UNSUPPORTED = 8                 # gen: the kernel cannot send live frames
 # Per protocol of gen: its (L3, L4) classes in trafstat's schema.
@@ -59,29 +58,15 @@ PROTO_CLASSES = {"udp4": ("ipv4", "udp"), "tcp4": ("ipv4", "tcp"), "icmp4": ("ip
 # Processes.
 # ---------------------------------------------------------------------------
 
-class Trafstat:
-    """The live counter in a namespace, as a context manager: it never outlives the block."""
+class Trafstat(testlib.LiveTrafstat):
+    """testlib's live trafstat; stop() returns the one interface entry of the summary."""
 
     def __init__(self, ns, *args):
-        self.ns, self.args, self.proc, self.head = ns, list(args), None, ""
-
-    def __enter__(self):
-        self.proc = spawn(in_ns(self.ns, TRAFSTAT, *self.args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.head, stopped = testlib.read_stderr_until(self.proc, READY, 20)
-        if stopped:
-            testlib.interrupt(self.proc)
-            raise AssertionError(f"trafstat not counting ({stopped}): {self.head}")
-        return self
-
-    def __exit__(self, *exc):
-        testlib.interrupt(self.proc)
+        super().__init__(spawn, TRAFSTAT, ns, *args)
 
     def stop(self, settle=0.4):
         """Lets in-flight frames land, SIGINT, waits; returns the last interface entry of the summary."""
-        time.sleep(settle)
-        self.proc.send_signal(signal.SIGINT)
-        out, err = testlib.collect(self.proc, 15, "trafstat did not exit within 15 s of SIGINT")
-        res = testlib.Result(self.proc.returncode, out, self.head + err)
+        res = super().stop(settle=settle)
         assert res.rc == 0, f"trafstat exited {res.rc}: {res.stderr}"
         (entry,) = res.summary["interfaces"]
         return entry

@@ -1130,32 +1130,11 @@ def record_traffic():
 # Live trafstat, for the live-vs-replay comparison.
 # ---------------------------------------------------------------------------
 
-READY = "trafstat: counting on"
+class LiveTrafstat(testlib.LiveTrafstat):
+    settle = 0.5
 
-
-class LiveTrafstat:
     def __init__(self, ns, *args):
-        self.ns, self.args, self.proc, self.head = ns, list(args), None, ""
-
-    def __enter__(self):
-        self.proc = spawn(in_ns(self.ns, TRAFSTAT, *self.args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        head, stopped = testlib.read_stderr_until(self.proc, READY, 20)
-        if stopped == "timeout":
-            raise AssertionError(f"trafstat not ready after 20 s: {head}")
-        if stopped == "eof":
-            rc = self.proc.wait(timeout=5)
-            raise AssertionError(f"trafstat exited {rc} before counting: {head}")
-        self.head = head
-        return self
-
-    def __exit__(self, *exc):
-        testlib.interrupt(self.proc)
-
-    def stop(self, settle=0.5):
-        time.sleep(settle)
-        self.proc.send_signal(signal.SIGINT)
-        out, err = testlib.collect(self.proc, 15, "trafstat did not exit within 15 s of SIGINT")
-        return Result(self.proc.returncode, out, self.head + err)
+        super().__init__(spawn, TRAFSTAT, ns, *args)
 
 
 # ---------------------------------------------------------------------------

@@ -442,6 +442,54 @@ class Result:
         return self.lines[-1]
 
 
+class LiveTrafstat:
+    """One live trafstat process in a namespace, as a context manager: it never outlives the block.
+    `spawn`: the runner's Harness.spawn. Subclasses set `result` (the Result class returned) and
+    `settle` (how long stop() lets in-flight packets land)."""
+    READY = "Ctrl-C to stop"  # the end of trafstat's "counting on ...; Ctrl-C to stop" line
+    result = Result
+    settle = 0.4
+
+    def __init__(self, spawn, binary, ns, *args):
+        self.spawn, self.binary, self.ns, self.args = spawn, binary, ns, list(args)
+        self.proc = None
+        self.stderr_head = ""
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        interrupt(self.proc)  # a test failed midway: stop it the clean way first
+
+    def start(self, ready_timeout=20):
+        self.proc = self.spawn(in_ns(self.ns, self.binary, *self.args), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+        head, stopped = read_stderr_until(self.proc, self.READY, ready_timeout)
+        if stopped == "timeout":
+            self.proc.kill()
+            raise AssertionError(f"trafstat not ready after {ready_timeout}s: {head}")
+        if stopped == "eof":  # it exited before attaching
+            rc = self.proc.wait(timeout=5)
+            out = self.proc.stdout.read().decode(errors="replace")
+            raise AssertionError(f"trafstat exited {rc} before attaching: {head}{out}")
+        self.stderr_head = head
+        return self
+
+    def stop(self, sig=signal.SIGINT, settle=None, timeout=15):
+        """Lets in-flight packets land, signals, waits; returns a Result."""
+        time.sleep(self.settle if settle is None else settle)
+        self.proc.send_signal(sig)
+        return self._collect(timeout, f"did not exit within {timeout}s of signal {sig}")
+
+    def wait(self, timeout=15):
+        """For runs that end by themselves (-c, -t): waits, returns a Result."""
+        return self._collect(timeout, f"did not end by itself within {timeout}s")
+
+    def _collect(self, timeout, failure):
+        out, err = collect(self.proc, timeout, f"trafstat {failure}")
+        return self.result(self.proc.returncode, out, self.stderr_head + err)
+
+
 def compact(classes, names=None):
     """JSON classes object -> {class: (packets, bytes)}, for readable exact comparisons; `names`:
     those classes (each must be there), None: every class the object holds."""
