@@ -931,11 +931,9 @@ def main():
     BASELINE_OBJ = os.path.abspath(args.baseline_obj or os.path.join(os.path.dirname(TRAFSTAT), "bpf",
                                                                       "baseline.bpf.o"))
 
-    reason = H.cannot_run_reason("not root: the end-to-end tests create network namespaces and attach BPF programs")
-    if reason:
-        return H.skip_or_fail(reason, "end-to-end tests")
-    if H.report_missing(TOOLS, (TRAFSTAT, BASELINE_OBJ)):
-        return 1
+    failed = H.preflight("not root: the end-to-end tests create network namespaces and attach BPF programs", "end-to-end tests", TOOLS, (TRAFSTAT, BASELINE_OBJ))
+    if failed is not None:
+        return failed
     return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args))
 
 

@@ -495,11 +495,9 @@ def main():
     args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
     TRAFSTAT = os.path.abspath(args.trafstat)
 
-    reason = H.cannot_run_reason("not root: the gen tests create network namespaces and send from BPF")
-    if reason:
-        return H.skip_or_fail(reason, "gen tests")
-    if H.report_missing(TOOLS, (TRAFSTAT,)):
-        return 1
+    failed = H.preflight("not root: the gen tests create network namespaces and send from BPF", "gen tests", TOOLS, (TRAFSTAT,))
+    if failed is not None:
+        return failed
 
     def body():
         why = live_frames_missing()

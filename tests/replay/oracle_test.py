@@ -1749,11 +1749,9 @@ def main():
     args, unittest_args = ap.parse_known_args()
     TRAFSTAT = os.path.abspath(args.trafstat)
 
-    reason = H.cannot_run_reason("not root: replay needs CAP_BPF, the live tests create network namespaces")
-    if reason:
-        return H.skip_or_fail(reason, "replay oracle tests")
-    if H.report_missing(TOOLS, (TRAFSTAT,)):
-        return 1
+    failed = H.preflight("not root: replay needs CAP_BPF, the live tests create network namespaces", "replay oracle tests", TOOLS, (TRAFSTAT,))
+    if failed is not None:
+        return failed
     probe = run([TRAFSTAT, "replay", "--help"], check=False)
     if probe.returncode != 0:
         H.log(f"FAIL: {TRAFSTAT} has no working `replay` command (exit {probe.returncode}): {probe.stderr.strip()}")

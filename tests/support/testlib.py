@@ -236,6 +236,16 @@ class Harness:
     def skip_or_fail(self, reason, suite):
         return skip_or_fail(reason, suite, log=self.log, banner=True)
 
+    def preflight(self, not_root, suite, tools, files):
+        """Before a runner's tests: the exit code when this host cannot run `suite` (skip, or fail
+        under CI: cannot_run_reason) or lacks a tool or file (report_missing); None when it can."""
+        reason = self.cannot_run_reason(not_root)
+        if reason:
+            return self.skip_or_fail(reason, suite)
+        if self.report_missing(tools, files):
+            return 1
+        return None
+
     def report_missing(self, tools, files):
         """Logs the tools (and python3-scapy) and files this host lacks; True when anything is missing."""
         missing = [t for t in tools if shutil.which(t) is None]

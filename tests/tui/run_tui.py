@@ -534,11 +534,9 @@ def main():
     args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
     TRAFSTAT = os.path.abspath(args.trafstat)
 
-    reason = H.cannot_run_reason("not root: the TUI tests create network namespaces and attach XDP")
-    if reason:
-        return H.skip_or_fail(reason, "TUI tests")
-    if H.report_missing(TOOLS, (TRAFSTAT,)):
-        return 1
+    failed = H.preflight("not root: the TUI tests create network namespaces and attach XDP", "TUI tests", TOOLS, (TRAFSTAT,))
+    if failed is not None:
+        return failed
     import atexit
     atexit.register(kill_tmux_server)
     return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args), prepare=sweep_stale_tmux_servers,
