@@ -16,9 +16,9 @@
 #include "attach/tc.hpp"
 #include "attach/xdp.hpp"
 #include "bpf/loader.hpp"
-#include "signals.hpp"
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/signals.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 #include "minimal.skel.h"
 
 #include <bpf/bpf.h>

@@ -1,8 +1,8 @@
 #include "attach/interface.hpp"
 #include "attach/route.hpp"
 
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 
 #include <fmt/format.h>
 #include <fstream>

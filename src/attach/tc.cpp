@@ -1,7 +1,7 @@
 #include "attach/tc.hpp"
 
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -1,7 +1,7 @@
 #include "attach/xdp.hpp"
 
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

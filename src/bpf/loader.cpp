@@ -1,7 +1,7 @@
 #include "bpf/loader.hpp"
 
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 
 #include "counter.skel.h"
 

@@ -2,7 +2,7 @@
 
 #include <trafstat/abi.h>
 
-#include "exit_codes.hpp"
+#include "base/exit_codes.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>

@@ -1,8 +1,8 @@
 #include "gen/generator.hpp"
 
 #include "bpf/loader.hpp"
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 
 #include <trafstat/gen_abi.h>
 

@@ -1,7 +1,7 @@
 #include "replay/capture.hpp"
 
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 
 #include <fmt/format.h>
 #include <cerrno>

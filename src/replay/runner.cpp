@@ -1,7 +1,7 @@
 #include "replay/runner.hpp"
 
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 
 #include <algorithm>
 #include <bpf/bpf.h>

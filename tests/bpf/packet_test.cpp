@@ -10,7 +10,7 @@
 // what happens without (skip, or failure under CI=true).
 #include "packet_builder.hpp"
 
-#include "error.hpp"
+#include "base/error.hpp"
 #include "bpf/loader.hpp"
 #include "stats/counters.hpp"
 #include "support/privileged.hpp"

@@ -9,8 +9,8 @@
 //   a synthesised header is exactly 14 bytes in front of the payload;
 // - records() counts the records returned.
 // Crashes, hangs and leaks are the sanitizers' and libFuzzer's job.
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 #include "replay/capture.hpp"
 #include "replay/linktype.hpp"
 

@@ -1,8 +1,8 @@
 // The capture reading layer against bad and odd input: every capture is built
 // byte by byte here, so each case (and each byte offset) is exact. Then
 // to_ethernet for every link type replay accepts.
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 #include "replay/capture.hpp"
 #include "replay/linktype.hpp"
 

@@ -18,8 +18,8 @@
 //     if (!prog) return;  // skipped or failed, already recorded
 #pragma once
 
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // argv -> Options: defaults, every option, every usage error, help and version.
 #include "cli/options.hpp"
 
-#include "exit_codes.hpp"
+#include "base/exit_codes.hpp"
 
 #include <trafstat/abi.h>
 

@@ -1,13 +1,13 @@
-#include "gen/session.hpp"
+#include "app/gen.hpp"
 
 #include "attach/interface.hpp"
 #include "attach/privileges.hpp"
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 #include "gen/generator.hpp"
 #include "gen/report.hpp"
 #include "output/json.hpp"
-#include "signals.hpp"
+#include "base/signals.hpp"
 
 #include <algorithm>
 #include <cerrno>

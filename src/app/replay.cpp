@@ -1,14 +1,14 @@
-#include "replay/session.hpp"
+#include "app/replay.hpp"
 
 #include "attach/privileges.hpp"
-#include "error.hpp"
-#include "exit_codes.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 #include "output/tables.hpp"
 #include "output/writer.hpp"
 #include "replay/capture.hpp"
 #include "replay/linktype.hpp"
 #include "replay/runner.hpp"
-#include "signals.hpp"
+#include "base/signals.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -1,12 +1,12 @@
 // trafstat: count packets per protocol class in the kernel, print rates.
 // The one catch site: every fatal error becomes one line and an exit code.
-#include "app.hpp"
-#include "replay/session.hpp"
-#include "gen/session.hpp"
-#include "error.hpp"
+#include "app/live.hpp"
+#include "app/replay.hpp"
+#include "app/gen.hpp"
+#include "base/error.hpp"
 #include "bpf/loader.hpp"
 #include "cli/options.hpp"
-#include "exit_codes.hpp"
+#include "base/exit_codes.hpp"
 
 #include <cstdio>
 #include <exception>

@@ -1,18 +1,18 @@
-#include "app.hpp"
+#include "app/live.hpp"
 
 #include "attach/interface.hpp"
 #include "attach/privileges.hpp"
 #include "attach/tc.hpp"
 #include "attach/xdp.hpp"
-#include "error.hpp"
+#include "base/error.hpp"
 #include "bpf/loader.hpp"
-#include "exit_codes.hpp"
+#include "base/exit_codes.hpp"
 #include "output/line.hpp"
 #include "output/tables.hpp"
 #include "output/tui.hpp"
 #include "output/tui_screen.hpp"
 #include "output/writer.hpp"
-#include "signals.hpp"
+#include "base/signals.hpp"
 
 #include <algorithm>
 #include <cerrno>

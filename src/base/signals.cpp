@@ -1,4 +1,4 @@
-#include "signals.hpp"
+#include "base/signals.hpp"
 
 #include <csignal>
 
