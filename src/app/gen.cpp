@@ -127,10 +127,9 @@ private:
 
 }  // namespace
 
-int run_gen(const Options& o)
+int run_gen(const GenConfig& g)
 {
     install_stop_handlers();
-    const GenOptions& g = o.gen;
     const Interface iface = resolve_interface(g.interface);
     require_bpf_privileges();
 
@@ -232,7 +231,7 @@ int run_gen(const Options& o)
         it->packets += t.slot_packets[i];
         it->bytes += t.slot_bytes[i];
     }
-    const std::string out = o.format == OutputFormat::json ? to_line(gen::summary_json(s)) : gen::summary_text(s);
+    const std::string out = g.format == OutputFormat::json ? to_line(gen::summary_json(s)) : gen::summary_text(s);
     std::fputs(out.c_str(), stdout);
     if (out.empty() || out.back() != '\n')
         std::fputc('\n', stdout);

@@ -7,6 +7,6 @@
 namespace trafstat {
 
 // Returns the exit code; setup failures throw Error (main() prints them).
-int run_gen(const Options& options);
+int run_gen(const GenConfig& config);
 
 }  // namespace trafstat

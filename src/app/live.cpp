@@ -1,18 +1,16 @@
 #include "app/live.hpp"
 
+#include "attach/counter.hpp"
 #include "attach/interface.hpp"
 #include "attach/privileges.hpp"
-#include "attach/tc.hpp"
-#include "attach/xdp.hpp"
 #include "base/error.hpp"
-#include "bpf/loader.hpp"
 #include "base/exit_codes.hpp"
-#include "output/line.hpp"
-#include "output/tables.hpp"
+#include "base/signals.hpp"
+#include "engine/engine.hpp"
+#include "engine/sources.hpp"
 #include "output/tui.hpp"
 #include "output/tui_screen.hpp"
 #include "output/writer.hpp"
-#include "base/signals.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -23,44 +21,22 @@
 #include <memory>
 #include <optional>
 #include <poll.h>
-#include <variant>
 #include <vector>
 
 namespace trafstat {
 namespace {
 
-// One program on one hook of one interface, with its own counters.
-struct Attachment {
-    Interface iface;
-    std::string hook;
-    CounterProgram program;
-    std::variant<XdpAttachment, TcAttachment> link;
-    ClassCounters last{};
-    std::optional<TableTracker> tables{};  // the keyed tables' reports, when one is on
-
-    std::string mode() const
-    {
-        return std::visit([](const auto& l) { return l.mode(); }, link);
-    }
+// One program on one hook of one interface: the engine reading it, and the
+// link holding it there (declared last: it detaches first).
+struct Counting {
+    CountingEngine engine;
+    Attachment link;
 };
 
-// What every counting program of this run is loaded with.
-LoadOptions load_options(const Options& o)
-{
-    LoadOptions l;
-    l.drop_mode = o.drop;
-    l.tables = o.tables;
-    l.table_size = o.table_size;
-    l.size_histogram = o.histogram;
-    l.load_xdp = o.hook == Hook::xdp;
-    l.load_tc = !l.load_xdp;
-    return l;
-}
-
-std::vector<Interface> pick_interfaces(const Options& o)
+std::vector<Interface> pick_interfaces(const LiveConfig& c)
 {
     std::vector<Interface> out;
-    if (o.interfaces.empty()) {
+    if (c.interfaces.empty()) {
         auto name = default_route_interface();
         if (!name)
             throw Error(exit_code::no_interface, "no interface given and no default route to pick one from: name one, "
@@ -68,7 +44,7 @@ std::vector<Interface> pick_interfaces(const Options& o)
         out.push_back(resolve_interface(*name));
         return out;
     }
-    for (const auto& n : o.interfaces) {
+    for (const auto& n : c.interfaces) {
         if (std::any_of(out.begin(), out.end(), [&](const Interface& i) { return i.name == n; }))
             throw Error(exit_code::usage, fmt::format("interface {} given twice", n));
         out.push_back(resolve_interface(n));
@@ -76,84 +52,18 @@ std::vector<Interface> pick_interfaces(const Options& o)
     return out;
 }
 
-// XDP on one interface. Native mode first loads the program device-bound, so
-// it can see VLAN tags the driver stripped; where that cannot load or attach,
-// a plain program does the job (generic XDP never sees stripped tags).
-Attachment attach_xdp(const Options& o, const Interface& iface, std::string& notes)
+std::vector<Counting> attach_all(const LiveConfig& c, const std::vector<Interface>& ifaces)
 {
-    const bool want_native = o.xdp_mode != XdpMode::generic;
-    // Native XDP below this MTU, without receive aggregation before XDP,
-    // never sees a multi-buffer frame: its length needs no helper call
-    // (docs/attaching.md).
-    const bool single_buffer = iface.mtu && iface.mtu <= kMaxSingleBufferMtu && !rx_may_aggregate(iface);
-    if (want_native && !o.drop && !query_xdp(iface).prog_id) {
-        std::optional<CounterProgram> bound;
-        try {
-            LoadOptions l = load_options(o);
-            l.xdp_dev_bound_ifindex = iface.ifindex;
-            l.frames_may_be_multibuf = !single_buffer;
-            bound = CounterProgram::load(l);
-        } catch (const Error& e) {
-            if (e.exit_code() == exit_code::privileges)
-                throw;
-            if (o.verbose)
-                notes += fmt::format("trafstat: note: device-bound XDP load failed ({}); "
-                                     "VLAN tags stripped by the driver will not be seen\n",
-                                     e.what());
-        }
-        if (bound) {
-            try {
-                auto link = XdpAttachment::attach(bound->xdp_fd(), iface, XdpMode::native, false, notes);
-                return Attachment{iface, "xdp", std::move(*bound), std::move(link)};
-            } catch (const Error& e) {
-                if (o.xdp_mode == XdpMode::native || e.exit_code() == exit_code::privileges)
-                    throw;
-                notes += fmt::format("trafstat: note: native XDP unavailable on {} ({}); using generic XDP\n",
-                                     iface.name, e.what());
-                auto program = CounterProgram::load(load_options(o));
-                auto generic = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::generic, o.force, notes);
-                return Attachment{iface, "xdp", std::move(program), std::move(generic)};
-            }
-        }
-    }
-    if (want_native && single_buffer && o.drop) {
-        // Drop mode is the benchmark mode: native with the cheapest program first.
-        LoadOptions l = load_options(o);
-        l.frames_may_be_multibuf = false;
-        auto program = CounterProgram::load(l);
-        try {
-            auto link = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::native, o.force, notes);
-            return Attachment{iface, "xdp", std::move(program), std::move(link)};
-        } catch (const Error& e) {
-            if (o.xdp_mode == XdpMode::native || e.exit_code() == exit_code::privileges)
-                throw;
-        }
-    }
-    auto program = CounterProgram::load(load_options(o));
-    auto link = XdpAttachment::attach(program.xdp_fd(), iface, o.xdp_mode, o.force, notes);
-    return Attachment{iface, "xdp", std::move(program), std::move(link)};
-}
-
-std::vector<Attachment> attach_all(const Options& o, const std::vector<Interface>& ifaces)
-{
-    std::vector<Attachment> out;
+    std::vector<Counting> out;
     out.reserve(ifaces.size() * 2);
     std::string notes;
     for (const auto& iface : ifaces) {
-        if (o.hook == Hook::xdp) {
-            out.push_back(attach_xdp(o, iface, notes));
-            continue;
-        }
-        std::vector<TcDirection> dirs;
-        if (o.hook == Hook::tc_ingress || o.hook == Hook::tc_both)
-            dirs.push_back(TcDirection::ingress);
-        if (o.hook == Hook::tc_egress || o.hook == Hook::tc_both)
-            dirs.push_back(TcDirection::egress);
-        for (auto dir : dirs) {
-            auto program = CounterProgram::load(load_options(o));
-            auto link = TcAttachment::attach(program.tc_fd(), iface, dir, o.tc_mode, notes);
-            out.push_back(Attachment{iface, std::string(direction_hook_name(dir)), std::move(program),
-                                     std::move(link)});
+        for (AttachedCounter& a : attach_counters(iface, c.attach, load_options(c.counting), notes)) {
+            AttachmentLabel label{a.iface.name, std::string(hook_name(a.hook)), std::string(a.link.mode())};
+            out.push_back(Counting{
+                CountingEngine(std::make_unique<ProgramSource>(std::move(a.program)), c.counting, c.interval_s,
+                               std::move(label)),
+                std::move(a.link)});
         }
     }
     std::fputs(notes.c_str(), stderr);
@@ -217,13 +127,13 @@ bool wait_tui(std::chrono::steady_clock::time_point until, TuiScreen& screen, Tu
 
 }  // namespace
 
-int run_live(const Options& o)
+int run_live(const LiveConfig& o)
 {
     install_stop_handlers();
     auto ifaces = pick_interfaces(o);
     require_bpf_privileges();
 
-    if (o.drop) {
+    if (o.attach.drop) {
         auto route_iface = default_route_interface();
         for (const auto& i : ifaces)
             if (route_iface && *route_iface == i.name)
@@ -233,16 +143,15 @@ int run_live(const Options& o)
                              i.name.c_str());
     }
 
-    auto attachments = attach_all(o, ifaces);
-    if (o.tables)
-        for (auto& a : attachments)
-            a.tables.emplace(o);
+    auto countings = attach_all(o, ifaces);
     {
         std::string what;
-        for (const auto& a : attachments)
-            what += fmt::format("{}{} ({}/{})", what.empty() ? "" : ", ", a.iface.name, a.hook, a.mode());
+        for (const auto& c : countings) {
+            const AttachmentLabel& l = c.engine.label();
+            what += fmt::format("{}{} ({}/{})", what.empty() ? "" : ", ", l.ifname, l.hook, l.mode);
+        }
         std::fprintf(stderr, "trafstat: counting on %s%s; Ctrl-C to stop\n", what.c_str(),
-                     o.drop ? ", DROPPING every packet" : "");
+                     o.attach.drop ? ", DROPPING every packet" : "");
     }
 
     // --tui draws a screen while counting; without a terminal, line output.
@@ -254,8 +163,9 @@ int run_live(const Options& o)
         std::string why_not;
         screen = TuiScreen::open(why_not);
         if (screen) {
-            tui.emplace(TuiViews{o.show_talkers, o.show_ports, o.show_flows}, sort_key(o.sort), o.interval_s,
-                        screen->utf8(), talker_side(o.talkers_by));
+            tui.emplace(TuiViews{o.counting.counts(TS_TABLE_TALKERS), o.counting.counts(TS_TABLE_PORTS),
+                                 o.counting.counts(TS_TABLE_FLOWS)},
+                        o.counting.views.sort, o.interval_s, screen->utf8(), o.counting.views.talkers_by);
             screen->draw(tui->lines(screen->width(), screen->height()));
         } else {
             std::fprintf(stderr, "trafstat: note: --tui needs a terminal (%s): printing lines instead\n",
@@ -263,7 +173,7 @@ int run_live(const Options& o)
         }
     }
 
-    ReportWriter out(o.format, LineOptions{.hide_zero = o.hide_zero});
+    ReportWriter out(o.output);
     const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(o.interval_s));
     const auto start = std::chrono::steady_clock::now();
@@ -274,7 +184,6 @@ int run_live(const Options& o)
 
     auto last_read = start;
     auto next = start + interval;
-    TableEntries drained;
     std::uint64_t intervals = 0;
 
     while (!stop_requested()) {
@@ -288,21 +197,8 @@ int run_live(const Options& o)
         report.time = std::chrono::system_clock::now();
         report.interval_s = seconds_between(last_read, now);
         last_read = now;
-        for (auto& a : attachments) {
-            // The tables first: their drain waits for running programs, so
-            // the totals read after it hold every packet their entries hold.
-            AttachmentReport r{a.iface.name, a.hook, a.mode(), {}};
-            if (a.tables) {
-                drained = {};
-                a.program.drain_tables(drained);
-                a.tables->interval(drained, a.program.table_capacities(), tui ? 0 : o.top, r);
-            }
-            ClassCounters current = a.program.read();
-            r.counters = delta(current, a.last);
-            r.histogram = o.histogram;
-            report.attachments.push_back(std::move(r));
-            a.last = current;
-        }
+        for (auto& c : countings)
+            report.attachments.push_back(c.engine.interval(tui ? 0 : o.counting.views.top));
         if (tui) {
             tui->push(std::move(report));
             screen->draw(tui->lines(screen->width(), screen->height()));
@@ -322,22 +218,12 @@ int run_live(const Options& o)
     if (out.open()) {
         SummaryReport summary;
         summary.duration_s = seconds_between(start, std::chrono::steady_clock::now());
-        for (auto& a : attachments) {
-            AttachmentReport r{a.iface.name, a.hook, a.mode(), {}};
-            if (a.tables) {
-                drained = {};
-                a.program.drain_tables(drained);  // the last partial interval
-                a.tables->absorb(drained);
-                // JSON: whole, sorted; lines: the top rows.
-                a.tables->summary(a.program.table_capacities(), o.format == OutputFormat::json, r);
-            }
-            r.counters = a.program.read();
-            r.histogram = o.histogram;
-            summary.attachments.push_back(std::move(r));
-        }
+        // JSON: the views whole, sorted; lines: the top rows.
+        for (auto& c : countings)
+            summary.attachments.push_back(c.engine.summary(o.output.format == OutputFormat::json));
         out.summary(summary);
     }
-    return exit_code::ok;  // attachments detach as they go out of scope
+    return exit_code::ok;  // links detach as they go out of scope
 }
 
 }  // namespace trafstat

@@ -7,6 +7,6 @@ namespace trafstat {
 
 // Runs until --count/--timeout/SIGINT/SIGTERM/closed stdout. Returns the exit
 // code; setup failures throw Error (caught in main).
-int run_live(const Options& options);
+int run_live(const LiveConfig& config);
 
 }  // namespace trafstat

@@ -1,16 +1,25 @@
 // trafstat: count packets per protocol class in the kernel, print rates.
 // The one catch site: every fatal error becomes one line and an exit code.
+#include "app/gen.hpp"
 #include "app/live.hpp"
 #include "app/replay.hpp"
-#include "app/gen.hpp"
 #include "base/error.hpp"
+#include "base/exit_codes.hpp"
 #include "bpf/loader.hpp"
 #include "cli/options.hpp"
-#include "base/exit_codes.hpp"
 
 #include <cstdio>
 #include <exception>
 #include <variant>
+
+namespace {
+
+template <class... F>
+struct Overloaded : F... {
+    using F::operator()...;
+};
+
+}  // namespace
 
 int main(int argc, char** argv)
 {
@@ -22,18 +31,14 @@ int main(int argc, char** argv)
             std::fputc('\n', exit->to_stderr ? stderr : stdout);
         return exit->code;
     }
-    const auto& options = std::get<Options>(parsed);
-    init_libbpf_logging(options.verbose);
     try {
-        switch (options.command) {
-        case Command::replay:
-            return run_replay(options);
-        case Command::gen:
-            return run_gen(options);
-        case Command::live:
-            break;
-        }
-        return run_live(options);
+        return std::visit(Overloaded{
+                              [](const LiveConfig& c) { init_libbpf_logging(c.verbose); return run_live(c); },
+                              [](const ReplayConfig& c) { init_libbpf_logging(c.verbose); return run_replay(c); },
+                              [](const GenConfig& c) { init_libbpf_logging(c.verbose); return run_gen(c); },
+                              [](const ParseExit& e) { return e.code; },
+                          },
+                          parsed);
     } catch (const Error& e) {
         std::fprintf(stderr, "trafstat: %s\n%s", e.what(), e.detail().c_str());
         return e.exit_code();

@@ -1,14 +1,16 @@
 #include "app/replay.hpp"
 
+#include "attach/modes.hpp"
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
-#include "output/tables.hpp"
+#include "base/signals.hpp"
+#include "engine/engine.hpp"
+#include "engine/sources.hpp"
 #include "output/writer.hpp"
 #include "replay/capture.hpp"
 #include "replay/linktype.hpp"
 #include "replay/runner.hpp"
-#include "base/signals.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -69,59 +71,16 @@ private:
     Clock::time_point last_ = start_;
 };
 
+// Every so many records the keyed tables are drained, so that their per-CPU
+// slots never fill with more than one drain's keys.
+constexpr std::uint64_t kDrainEvery = 65536;
+
 // Interval lines in capture time: bins [t0 + k*width, t0 + (k+1)*width).
-// The keyed table in replay: drained every kDrainEvery records (so that its
-// per-CPU slots never fill with more than one drain's keys), and at each bin.
-class Table {
-public:
-    static constexpr std::uint64_t kDrainEvery = 65536;
-
-    Table(const Options& o, ReplayRunner& runner) : o_(o), on_(o.tables != 0), runner_(runner), tracker_(o) {}
-    bool on() const { return on_; }
-    // After a record: drains now and then (all runs finished first).
-    void tick(std::uint64_t records, bool binned)
-    {
-        if (!on_ || records % kDrainEvery != 0)
-            return;
-        runner_.drain();
-        runner_.drain_tables(pending_);
-        if (!binned) {
-            tracker_.absorb(pending_);
-            pending_ = {};
-        }
-    }
-    // A bin's table and views (runs drained by the caller).
-    void close_bin(AttachmentReport& r)
-    {
-        if (!on_)
-            return;
-        runner_.drain_tables(pending_);
-        tracker_.interval(pending_, runner_.table_capacities(), o_.top, r);
-        pending_ = {};
-    }
-    void summary(AttachmentReport& r, bool all_rows)
-    {
-        if (!on_)
-            return;
-        runner_.drain_tables(pending_);
-        tracker_.absorb(pending_);
-        pending_ = {};
-        tracker_.summary(runner_.table_capacities(), all_rows, r);
-    }
-
-private:
-    const Options& o_;
-    bool on_;
-    ReplayRunner& runner_;
-    TableTracker tracker_;
-    TableEntries pending_;  // drained, not yet in a report
-};
-
 class Binner {
 public:
-    Binner(double width_s, ReplayRunner& runner, ReportWriter& out, std::string name, Table& table, bool histogram)
-        : width_ns_(static_cast<std::int64_t>(std::llround(width_s * 1e9))), width_s_(width_s), runner_(runner),
-          out_(out), name_(std::move(name)), table_(table), histogram_(histogram)
+    Binner(double width_s, CountingEngine& engine, ReportWriter& out, std::size_t top)
+        : width_ns_(static_cast<std::int64_t>(std::llround(width_s * 1e9))), width_s_(width_s), engine_(engine),
+          out_(out), top_(top)
     {
     }
 
@@ -156,53 +115,39 @@ private:
 
     void close_bin()
     {
-        runner_.drain();
-        ClassCounters now = runner_.read();
         IntervalReport r;
         r.time = capture_time(clamp_ns(*end_));
         r.interval_s = width_s_;
-        AttachmentReport a{name_, "xdp", "replay", delta(now, last_)};
-        a.histogram = histogram_;
-        table_.close_bin(a);
-        r.attachments.push_back(std::move(a));
+        r.attachments.push_back(engine_.interval(top_));
         out_.interval(r);
-        last_ = now;
         *end_ += width_ns_;
     }
 
     std::int64_t width_ns_;
     double width_s_;
-    ReplayRunner& runner_;
+    CountingEngine& engine_;
     ReportWriter& out_;
-    std::string name_;
+    std::size_t top_;
     std::optional<Wide> end_;
-    ClassCounters last_{};
-    Table& table_;
-    bool histogram_;
 };
 
-SummaryReport summary_of(const std::string& name, const ClassCounters& counters, double duration_s,
-                         Table* table = nullptr, const Options* o = nullptr)
+AttachmentLabel replay_label(const std::string& file) { return {file, std::string(hook_name(Hook::xdp)), "replay"}; }
+
+// The report of a capture that could not be read at all.
+SummaryReport empty_summary(const std::string& file)
 {
-    SummaryReport s;
-    s.duration_s = duration_s;
-    AttachmentReport a{name, "xdp", "replay", counters};
-    if (table && o) {
-        a.histogram = o->histogram;
-        table->summary(a, o->format == OutputFormat::json);
-    }
-    s.attachments.push_back(std::move(a));
-    return s;
+    const AttachmentLabel l = replay_label(file);
+    return SummaryReport{0, {AttachmentReport{l.ifname, l.hook, l.mode, {}}}};
 }
 
 }  // namespace
 
-int run_replay(const Options& o)
+int run_replay(const ReplayConfig& o)
 {
     install_stop_handlers();
     require_bpf_privileges();
-    const std::string& name = o.replay_file;
-    ReportWriter out(o.format, LineOptions{.hide_zero = o.hide_zero});
+    const std::string& name = o.file;
+    ReportWriter out(o.output);
 
     // A file that cannot be read at all still gets its (empty) report.
     std::optional<CaptureReader> reader;
@@ -214,17 +159,17 @@ int run_replay(const Options& o)
                                     "and Linux cooked (SLL, SLL2) captures",
                                     name, linktype_name(reader->linktype())));
     } catch (const Error&) {
-        out.summary(summary_of(name, ClassCounters{}, 0));
+        out.summary(empty_summary(name));
         throw;
     }
 
-    ReplayRunner runner(0, LoadOptions{.tables = o.tables,
-                                       .table_size = o.table_size,
-                                       .size_histogram = o.histogram});
-    Table table(o, runner);
+    auto source = std::make_unique<ReplaySource>(o.counting);
+    ReplayRunner& runner = source->runner();
+    // Idle keys age in bins of capture time (one second without -i).
+    CountingEngine engine(std::move(source), o.counting, o.bin_s.value_or(1.0), replay_label(name));
     std::optional<Binner> binner;
-    if (o.replay_bin_s)
-        binner.emplace(*o.replay_bin_s, runner, out, name, table, o.histogram);
+    if (o.bin_s)
+        binner.emplace(*o.bin_s, engine, out, o.counting.views.top);
     Progress progress(name);
     const int dlt = reader->linktype();
     std::vector<std::uint8_t> scratch;
@@ -242,7 +187,13 @@ int run_replay(const Options& o)
                 binner->before(rec.ts_ns);
             auto frame = to_ethernet(dlt, rec.data, rec.orig_len, scratch);
             runner.submit(frame->bytes, frame->wire_len, rec.ts_ns);
-            table.tick(reader->records(), binner.has_value());
+            if (o.counting.tables && reader->records() % kDrainEvery == 0) {
+                // Binned, the entries wait for their bin's line; else straight into the totals.
+                if (binner)
+                    engine.drain_tables();
+                else
+                    engine.absorb();
+            }
             progress.tick(reader->records());
         }
     } catch (const Error& e) {
@@ -251,11 +202,12 @@ int run_replay(const Options& o)
         damage = e;  // report what was read, then fail
     }
 
-    runner.drain();
     if (binner)
         binner->finish();
-    double duration = first_ts ? (static_cast<double>(last_ts) - static_cast<double>(*first_ts)) / 1e9 : 0;
-    out.summary(summary_of(name, runner.read(), duration, &table, &o));
+    SummaryReport summary;
+    summary.duration_s = first_ts ? (static_cast<double>(last_ts) - static_cast<double>(*first_ts)) / 1e9 : 0;
+    summary.attachments.push_back(engine.summary(o.output.format == OutputFormat::json));
+    out.summary(summary);
     if (damage)
         throw *damage;
     if (stop_requested()) {

@@ -8,6 +8,6 @@ namespace trafstat {
 
 // Returns the exit code. A damaged capture still gets the report of what was
 // read before its error is thrown (Error, exit_code::capture).
-int run_replay(const Options& options);
+int run_replay(const ReplayConfig& config);
 
 }  // namespace trafstat

@@ -23,13 +23,8 @@ bpf_tc_attach_point tc_point(TcDirection d)
 
 }  // namespace
 
-std::string_view direction_hook_name(TcDirection d)
-{
-    return d == TcDirection::ingress ? "tc-ingress" : "tc-egress";
-}
-
 TcAttachment::TcAttachment(TcAttachment&& o) noexcept
-    : iface_(std::move(o.iface_)), dir_(o.dir_), mode_(std::move(o.mode_)), link_(std::move(o.link_)),
+    : iface_(std::move(o.iface_)), dir_(o.dir_), mode_(o.mode_), link_(std::move(o.link_)),
       filter_(std::exchange(o.filter_, false))
 {
 }
@@ -40,14 +35,14 @@ TcAttachment TcAttachment::attach(int prog_fd, const Interface& iface, TcDirecti
     TcAttachment a;
     a.iface_ = iface;
     a.dir_ = dir;
-    const auto hook = direction_hook_name(dir);
+    const auto hook = hook_name(hook_of(dir));
 
     if (mode != TcMode::clsact) {
         int type = dir == TcDirection::ingress ? kBpfTcxIngress : kBpfTcxEgress;
         int fd = bpf_link_create(prog_fd, iface.ifindex, static_cast<bpf_attach_type>(type), nullptr);
         if (fd >= 0) {
             a.link_ = Fd(fd);
-            a.mode_ = "tcx";
+            a.mode_ = TcMode::tcx;
             return a;
         }
         int err = errno;
@@ -81,7 +76,7 @@ TcAttachment TcAttachment::attach(int prog_fd, const Interface& iface, TcDirecti
                     fmt::format("cannot attach the {} filter to {}: {}", hook, iface.name, errno_text(err)));
     }
     a.filter_ = true;
-    a.mode_ = "clsact";
+    a.mode_ = TcMode::clsact;
     return a;
 }
 

@@ -5,7 +5,7 @@
 
 #include "attach/interface.hpp"
 #include "bpf/fd.hpp"
-#include "cli/options.hpp"
+#include "attach/modes.hpp"
 
 #include <string>
 
@@ -27,17 +27,18 @@ public:
     TcAttachment& operator=(TcAttachment&&) = delete;
     ~TcAttachment();
 
-    const std::string& mode() const { return mode_; }  // "tcx" / "clsact"
+    std::string_view mode() const { return tc_mode_name(mode_); }  // "tcx" / "clsact"
 
 private:
     TcAttachment() = default;
     Interface iface_;
     TcDirection dir_ = TcDirection::ingress;
-    std::string mode_;
+    TcMode mode_ = TcMode::tcx;
     Fd link_;                  // tcx
     bool filter_ = false;      // clsact: our filter is installed
 };
 
-std::string_view direction_hook_name(TcDirection d);  // "tc-ingress" / "tc-egress"
+// Hook::tc_ingress / Hook::tc_egress
+constexpr Hook hook_of(TcDirection d) { return d == TcDirection::ingress ? Hook::tc_ingress : Hook::tc_egress; }
 
 }  // namespace trafstat

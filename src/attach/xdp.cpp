@@ -95,6 +95,9 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
 {
     XdpAttachment a;
     a.iface_ = iface;
+    a.ours_ = Fd::duplicate(prog_fd);
+    if (!a.ours_.valid())
+        throw Error(exit_code::attach, fmt::format("cannot hold the program for {}: {}", iface.name, errno_text(errno)));
 
     if (ExistingXdp e = query_xdp(iface); e.prog_id) {
         if (!force)
@@ -110,9 +113,8 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
             throw Error(exit_code::attach, fmt::format("cannot take hold of program {}: {}", e.prog_id, errno_text(errno)));
         a.mode_flag_ = e.mode == "generic" ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
         LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = a.replaced_.get());
-        if (int err = bpf_xdp_attach(iface.ifindex, prog_fd, a.mode_flag_ | XDP_FLAGS_REPLACE, &opts); err)
+        if (int err = bpf_xdp_attach(iface.ifindex, a.ours_.get(), a.mode_flag_ | XDP_FLAGS_REPLACE, &opts); err)
             attach_failed(err, iface, e.mode.c_str());
-        a.our_prog_fd_ = prog_fd;
         a.mode_ = e.mode;
         notes += fmt::format("trafstat: warning: --force: replaced '{}' (id {}) on {}; it is restored on exit, "
                              "but not if trafstat is killed with SIGKILL\n",
@@ -121,10 +123,10 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
     }
 
     if (mode == XdpMode::native || mode == XdpMode::auto_) {
-        int fd = create_link(prog_fd, iface.ifindex, XDP_FLAGS_DRV_MODE);
+        int fd = create_link(a.ours_.get(), iface.ifindex, XDP_FLAGS_DRV_MODE);
         if (fd >= 0) {
             a.link_ = Fd(fd);
-            a.mode_ = "native";
+            a.mode_ = xdp_mode_name(XdpMode::native);
             return a;
         }
         if (mode == XdpMode::native || fd == -EPERM || fd == -EBUSY)
@@ -132,11 +134,11 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
         notes += fmt::format("trafstat: note: native XDP unavailable on {} ({}); using generic XDP\n", iface.name,
                              errno_text(fd));
     }
-    int fd = create_link(prog_fd, iface.ifindex, XDP_FLAGS_SKB_MODE);
+    int fd = create_link(a.ours_.get(), iface.ifindex, XDP_FLAGS_SKB_MODE);
     if (fd < 0)
         attach_failed(fd, iface, "generic");
     a.link_ = Fd(fd);
-    a.mode_ = "generic";
+    a.mode_ = xdp_mode_name(XdpMode::generic);
     return a;
 }
 
@@ -144,7 +146,7 @@ XdpAttachment::~XdpAttachment()
 {
     if (replaced_.valid()) {
         // Put theirs back only if ours is still the one attached.
-        LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = our_prog_fd_);
+        LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = ours_.get());
         bpf_xdp_attach(iface_.ifindex, replaced_.get(), mode_flag_ | XDP_FLAGS_REPLACE, &opts);
     }
     // link_ closes: the kernel detaches the program.

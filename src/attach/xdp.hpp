@@ -5,7 +5,7 @@
 
 #include "attach/interface.hpp"
 #include "bpf/fd.hpp"
-#include "cli/options.hpp"
+#include "attach/modes.hpp"
 
 #include <string>
 
@@ -23,7 +23,8 @@ ExistingXdp query_xdp(const Interface& iface);
 
 class XdpAttachment {
 public:
-    // Attaches prog_fd. `notes` receives human lines such as the auto fallback.
+    // Attaches the program (the attachment keeps its own reference to it).
+    // `notes` receives human lines such as the auto fallback.
     // Throws Error(exit_code::attach / ::privileges).
     static XdpAttachment attach(int prog_fd, const Interface& iface, XdpMode mode, bool force,
                                 std::string& notes);
@@ -41,7 +42,7 @@ private:
     Fd link_;
     // --force only: the program we replaced and must restore.
     Fd replaced_;
-    int our_prog_fd_ = -1;
+    Fd ours_;
     unsigned mode_flag_ = 0;
 };
 

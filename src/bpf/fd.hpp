@@ -2,6 +2,7 @@
 // borrowing is explicit (get()), so ownership is visible at every call.
 #pragma once
 
+#include <fcntl.h>
 #include <unistd.h>
 #include <utility>
 
@@ -23,6 +24,10 @@ public:
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
     ~Fd() { reset(); }
+
+    // A reference of our own to what `fd` refers to (invalid on failure:
+    // errno says why).
+    static Fd duplicate(int fd) noexcept { return Fd(fd >= 0 ? ::fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1); }
 
     int get() const noexcept { return fd_; }
     bool valid() const noexcept { return fd_ >= 0; }

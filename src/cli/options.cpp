@@ -98,6 +98,23 @@ private:
 // A CLI11 check of one of a fixed set of words; the help text lists them itself.
 CLI::Validator one_of(std::vector<std::string> words) { return CLI::IsMember(std::move(words)).description(""); }
 
+// An option that takes one name of an enum's name table and stores its value.
+template <class Enum, std::size_t N>
+CLI::Option* add_enum_option(CLI::App& app, const std::string& flags, Enum& value, const NameTable<Enum, N>& names,
+                             const std::string& help, const std::string& type_name) {
+    return app
+        .add_option_function<std::string>(
+            flags, [&value, &names](const std::string& name) { value = *names.parse(name); }, help)
+        ->check(one_of(names.names()))
+        ->type_name(type_name);
+}
+
+// "[default: auto]" from the name table.
+template <class Enum, std::size_t N>
+std::string default_of(const NameTable<Enum, N>& names, Enum value) {
+    return fmt::format("[default: {}]", names.name(value));
+}
+
 // The whole of `text` as a finite number; no sign, spaces, hex, inf or nan.
 std::optional<double> parse_number(std::string_view text) {
     if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '.')) {
@@ -198,13 +215,13 @@ std::optional<ParseExit> parse_subcommand(CLI::App& app, int argc, const char* c
 }
 
 // The keyed-table options of a run (live or replay): --talkers, --ports,
-// --flows, their table sizes, --histogram, --top, --sort. `finish` turns
-// the view flags into o.tables / show_* after parsing.
+// --flows, their table sizes, --histogram, --top, --sort, --talkers-by,
+// --idle-timeout. `finish` turns the view flags into o.tables after parsing.
 struct TableFlags {
     bool talkers = false, ports = false, flows = false;
     std::string idle;
 
-    void add_to(CLI::App& app, Options& o) {
+    void add_to(CLI::App& app, CountingConfig& o) {
         app.add_flag("--talkers", talkers, "Count and show talkers: per address, sent and received (docs/tables.md)");
         app.add_flag("--ports", ports, "Count and show ports: per protocol and port, with service names");
         app.add_flag("--flows", flows, "Count and show flows: per 5-tuple (ICMP: type and code)");
@@ -220,28 +237,27 @@ struct TableFlags {
         size("--port-table-size", TS_TABLE_PORTS, "ports");
         size("--flow-table-size", TS_TABLE_FLOWS, "flows");
         app.add_flag("--histogram", o.histogram, "Count packet sizes in RMON buckets (on with any table)");
-        app.add_option("--top", o.top, "Rows per view and interval; 0 shows all [default: 10]")
+        app.add_option("--top", o.views.top,
+                       fmt::format("Rows per view and interval; 0 shows all [default: {}]", ViewOptions{}.top))
             ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24))
             ->type_name("N");
-        app.add_option("--sort", o.sort, "Order of the views: bps, pps, bytes or packets [default: bps]")
-            ->check(one_of({"bps", "pps", "bytes", "packets"}))
-            ->type_name("KEY");
-        app.add_option("--talkers-by", o.talkers_by,
-                       "Talkers in order of sent + received (total), as source (src) or as destination (dst)")
-            ->check(one_of({"total", "src", "dst"}))
-            ->type_name("SIDE");
+        add_enum_option(app, "--sort", o.views.sort, kSortKeyNames,
+                        fmt::format("Order of the views: {} {}", kSortKeyNames.alternatives(),
+                                    default_of(kSortKeyNames, ViewOptions{}.sort)),
+                        "KEY");
+        add_enum_option(app, "--talkers-by", o.views.talkers_by, kTalkerSideNames,
+                        fmt::format("Order of the talkers {}:\n{}", default_of(kTalkerSideNames, ViewOptions{}.talkers_by),
+                                    kTalkerSideNames.described()),
+                        "SIDE");
         app.add_option("--idle-timeout", idle,
                        "Forget keys idle this long; the summary keeps their counts as `aged` [default: 5m]")
             ->check(check(duration_error))
             ->type_name("DURATION");
     }
 
-    void finish(Options& o) const {
+    void finish(CountingConfig& o) const {
         if (!idle.empty())
             o.idle_timeout_s = parse_duration(idle);
-        o.show_talkers = talkers;
-        o.show_ports = ports;
-        o.show_flows = flows;
         o.tables = (talkers ? TS_TABLE_BIT(TS_TABLE_TALKERS) : 0) | (ports ? TS_TABLE_BIT(TS_TABLE_PORTS) : 0) |
                    (flows ? TS_TABLE_BIT(TS_TABLE_FLOWS) : 0);
         if (o.tables)
@@ -251,29 +267,28 @@ struct TableFlags {
 
 // `trafstat replay [options] FILE`
 ParseResult parse_replay(int argc, const char* const* argv) {
-    Options o;
-    o.command = Command::replay;
+    ReplayConfig o;
     CLI::App app{std::string{k_replay_description}, "trafstat replay"};
     app.formatter(std::make_shared<Formatter>("trafstat replay [options] FILE", k_replay_description));
     app.footer(std::string{k_replay_footer});
-    app.add_option("FILE", o.replay_file, "pcap or pcapng file; - reads standard input")->required()->type_name("");
+    app.add_option("FILE", o.file, "pcap or pcapng file; - reads standard input")->required()->type_name("");
     double bin = 0;
     auto* bin_opt = app.add_option("-i,--interval", bin, "Also print one report per SECONDS of capture time")
                         ->check(check(interval_error))
                         ->type_name("SECONDS");
     bool json = false;
     app.add_flag("--json", json, "One JSON object per line (NDJSON; schema in docs/json.md)");
-    app.add_flag("-z,--hide-zero", o.hide_zero, "Hide classes that saw no packets (never the all row)");
+    app.add_flag("-z,--hide-zero", o.output.hide_zero, "Hide classes that saw no packets (never the all row)");
     app.add_flag("-v,--verbose", o.verbose, "libbpf debug output, and the whole verifier log on load errors");
     TableFlags tables;
-    tables.add_to(app, o);
+    tables.add_to(app, o.counting);
     if (auto exit = parse_subcommand(app, argc, argv)) {
         return *exit;
     }
-    tables.finish(o);
-    o.format = json ? OutputFormat::json : OutputFormat::line;
+    tables.finish(o.counting);
+    o.output.format = json ? OutputFormat::json : OutputFormat::line;
     if (bin_opt->count() > 0) {
-        o.replay_bin_s = bin;
+        o.bin_s = bin;
     }
     return o;
 }
@@ -385,9 +400,7 @@ std::string set_ip_bases(std::string_view option, std::string_view text, std::op
 
 // `trafstat gen [options] IFACE`
 ParseResult parse_gen(int argc, const char* const* argv) {
-    Options o;
-    o.command = Command::gen;
-    GenOptions& g = o.gen;
+    GenConfig g;
     CLI::App app{std::string{k_gen_description}, "trafstat gen"};
     app.formatter(std::make_shared<Formatter>("trafstat gen [options] IFACE", k_gen_description));
     app.footer(std::string{k_gen_footer});
@@ -441,11 +454,11 @@ ParseResult parse_gen(int argc, const char* const* argv) {
         ->type_name("ADDR[,ADDR]");
     bool json = false;
     app.add_flag("--json", json, "The summary as one JSON object (docs/gen.md)");
-    app.add_flag("-v,--verbose", o.verbose, "libbpf debug output, and the whole verifier log on load errors");
+    app.add_flag("-v,--verbose", g.verbose, "libbpf debug output, and the whole verifier log on load errors");
     if (auto exit = parse_subcommand(app, argc, argv)) {
         return *exit;
     }
-    o.format = json ? OutputFormat::json : OutputFormat::line;
+    g.format = json ? OutputFormat::json : OutputFormat::line;
 
     if (auto error = ifname_error(g.interface); !error.empty()) {
         return usage_error(error);
@@ -509,7 +522,7 @@ ParseResult parse_gen(int argc, const char* const* argv) {
             return usage_error(error);
         }
     }
-    return o;
+    return g;
 }
 
 ParseResult parse(int argc, const char* const* argv) {
@@ -519,40 +532,34 @@ ParseResult parse(int argc, const char* const* argv) {
     if (argc >= 2 && argv[1] && std::string_view{argv[1]} == "replay") {
         return parse_replay(argc, argv);
     }
-    Options o;
+    LiveConfig o;
+    AttachConfig& attach = o.attach;
     CLI::App app{std::string{k_description}, "trafstat"};
     app.formatter(std::make_shared<Formatter>("trafstat [options] [IFACE...]", k_description));
     app.footer(std::string{k_footer});
     app.set_version_flag("-V,--version", "trafstat " TRAFSTAT_VERSION, "Print the version and exit");
 
-    std::string hook = "xdp";
-    std::string xdp_mode = "auto";
-    std::string tc_mode = "auto";
     std::uint64_t count = 0;
     std::string timeout;
 
     app.add_option("IFACE", o.interfaces, "Interfaces to count on (default: the one of the default route)")
         ->type_name("");
-    app.add_option("--hook", hook,
-                   "Where to count [default: xdp]:\n"
-                   "  xdp         ingress, earliest: before the kernel builds an skb\n"
-                   "  tc-ingress  ingress, after the kernel has built the skb\n"
-                   "  tc-egress   egress\n"
-                   "  tc          both directions")
-        ->check(one_of({"xdp", "tc-ingress", "tc-egress", "tc"}))
-        ->type_name("HOOK");
-    auto* xdp_mode_opt = app.add_option("--xdp-mode", xdp_mode,
-                                        "native (in the driver), generic (slower, any driver),\n"
-                                        "or auto: native if the driver can, else generic [default: auto]")
-                             ->check(one_of({"native", "generic", "auto"}))
-                             ->type_name("MODE");
-    auto* tc_mode_opt = app.add_option("--tc-mode", tc_mode,
-                                       "tcx (kernel 6.6+), clsact (legacy filter, for old kernels),\n"
-                                       "or auto: tcx if the kernel has it, else clsact [default: auto]")
-                            ->check(one_of({"auto", "tcx", "clsact"}))
-                            ->type_name("MODE");
-    app.add_flag("-d,--drop", o.drop, "Count totals only and drop every packet (XDP only; for load tests)");
-    app.add_flag("--force", o.force, "Replace an XDP program already attached to the interface");
+    add_enum_option(app, "--hook", attach.hook, kHookNames,
+                    fmt::format("Where to count {}:\n{}", default_of(kHookNames, AttachConfig{}.hook),
+                                kHookNames.described()),
+                    "HOOK");
+    auto* xdp_mode_opt = add_enum_option(app, "--xdp-mode", attach.xdp_mode, kXdpModeNames,
+                                         fmt::format("How XDP attaches {}:\n{}",
+                                                     default_of(kXdpModeNames, AttachConfig{}.xdp_mode),
+                                                     kXdpModeNames.described()),
+                                         "MODE");
+    auto* tc_mode_opt = add_enum_option(app, "--tc-mode", attach.tc_mode, kTcModeNames,
+                                        fmt::format("How TC attaches {}:\n{}",
+                                                    default_of(kTcModeNames, AttachConfig{}.tc_mode),
+                                                    kTcModeNames.described()),
+                                        "MODE");
+    app.add_flag("-d,--drop", attach.drop, "Count totals only and drop every packet (XDP only; for load tests)");
+    app.add_flag("--force", attach.force, "Replace an XDP program already attached to the interface");
     app.add_option("-i,--interval", o.interval_s, "Print every SECONDS, fractional, up to 3600 [default: 1]")
         ->check(check(interval_error))
         ->type_name("SECONDS");
@@ -565,9 +572,9 @@ ParseResult parse(int argc, const char* const* argv) {
     app.add_flag("-v,--verbose", o.verbose, "libbpf debug output, and the whole verifier log on load errors");
     bool json = false;
     app.add_flag("--json", json, "One JSON object per line (NDJSON; schema in docs/json.md)");
-    app.add_flag("-z,--hide-zero", o.hide_zero, "Hide classes that saw no packets (never the all row)");
+    app.add_flag("-z,--hide-zero", o.output.hide_zero, "Hide classes that saw no packets (never the all row)");
     TableFlags tables;
-    tables.add_to(app, o);
+    tables.add_to(app, o.counting);
     app.add_flag("--tui", o.tui,
                  "Full-screen live view (keys: t p f views, s sort, space pause, q quit);\n"
                  "turns on --flows when no view is given (docs/tui.md)");
@@ -582,13 +589,8 @@ ParseResult parse(int argc, const char* const* argv) {
         return usage_error(e.what());
     }
 
-    o.hook = hook == "tc-ingress"  ? Hook::tc_ingress
-             : hook == "tc-egress" ? Hook::tc_egress
-             : hook == "tc"        ? Hook::tc_both
-                                   : Hook::xdp;
-    o.xdp_mode = xdp_mode == "native" ? XdpMode::native : xdp_mode == "generic" ? XdpMode::generic : XdpMode::auto_;
-    o.tc_mode = tc_mode == "tcx" ? TcMode::tcx : tc_mode == "clsact" ? TcMode::clsact : TcMode::auto_;
-    o.format = json ? OutputFormat::json : OutputFormat::line;
+    attach.verbose = o.verbose;
+    o.output.format = json ? OutputFormat::json : OutputFormat::line;
     if (count_opt->count() > 0) {
         o.count = count;
     }
@@ -601,22 +603,22 @@ ParseResult parse(int argc, const char* const* argv) {
     }
     // The TUI needs a table to show: --tui alone counts flows (not with --drop,
     // which counts totals only: the TUI then shows the classes alone).
-    if (o.tui && !tables.talkers && !tables.ports && !tables.flows && !o.drop) {
+    if (o.tui && !tables.talkers && !tables.ports && !tables.flows && !attach.drop) {
         tables.flows = true;
     }
-    tables.finish(o);
-    if (o.drop && (o.tables || o.histogram)) {
+    tables.finish(o.counting);
+    if (attach.drop && (o.counting.tables || o.counting.histogram)) {
         return usage_error("--drop counts totals only: it cannot be combined with --talkers, --ports, --flows or "
                            "--histogram");
     }
 
-    const bool tc = o.hook != Hook::xdp;
-    if (tc && o.drop) {
+    const bool tc = attach.hook != Hook::xdp;
+    if (tc && attach.drop) {
         return usage_error(
             "--drop works only with --hook xdp: TC cannot drop before the kernel has allocated the packet");
     }
     if (tc && xdp_mode_opt->count() > 0) {
-        return usage_error(fmt::format("--xdp-mode applies only to --hook xdp, not --hook {}", hook_name(o.hook)));
+        return usage_error(fmt::format("--xdp-mode applies only to --hook xdp, not --hook {}", hook_name(attach.hook)));
     }
     if (!tc && tc_mode_opt->count() > 0) {
         return usage_error("--tc-mode applies only to --hook tc-ingress, tc-egress or tc");
@@ -670,20 +672,6 @@ std::optional<double> parse_duration(const std::string& text) {
         return std::nullopt;
     }
     return seconds;
-}
-
-std::string_view hook_name(Hook h) {
-    switch (h) {
-    case Hook::xdp:
-        return "xdp";
-    case Hook::tc_ingress:
-        return "tc-ingress";
-    case Hook::tc_egress:
-        return "tc-egress";
-    case Hook::tc_both:
-        return "tc";
-    }
-    return "unknown";
 }
 
 }  // namespace trafstat

@@ -1,4 +1,5 @@
 #include "output/json.hpp"
+#include "output/labels.hpp"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>

@@ -1,4 +1,5 @@
 #include "output/line.hpp"
+#include "output/labels.hpp"
 
 #include "output/units.hpp"
 

@@ -7,14 +7,6 @@
 
 namespace trafstat {
 
-ClassCounters total_of(const std::vector<AttachmentReport>& attachments) {
-    ClassCounters total;
-    for (const AttachmentReport& a : attachments) {
-        total += a.counters;
-    }
-    return total;
-}
-
 std::string attachment_title(const AttachmentReport& a) {
     return a.mode.empty() ? fmt::format("{} {}", a.ifname, a.hook) : fmt::format("{} {}/{}", a.ifname, a.hook, a.mode);
 }

@@ -2,7 +2,7 @@
 // and replay share it, so their output is the same by construction.
 #pragma once
 
-#include "cli/options.hpp"
+#include "base/names.hpp"
 #include "output/line.hpp"
 #include "output/report.hpp"
 
@@ -10,9 +10,24 @@
 
 namespace trafstat {
 
+enum class OutputFormat { line, json };
+inline constexpr auto kOutputFormatNames = name_table<OutputFormat>({
+    {OutputFormat::line, "line", "aligned text, one block per interval"},
+    {OutputFormat::json, "json", "one JSON object per line (NDJSON, docs/json.md)"},
+});
+
+// How a run's reports are printed.
+struct OutputConfig {
+    OutputFormat format = OutputFormat::line;
+    bool hide_zero = false;  // -z: classes with no packets are left out (never `all`)
+};
+
 class ReportWriter {
 public:
-    ReportWriter(OutputFormat format, LineOptions line) : format_(format), line_(line) {}
+    explicit ReportWriter(const OutputConfig& config)
+        : format_(config.format), line_(LineOptions{.hide_zero = config.hide_zero})
+    {
+    }
 
     // false once stdout is gone (EPIPE: a closed pipe) or broken; later writes are skipped.
     bool interval(const IntervalReport& r);

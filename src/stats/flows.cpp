@@ -1,6 +1,5 @@
 #include "stats/flows.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -117,52 +116,11 @@ std::vector<FlowEntry> FlowTotals::entries() const
     return out;
 }
 
-std::string format_ip(const std::array<std::uint8_t, 16>& addr, std::uint8_t ip_version)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (ip_version == 4) {
-        if (!inet_ntop(AF_INET, addr.data() + 12, buf, sizeof buf))
-            return "?";
-    } else if (!inet_ntop(AF_INET6, addr.data(), buf, sizeof buf)) {
-        return "?";
-    }
-    return buf;
-}
-
-std::string proto_name(std::uint8_t proto)
-{
-    switch (proto) {
-    case IPPROTO_TCP:
-        return "tcp";
-    case IPPROTO_UDP:
-        return "udp";
-    case IPPROTO_ICMP:
-        return "icmp";
-    case IPPROTO_ICMPV6:
-        return "icmpv6";
-    case IPPROTO_SCTP:
-        return "sctp";
-    case IPPROTO_GRE:
-        return "gre";
-    case IPPROTO_ESP:
-        return "esp";
-    default:
-        return std::to_string(proto);
-    }
-}
-
-const char* table_name(int table)
-{
-    return table == TS_TABLE_TALKERS ? "talkers" : table == TS_TABLE_PORTS ? "ports" : "flows";
-}
-
-std::vector<std::string> reconcile_table(const ClassCounters& totals, ts_table which,
-                                         std::span<const FlowEntry> entries)
+std::vector<std::string> reconcile_table(const ClassCounters& totals, ts_table which, const Counter& counted)
 {
     const Counter& overflow = totals.table_overflow[which];
-    Counter table = sum_of(entries);
-    table.packets += overflow.packets + totals.table_unkeyed.packets;
-    table.bytes += overflow.bytes + totals.table_unkeyed.bytes;
+    const Counter table{counted.packets + overflow.packets + totals.table_unkeyed.packets,
+                        counted.bytes + overflow.bytes + totals.table_unkeyed.bytes};
     const Counter& v4 = totals[TS_CLASS_IPV4];
     const Counter& v6 = totals[TS_CLASS_IPV6];
     const Counter ip{v4.packets + v6.packets, v4.bytes + v6.bytes};
@@ -172,6 +130,12 @@ std::vector<std::string> reconcile_table(const ClassCounters& totals, ts_table w
     if (table.bytes != ip.bytes)
         out.push_back(fmt::format("{}.bytes {} != ipv4 + ipv6 {}", table_name(which), table.bytes, ip.bytes));
     return out;
+}
+
+std::vector<std::string> reconcile_table(const ClassCounters& totals, ts_table which,
+                                         std::span<const FlowEntry> entries)
+{
+    return reconcile_table(totals, which, sum_of(entries));
 }
 
 }  // namespace trafstat

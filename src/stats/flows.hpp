@@ -3,6 +3,7 @@
 // Pure: no libbpf, unit-tested without privileges.
 #pragma once
 
+#include "base/names.hpp"
 #include "stats/counters.hpp"
 
 #include <trafstat/abi.h>
@@ -89,18 +90,19 @@ private:
 // Packets and bytes the entries hold.
 Counter sum_of(std::span<const FlowEntry> entries);
 
-// "10.0.0.1" for an IPv4-mapped address, "2001:db8::1" otherwise.
-std::string format_ip(const std::array<std::uint8_t, 16>& addr, std::uint8_t ip_version);
-// "tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp", or the number.
-std::string proto_name(std::uint8_t proto);
-
-// "talkers", "ports", "flows": a keyed table's name (enum ts_table), in
-// options, reports and the JSON.
-const char* table_name(int table);
+// A keyed table's name (enum ts_table), in options, reports and the JSON.
+inline constexpr auto kTableNames = name_table<ts_table>({
+    {TS_TABLE_TALKERS, "talkers"},
+    {TS_TABLE_PORTS, "ports"},
+    {TS_TABLE_FLOWS, "flows"},
+});
+constexpr std::string_view table_name(int table) { return kTableNames.name(static_cast<ts_table>(table)); }
 
 // A keyed table's rule (abi.h): its entries + its overflow + unkeyed =
 // ipv4 + ipv6. One line per violation; empty when it adds up.
 std::vector<std::string> reconcile_table(const ClassCounters& totals, ts_table table,
                                          std::span<const FlowEntry> entries);
+// The same rule with what the entries hold already summed (`counted`).
+std::vector<std::string> reconcile_table(const ClassCounters& totals, ts_table table, const Counter& counted);
 
 }  // namespace trafstat

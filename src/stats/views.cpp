@@ -1,12 +1,9 @@
 #include "stats/views.hpp"
 
-#include <netdb.h>
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <fmt/format.h>
 #include <map>
-#include <mutex>
 #include <tuple>
 #include <unordered_map>
 
@@ -42,40 +39,9 @@ void sort_rows(std::vector<Row>& rows, SortKey key, std::size_t top, Tie tie, Va
 
 }  // namespace
 
-namespace {
-
-// One name per value, for both directions of each mapping.
-constexpr std::array<std::pair<SortKey, std::string_view>, 4> k_sort_names = {
-    {{SortKey::bps, "bps"}, {SortKey::pps, "pps"}, {SortKey::bytes, "bytes"}, {SortKey::packets, "packets"}}};
-constexpr std::array<std::pair<TalkerSide, std::string_view>, 3> k_side_names = {
-    {{TalkerSide::total, "total"}, {TalkerSide::src, "src"}, {TalkerSide::dst, "dst"}}};
-
-template <class Enum, std::size_t N>
-std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& names, Enum value)
-{
-    for (const auto& [v, n] : names)
-        if (v == value)
-            return n;
-    return names.front().second;
-}
-
-template <class Enum, std::size_t N>
-Enum value_of(const std::array<std::pair<Enum, std::string_view>, N>& names, std::string_view name)
-{
-    for (const auto& [v, n] : names)
-        if (n == name)
-            return v;
-    return names.front().first;
-}
-
-}  // namespace
 
 bool has_ports(std::uint8_t proto) { return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP; }
 
-std::string_view sort_name(SortKey key) { return name_of(k_sort_names, key); }
-SortKey sort_key(std::string_view name) { return value_of(k_sort_names, name); }
-std::string_view side_name(TalkerSide side) { return name_of(k_side_names, side); }
-TalkerSide talker_side(std::string_view name) { return value_of(k_side_names, name); }
 
 std::vector<Talker> talkers_of(std::span<const FlowEntry> entries)
 {
@@ -149,47 +115,6 @@ void sort_top(std::vector<FlowEntry>& rows, SortKey key, std::size_t top)
     } else {
         std::sort(rows.begin(), rows.end(), larger);
     }
-}
-
-std::string flow_label(const FlowEntry& f)
-{
-    const bool v6 = f.key.ip_version == 6;
-    auto end = [&](const std::array<std::uint8_t, 16>& ip, std::uint16_t port) {
-        const auto addr = format_ip(ip, f.key.ip_version);
-        if (!has_ports(f.key.proto))
-            return addr;
-        return v6 ? fmt::format("[{}]:{}", addr, port) : fmt::format("{}:{}", addr, port);
-    };
-    auto label = fmt::format("{} {} > {}", proto_name(f.key.proto), end(f.key.src, f.key.sport),
-                             end(f.key.dst, f.key.dport));
-    if (f.key.proto == IPPROTO_ICMP || f.key.proto == IPPROTO_ICMPV6)
-        label += fmt::format(" type {} code {}", f.key.sport, f.key.dport);
-    return label;
-}
-
-std::string port_label(const Port& p)
-{
-    auto label = fmt::format("{}/{}", proto_name(p.proto), p.port);
-    if (auto service = service_name(p.port, p.proto))
-        label += fmt::format(" ({})", *service);
-    return label;
-}
-
-std::optional<std::string> service_name(std::uint16_t port, std::uint8_t proto)
-{
-    // getservbyport is not reentrant; names do not change during a run.
-    static std::mutex mutex;
-    static std::map<std::pair<std::uint8_t, std::uint16_t>, std::optional<std::string>> cache;
-    const char* p = proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : proto == IPPROTO_SCTP ? "sctp" : nullptr;
-    if (!p)
-        return std::nullopt;
-    std::lock_guard lock(mutex);
-    auto [it, fresh] = cache.try_emplace({proto, port});
-    if (fresh) {
-        if (const servent* s = getservbyport(htons(port), p))
-            it->second = s->s_name;
-    }
-    return it->second;
 }
 
 }  // namespace trafstat

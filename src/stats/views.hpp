@@ -1,9 +1,11 @@
 // Views derived from the keyed table's entries (docs/tables.md): talkers
 // (per address, as source and as destination), ports (per protocol and
 // port, as destination and as source) and flows, each sorted and cut to the
-// top N. Pure: unit-tested without privileges.
+// top N. Pure: unit-tested without privileges. Their labels are output's
+// (output/labels.hpp).
 #pragma once
 
+#include "base/names.hpp"
 #include "stats/flows.hpp"
 
 #include <array>
@@ -16,10 +18,32 @@
 
 namespace trafstat {
 
+// The order of the views (--sort).
 enum class SortKey { bps, pps, bytes, packets };
-// "bps", "pps", "bytes", "packets" (--sort) and back; an unknown name is bps.
-std::string_view sort_name(SortKey key);
-SortKey sort_key(std::string_view name);
+inline constexpr auto kSortKeyNames = name_table<SortKey>({
+    {SortKey::bps, "bps"},
+    {SortKey::pps, "pps"},
+    {SortKey::bytes, "bytes"},
+    {SortKey::packets, "packets"},
+});
+constexpr std::string_view sort_name(SortKey key) { return kSortKeyNames.name(key); }
+
+// Talkers in order of what they sent + received, of what they sent (as
+// source), or of what they received (as destination) (--talkers-by).
+enum class TalkerSide { total, src, dst };
+inline constexpr auto kTalkerSideNames = name_table<TalkerSide>({
+    {TalkerSide::total, "total", "sent + received"},
+    {TalkerSide::src, "src", "as source"},
+    {TalkerSide::dst, "dst", "as destination"},
+});
+constexpr std::string_view side_name(TalkerSide side) { return kTalkerSideNames.name(side); }
+
+// What the views show: their order and how many rows.
+struct ViewOptions {
+    SortKey sort = SortKey::bps;
+    TalkerSide talkers_by = TalkerSide::total;
+    std::size_t top = 10;  // rows per view and interval (0: all)
+};
 
 struct Talker {
     std::array<std::uint8_t, 16> ip{};
@@ -45,24 +69,11 @@ std::vector<Port> ports_of(std::span<const FlowEntry> entries);
 // Largest first by `key` (bps and bytes order alike, as do pps and packets
 // over one interval); ties by address/port, so the order is stable. At most
 // `top` rows (0: all).
-// Talkers in order of what they sent + received, of what they sent (as
-// source), or of what they received (as destination).
-enum class TalkerSide { total, src, dst };
-// "total", "src", "dst" (--talkers-by) and back; an unknown name is total.
-std::string_view side_name(TalkerSide side);
-TalkerSide talker_side(std::string_view name);
 void sort_top(std::vector<Talker>& rows, SortKey key, std::size_t top, TalkerSide side = TalkerSide::total);
 void sort_top(std::vector<Port>& rows, SortKey key, std::size_t top);
 void sort_top(std::vector<FlowEntry>& rows, SortKey key, std::size_t top);
 
-// How a row is named on screen: "tcp 10.0.0.1:40000 > 10.0.0.9:443",
-// "icmp 10.0.0.2 > 10.0.0.9 type 8 code 0"; "tcp/443 (https)".
-std::string flow_label(const FlowEntry& f);
-std::string port_label(const Port& p);
-
-// Ports that have one: TCP, UDP, SCTP.
+// Protocols that have ports: TCP, UDP, SCTP.
 bool has_ports(std::uint8_t proto);
-// The system's name for a port (getservbyport: /etc/services), if any.
-std::optional<std::string> service_name(std::uint16_t port, std::uint8_t proto);
 
 }  // namespace trafstat

@@ -8,6 +8,7 @@
 #include "packet_builder.hpp"
 
 #include "bpf/loader.hpp"
+#include "output/labels.hpp"
 #include "replay/runner.hpp"
 #include "stats/counters.hpp"
 #include "stats/flows.hpp"

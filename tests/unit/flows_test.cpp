@@ -1,6 +1,7 @@
 // The keyed table in userspace: merging CPUs and intervals, the reconciliation
 // rule, addresses and protocol names, the size buckets, and their JSON.
 #include "output/json.hpp"
+#include "output/labels.hpp"
 #include "stats/flows.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// argv -> Options: defaults, every option, every usage error, help and version.
+// argv -> typed configs (live, replay, gen): defaults, every option, every usage error, help and version.
 #include "cli/options.hpp"
 
 #include "base/exit_codes.hpp"
@@ -18,15 +18,22 @@ ParseResult parse(std::initializer_list<const char*> args) {
     return parse_options(static_cast<int>(argv.size()), argv.data());
 }
 
-// Parses args that must be accepted.
-Options ok(std::initializer_list<const char*> args) {
+// Parses args that must be accepted as the command of `Config`.
+template <class Config>
+Config accepted_as(std::initializer_list<const char*> args) {
     ParseResult r = parse(args);
     if (const auto* exit = std::get_if<ParseExit>(&r)) {
         ADD_FAILURE() << "unexpected exit " << exit->code << ": " << exit->text;
         return {};
     }
-    return std::get<Options>(r);
+    if (!std::holds_alternative<Config>(r)) {
+        ADD_FAILURE() << "parsed as another command";
+        return {};
+    }
+    return std::get<Config>(r);
 }
+
+LiveConfig ok(std::initializer_list<const char*> args) { return accepted_as<LiveConfig>(args); }
 
 // Parses args that must be a usage error; returns the message.
 std::string usage_error(std::initializer_list<const char*> args) {
@@ -47,23 +54,23 @@ std::string usage_error(std::initializer_list<const char*> args) {
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 TEST(Options, Defaults) {
-    const Options o = ok({});
+    const LiveConfig o = ok({});
     EXPECT_TRUE(o.interfaces.empty());
-    EXPECT_EQ(o.hook, Hook::xdp);
-    EXPECT_EQ(o.xdp_mode, XdpMode::auto_);
-    EXPECT_EQ(o.tc_mode, TcMode::auto_);
-    EXPECT_FALSE(o.drop);
-    EXPECT_FALSE(o.force);
+    EXPECT_EQ(o.attach.hook, Hook::xdp);
+    EXPECT_EQ(o.attach.xdp_mode, XdpMode::auto_);
+    EXPECT_EQ(o.attach.tc_mode, TcMode::auto_);
+    EXPECT_FALSE(o.attach.drop);
+    EXPECT_FALSE(o.attach.force);
     EXPECT_DOUBLE_EQ(o.interval_s, 1.0);
     EXPECT_EQ(o.count, std::nullopt);
     EXPECT_EQ(o.timeout_s, std::nullopt);
     EXPECT_FALSE(o.verbose);
-    EXPECT_EQ(o.format, OutputFormat::line);
-    EXPECT_FALSE(o.hide_zero);
+    EXPECT_EQ(o.output.format, OutputFormat::line);
+    EXPECT_FALSE(o.output.hide_zero);
 }
 
 TEST(Options, NoArgvAtAll) {
-    EXPECT_TRUE(std::holds_alternative<Options>(parse_options(0, nullptr)));
+    EXPECT_TRUE(std::holds_alternative<LiveConfig>(parse_options(0, nullptr)));
 }
 
 TEST(Options, Interfaces) {
@@ -87,11 +94,11 @@ TEST(Options, BadInterfaceNames) {
 }
 
 TEST(Options, Hooks) {
-    EXPECT_EQ(ok({"--hook", "xdp"}).hook, Hook::xdp);
-    EXPECT_EQ(ok({"--hook", "tc-ingress"}).hook, Hook::tc_ingress);
-    EXPECT_EQ(ok({"--hook", "tc-egress"}).hook, Hook::tc_egress);
-    EXPECT_EQ(ok({"--hook", "tc"}).hook, Hook::tc_both);
-    EXPECT_EQ(ok({"--hook=tc"}).hook, Hook::tc_both);
+    EXPECT_EQ(ok({"--hook", "xdp"}).attach.hook, Hook::xdp);
+    EXPECT_EQ(ok({"--hook", "tc-ingress"}).attach.hook, Hook::tc_ingress);
+    EXPECT_EQ(ok({"--hook", "tc-egress"}).attach.hook, Hook::tc_egress);
+    EXPECT_EQ(ok({"--hook", "tc"}).attach.hook, Hook::tc_both);
+    EXPECT_EQ(ok({"--hook=tc"}).attach.hook, Hook::tc_both);
     EXPECT_TRUE(contains(usage_error({"--hook", "tcx"}), "--hook"));
     EXPECT_TRUE(contains(usage_error({"--hook"}), "--hook"));
 }
@@ -104,18 +111,18 @@ TEST(Options, HookNames) {
 }
 
 TEST(Options, XdpModes) {
-    EXPECT_EQ(ok({"--xdp-mode", "native"}).xdp_mode, XdpMode::native);
-    EXPECT_EQ(ok({"--xdp-mode", "generic"}).xdp_mode, XdpMode::generic);
-    EXPECT_EQ(ok({"--xdp-mode", "auto"}).xdp_mode, XdpMode::auto_);
-    EXPECT_EQ(ok({"--hook", "xdp", "--xdp-mode", "generic"}).xdp_mode, XdpMode::generic);
+    EXPECT_EQ(ok({"--xdp-mode", "native"}).attach.xdp_mode, XdpMode::native);
+    EXPECT_EQ(ok({"--xdp-mode", "generic"}).attach.xdp_mode, XdpMode::generic);
+    EXPECT_EQ(ok({"--xdp-mode", "auto"}).attach.xdp_mode, XdpMode::auto_);
+    EXPECT_EQ(ok({"--hook", "xdp", "--xdp-mode", "generic"}).attach.xdp_mode, XdpMode::generic);
     EXPECT_TRUE(contains(usage_error({"--xdp-mode", "skb"}), "--xdp-mode"));
 }
 
 TEST(Options, TcModes) {
-    EXPECT_EQ(ok({"--hook", "tc", "--tc-mode", "tcx"}).tc_mode, TcMode::tcx);
-    EXPECT_EQ(ok({"--hook", "tc-ingress", "--tc-mode", "clsact"}).tc_mode, TcMode::clsact);
-    EXPECT_EQ(ok({"--hook", "tc-egress", "--tc-mode", "auto"}).tc_mode, TcMode::auto_);
-    EXPECT_EQ(ok({"--hook", "tc"}).tc_mode, TcMode::auto_);
+    EXPECT_EQ(ok({"--hook", "tc", "--tc-mode", "tcx"}).attach.tc_mode, TcMode::tcx);
+    EXPECT_EQ(ok({"--hook", "tc-ingress", "--tc-mode", "clsact"}).attach.tc_mode, TcMode::clsact);
+    EXPECT_EQ(ok({"--hook", "tc-egress", "--tc-mode", "auto"}).attach.tc_mode, TcMode::auto_);
+    EXPECT_EQ(ok({"--hook", "tc"}).attach.tc_mode, TcMode::auto_);
     EXPECT_TRUE(contains(usage_error({"--hook", "tc", "--tc-mode", "ingress"}), "--tc-mode"));
 }
 
@@ -129,26 +136,26 @@ TEST(Options, ModeOfTheOtherHookIsAnError) {
 }
 
 TEST(Options, Flags) {
-    const Options o = ok({"-d", "--force", "-v", "--json", "-z"});
-    EXPECT_TRUE(o.drop);
-    EXPECT_TRUE(o.force);
+    const LiveConfig o = ok({"-d", "--force", "-v", "--json", "-z"});
+    EXPECT_TRUE(o.attach.drop);
+    EXPECT_TRUE(o.attach.force);
     EXPECT_TRUE(o.verbose);
-    EXPECT_EQ(o.format, OutputFormat::json);
-    EXPECT_TRUE(o.hide_zero);
+    EXPECT_EQ(o.output.format, OutputFormat::json);
+    EXPECT_TRUE(o.output.hide_zero);
 
-    const Options l = ok({"--drop", "--verbose", "--hide-zero"});
-    EXPECT_TRUE(l.drop);
+    const LiveConfig l = ok({"--drop", "--verbose", "--hide-zero"});
+    EXPECT_TRUE(l.attach.drop);
     EXPECT_TRUE(l.verbose);
-    EXPECT_TRUE(l.hide_zero);
+    EXPECT_TRUE(l.output.hide_zero);
 
-    const Options combined = ok({"-dvz"});
-    EXPECT_TRUE(combined.drop);
+    const LiveConfig combined = ok({"-dvz"});
+    EXPECT_TRUE(combined.attach.drop);
     EXPECT_TRUE(combined.verbose);
-    EXPECT_TRUE(combined.hide_zero);
+    EXPECT_TRUE(combined.output.hide_zero);
 }
 
 TEST(Options, DropNeedsXdp) {
-    EXPECT_TRUE(ok({"-d", "--xdp-mode", "native", "eth1"}).drop);
+    EXPECT_TRUE(ok({"-d", "--xdp-mode", "native", "eth1"}).attach.drop);
     for (const char* hook : {"tc", "tc-ingress", "tc-egress"}) {
         const std::string text = usage_error({"-d", "--hook", hook});
         EXPECT_TRUE(contains(text, "--drop works only with --hook xdp: TC cannot drop")) << text;
@@ -190,7 +197,7 @@ TEST(Options, Timeout) {
 }
 
 TEST(Options, CountAndTimeoutTogether) {
-    const Options o = ok({"-i", "0.5", "-c", "10", "-t", "1m", "eth0"});
+    const LiveConfig o = ok({"-i", "0.5", "-c", "10", "-t", "1m", "eth0"});
     EXPECT_DOUBLE_EQ(o.interval_s, 0.5);
     EXPECT_EQ(o.count, 10u);
     EXPECT_DOUBLE_EQ(o.timeout_s.value(), 60.0);
@@ -264,24 +271,20 @@ TEST(Version, ExitsZeroOnStdout) {
 }
 
 // `trafstat gen [options] IFACE`
-Options gen_ok(std::initializer_list<const char*> args) {
-    std::vector<const char*> all = {"gen"};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<const char*> argv = {"trafstat"};
-    argv.insert(argv.end(), all.begin(), all.end());
+GenConfig gen_ok(std::initializer_list<const char*> args) {
+    std::vector<const char*> argv = {"trafstat", "gen"};
+    argv.insert(argv.end(), args.begin(), args.end());
     ParseResult r = parse_options(static_cast<int>(argv.size()), argv.data());
     if (const auto* exit = std::get_if<ParseExit>(&r)) {
         ADD_FAILURE() << "unexpected exit " << exit->code << ": " << exit->text;
         return {};
     }
-    const Options o = std::get<Options>(r);
-    EXPECT_EQ(o.command, Command::gen);
-    return o;
+    EXPECT_TRUE(std::holds_alternative<GenConfig>(r)) << "gen parses as gen";
+    return std::holds_alternative<GenConfig>(r) ? std::get<GenConfig>(r) : GenConfig{};
 }
 
 TEST(GenOptions, Defaults) {
-    const Options o = gen_ok({"va0"});
-    const GenOptions& g = o.gen;
+    const GenConfig g = gen_ok({"va0"});
     EXPECT_EQ(g.interface, "va0");
     EXPECT_EQ(g.frame_size, std::nullopt);
     EXPECT_EQ(g.protos, std::vector<gen::Proto>{gen::Proto::udp4});
@@ -295,16 +298,15 @@ TEST(GenOptions, Defaults) {
     EXPECT_EQ(g.src_mac, std::nullopt);
     EXPECT_EQ(g.dst_mac, std::nullopt);
     EXPECT_FALSE(g.src4 || g.dst4 || g.src6 || g.dst6);
-    EXPECT_EQ(o.format, OutputFormat::line);
-    EXPECT_FALSE(o.verbose);
+    EXPECT_EQ(g.format, OutputFormat::line);
+    EXPECT_FALSE(g.verbose);
 }
 
 TEST(GenOptions, EveryOption) {
-    const Options o = gen_ok({"-s", "128", "--proto", "udp4,tcp6,icmp4", "--flows", "1000", "-n", "100000", "-t",
+    const GenConfig g = gen_ok({"-s", "128", "--proto", "udp4,tcp6,icmp4", "--flows", "1000", "-n", "100000", "-t",
                               "2.5s", "--rate", "20k", "--threads", "3", "--batch", "256", "--inject", "--src-mac",
                               "02:00:00:00:0a:01", "--dst-mac", "02:00:00:00:0b:01", "--src-ip", "10.0.0.1,fd00::1",
                               "--dst-ip", "fd00::2", "--json", "-v", "va0"});
-    const GenOptions& g = o.gen;
     EXPECT_EQ(g.frame_size, 128u);
     EXPECT_EQ(g.protos, (std::vector<gen::Proto>{gen::Proto::udp4, gen::Proto::tcp6, gen::Proto::icmp4}));
     EXPECT_EQ(g.flows, 1000u);
@@ -322,23 +324,23 @@ TEST(GenOptions, EveryOption) {
     EXPECT_FALSE(g.dst4);
     ASSERT_TRUE(g.dst6);
     EXPECT_EQ(gen::format_ip6(*g.dst6), "fd00::2");
-    EXPECT_EQ(o.format, OutputFormat::json);
-    EXPECT_TRUE(o.verbose);
+    EXPECT_EQ(g.format, OutputFormat::json);
+    EXPECT_TRUE(g.verbose);
 }
 
 TEST(GenOptions, LongFormsAndActions) {
-    EXPECT_EQ(gen_ok({"--size", "1514", "--count", "5", "--duration", "1m", "va0"}).gen.frame_size, 1514u);
-    EXPECT_DOUBLE_EQ(*gen_ok({"--duration", "1m", "va0"}).gen.duration_s, 60);
-    EXPECT_TRUE(gen_ok({"--action", "pass", "va0"}).gen.inject);
-    EXPECT_FALSE(gen_ok({"--action", "tx", "va0"}).gen.inject);
-    EXPECT_TRUE(gen_ok({"--inject", "--action", "pass", "va0"}).gen.inject);
-    EXPECT_DOUBLE_EQ(*gen_ok({"--rate", "1.5M", "va0"}).gen.rate_pps, 1.5e6);
-    EXPECT_DOUBLE_EQ(*gen_ok({"--rate", "250", "va0"}).gen.rate_pps, 250);
-    EXPECT_EQ(gen_ok({"--proto", "udp4,udp4,tcp4", "va0"}).gen.protos.size(), 3u);  // repeats weigh
-    EXPECT_EQ(gen_ok({"-s", "60", "va0"}).gen.frame_size, 60u);
-    EXPECT_EQ(gen_ok({"-s", "74", "--proto", "tcp6", "va0"}).gen.frame_size, 74u);
-    EXPECT_EQ(gen_ok({"--flows", "16777216", "va0"}).gen.flows, 16777216u);
-    EXPECT_EQ(gen_ok({"--dst-mac", "FF-FF-FF-FF-FF-FF", "va0"}).gen.dst_mac, gen::kBroadcast);
+    EXPECT_EQ(gen_ok({"--size", "1514", "--count", "5", "--duration", "1m", "va0"}).frame_size, 1514u);
+    EXPECT_DOUBLE_EQ(*gen_ok({"--duration", "1m", "va0"}).duration_s, 60);
+    EXPECT_TRUE(gen_ok({"--action", "pass", "va0"}).inject);
+    EXPECT_FALSE(gen_ok({"--action", "tx", "va0"}).inject);
+    EXPECT_TRUE(gen_ok({"--inject", "--action", "pass", "va0"}).inject);
+    EXPECT_DOUBLE_EQ(*gen_ok({"--rate", "1.5M", "va0"}).rate_pps, 1.5e6);
+    EXPECT_DOUBLE_EQ(*gen_ok({"--rate", "250", "va0"}).rate_pps, 250);
+    EXPECT_EQ(gen_ok({"--proto", "udp4,udp4,tcp4", "va0"}).protos.size(), 3u);  // repeats weigh
+    EXPECT_EQ(gen_ok({"-s", "60", "va0"}).frame_size, 60u);
+    EXPECT_EQ(gen_ok({"-s", "74", "--proto", "tcp6", "va0"}).frame_size, 74u);
+    EXPECT_EQ(gen_ok({"--flows", "16777216", "va0"}).flows, 16777216u);
+    EXPECT_EQ(gen_ok({"--dst-mac", "FF-FF-FF-FF-FF-FF", "va0"}).dst_mac, gen::kBroadcast);
 }
 
 TEST(GenOptions, UsageErrors) {
@@ -402,8 +404,9 @@ TEST(GenOptions, Help) {
 
 TEST(GenOptions, GenIsOnlyASubcommandInFirstPlace) {
     // An interface named "gen" after an option is an interface of live counting.
-    const Options o = ok({"-c", "1", "gen"});
-    EXPECT_EQ(o.command, Command::live);
+    const ParseResult r = parse({"-c", "1", "gen"});
+    ASSERT_TRUE(std::holds_alternative<LiveConfig>(r)) << "live counting";
+    const LiveConfig o = std::get<LiveConfig>(r);
     EXPECT_EQ(o.interfaces, std::vector<std::string>{"gen"});
 }
 
@@ -414,27 +417,27 @@ namespace trafstat {
 namespace {
 
 TEST(KeyedTable, OffByDefault) {
-    const Options o = ok({"eth0"});
+    const CountingConfig o = ok({"eth0"}).counting;
     EXPECT_EQ(o.tables, 0u);
     EXPECT_FALSE(o.histogram);
     EXPECT_EQ(o.table_size, (TableSizes{65536, 65536, 65536}));
 }
 
 TEST(KeyedTable, EachViewTurnsOnItsOwnTable) {
-    EXPECT_EQ(ok({"--talkers", "eth0"}).tables, TS_TABLE_BIT(TS_TABLE_TALKERS));
-    EXPECT_EQ(ok({"--ports", "eth0"}).tables, TS_TABLE_BIT(TS_TABLE_PORTS));
-    EXPECT_EQ(ok({"--flows", "eth0"}).tables, TS_TABLE_BIT(TS_TABLE_FLOWS));
-    EXPECT_EQ(ok({"--talkers", "--ports", "eth0"}).tables,
+    EXPECT_EQ(ok({"--talkers", "eth0"}).counting.tables, TS_TABLE_BIT(TS_TABLE_TALKERS));
+    EXPECT_EQ(ok({"--ports", "eth0"}).counting.tables, TS_TABLE_BIT(TS_TABLE_PORTS));
+    EXPECT_EQ(ok({"--flows", "eth0"}).counting.tables, TS_TABLE_BIT(TS_TABLE_FLOWS));
+    EXPECT_EQ(ok({"--talkers", "--ports", "eth0"}).counting.tables,
               TS_TABLE_BIT(TS_TABLE_TALKERS) | TS_TABLE_BIT(TS_TABLE_PORTS));
-    EXPECT_TRUE(ok({"--talkers", "eth0"}).histogram) << "any table brings the histogram";
-    EXPECT_TRUE(ok({"--histogram", "eth0"}).histogram);
-    EXPECT_EQ(ok({"--histogram", "eth0"}).tables, 0u);
+    EXPECT_TRUE(ok({"--talkers", "eth0"}).counting.histogram) << "any table brings the histogram";
+    EXPECT_TRUE(ok({"--histogram", "eth0"}).counting.histogram);
+    EXPECT_EQ(ok({"--histogram", "eth0"}).counting.tables, 0u);
 }
 
 TEST(KeyedTable, EachTableHasItsSize) {
-    EXPECT_EQ(ok({"--flows", "--flow-table-size", "1024", "eth0"}).table_size, (TableSizes{65536, 65536, 1024}));
-    EXPECT_EQ(ok({"--talkers", "--ip-table-size", "256", "eth0"}).table_size, (TableSizes{256, 65536, 65536}));
-    EXPECT_EQ(ok({"--ports", "--port-table-size", "4096", "eth0"}).table_size, (TableSizes{65536, 4096, 65536}));
+    EXPECT_EQ(ok({"--flows", "--flow-table-size", "1024", "eth0"}).counting.table_size, (TableSizes{65536, 65536, 1024}));
+    EXPECT_EQ(ok({"--talkers", "--ip-table-size", "256", "eth0"}).counting.table_size, (TableSizes{256, 65536, 65536}));
+    EXPECT_EQ(ok({"--ports", "--port-table-size", "4096", "eth0"}).counting.table_size, (TableSizes{65536, 4096, 65536}));
     for (const char* flag : {"--flow-table-size", "--ip-table-size", "--port-table-size"}) {
         EXPECT_NE(usage_error({flag, "8", "eth0"}), "") << flag;
         EXPECT_NE(usage_error({flag, "lots", "eth0"}), "") << flag;
@@ -453,26 +456,27 @@ namespace trafstat {
 namespace {
 
 TEST(KeyedTable, IdleTimeoutAndViews) {
-    const Options o = ok({"--flows", "--idle-timeout", "2m", "--top", "3", "--sort", "pps", "eth0"});
+    const CountingConfig o = ok({"--flows", "--idle-timeout", "2m", "--top", "3", "--sort", "pps", "eth0"}).counting;
     EXPECT_EQ(o.idle_timeout_s, 120.0);
-    EXPECT_TRUE(o.show_flows);
-    EXPECT_FALSE(o.show_talkers);
-    EXPECT_EQ(o.top, 3u);
-    EXPECT_EQ(o.sort, "pps");
-    EXPECT_EQ(ok({"eth0"}).idle_timeout_s, 300.0);
+    EXPECT_TRUE(o.counts(TS_TABLE_FLOWS));
+    EXPECT_FALSE(o.counts(TS_TABLE_TALKERS));
+    EXPECT_EQ(o.views.top, 3u);
+    EXPECT_EQ(o.views.sort, SortKey::pps);
+    EXPECT_EQ(ok({"eth0"}).counting.idle_timeout_s, 300.0);
     EXPECT_NE(usage_error({"--idle-timeout", "0", "eth0"}), "");
     EXPECT_NE(usage_error({"--sort", "size", "eth0"}), "");
-    EXPECT_EQ(ok({"eth0"}).talkers_by, "total");
-    EXPECT_EQ(ok({"--talkers", "--talkers-by", "dst", "eth0"}).talkers_by, "dst");
+    EXPECT_EQ(ok({"eth0"}).counting.views.talkers_by, TalkerSide::total);
+    EXPECT_EQ(ok({"--talkers", "--talkers-by", "dst", "eth0"}).counting.views.talkers_by, TalkerSide::dst);
     EXPECT_NE(usage_error({"--talkers-by", "both", "eth0"}), "");
 }
 
 TEST(KeyedTable, ReplayTakesTheSameOptions) {
-    const Options o = ok({"replay", "--talkers", "--ports", "--top", "0", "x.pcap"});
-    EXPECT_EQ(o.command, Command::replay);
+    const ParseResult r = parse({"replay", "--talkers", "--ports", "--top", "0", "x.pcap"});
+    ASSERT_TRUE(std::holds_alternative<ReplayConfig>(r)) << "replay";
+    const CountingConfig& o = std::get<ReplayConfig>(r).counting;
     EXPECT_EQ(o.tables, TS_TABLE_BIT(TS_TABLE_TALKERS) | TS_TABLE_BIT(TS_TABLE_PORTS));
-    EXPECT_TRUE(o.show_talkers && o.show_ports && !o.show_flows);
-    EXPECT_EQ(o.top, 0u);
+    EXPECT_TRUE(o.counts(TS_TABLE_TALKERS) && o.counts(TS_TABLE_PORTS) && !o.counts(TS_TABLE_FLOWS));
+    EXPECT_EQ(o.views.top, 0u);
 }
 
 }  // namespace

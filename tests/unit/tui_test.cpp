@@ -2,7 +2,6 @@
 // the keys (views, sort, pause, help, quit), the sparkline, and that every
 // size, down to 1x1, gives lines that fit.
 #include "cli/options.hpp"
-#include "output/tables.hpp"
 #include "output/tui.hpp"
 
 #include <fmt/format.h>
@@ -466,10 +465,10 @@ TEST(TuiTalkersBy, KeyCyclesTheSideAndTheOrder)
 
 TEST(TuiTalkersBy, StartsFromTheOption)
 {
-    EXPECT_EQ(talker_side("total"), TalkerSide::total);
-    EXPECT_EQ(talker_side("src"), TalkerSide::src);
-    EXPECT_EQ(talker_side("dst"), TalkerSide::dst);
-    TuiModel m(k_all, SortKey::bps, 0.5, true, talker_side("dst"));
+    EXPECT_EQ(kTalkerSideNames.parse("total"), TalkerSide::total);
+    EXPECT_EQ(kTalkerSideNames.parse("src"), TalkerSide::src);
+    EXPECT_EQ(kTalkerSideNames.parse("dst"), TalkerSide::dst);
+    TuiModel m(k_all, SortKey::bps, 0.5, true, *kTalkerSideNames.parse("dst"));
     EXPECT_EQ(m.talkers_by(), TalkerSide::dst);
     m.push(report());
     m.key('t');
@@ -602,33 +601,33 @@ ParseResult parse(std::vector<const char*> args)
 TEST(TuiOptions, TuiAloneTurnsOnFlows)
 {
     auto r = parse({"--tui", "eth0"});
-    const auto* o = std::get_if<Options>(&r);
+    const auto* o = std::get_if<LiveConfig>(&r);
     ASSERT_TRUE(o);
     EXPECT_TRUE(o->tui);
-    EXPECT_TRUE(o->show_flows);
-    EXPECT_FALSE(o->show_talkers);
-    EXPECT_FALSE(o->show_ports);
-    EXPECT_EQ(o->tables, TS_TABLE_BIT(TS_TABLE_FLOWS));
-    EXPECT_TRUE(o->histogram);
+    EXPECT_TRUE(o->counting.counts(TS_TABLE_FLOWS));
+    EXPECT_FALSE(o->counting.counts(TS_TABLE_TALKERS));
+    EXPECT_FALSE(o->counting.counts(TS_TABLE_PORTS));
+    EXPECT_EQ(o->counting.tables, TS_TABLE_BIT(TS_TABLE_FLOWS));
+    EXPECT_TRUE(o->counting.histogram);
 }
 
 TEST(TuiOptions, TuiKeepsTheViewsGiven)
 {
     auto r = parse({"--tui", "--talkers", "eth0"});
-    const auto* o = std::get_if<Options>(&r);
+    const auto* o = std::get_if<LiveConfig>(&r);
     ASSERT_TRUE(o);
-    EXPECT_TRUE(o->show_talkers);
-    EXPECT_FALSE(o->show_flows);
-    EXPECT_EQ(o->tables, TS_TABLE_BIT(TS_TABLE_TALKERS));
+    EXPECT_TRUE(o->counting.counts(TS_TABLE_TALKERS));
+    EXPECT_FALSE(o->counting.counts(TS_TABLE_FLOWS));
+    EXPECT_EQ(o->counting.tables, TS_TABLE_BIT(TS_TABLE_TALKERS));
 }
 
 TEST(TuiOptions, TuiWithDropShowsTotalsOnly)
 {
     auto r = parse({"--tui", "-d", "eth0"});
-    const auto* o = std::get_if<Options>(&r);
+    const auto* o = std::get_if<LiveConfig>(&r);
     ASSERT_TRUE(o);
-    EXPECT_FALSE(o->show_flows);
-    EXPECT_EQ(o->tables, 0u);
+    EXPECT_FALSE(o->counting.counts(TS_TABLE_FLOWS));
+    EXPECT_EQ(o->counting.tables, 0u);
 }
 
 TEST(TuiOptions, TuiWithJsonIsAUsageError)
@@ -647,8 +646,8 @@ TEST(TuiOptions, TuiWithJsonIsAUsageError)
 TEST(TuiOptions, DefaultIsNoTui)
 {
     auto r = parse({"eth0"});
-    ASSERT_TRUE(std::get_if<Options>(&r));
-    EXPECT_FALSE(std::get<Options>(r).tui);
+    ASSERT_TRUE(std::get_if<LiveConfig>(&r));
+    EXPECT_FALSE(std::get<LiveConfig>(r).tui);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Views from the keyed table: talkers and ports summed from flows, top-N
 // sorting with stable ties, service names from the system's database.
 #include "output/json.hpp"
+#include "output/labels.hpp"
 #include "output/line.hpp"
 #include "output/tui.hpp"
 #include "stats/views.hpp"

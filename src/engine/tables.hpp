@@ -1,25 +1,28 @@
 // The keyed tables of one attachment across a run, for the reports: each
 // drained interval's entries become that interval's TableReports and views;
-// the run's totals become the summary's. Pure: live and replay feed it with
-// what CounterProgram::drain_tables read.
+// the run's totals become the summary's, with keys idle longer than the
+// idle timeout aged out of memory. Pure: the counting engine feeds it.
 #pragma once
 
-#include "cli/options.hpp"
-#include "output/report.hpp"
+#include "engine/config.hpp"
 #include "stats/flows.hpp"
+#include "stats/report.hpp"
 
 #include <array>
 #include <cstddef>
-#include <string>
+#include <cstdint>
+#include <span>
 
 namespace trafstat {
 
 class TableTracker {
 public:
-    explicit TableTracker(const Options& o) : o_(o) {}
+    // `interval_s`: the length of the intervals interval() closes (live -i,
+    // replay's bins of capture time), over which idle keys are counted.
+    TableTracker(const CountingConfig& config, double interval_s);
 
-    // One drained interval: `raw` as drain_tables read it (a slot per key and
-    // CPU). Sets `into`'s tables and views, cut to `top` rows (0: all).
+    // One drained interval: `raw` as drained (a slot per key and CPU). Sets
+    // `into`'s tables and views, cut to `top` rows (0: all).
     void interval(const TableEntries& raw, const TableCapacities& capacity, std::size_t top,
                   AttachmentReport& into);
     // Entries drained outside any interval line (the last partial interval, or
@@ -29,12 +32,11 @@ public:
     void summary(const TableCapacities& capacity, bool all_rows, AttachmentReport& into) const;
 
 private:
-    std::uint64_t max_idle_intervals() const;
-    bool on(int table) const { return o_.tables & TS_TABLE_BIT(table); }
     // The view of `table` from its entries (one per key).
     void add_view(ViewsReport& v, int table, std::span<const FlowEntry> entries, std::size_t top) const;
 
-    const Options& o_;
+    CountingConfig config_;
+    std::uint64_t max_idle_intervals_ = 0;  // 0: keys never age
     std::array<FlowTotals, TS_TABLES> totals_;
 };
 

@@ -1,0 +1,109 @@
+#include "attach/counter.hpp"
+
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
+
+#include <fmt/format.h>
+
+#include <optional>
+
+namespace trafstat {
+namespace {
+
+LoadOptions for_hook(LoadOptions l, const AttachConfig& config)
+{
+    l.drop_mode = config.drop;
+    l.load_xdp = config.hook == Hook::xdp;
+    l.load_tc = !l.load_xdp;
+    return l;
+}
+
+AttachedCounter attached_xdp(const Interface& iface, CounterProgram program, XdpAttachment link)
+{
+    return AttachedCounter{iface, Hook::xdp, std::move(program), Attachment(std::move(link))};
+}
+
+// XDP on one interface. Native mode first loads the program device-bound, so
+// it can see VLAN tags the driver stripped; where that cannot load or attach,
+// a plain program does the job (generic XDP never sees stripped tags).
+AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, const LoadOptions& load,
+                           std::string& notes)
+{
+    const bool want_native = config.xdp_mode != XdpMode::generic;
+    // Native XDP below this MTU, without receive aggregation before XDP,
+    // never sees a multi-buffer frame: its length needs no helper call
+    // (docs/attaching.md).
+    const bool single_buffer = iface.mtu && iface.mtu <= kMaxSingleBufferMtu && !rx_may_aggregate(iface);
+    if (want_native && !config.drop && !query_xdp(iface).prog_id) {
+        std::optional<CounterProgram> bound;
+        try {
+            LoadOptions l = load;
+            l.xdp_dev_bound_ifindex = iface.ifindex;
+            l.frames_may_be_multibuf = !single_buffer;
+            bound = CounterProgram::load(l);
+        } catch (const Error& e) {
+            if (e.exit_code() == exit_code::privileges)
+                throw;
+            if (config.verbose)
+                notes += fmt::format("trafstat: note: device-bound XDP load failed ({}); "
+                                     "VLAN tags stripped by the driver will not be seen\n",
+                                     e.what());
+        }
+        if (bound) {
+            try {
+                auto link = XdpAttachment::attach(bound->xdp_fd(), iface, XdpMode::native, false, notes);
+                return attached_xdp(iface, std::move(*bound), std::move(link));
+            } catch (const Error& e) {
+                if (config.xdp_mode == XdpMode::native || e.exit_code() == exit_code::privileges)
+                    throw;
+                notes += fmt::format("trafstat: note: native XDP unavailable on {} ({}); using generic XDP\n",
+                                     iface.name, e.what());
+                auto program = CounterProgram::load(load);
+                auto generic = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::generic, config.force, notes);
+                return attached_xdp(iface, std::move(program), std::move(generic));
+            }
+        }
+    }
+    if (want_native && single_buffer && config.drop) {
+        // Drop mode is the benchmark mode: native with the cheapest program first.
+        LoadOptions l = load;
+        l.frames_may_be_multibuf = false;
+        auto program = CounterProgram::load(l);
+        try {
+            auto link = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::native, config.force, notes);
+            return attached_xdp(iface, std::move(program), std::move(link));
+        } catch (const Error& e) {
+            if (config.xdp_mode == XdpMode::native || e.exit_code() == exit_code::privileges)
+                throw;
+        }
+    }
+    auto program = CounterProgram::load(load);
+    auto link = XdpAttachment::attach(program.xdp_fd(), iface, config.xdp_mode, config.force, notes);
+    return attached_xdp(iface, std::move(program), std::move(link));
+}
+
+}  // namespace
+
+std::vector<AttachedCounter> attach_counters(const Interface& iface, const AttachConfig& config,
+                                             const LoadOptions& counting, std::string& notes)
+{
+    const LoadOptions load = for_hook(counting, config);
+    std::vector<AttachedCounter> out;
+    if (config.hook == Hook::xdp) {
+        out.push_back(attach_xdp(iface, config, load, notes));
+        return out;
+    }
+    std::vector<TcDirection> dirs;
+    if (config.hook == Hook::tc_ingress || config.hook == Hook::tc_both)
+        dirs.push_back(TcDirection::ingress);
+    if (config.hook == Hook::tc_egress || config.hook == Hook::tc_both)
+        dirs.push_back(TcDirection::egress);
+    for (auto dir : dirs) {
+        auto program = CounterProgram::load(load);
+        auto link = TcAttachment::attach(program.tc_fd(), iface, dir, config.tc_mode, notes);
+        out.push_back(AttachedCounter{iface, hook_of(dir), std::move(program), Attachment(std::move(link))});
+    }
+    return out;
+}
+
+}  // namespace trafstat

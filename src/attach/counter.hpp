@@ -1,0 +1,55 @@
+// The attach policy: from (interface, hook, modes, force) to counting
+// programs loaded for their hooks and attached, each with the link that
+// holds it. Live counting (and, next, the agent) call this and nothing below it.
+#pragma once
+
+#include "attach/interface.hpp"
+#include "attach/modes.hpp"
+#include "attach/tc.hpp"
+#include "attach/xdp.hpp"
+#include "bpf/loader.hpp"
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace trafstat {
+
+// One attachment's link: an XDP link (or the --force swap it undoes), or a
+// TC link or clsact filter. Detaches when destroyed.
+class Attachment {
+public:
+    explicit Attachment(XdpAttachment xdp) : link_(std::move(xdp)) {}
+    explicit Attachment(TcAttachment tc) : link_(std::move(tc)) {}
+    // "native", "generic" (XDP); "tcx", "clsact" (TC)
+    std::string_view mode() const
+    {
+        return std::visit([](const auto& l) -> std::string_view { return l.mode(); }, link_);
+    }
+
+private:
+    std::variant<XdpAttachment, TcAttachment> link_;
+};
+
+// A counting program on one hook of one interface, and the link that holds
+// it there. The program moves on to whoever reads it (the counting engine);
+// the link stays with the caller for as long as counting goes on.
+struct AttachedCounter {
+    Interface iface;
+    Hook hook;  // xdp, tc_ingress or tc_egress
+    CounterProgram program;
+    Attachment link;
+};
+
+// Loads and attaches the counting program(s) for `config.hook` on `iface`:
+// one for XDP or one TC direction, two for --hook tc. `counting` says what the
+// programs count (tables, histogram); the hook-specific load options are
+// chosen here. XDP: native with the program bound to the device first (it
+// then sees VLAN tags the driver stripped), then plain native, then generic
+// when the mode allows; TC: a TCX link, else a clsact filter. Human notes
+// (fallbacks, warnings) are appended to `notes`. Throws Error.
+std::vector<AttachedCounter> attach_counters(const Interface& iface, const AttachConfig& config,
+                                             const LoadOptions& counting, std::string& notes);
+
+}  // namespace trafstat

@@ -1,0 +1,28 @@
+// What a run counts beyond the classes, and how its views are shown: one
+// config shared by every front end that counts (live, replay, the agent).
+#pragma once
+
+#include "stats/flows.hpp"
+#include "stats/views.hpp"
+
+#include <trafstat/abi.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace trafstat {
+
+struct CountingConfig {
+    // The keyed tables (docs/tables.md), TS_TABLE_BIT()s: --talkers (keyed by
+    // addresses), --ports (protocol and ports), --flows (both); each its view.
+    std::uint32_t tables = 0;
+    // --ip-table-size, --port-table-size, --flow-table-size: slots per CPU and interval
+    TableSizes table_size = kDefaultTableSizes;
+    bool histogram = false;  // --histogram: packet sizes (on with any table)
+    ViewOptions views;       // --sort, --talkers-by, --top
+    std::optional<double> idle_timeout_s = 300;  // --idle-timeout: keys idle longer leave memory
+
+    bool counts(int table) const { return (tables & TS_TABLE_BIT(table)) != 0; }
+};
+
+}  // namespace trafstat

@@ -1,0 +1,47 @@
+// The engine's kernel side: a loaded counting program (live), or a replay
+// runner whose queued frames must have run before anything is read.
+#pragma once
+
+#include "bpf/loader.hpp"
+#include "engine/config.hpp"
+#include "engine/source.hpp"
+#include "replay/runner.hpp"
+
+namespace trafstat {
+
+// What a counting program is loaded with for `config` (the hook-specific
+// options are the attach layer's or the replay runner's).
+LoadOptions load_options(const CountingConfig& config);
+
+class ProgramSource final : public CounterSource {
+public:
+    explicit ProgramSource(CounterProgram program) : program_(std::move(program)) {}
+    ClassCounters read() override { return program_.read(); }
+    void drain_tables(TableEntries& out) override { program_.drain_tables(out); }
+    TableCapacities table_capacities() const override { return program_.table_capacities(); }
+
+private:
+    CounterProgram program_;
+};
+
+class ReplaySource final : public CounterSource {
+public:
+    explicit ReplaySource(const CountingConfig& config) : runner_(0, load_options(config)) {}
+    ReplayRunner& runner() { return runner_; }
+    ClassCounters read() override
+    {
+        runner_.drain();
+        return runner_.read();
+    }
+    void drain_tables(TableEntries& out) override
+    {
+        runner_.drain();
+        runner_.drain_tables(out);
+    }
+    TableCapacities table_capacities() const override { return runner_.table_capacities(); }
+
+private:
+    ReplayRunner runner_;
+};
+
+}  // namespace trafstat
