@@ -1,25 +1,34 @@
 # Front door. `sudo make run` and `sudo make test` work on a fresh Debian 12.
+# Each target builds only what it needs: `run` the binary alone, `test` every
+# test tier, `bench` the benchmark tools.
 BUILD_DIR ?= build
 IFACE ?=
 ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test unit bench clean
+.PHONY: all deps configure build trafstat run test unit lint bench clean
 
 all: build
 
 deps:
 	./scripts/install-deps.sh
 
-build: deps
+configure: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+# Everything: the binary, the tests and the benchmark tools.
+build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The binary alone (build/trafstat; the BPF objects are embedded).
+trafstat: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target trafstat
+
 # Counts on IFACE (default: the interface of the default route).
-run: build
+run: trafstat
 	./$(BUILD_DIR)/trafstat $(ARGS) $(IFACE)
 
-# Every tier: unit, packet (BPF_PROG_TEST_RUN), end-to-end (netns/veth).
+# Every tier: unit, packet (BPF_PROG_TEST_RUN), end-to-end (netns/veth), replay, fuzz, lint.
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 1
 
@@ -27,8 +36,13 @@ test: build
 unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
 
+# Layering and formatting checks only.
+lint: configure
+	cd $(BUILD_DIR) && ctest --output-on-failure -L lint
+
 # Benchmarks (not tests): prints a table, writes build/bench/*.json. Needs root.
-bench: build
+bench: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target trafstat trafstat-bench
 	./bench/run.sh $(BUILD_DIR)
 
 clean:
