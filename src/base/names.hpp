@@ -40,6 +40,14 @@ struct NameTable {
                 return e.value;
         return std::nullopt;
     }
+    // Every value, in the table's order.
+    constexpr std::array<Enum, N> values() const
+    {
+        std::array<Enum, N> out{};
+        for (std::size_t i = 0; i < N; ++i)
+            out[i] = entries[i].value;
+        return out;
+    }
     std::vector<std::string> names() const
     {
         std::vector<std::string> out;

@@ -79,33 +79,6 @@ void put_bytes(std::vector<std::uint8_t>& f, std::size_t off, const std::array<s
 
 }  // namespace
 
-std::string_view proto_name(Proto p)
-{
-    switch (p) {
-    case Proto::udp4:
-        return "udp4";
-    case Proto::tcp4:
-        return "tcp4";
-    case Proto::icmp4:
-        return "icmp4";
-    case Proto::udp6:
-        return "udp6";
-    case Proto::tcp6:
-        return "tcp6";
-    case Proto::icmp6:
-        return "icmp6";
-    }
-    return "?";
-}
-
-std::optional<Proto> proto_from_name(std::string_view name)
-{
-    for (Proto p : kAllProtos)
-        if (proto_name(p) == name)
-            return p;
-    return std::nullopt;
-}
-
 bool is_ipv6(Proto p) { return p == Proto::udp6 || p == Proto::tcp6 || p == Proto::icmp6; }
 
 std::size_t header_len(Proto p)

@@ -6,6 +6,8 @@
 // Pure: unit-tested (tests/unit/gen_frame_test.cpp).
 #pragma once
 
+#include "base/names.hpp"
+
 #include <trafstat/gen_abi.h>
 
 #include <array>
@@ -20,11 +22,18 @@
 namespace trafstat::gen {
 
 enum class Proto : std::uint8_t { udp4, tcp4, icmp4, udp6, tcp6, icmp6 };
-inline constexpr std::array<Proto, 6> kAllProtos = {Proto::udp4, Proto::tcp4, Proto::icmp4,
-                                                    Proto::udp6, Proto::tcp6, Proto::icmp6};
+inline constexpr auto kProtoNames = name_table<Proto>({
+    {Proto::udp4, "udp4"},
+    {Proto::tcp4, "tcp4"},
+    {Proto::icmp4, "icmp4"},
+    {Proto::udp6, "udp6"},
+    {Proto::tcp6, "tcp6"},
+    {Proto::icmp6, "icmp6"},
+});
+inline constexpr auto kAllProtos = kProtoNames.values();
 
-std::string_view proto_name(Proto p);  // "udp4", ...
-std::optional<Proto> proto_from_name(std::string_view name);
+constexpr std::string_view proto_name(Proto p) { return kProtoNames.name(p); }  // "udp4", ...
+constexpr std::optional<Proto> proto_from_name(std::string_view name) { return kProtoNames.parse(name); }
 bool is_ipv6(Proto p);
 
 // Ethernet + IP + L4 header bytes of a frame of `p`.
