@@ -42,7 +42,8 @@ unsigned xdp_link_on(int ifindex)
 
 std::string describe(const ExistingXdp& e, const std::string& ifname)
 {
-    std::string s = fmt::format("{} already has XDP program '{}' (id {}, {} mode", ifname, e.name, e.prog_id, e.mode);
+    std::string s = fmt::format("{} already has XDP program '{}' (id {}, {} mode", ifname, e.name, e.prog_id,
+                                kXdpAttachedNames.name(e.mode));
     if (e.link_id)
         s += fmt::format(", held by BPF link {}", e.link_id);
     return s + ")";
@@ -56,7 +57,7 @@ int create_link(int prog_fd, int ifindex, unsigned flag)
     return fd >= 0 ? fd : -errno;
 }
 
-[[noreturn]] void attach_failed(int err, const Interface& iface, const char* mode)
+[[noreturn]] void attach_failed(int err, const Interface& iface, std::string_view mode)
 {
     if (err == -EPERM)
         throw Error(exit_code::privileges,
@@ -82,9 +83,11 @@ ExistingXdp query_xdp(const Interface& iface)
         e.prog_id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
     if (!e.prog_id)
         return e;
-    e.mode = q.attach_mode == XDP_ATTACHED_SKB ? "generic" : q.attach_mode == XDP_ATTACHED_HW ? "offload" : "native";
+    e.mode = q.attach_mode == XDP_ATTACHED_SKB ? XdpAttached::generic
+             : q.attach_mode == XDP_ATTACHED_HW ? XdpAttached::offload
+                                                : XdpAttached::native;
     if (q.attach_mode == XDP_ATTACHED_MULTI)
-        e.mode = "multi";
+        e.mode = XdpAttached::multi;
     e.name = prog_name(e.prog_id);
     e.link_id = xdp_link_on(iface.ifindex);
     return e;
@@ -111,10 +114,10 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
         a.replaced_ = Fd(bpf_prog_get_fd_by_id(e.prog_id));
         if (!a.replaced_.valid())
             throw Error(exit_code::attach, fmt::format("cannot take hold of program {}: {}", e.prog_id, errno_text(errno)));
-        a.mode_flag_ = e.mode == "generic" ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+        a.mode_flag_ = e.mode == XdpAttached::generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
         LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = a.replaced_.get());
         if (int err = bpf_xdp_attach(iface.ifindex, a.ours_.get(), a.mode_flag_ | XDP_FLAGS_REPLACE, &opts); err)
-            attach_failed(err, iface, e.mode.c_str());
+            attach_failed(err, iface, kXdpAttachedNames.name(e.mode));
         a.mode_ = e.mode;
         notes += fmt::format("trafstat: warning: --force: replaced '{}' (id {}) on {}; it is restored on exit, "
                              "but not if trafstat is killed with SIGKILL\n",
@@ -126,19 +129,19 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
         int fd = create_link(a.ours_.get(), iface.ifindex, XDP_FLAGS_DRV_MODE);
         if (fd >= 0) {
             a.link_ = Fd(fd);
-            a.mode_ = xdp_mode_name(XdpMode::native);
+            a.mode_ = XdpAttached::native;
             return a;
         }
         if (mode == XdpMode::native || fd == -EPERM || fd == -EBUSY)
-            attach_failed(fd, iface, "native");
+            attach_failed(fd, iface, kXdpAttachedNames.name(XdpAttached::native));
         notes += fmt::format("trafstat: note: native XDP unavailable on {} ({}); using generic XDP\n", iface.name,
                              errno_text(fd));
     }
     int fd = create_link(a.ours_.get(), iface.ifindex, XDP_FLAGS_SKB_MODE);
     if (fd < 0)
-        attach_failed(fd, iface, "generic");
+        attach_failed(fd, iface, kXdpAttachedNames.name(XdpAttached::generic));
     a.link_ = Fd(fd);
-    a.mode_ = xdp_mode_name(XdpMode::generic);
+    a.mode_ = XdpAttached::generic;
     return a;
 }
 

@@ -4,18 +4,29 @@
 #pragma once
 
 #include "attach/interface.hpp"
-#include "bpf/fd.hpp"
 #include "attach/modes.hpp"
+#include "base/names.hpp"
+#include "bpf/fd.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace trafstat {
+
+// How a program is attached to an XDP hook, as the kernel reports it (XDP_ATTACHED_*).
+enum class XdpAttached { native, generic, offload, multi };
+inline constexpr auto kXdpAttachedNames = name_table<XdpAttached>({
+    {XdpAttached::native, "native"},
+    {XdpAttached::generic, "generic"},
+    {XdpAttached::offload, "offload"},
+    {XdpAttached::multi, "multi"},
+});
 
 // Another program already on an interface's XDP hook, for messages.
 struct ExistingXdp {
     unsigned prog_id = 0;
     std::string name;
-    std::string mode;        // "native", "generic", "offload"
+    XdpAttached mode = XdpAttached::native;
     unsigned link_id = 0;    // non-zero when a BPF link holds it
 };
 // Nothing attached: prog_id == 0.
@@ -33,12 +44,12 @@ public:
     XdpAttachment& operator=(XdpAttachment&&) noexcept = delete;
     ~XdpAttachment();
 
-    const std::string& mode() const { return mode_; }  // "native" / "generic"
+    std::string_view mode() const { return kXdpAttachedNames.name(mode_); }  // "native" / "generic"
 
 private:
     XdpAttachment() = default;
     Interface iface_;
-    std::string mode_;
+    XdpAttached mode_ = XdpAttached::native;
     Fd link_;
     // --force only: the program we replaced and must restore.
     Fd replaced_;

@@ -142,10 +142,7 @@ std::size_t utf8_length(unsigned char lead)
 
 }  // namespace
 
-std::string_view view_name(TuiView view)
-{
-    return view == TuiView::talkers ? "talkers" : view == TuiView::ports ? "ports" : "flows";
-}
+std::string_view view_name(TuiView view) { return kTuiViewNames.name(view); }
 
 std::size_t text_columns(std::string_view text)
 {

@@ -4,6 +4,7 @@
 // (output/tui_screen.hpp) draws these lines and feeds keys back.
 #pragma once
 
+#include "base/names.hpp"
 #include "output/report.hpp"
 #include "stats/views.hpp"
 
@@ -18,6 +19,12 @@
 namespace trafstat {
 
 enum class TuiView { talkers, ports, flows };
+// A view is named as its table and its option (--talkers, --ports, --flows).
+inline constexpr auto kTuiViewNames = name_table<TuiView>({
+    {TuiView::talkers, "talkers"},
+    {TuiView::ports, "ports"},
+    {TuiView::flows, "flows"},
+});
 
 // How a line is drawn: title and status in reverse video, headings bold.
 enum class TuiStyle { plain, title, heading, status };
