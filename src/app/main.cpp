@@ -4,7 +4,7 @@
 #include "app/replay.hpp"
 #include "app/gen.hpp"
 #include "base/error.hpp"
-#include "bpf/loader.hpp"
+#include "bpf/log.hpp"
 #include "cli/options.hpp"
 #include "base/exit_codes.hpp"
 

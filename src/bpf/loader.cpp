@@ -2,13 +2,13 @@
 
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "bpf/per_cpu.hpp"
 
 #include "counter.skel.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/membarrier.h>
-#include <cstring>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -16,16 +16,11 @@
 
 #include <algorithm>
 #include <bit>
-#include <utility>
 #include <cerrno>
 #include <chrono>
-#include <thread>
-#include <cstdarg>
-#include <cstdio>
-#include <deque>
 #include <fmt/format.h>
-#include <mutex>
-#include <sstream>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace trafstat {
@@ -34,77 +29,11 @@ namespace {
 // Linux 6.3 UAPI; the 6.1 headers lack it.
 constexpr __u32 kBpfFXdpDevBoundOnly = 1U << 6;
 
-bool g_verbose = false;
-std::deque<std::string> g_log;  // recent libbpf lines, for error reports
-constexpr std::size_t kMaxLogLines = 400;
-
-int libbpf_print(enum libbpf_print_level level, const char* format, va_list args)
-{
-    // A verifier log arrives as one message of any length: size the buffer to it.
-    va_list copy;
-    va_copy(copy, args);
-    const int n = std::vsnprintf(nullptr, 0, format, copy);
-    va_end(copy);
-    if (n < 0)
-        return 0;
-    std::string buf(static_cast<std::size_t>(n) + 1, '\0');
-    std::vsnprintf(buf.data(), buf.size(), format, args);
-    buf.resize(static_cast<std::size_t>(n));
-
-    std::istringstream lines(buf);
-    for (std::string line; std::getline(lines, line);) {
-        if (line.empty())
-            continue;
-        g_log.push_back(line);
-        if (g_log.size() > kMaxLogLines)
-            g_log.pop_front();
-    }
-    (void)level;
-    if (g_verbose)
-        std::fputs(buf.c_str(), stderr);
-    return 0;
-}
-
-int possible_cpus()
-{
-    static const int ncpus = libbpf_num_possible_cpus();
-    if (ncpus <= 0)
-        throw Error(exit_code::runtime, fmt::format("cannot count possible CPUs: {}", errno_text(ncpus)));
-    return ncpus;
-}
-
 }  // namespace
-
-void init_libbpf_logging(bool verbose)
-{
-    g_verbose = verbose;
-    libbpf_set_print(libbpf_print);
-}
-
-std::string libbpf_log_tail(std::size_t lines)
-{
-    std::string out;
-    std::size_t start = g_log.size() > lines ? g_log.size() - lines : 0;
-    for (std::size_t i = start; i < g_log.size(); ++i) {
-        out += "  ";
-        out += g_log[i];
-        out += '\n';
-    }
-    return out;
-}
-
-void CounterProgram::Deleter::operator()(counter* skel) const
-{
-    counter__destroy(skel);
-}
 
 CounterProgram CounterProgram::load(const LoadOptions& options)
 {
-    std::unique_ptr<counter, Deleter> skel(counter__open());
-    if (!skel) {
-        int err = errno;
-        throw Error(exit_code::load, fmt::format("cannot open the BPF object: {}", errno_text(err)));
-    }
+    Skeleton<counter> skel = open_skeleton(counter__open, counter__destroy, "the");
     skel->rodata->drop_mode = options.drop_mode;
     skel->rodata->replay_mode = options.replay_mode;
     skel->rodata->size_histogram = options.size_histogram;
@@ -115,7 +44,7 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
     TableMapping tables;
     tables.on = options.tables & ((1U << TS_TABLES) - 1);
     if (tables.on) {
-        tables.cpus = static_cast<std::size_t>(possible_cpus());
+        tables.cpus = possible_cpus();
         std::size_t entries = 0;
         std::uint32_t fields = 0;
         for (int t = 0; t < TS_TABLES; ++t) {
@@ -169,17 +98,7 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
         bpf_program__set_flags(xdpdev, bpf_program__flags(xdpdev) | kBpfFXdpDevBoundOnly);
     }
 
-    if (int err = counter__load(skel.get()); err) {
-        if (err == -EPERM) {
-            throw Error(exit_code::privileges,
-                        "permission denied loading the BPF program: trafstat needs CAP_BPF and CAP_NET_ADMIN",
-                        "  run it as root (sudo trafstat ...), or grant the capabilities once:\n"
-                        "  sudo setcap cap_bpf,cap_net_admin,cap_perfmon+ep $(command -v trafstat)\n");
-        }
-        throw Error(exit_code::load,
-                    fmt::format("the kernel rejected the BPF program: {}", errno_text(err)),
-                    fmt::format("  verifier log (tail; -v shows all):\n{}", libbpf_log_tail(25)));
-    }
+    load_skeleton(counter__load, *skel, "the");
     if (tables.on) {
         // Epoch 0 would match the zeroed slots of a fresh array: start at 1.
         skel->bss->table_epoch = 1;
@@ -219,14 +138,7 @@ int CounterProgram::stats_map_fd() const { return bpf_map__fd(skel_->maps.stats)
 
 ClassCounters CounterProgram::read() const
 {
-    std::vector<ts_stats> per_cpu(static_cast<std::size_t>(possible_cpus()));
-    const __u32 key = 0;
-    if (int err = bpf_map__lookup_elem(skel_->maps.stats, &key, sizeof key, per_cpu.data(),
-                                       per_cpu.size() * sizeof(ts_stats), 0);
-        err) {
-        throw Error(exit_code::runtime, fmt::format("cannot read the counters map: {}", errno_text(err)));
-    }
-    return sum_per_cpu(per_cpu);
+    return sum_per_cpu(read_per_cpu<ts_stats>(skel_->maps.stats, 0, "the counters map"));
 }
 
 namespace {

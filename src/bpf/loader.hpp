@@ -3,6 +3,7 @@
 // attachment's counters apart.
 #pragma once
 
+#include "bpf/skeleton.hpp"
 #include "stats/counters.hpp"
 #include "stats/flows.hpp"
 
@@ -82,9 +83,6 @@ public:
     std::size_t drain_tables_with(Reader reader, TableEntries& out, bool quiescent);
 
 private:
-    struct Deleter {
-        void operator()(counter* skel) const;
-    };
     // The keyed tables' array, mapped read-only into this process when it can be.
     struct TableMapping {
         const ts_flow_entry* entries = nullptr;  // null: not mapped, read by syscalls
@@ -104,20 +102,15 @@ private:
         ~TableMapping() { unmap(); }
         void unmap();
     };
-    CounterProgram(std::unique_ptr<counter, Deleter> skel, bpf_program* xdp, TableMapping tables)
+    CounterProgram(Skeleton<counter> skel, bpf_program* xdp, TableMapping tables)
         : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables)) {}
     // Reads the slots [first, first + count) of array map `fd` into `out`
     // (batch lookups, or one lookup per slot).
     template <class Slot>
     static void read_slots(int fd, Reader reader, std::size_t first, std::size_t count, std::vector<Slot>& out);
-    std::unique_ptr<counter, Deleter> skel_;
+    Skeleton<counter> skel_;
     bpf_program* xdp_ = nullptr;  // the XDP entry loaded (one of four)
     TableMapping tables_;
 };
-
-// Routes libbpf's messages: always kept (for error tails), printed only when verbose.
-void init_libbpf_logging(bool verbose);
-// The last `lines` lines libbpf printed (verifier log included).
-std::string libbpf_log_tail(std::size_t lines);
 
 }  // namespace trafstat
