@@ -12,7 +12,6 @@
 //
 // Prints a table and, with --json FILE, writes the results.
 #include "baseline.skel.h"
-#include "attach/interface.hpp"
 #include "attach/tc.hpp"
 #include "attach/xdp.hpp"
 #include "bpf/loader.hpp"
@@ -23,6 +22,7 @@
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 #include "minimal.skel.h"
+#include "net/interface.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -1,79 +1,24 @@
 #include "app/gen.hpp"
 
-#include "attach/interface.hpp"
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 #include "gen/generator.hpp"
 #include "gen/report.hpp"
+#include "net/interface.hpp"
 #include "output/json.hpp"
 #include "base/signals.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fmt/format.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
-#include <net/if.h>
-#include <net/if_arp.h>
 #include <sched.h>
 #include <set>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 namespace trafstat {
 namespace {
-
-struct LinkInfo {
-    gen::Mac mac{};
-    bool ethernet = false;
-    int mtu = 0;
-    bool up = false;
-    std::string driver;     // ethtool's, "" when unknown
-    unsigned rx_queues = 0;  // ethtool channels (rx + combined), 0 when unknown
-};
-
-// The interface's MAC, link type, MTU and state (ioctls on a throw-away socket).
-LinkInfo link_info(const std::string& name)
-{
-    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        throw Error(exit_code::runtime, fmt::format("cannot open a socket to query {}: {}", name, errno_text(errno)));
-    LinkInfo info;
-    ifreq req{};
-    std::strncpy(req.ifr_name, name.c_str(), IFNAMSIZ - 1);
-    auto query = [&](unsigned long op, const char* what) {
-        if (ioctl(fd, op, &req) != 0) {
-            const int err = errno;
-            close(fd);
-            throw Error(err == ENODEV ? exit_code::no_interface : exit_code::runtime,
-                        fmt::format("cannot read the {} of {}: {}", what, name, errno_text(err)));
-        }
-    };
-    query(SIOCGIFHWADDR, "hardware address");
-    info.ethernet = req.ifr_hwaddr.sa_family == ARPHRD_ETHER;
-    std::memcpy(info.mac.data(), req.ifr_hwaddr.sa_data, info.mac.size());
-    query(SIOCGIFMTU, "MTU");
-    info.mtu = req.ifr_mtu;
-    query(SIOCGIFFLAGS, "flags");
-    info.up = (req.ifr_flags & IFF_UP) != 0;
-    // Best effort: the driver and its queues, for advice only.
-    ethtool_drvinfo drv{};
-    drv.cmd = ETHTOOL_GDRVINFO;
-    req.ifr_data = reinterpret_cast<char*>(&drv);
-    if (ioctl(fd, SIOCETHTOOL, &req) == 0)
-        info.driver = std::string(drv.driver, strnlen(drv.driver, sizeof drv.driver));
-    ethtool_channels ch{};
-    ch.cmd = ETHTOOL_GCHANNELS;
-    req.ifr_data = reinterpret_cast<char*>(&ch);
-    if (ioctl(fd, SIOCETHTOOL, &req) == 0)
-        info.rx_queues = ch.rx_count + ch.combined_count;
-    close(fd);
-    return info;
-}
 
 // The CPUs this process may run on, in order.
 std::vector<int> allowed_cpus()

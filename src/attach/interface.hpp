@@ -1,31 +1,6 @@
-// Network interfaces by name, and the one carrying the default route.
+// Moved to net/interface.hpp. Kept only for attach/xdp.hpp, attach/tc.hpp and
+// app/live.cpp, which are being rewritten elsewhere: delete it once they
+// include net/interface.hpp.
 #pragma once
 
-#include <optional>
-#include <string>
-
-namespace trafstat {
-
-struct Interface {
-    std::string name;
-    int ifindex = 0;
-    unsigned mtu = 0;  // 0: unknown
-};
-
-// The largest frame native XDP gets in one buffer on any driver: a page
-// minus headroom and skb_shared_info (4096 - 256 - 320), less the Ethernet
-// header. Above it, frames may span buffers (XDP multi-buffer).
-inline constexpr unsigned kMaxSingleBufferMtu = 3506;
-
-// Whether the NIC may merge received packets into one frame before XDP
-// sees it (hardware GRO or LRO on), so that even a small MTU can give
-// multi-buffer frames. True also when it cannot tell.
-bool rx_may_aggregate(const Interface& iface);
-
-// Throws Error(exit_code::no_interface) naming the interface.
-Interface resolve_interface(const std::string& name);
-
-// The interface of the IPv4 default route (/proc/net/route), else IPv6's.
-std::optional<std::string> default_route_interface();
-
-}  // namespace trafstat
+#include "net/interface.hpp"
