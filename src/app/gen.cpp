@@ -3,6 +3,7 @@
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/progress.hpp"
 #include "gen/generator.hpp"
 #include "gen/report.hpp"
 #include "net/interface.hpp"
@@ -11,11 +12,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <fmt/format.h>
 #include <sched.h>
 #include <set>
-#include <unistd.h>
+#include <string>
 
 namespace trafstat {
 namespace {
@@ -34,40 +36,27 @@ std::vector<int> allowed_cpus()
     return cpus;
 }
 
-// The progress line on a terminal's stderr, redrawn every second; silent
-// when stderr is not a terminal.
-class Progress {
+// The progress line: frames so far, and the rates since the last redraw
+// (every second).
+class SendProgress {
 public:
-    Progress() : enabled_(isatty(STDERR_FILENO) == 1) {}
     void tick(const gen::Generator& g, const std::string& ifname, double elapsed)
     {
-        if (!enabled_ || elapsed < next_)
+        if (!line_.due())
             return;
-        next_ = elapsed + 1.0;
         const gen::Totals t = g.read();
-        // rates over the last second
         const double span = elapsed - last_s_;
-        std::fprintf(stderr, "\r\033[Ktrafstat gen: %s: %llu frames  %.2f Mpps  %.2f Gbps  (%.0f s)", ifname.c_str(),
-                     static_cast<unsigned long long>(t.packets), gen::mpps(t.packets - last_packets_, span),
-                     gen::gbps(t.bytes - last_bytes_, span), elapsed);
-        last_packets_ = t.packets;
-        last_bytes_ = t.bytes;
+        line_.show(fmt::format("trafstat gen: {}: {} frames  {:.2f} Mpps  {:.2f} Gbps  ({:.0f} s)", ifname, t.packets,
+                               gen::mpps(t.packets - last_.packets, span), gen::gbps(t.bytes - last_.bytes, span),
+                               elapsed));
+        last_ = t;
         last_s_ = elapsed;
-        shown_ = true;
-    }
-    ~Progress()
-    {
-        if (shown_)
-            std::fputs("\r\033[K", stderr);
     }
 
 private:
-    bool enabled_;
-    bool shown_ = false;
-    double next_ = 1.0;
+    Progress line_{std::chrono::seconds(1)};
+    gen::Totals last_{};
     double last_s_ = 0;
-    std::uint64_t last_packets_ = 0;
-    std::uint64_t last_bytes_ = 0;
 };
 
 }  // namespace
@@ -152,11 +141,13 @@ int run_gen(const Options& o)
     std::fprintf(stderr, "trafstat gen: %s %s on %s: %zu bytes, %s, %u flow%s, %u thread%s; Ctrl-C to stop\n",
                  g.inject ? "injecting" : "sending", what.c_str(), iface.name.c_str(), size, protos.c_str(), g.flows,
                  g.flows == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
-    Progress progress;
-    const double seconds = generator.run([&](double elapsed) {
-        progress.tick(generator, iface.name, elapsed);
-        return !stop_requested();
-    });
+    const double seconds = [&] {
+        SendProgress progress;  // cleared on return, before the summary
+        return generator.run([&](double elapsed) {
+            progress.tick(generator, iface.name, elapsed);
+            return !stop_requested();
+        });
+    }();
     const gen::Totals t = generator.read();
 
     gen::Summary s;
