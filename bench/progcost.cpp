@@ -12,14 +12,17 @@
 //
 // Prints a table and, with --json FILE, writes the results.
 #include "baseline.skel.h"
-#include "attach/interface.hpp"
 #include "attach/tc.hpp"
 #include "attach/xdp.hpp"
 #include "bpf/loader.hpp"
+#include "bpf/log.hpp"
+#include "bpf/per_cpu.hpp"
+#include "bpf/skeleton.hpp"
 #include "base/signals.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 #include "minimal.skel.h"
+#include "net/interface.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -147,14 +150,18 @@ void fill_directly(const CounterProgram& p, std::uint32_t n)
     munmap(m, bytes);
 }
 
-struct Skeletons {
-    baseline* base = baseline__open_and_load();
-    minimal* min = minimal__open_and_load();
-    ~Skeletons()
-    {
-        baseline__destroy(base);
-        minimal__destroy(min);
-    }
+template <class Skel>
+Skeleton<Skel> load_reference(Skel* (*open)(), int (*load)(Skel*), void (*destroy)(Skel*))
+{
+    Skeleton<Skel> skel = open_skeleton(open, destroy, "a reference");
+    load_skeleton(load, *skel, "a reference");
+    return skel;
+}
+
+// The reference programs trafstat is measured against.
+struct References {
+    Skeleton<baseline> base = load_reference(baseline__open, baseline__load, baseline__destroy);
+    Skeleton<minimal> min = load_reference(minimal__open, minimal__load, minimal__destroy);
 };
 
 // Every program is loaded (and its table filled) first; then the rounds go
@@ -181,9 +188,7 @@ nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vecto
     programs.reserve(6 + 3 * flow_counts.size());
     const Bytes frame = udp4_frame(0);
 
-    Skeletons refs;
-    if (!refs.base || !refs.min)
-        throw Error(exit_code::load, "cannot load the reference programs");
+    References refs;
     cases.push_back({"bare_drop", "XDP_DROP, nothing else (the floor)", bpf_program__fd(refs.base->progs.baseline_drop)});
     cases.push_back({"minimal", "bptraf-like: ethertype/protocol switch, one per-CPU array update",
                      bpf_program__fd(refs.min->progs.minimal_counter)});
@@ -323,7 +328,7 @@ nlohmann::ordered_json run_read(const std::vector<std::uint32_t>& sizes)
         LoadOptions o;
         o.tables = TS_TABLE_BIT(TS_TABLE_FLOWS);
         // n slots per half over all CPUs: the array bpftool dumps has 2n slots.
-        const auto per_cpu = std::max<std::uint32_t>(n / static_cast<std::uint32_t>(libbpf_num_possible_cpus()), 1);
+        const auto per_cpu = std::max<std::uint32_t>(n / static_cast<std::uint32_t>(possible_cpus()), 1);
         o.table_size = {per_cpu, per_cpu, per_cpu};
         CounterProgram p = CounterProgram::load(o);
         const int fd = p.table_map_fd();
@@ -377,9 +382,7 @@ nlohmann::ordered_json run_read(const std::vector<std::uint32_t>& sizes)
 // link) until SIGINT/SIGTERM: the baseline of the live benchmarks.
 int run_attach(const std::string& ifname, const std::string& which)
 {
-    Skeletons refs;
-    if (!refs.base || !refs.min)
-        throw Error(exit_code::load, "cannot load the reference programs");
+    References refs;
     std::string notes;
     install_stop_handlers();
     const Interface iface = resolve_interface(ifname);

@@ -1,79 +1,26 @@
 #include "app/gen.hpp"
 
-#include "attach/interface.hpp"
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/progress.hpp"
 #include "gen/generator.hpp"
 #include "gen/report.hpp"
+#include "net/interface.hpp"
 #include "output/json.hpp"
 #include "base/signals.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <fmt/format.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
-#include <net/if.h>
-#include <net/if_arp.h>
 #include <sched.h>
 #include <set>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <string>
 
 namespace trafstat {
 namespace {
-
-struct LinkInfo {
-    gen::Mac mac{};
-    bool ethernet = false;
-    int mtu = 0;
-    bool up = false;
-    std::string driver;     // ethtool's, "" when unknown
-    unsigned rx_queues = 0;  // ethtool channels (rx + combined), 0 when unknown
-};
-
-// The interface's MAC, link type, MTU and state (ioctls on a throw-away socket).
-LinkInfo link_info(const std::string& name)
-{
-    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        throw Error(exit_code::runtime, fmt::format("cannot open a socket to query {}: {}", name, errno_text(errno)));
-    LinkInfo info;
-    ifreq req{};
-    std::strncpy(req.ifr_name, name.c_str(), IFNAMSIZ - 1);
-    auto query = [&](unsigned long op, const char* what) {
-        if (ioctl(fd, op, &req) != 0) {
-            const int err = errno;
-            close(fd);
-            throw Error(err == ENODEV ? exit_code::no_interface : exit_code::runtime,
-                        fmt::format("cannot read the {} of {}: {}", what, name, errno_text(err)));
-        }
-    };
-    query(SIOCGIFHWADDR, "hardware address");
-    info.ethernet = req.ifr_hwaddr.sa_family == ARPHRD_ETHER;
-    std::memcpy(info.mac.data(), req.ifr_hwaddr.sa_data, info.mac.size());
-    query(SIOCGIFMTU, "MTU");
-    info.mtu = req.ifr_mtu;
-    query(SIOCGIFFLAGS, "flags");
-    info.up = (req.ifr_flags & IFF_UP) != 0;
-    // Best effort: the driver and its queues, for advice only.
-    ethtool_drvinfo drv{};
-    drv.cmd = ETHTOOL_GDRVINFO;
-    req.ifr_data = reinterpret_cast<char*>(&drv);
-    if (ioctl(fd, SIOCETHTOOL, &req) == 0)
-        info.driver = std::string(drv.driver, strnlen(drv.driver, sizeof drv.driver));
-    ethtool_channels ch{};
-    ch.cmd = ETHTOOL_GCHANNELS;
-    req.ifr_data = reinterpret_cast<char*>(&ch);
-    if (ioctl(fd, SIOCETHTOOL, &req) == 0)
-        info.rx_queues = ch.rx_count + ch.combined_count;
-    close(fd);
-    return info;
-}
 
 // The CPUs this process may run on, in order.
 std::vector<int> allowed_cpus()
@@ -89,40 +36,27 @@ std::vector<int> allowed_cpus()
     return cpus;
 }
 
-// The progress line on a terminal's stderr, redrawn every second; silent
-// when stderr is not a terminal.
-class Progress {
+// The progress line: frames so far, and the rates since the last redraw
+// (every second).
+class SendProgress {
 public:
-    Progress() : enabled_(isatty(STDERR_FILENO) == 1) {}
     void tick(const gen::Generator& g, const std::string& ifname, double elapsed)
     {
-        if (!enabled_ || elapsed < next_)
+        if (!line_.due())
             return;
-        next_ = elapsed + 1.0;
         const gen::Totals t = g.read();
-        // rates over the last second
         const double span = elapsed - last_s_;
-        std::fprintf(stderr, "\r\033[Ktrafstat gen: %s: %llu frames  %.2f Mpps  %.2f Gbps  (%.0f s)", ifname.c_str(),
-                     static_cast<unsigned long long>(t.packets), gen::mpps(t.packets - last_packets_, span),
-                     gen::gbps(t.bytes - last_bytes_, span), elapsed);
-        last_packets_ = t.packets;
-        last_bytes_ = t.bytes;
+        line_.show(fmt::format("trafstat gen: {}: {} frames  {:.2f} Mpps  {:.2f} Gbps  ({:.0f} s)", ifname, t.packets,
+                               gen::mpps(t.packets - last_.packets, span), gen::gbps(t.bytes - last_.bytes, span),
+                               elapsed));
+        last_ = t;
         last_s_ = elapsed;
-        shown_ = true;
-    }
-    ~Progress()
-    {
-        if (shown_)
-            std::fputs("\r\033[K", stderr);
     }
 
 private:
-    bool enabled_;
-    bool shown_ = false;
-    double next_ = 1.0;
+    Progress line_{std::chrono::seconds(1)};
+    gen::Totals last_{};
     double last_s_ = 0;
-    std::uint64_t last_packets_ = 0;
-    std::uint64_t last_bytes_ = 0;
 };
 
 }  // namespace
@@ -206,11 +140,13 @@ int run_gen(const GenConfig& g)
     std::fprintf(stderr, "trafstat gen: %s %s on %s: %zu bytes, %s, %u flow%s, %u thread%s; Ctrl-C to stop\n",
                  g.inject ? "injecting" : "sending", what.c_str(), iface.name.c_str(), size, protos.c_str(), g.flows,
                  g.flows == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
-    Progress progress;
-    const double seconds = generator.run([&](double elapsed) {
-        progress.tick(generator, iface.name, elapsed);
-        return !stop_requested();
-    });
+    const double seconds = [&] {
+        SendProgress progress;  // cleared on return, before the summary
+        return generator.run([&](double elapsed) {
+            progress.tick(generator, iface.name, elapsed);
+            return !stop_requested();
+        });
+    }();
     const gen::Totals t = generator.read();
 
     gen::Summary s;

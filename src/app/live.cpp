@@ -1,7 +1,7 @@
 #include "app/live.hpp"
 
 #include "attach/counter.hpp"
-#include "attach/interface.hpp"
+#include "net/interface.hpp"
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"

@@ -5,7 +5,7 @@
 #include "app/replay.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
-#include "bpf/loader.hpp"
+#include "bpf/log.hpp"
 #include "cli/options.hpp"
 
 #include <cstdio>

@@ -4,6 +4,7 @@
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/progress.hpp"
 #include "base/signals.hpp"
 #include "engine/engine.hpp"
 #include "engine/sources.hpp"
@@ -19,7 +20,6 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <optional>
-#include <unistd.h>
 
 namespace trafstat {
 namespace {
@@ -40,35 +40,23 @@ std::int64_t clamp_ns(Wide ns)
                                                           std::numeric_limits<std::int64_t>::max()));
 }
 
-// Progress on a terminal's stderr for long replays; silent otherwise.
-class Progress {
+// Progress of a long replay on a terminal: packets and the rate so far.
+class ReplayProgress {
 public:
-    explicit Progress(std::string name) : name_(std::move(name)), enabled_(isatty(STDERR_FILENO) == 1) {}
+    explicit ReplayProgress(std::string name) : name_(std::move(name)) {}
     void tick(std::uint64_t records)
     {
-        if (!enabled_ || (records & 0xffff) != 0)
+        if ((records & 0xffff) != 0 || !line_.due())
             return;
-        auto now = Clock::now();
-        if (now - last_ < std::chrono::milliseconds(500))
-            return;
-        last_ = now;
-        double s = std::chrono::duration<double>(now - start_).count();
-        std::fprintf(stderr, "\rtrafstat: %s: %llu packets replayed (%.2f Mpps)", name_.c_str(),
-                     static_cast<unsigned long long>(records), s > 0 ? static_cast<double>(records) / s / 1e6 : 0.0);
-        shown_ = true;
-    }
-    ~Progress()
-    {
-        if (shown_)
-            std::fputs("\r\033[K", stderr);
+        const double s = std::chrono::duration<double>(Clock::now() - start_).count();
+        line_.show(fmt::format("trafstat: {}: {} packets replayed ({:.2f} Mpps)", name_, records,
+                               s > 0 ? static_cast<double>(records) / s / 1e6 : 0.0));
     }
 
 private:
     std::string name_;
-    bool enabled_;
-    bool shown_ = false;
     Clock::time_point start_ = Clock::now();
-    Clock::time_point last_ = start_;
+    Progress line_{std::chrono::milliseconds(500)};
 };
 
 // Every so many records the keyed tables are drained, so that their per-CPU
@@ -170,7 +158,7 @@ int run_replay(const ReplayConfig& o)
     std::optional<Binner> binner;
     if (o.bin_s)
         binner.emplace(*o.bin_s, engine, out, o.counting.views.top);
-    Progress progress(name);
+    ReplayProgress progress(name);
     const int dlt = reader->linktype();
     std::vector<std::uint8_t> scratch;
     std::optional<std::int64_t> first_ts;

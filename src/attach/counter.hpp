@@ -3,7 +3,7 @@
 // holds it. Live counting (and, next, the agent) call this and nothing below it.
 #pragma once
 
-#include "attach/interface.hpp"
+#include "net/interface.hpp"
 #include "attach/modes.hpp"
 #include "attach/tc.hpp"
 #include "attach/xdp.hpp"

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "bpf/skeleton.hpp"
 
 #include <fmt/format.h>
 #include <linux/capability.h>
@@ -35,8 +36,7 @@ void require_bpf_privileges()
     std::string missing = !bpf && !net ? "CAP_BPF and CAP_NET_ADMIN" : !bpf ? "CAP_BPF" : "CAP_NET_ADMIN";
     throw Error(exit_code::privileges,
                 fmt::format("missing privileges: trafstat needs CAP_BPF and CAP_NET_ADMIN (lacking {})", missing),
-                "  run it as root (sudo trafstat ...), or grant the capabilities once:\n"
-                "  sudo setcap cap_bpf,cap_net_admin,cap_perfmon+ep $(command -v trafstat)\n");
+                std::string(kPrivilegesHint));
 }
 
 }  // namespace trafstat

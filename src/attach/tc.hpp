@@ -3,7 +3,7 @@
 // trafstat created is ever removed.
 #pragma once
 
-#include "attach/interface.hpp"
+#include "net/interface.hpp"
 #include "bpf/fd.hpp"
 #include "attach/modes.hpp"
 

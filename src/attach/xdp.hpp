@@ -3,7 +3,7 @@
 // swaps out another program atomically and puts it back on exit.
 #pragma once
 
-#include "attach/interface.hpp"
+#include "net/interface.hpp"
 #include "attach/modes.hpp"
 #include "base/names.hpp"
 #include "bpf/fd.hpp"

@@ -3,13 +3,13 @@
 // attachment's counters apart.
 #pragma once
 
+#include "bpf/skeleton.hpp"
+#include "bpf/table_reader.hpp"
 #include "stats/counters.hpp"
 #include "stats/flows.hpp"
 
-#include <array>
-#include <memory>
-#include <string>
-#include <vector>
+#include <cstddef>
+#include <cstdint>
 
 struct counter;  // generated skeleton (counter.skel.h)
 struct bpf_program;
@@ -53,19 +53,17 @@ public:
     // Sums the per-CPU values over every possible CPU.
     ClassCounters read() const;
 
-    // Moves the keyed tables' entries counted since the last drain into
-    // `out` (appended, per table), leaving the tables empty. Live: moves the
-    // program on to the next epoch (the other half of each table), waits until
-    // no run can still count into the old half, then reads it, so no increment
-    // is lost. `quiescent`: the caller knows no program is running (replay
-    // between batches); no wait. One entry per CPU that saw a key:
-    // merge_by_key() sums them. Returns how many entries were read.
-    std::size_t drain_tables(TableEntries& out, bool quiescent = false);
+    // The keyed tables, read by a TableReader (bpf/table_reader.hpp):
+    // drain_tables moves the entries counted since the last drain into `out`
+    // (appended, per table), leaving the tables empty; `quiescent`: no
+    // program can be running (replay between batches), no wait. Returns how
+    // many entries were read.
+    std::size_t drain_tables(TableEntries& out, bool quiescent = false) { return tables_.drain(out, quiescent); }
     // TS_TABLE_BIT()s of the tables counted.
-    std::uint32_t tables_on() const { return tables_.on; }
+    std::uint32_t tables_on() const { return tables_.layout().on; }
     // Slots of a table per interval, all CPUs together (0: the table is off).
-    std::size_t table_capacity(ts_table t) const { return tables_.slots[t] * tables_.cpus; }
-    std::size_t table_slots_per_cpu(ts_table t) const { return tables_.slots[t]; }
+    std::size_t table_capacity(ts_table t) const { return tables_.layout().capacity(t); }
+    std::size_t table_slots_per_cpu(ts_table t) const { return tables_.layout().slots[t]; }
     TableCapacities table_capacities() const
     {
         return {table_capacity(TS_TABLE_TALKERS), table_capacity(TS_TABLE_PORTS), table_capacity(TS_TABLE_FLOWS)};
@@ -73,51 +71,23 @@ public:
     // How drains read the tables: "mmap", or "batch" (bpf_map_lookup_batch)
     // where the array could not be mapped, or "lookup" (one syscall per
     // slot) where batch operations are refused too.
-    const char* table_reader() const;
+    const char* table_reader() const { return tables_.method_name(); }
     // For benchmarks: the tables' map, the epoch being counted now, and a
     // drain forced to read by batch lookups (or per slot) instead of mmap.
-    int table_map_fd() const;
-    std::uint32_t table_epoch() const;
-    enum class Reader { mmap, batch, lookup };
-    std::size_t drain_tables_with(Reader reader, TableEntries& out, bool quiescent);
+    int table_map_fd() const { return tables_.map_fd(); }
+    std::uint32_t table_epoch() const { return tables_.epoch(); }
+    using Reader = TableReadMethod;
+    std::size_t drain_tables_with(Reader reader, TableEntries& out, bool quiescent)
+    {
+        return tables_.drain_with(reader, out, quiescent);
+    }
 
 private:
-    struct Deleter {
-        void operator()(counter* skel) const;
-    };
-    // The keyed tables' array, mapped read-only into this process when it can be.
-    struct TableMapping {
-        const ts_flow_entry* entries = nullptr;  // null: not mapped, read by syscalls
-        std::size_t bytes = 0;
-        // Replay: the slots' capture times (table_times), mapped like `entries`.
-        bool timed = false;
-        const ts_flow_times* times = nullptr;
-        std::size_t times_bytes = 0;
-        std::uint32_t on = 0;                        // TS_TABLE_BIT()s
-        std::array<std::size_t, TS_TABLES> slots{};  // per CPU and epoch parity; 0: off
-        std::array<std::size_t, TS_TABLES> first{};  // each table's first slot in the array
-        std::size_t cpus = 0;
-        Reader reader = Reader::mmap;
-        TableMapping() = default;
-        TableMapping(TableMapping&& o) noexcept { *this = std::move(o); }
-        TableMapping& operator=(TableMapping&& o) noexcept;
-        ~TableMapping() { unmap(); }
-        void unmap();
-    };
-    CounterProgram(std::unique_ptr<counter, Deleter> skel, bpf_program* xdp, TableMapping tables)
+    CounterProgram(Skeleton<counter> skel, bpf_program* xdp, TableReader tables)
         : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables)) {}
-    // Reads the slots [first, first + count) of array map `fd` into `out`
-    // (batch lookups, or one lookup per slot).
-    template <class Slot>
-    static void read_slots(int fd, Reader reader, std::size_t first, std::size_t count, std::vector<Slot>& out);
-    std::unique_ptr<counter, Deleter> skel_;
+    Skeleton<counter> skel_;
     bpf_program* xdp_ = nullptr;  // the XDP entry loaded (one of four)
-    TableMapping tables_;
+    TableReader tables_;          // reads skel_'s maps: destroyed first
 };
-
-// Routes libbpf's messages: always kept (for error tails), printed only when verbose.
-void init_libbpf_logging(bool verbose);
-// The last `lines` lines libbpf printed (verifier log included).
-std::string libbpf_log_tail(std::size_t lines);
 
 }  // namespace trafstat

@@ -1,8 +1,8 @@
 #include "gen/generator.hpp"
 
-#include "bpf/loader.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "bpf/per_cpu.hpp"
 
 #include <trafstat/gen_abi.h>
 
@@ -69,18 +69,12 @@ struct Generator::Sync {
     std::optional<Clock::time_point> deadline;
 };
 
-void Generator::Deleter::operator()(::gen* skel) const { gen__destroy(skel); }
-
-Generator::Generator(Plan plan) : plan_(std::move(plan)), sync_(std::make_unique<Sync>())
+Generator::Generator(Plan plan)
+    : plan_(std::move(plan)), skel_(open_skeleton(gen__open, gen__destroy, "the generator's")),
+      sync_(std::make_unique<Sync>())
 {
     if (plan_.templates.empty() || plan_.templates.size() > TS_GEN_MAX_SLOTS || plan_.cpus.empty())
         throw Error(exit_code::runtime, "internal error: an empty generator plan");
-
-    skel_.reset(gen__open());
-    if (!skel_) {
-        int err = errno;
-        throw Error(exit_code::load, fmt::format("cannot open the generator's BPF object: {}", errno_text(err)));
-    }
     ts_gen_config& c = skel_->rodata->gen_config;
     c = ts_gen_config{};
     for (std::size_t i = 0; i < plan_.templates.size(); ++i)
@@ -90,15 +84,7 @@ Generator::Generator(Plan plan) : plan_(std::move(plan)), sync_(std::make_unique
     c.hdr_len = static_cast<__u32>(rewrite_len(plan_.templates));
     c.action = plan_.inject ? XDP_PASS : XDP_TX;
 
-    if (int err = gen__load(skel_.get()); err) {
-        if (err == -EPERM)
-            throw Error(exit_code::privileges,
-                        "permission denied loading the BPF program: trafstat needs CAP_BPF and CAP_NET_ADMIN",
-                        "  run it as root (sudo trafstat ...), or grant the capabilities once:\n"
-                        "  sudo setcap cap_bpf,cap_net_admin,cap_perfmon+ep $(command -v trafstat)\n");
-        throw Error(exit_code::load, fmt::format("the kernel rejected the generator's BPF program: {}", errno_text(err)),
-                    fmt::format("  verifier log (tail; -v shows all):\n{}", libbpf_log_tail(25)));
-    }
+    load_skeleton(gen__load, *skel_, "the generator's");
     prog_fd_ = bpf_program__fd(skel_->progs.trafstat_gen);
 
     // The probe: one live frame through a program that drops it. Kernels
@@ -137,17 +123,8 @@ Generator::~Generator() = default;
 
 Totals Generator::read() const
 {
-    static const int ncpus = libbpf_num_possible_cpus();
-    if (ncpus <= 0)
-        throw Error(exit_code::runtime, fmt::format("cannot count possible CPUs: {}", errno_text(ncpus)));
-    std::vector<ts_gen_stats> per_cpu(static_cast<std::size_t>(ncpus));
-    const __u32 key = 0;
-    if (int err = bpf_map__lookup_elem(skel_->maps.gen_stats, &key, sizeof key, per_cpu.data(),
-                                       per_cpu.size() * sizeof(ts_gen_stats), 0);
-        err)
-        throw Error(exit_code::runtime, fmt::format("cannot read the generator's counters: {}", errno_text(err)));
     Totals t;
-    for (const ts_gen_stats& s : per_cpu) {
+    for (const ts_gen_stats& s : read_per_cpu<ts_gen_stats>(skel_->maps.gen_stats, 0, "the generator's counters")) {
         t.aborted += s.aborted;
         for (std::size_t i = 0; i < TS_GEN_MAX_SLOTS; ++i) {
             t.slot_packets[i] += s.packets[i];

@@ -9,6 +9,7 @@
 // the run, a signal included.
 #pragma once
 
+#include "bpf/skeleton.hpp"
 #include "gen/frame.hpp"
 
 #include <array>
@@ -68,14 +69,11 @@ public:
     const std::string& failure() const { return failure_; }
 
 private:
-    struct Deleter {
-        void operator()(::gen* skel) const;
-    };
     void worker(std::size_t index);
     bool claim(std::uint64_t& chunk);
 
     Plan plan_;
-    std::unique_ptr<::gen, Deleter> skel_;
+    Skeleton<::gen> skel_;
     int prog_fd_ = -1;
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> remaining_{0};  // with a count: frames not yet claimed by a thread

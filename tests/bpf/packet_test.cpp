@@ -12,6 +12,7 @@
 
 #include "base/error.hpp"
 #include "bpf/loader.hpp"
+#include "bpf/log.hpp"
 #include "stats/counters.hpp"
 #include "support/privileged.hpp"
 

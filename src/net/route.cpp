@@ -1,4 +1,4 @@
-#include "attach/route.hpp"
+#include "net/route.hpp"
 
 #include <cstdlib>
 #include <sstream>

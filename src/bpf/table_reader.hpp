@@ -1,0 +1,90 @@
+// Reading the keyed tables (talkers, ports, flows) the counting program
+// fills: one array map holding every table, each [epoch parity][cpu][slot].
+// The program counts into the half of the current epoch; a drain moves it on
+// to the other half, waits until no run can still count into the old one,
+// then reads that, so no increment is lost. The array is read through a
+// read-only mapping, or by syscalls where it cannot be mapped.
+#pragma once
+
+#include "stats/flows.hpp"
+
+#include <trafstat/abi.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace trafstat {
+
+// Where each table lies in the array. Decided before the program loads (its
+// rodata says the same) and fixed after.
+struct TableLayout {
+    std::uint32_t on = 0;                        // TS_TABLE_BIT()s
+    std::array<std::size_t, TS_TABLES> slots{};  // per CPU and epoch parity; 0: off
+    std::array<std::size_t, TS_TABLES> first{};  // each table's first slot in the array
+    std::size_t cpus = 0;
+    std::size_t entries = 0;  // slots of the array, every table's together
+
+    // The tables `tables` (TS_TABLE_BIT()s) of `sizes` slots per CPU, each
+    // rounded up to a power of two. Throws Error(exit_code::usage) when too large.
+    static TableLayout of(std::uint32_t tables, const TableSizes& sizes);
+    // Slots of a table per interval, all CPUs together (0: the table is off).
+    std::size_t capacity(ts_table t) const { return slots[t] * cpus; }
+};
+
+// How a drain reads the array: through the mapping, by batch lookups
+// (bpf_map_lookup_batch), or one lookup per slot.
+enum class TableReadMethod { mmap, batch, lookup };
+
+class TableReader {
+public:
+    // Once the program is loaded: `entries_fd` is its array of entries,
+    // `times_fd` its array of the slots' capture times (-1: it keeps none,
+    // live; entries are then dated by the drain), `epoch` the epoch it counts
+    // in (its .bss), started here. Maps the arrays when it can, else picks
+    // the syscalls the kernel takes.
+    TableReader(const TableLayout& layout, int entries_fd, int times_fd, std::uint32_t* epoch);
+
+    const TableLayout& layout() const { return layout_; }
+    // How drain() reads: mmap, or batch where the array could not be mapped,
+    // or lookup where batch operations are refused too.
+    TableReadMethod method() const { return method_; }
+    const char* method_name() const;
+
+    // Moves the entries counted since the last drain into `out` (appended,
+    // per table), leaving the tables empty. Live: moves the program on to the
+    // next epoch, waits until no run can still count into the old half, then
+    // reads it. `quiescent`: the caller knows no program is running (replay
+    // between batches); no wait. One entry per CPU that saw a key:
+    // merge_by_key() sums them. Returns how many entries were read.
+    std::size_t drain(TableEntries& out, bool quiescent) { return drain_with(method_, out, quiescent); }
+    // The same, read by `method` (mmap where the array is not mapped: method()).
+    std::size_t drain_with(TableReadMethod method, TableEntries& out, bool quiescent);
+
+    int map_fd() const { return entries_fd_; }
+    // The epoch being counted now.
+    std::uint32_t epoch() const;
+
+private:
+    struct Unmap {
+        // Value-initialised (0) by unique_ptr; a default member initialiser
+        // would keep GCC 12 from seeing Unmap as default-constructible here.
+        std::size_t bytes;
+        void operator()(const void* p) const;
+    };
+    template <class Slot>
+    using Mapping = std::unique_ptr<const Slot, Unmap>;  // read-only, shared with the kernel
+    template <class Slot>
+    static Mapping<Slot> map_array(int fd, std::size_t slots);
+
+    TableLayout layout_;
+    int entries_fd_ = -1;
+    int times_fd_ = -1;
+    std::uint32_t* epoch_ = nullptr;
+    Mapping<ts_flow_entry> entries_;  // null: not mapped, read by syscalls
+    Mapping<ts_flow_times> times_;    // null with times_fd_ >= 0: likewise
+    TableReadMethod method_ = TableReadMethod::mmap;
+};
+
+}  // namespace trafstat
