@@ -5,7 +5,7 @@
 #include "base/exit_codes.hpp"
 #include "base/progress.hpp"
 #include "gen/generator.hpp"
-#include "gen/report.hpp"
+#include "output/gen_summary.hpp"
 #include "net/interface.hpp"
 #include "output/json.hpp"
 #include "base/signals.hpp"

@@ -1,9 +1,9 @@
-// `trafstat gen`'s frames (src/gen/frame.cpp) and report (src/gen/report.cpp):
+// `trafstat gen`'s frames (src/gen/frame.cpp) and report (src/output/gen_summary.cpp):
 // every template's lengths and checksums, checked here by an independent
 // implementation, and the per-flow recipe the BPF program follows
 // (apply_flow) against templates built from scratch for the same flow.
 #include "gen/frame.hpp"
-#include "gen/report.hpp"
+#include "output/gen_summary.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// `trafstat gen`'s report: the progress line and the summary, as text or as
-// one JSON object. Pure: unit-tested (tests/unit/gen_frame_test.cpp).
+// `trafstat gen`'s summary, as text or as one JSON object.
+// Pure: unit-tested (tests/unit/gen_frame_test.cpp).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "gen/report.hpp"
+#include "output/gen_summary.hpp"
 
 #include "gen/frame.hpp"
 
