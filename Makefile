@@ -6,18 +6,23 @@ IFACE ?=
 ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build trafstat run test unit lint bench clean
+.PHONY: all deps build-deps configure build trafstat run test unit lint bench clean
 
 all: build
 
+# What the tests and benchmarks use too (tshark, scapy, tmux, ...).
 deps:
-	./scripts/install-deps.sh
+	./scripts/install-deps.sh all
 
-configure: deps
+# What building and running trafstat takes, no more.
+build-deps:
+	./scripts/install-deps.sh build
+
+configure: build-deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 # Everything: the binary, the tests and the benchmark tools.
-build: configure
+build: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # The binary alone (build/trafstat; the BPF objects are embedded).
@@ -37,11 +42,11 @@ unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
 
 # Layering and formatting checks only.
-lint: configure
+lint: deps configure
 	cd $(BUILD_DIR) && ctest --output-on-failure -L lint
 
 # Benchmarks (not tests): prints a table, writes build/bench/*.json. Needs root.
-bench: configure
+bench: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target trafstat trafstat-bench
 	./bench/run.sh $(BUILD_DIR)
 

@@ -1,6 +1,8 @@
 #!/bin/sh
-# Installs, from Debian 12's archive, whatever trafstat needs to build and test
-# that is not installed yet. Idempotent; needs root only when something is missing.
+# Installs, from Debian 12's archive, whatever trafstat needs that is not
+# installed yet: `install-deps.sh build` what building and running it takes,
+# `install-deps.sh` (all) that and what the tests and benchmarks use too.
+# Idempotent; needs root only when something is missing.
 set -eu
 
 BUILD="make cmake g++ clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
@@ -8,8 +10,14 @@ BUILD="make cmake g++ clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g
        netbase libncurses-dev"  # netbase: /etc/services, the port names of the views; ncurses: --tui
 TEST="iproute2 iputils-ping ethtool tcpreplay tshark socat python3 clang-format python3-scapy procps bc python3-dpkt pcapfix golang-github-google-gopacket-dev tmux"
 
+case "${1:-all}" in
+    build) WANTED=$BUILD ;;
+    all) WANTED="$BUILD $TEST" ;;
+    *) echo "usage: install-deps.sh [build|all]" >&2; exit 2 ;;
+esac
+
 missing=""
-for p in $BUILD $TEST; do
+for p in $WANTED; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     case "$status" in
         *"ok installed"*) ;;
