@@ -1,5 +1,4 @@
-"""Shared helpers of trafstat's Python test runners (tests/e2e/run_e2e.py, tests/replay/oracle_test.py,
-tests/replay_bad/run_bad_input.py).
+"""Shared helpers of trafstat's Python test runners (tests/e2e/run_*.py, tests/replay/*.py).
 
 The runners are started by CTest as `/usr/bin/python3 <runner> ...`; each puts this directory on
 sys.path and imports this module. Nothing here has side effects on import and nothing is configured

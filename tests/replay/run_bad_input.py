@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """trafstat replay against bad input, end to end (root: BPF_PROG_TEST_RUN).
 
-Run as root:  /usr/bin/python3 tests/replay_bad/run_bad_input.py --trafstat build/trafstat [-v] [-k PATTERN]
+Run as root:  /usr/bin/python3 tests/replay/run_bad_input.py --trafstat build/trafstat [-v] [-k PATTERN]
 
 Runs `trafstat replay [--json] FILE` the way a user does on files that are
 missing, empty, not captures, cut short, damaged, of an unsupported link type,

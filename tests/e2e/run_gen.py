@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """`trafstat gen` end-to-end tests: frames sent from the kernel, counted by trafstat, read by tshark.
 
-Run as root:  /usr/bin/python3 tests/gen/run_gen.py --trafstat build/trafstat [-v] [-k PATTERN]
+Run as root:  /usr/bin/python3 tests/e2e/run_gen.py --trafstat build/trafstat [-v] [-k PATTERN]
 
 Every test class builds its own world with tests/support/testlib.py: two network namespaces named
 after this process (tsgen-<pid>-<n>-snd / -rcv) joined by one veth pair va0 (snd) <-> vb0 (rcv), static

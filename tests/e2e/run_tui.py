@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """`trafstat --tui` end to end, run as a person runs it: in a terminal (tmux), typed at a shell prompt.
 
-Run as root:  /usr/bin/python3 tests/tui/run_tui.py --trafstat build/trafstat [-v] [-k PATTERN]
+Run as root:  /usr/bin/python3 tests/e2e/run_tui.py --trafstat build/trafstat [-v] [-k PATTERN]
 
 Each test class builds its own world with tests/support/testlib.py: two network namespaces named after
 this process (tstui-<pid>-<n>-snd / -rcv) joined by one veth pair va0 (snd) <-> vb0 (rcv), IPv6 off,
-static neighbours, as many queues on both ends as there are CPUs (as tests/gen/run_gen.py does). The
+static neighbours, as many queues on both ends as there are CPUs (as tests/e2e/run_gen.py does). The
 terminal is a detached tmux session on a private server socket (tmux -L tstui-<pid>, no config file),
 120x40, TERM=xterm-256color, LANG=C.UTF-8, running `bash --norc`; commands are typed into it with
 send-keys and the screen is read with capture-pane. Traffic: `trafstat gen --rate 20k --flows 50
@@ -93,7 +93,7 @@ def sweep_stale_tmux_servers():
 
 
 def make_topology():
-    """One veth pair in fresh namespaces, CPUS queues on both ends (as tests/gen/run_gen.py)."""
+    """One veth pair in fresh namespaces, CPUS queues on both ends (as tests/e2e/run_gen.py)."""
     return testlib.multiqueue_pair(H, "10.81")
 
 
