@@ -9,8 +9,9 @@ static neighbours, IPv6 off and offloads off, so that the only packets on the
 wire are the ones a test sends and each skb is one packet. trafstat runs the way
 a user runs it (`ip netns exec <ns> trafstat --json ... <veth>`) and its --json
 summary is compared exactly, class by class, with an independent oracle: the
-traffic the test generated (ping, socat, tcpreplay of a scapy capture whose
-every frame is annotated with its classes) or the veth's own kernel counters.
+traffic the test generated (ping, socat, tcpreplay of a capture whose every
+frame is annotated with its classes: tests/support/frames.py) or the veth's own
+kernel counters.
 
 Safety: trafstat is attached only to veths created here, inside namespaces
 created here; all of it is removed on every exit path (class cleanups, a final
@@ -48,7 +49,8 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import testlib  # noqa: E402  (tests/support/testlib.py)
-from testlib import CLASSES, ETH_HLEN, L3, L4, FLAGS, compact, compact_l4, counts, in_ns  # noqa: E402
+from testlib import CLASSES, ETH_HLEN, compact, compact_l4, counts, in_ns  # noqa: E402
+from frames import LINKTYPE_ETHERNET, T0_NS, Record, e2e_mix, pcap, write  # noqa: E402  (tests/support/frames.py)
 
 TRAFSTAT = ""       # set by main(): absolute path of the binary under test
 BASELINE_OBJ = ""   # set by main(): build/bpf/baseline.bpf.o (a foreign XDP program)
@@ -255,121 +257,12 @@ def tcp_send(pair, nbytes, listener, port=5001):
 
 
 # ---------------------------------------------------------------------------
-# The capture: a known mix of frames, each annotated with its classes (the oracle).
+# The capture: a known mix of frames, each annotated with its classes (the oracle): frames.e2e_mix.
 # ---------------------------------------------------------------------------
-
-OTHER_HOST = "02:00:00:00:00:99"  # not the receiver's MAC: its stack drops these silently
-
-
-def capture_table(src_mac):
-    """[(name, frame bytes, {classes})]. Expected classes follow abi.h / parse.bpf.h."""
-    from scapy.layers.inet import IP, TCP, UDP, ICMP, IPOption_RR
-    from scapy.layers.inet6 import (IPv6, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting,
-                                    IPv6ExtHdrFragment, ICMPv6EchoRequest)
-    from scapy.layers.l2 import Ether, ARP, Dot1Q, Dot1AD, GRE
-    from scapy.layers.ppp import PPPoE, PPPoED
-    from scapy.layers.sctp import SCTP, SCTPChunkData
-    from scapy.layers.ipsec import ESP, AH
-    from scapy.packet import Raw
-
-    def eth(**kw):
-        return Ether(dst=OTHER_HOST, src=src_mac, **kw)
-
-    ip4 = dict(src="10.77.0.1", dst="10.77.0.2")
-    ip6 = dict(src="fd00:77::1", dst="fd00:77::2")
-    udp = UDP(sport=4000, dport=4001)
-    lldp = bytes.fromhex("0207040200000000a1" "040302" "0001" "060200" "78" "0000")  # chassis, port, ttl, end
-
-    def raw(pkt):
-        return bytes(pkt)
-
-    def ppp(proto):
-        # Two bytes always: scapy's PPP layer compresses protocols < 0x100 to one byte (RFC 1661
-        # PFC), which PPPoE does not use and trafstat rightly does not decode.
-        return Raw(proto.to_bytes(2, "big"))
-
-    rows = [
-        # IPv4, one per L4 class
-        ("ipv4_tcp", eth() / IP(**ip4) / TCP(sport=4000, dport=80, flags="S") / Raw(b"t" * 10), {"ipv4", "tcp"}),
-        ("ipv4_udp", eth() / IP(**ip4) / udp / Raw(b"u" * 30), {"ipv4", "udp"}),
-        ("ipv4_icmp", eth() / IP(**ip4) / ICMP(id=1, seq=1) / Raw(b"i" * 56), {"ipv4", "icmp"}),
-        ("ipv4_sctp", eth() / IP(**ip4) / SCTP(sport=5000, dport=5001) / SCTPChunkData(data=b"s" * 16),
-         {"ipv4", "sctp"}),
-        ("ipv4_gre", eth() / IP(**ip4) / GRE() / IP(**ip4) / udp, {"ipv4", "gre"}),
-        ("ipv4_esp", eth() / IP(**ip4) / ESP(spi=0x100, seq=1, data=b"e" * 32), {"ipv4", "esp"}),
-        ("ipv4_other_l4", eth() / IP(proto=253, **ip4) / Raw(b"o" * 20), {"ipv4", "other_l4"}),
-        ("ipv4_options_udp", eth() / IP(options=[IPOption_RR(routers=["10.77.0.1", "0.0.0.0"])], **ip4)
-         / udp / Raw(b"p" * 8), {"ipv4", "udp"}),
-        ("ipv4_first_fragment", eth() / IP(flags="MF", frag=0, **ip4) / udp / Raw(b"f" * 40), {"ipv4", "udp"}),
-        ("ipv4_nonfirst_fragment", eth() / IP(frag=6, proto=17, **ip4) / Raw(b"g" * 24), {"ipv4", "fragment"}),
-        ("ipv4_udp_1400", eth() / IP(**ip4) / udp / Raw(b"L" * 1400), {"ipv4", "udp"}),
-        # IPv6
-        ("ipv6_udp", eth() / IPv6(**ip6) / udp / Raw(b"u" * 20), {"ipv6", "udp"}),
-        ("ipv6_icmpv6", eth() / IPv6(**ip6) / ICMPv6EchoRequest(id=1, seq=1, data=b"x" * 8), {"ipv6", "icmpv6"}),
-        ("ipv6_hbh_dst_rt_udp", eth() / IPv6(**ip6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt()
-         / IPv6ExtHdrRouting() / udp / Raw(b"h" * 4), {"ipv6", "udp"}),
-        ("ipv6_first_fragment_icmpv6", eth() / IPv6(**ip6) / IPv6ExtHdrFragment(offset=0, m=1, id=7)
-         / ICMPv6EchoRequest(data=b"y" * 16), {"ipv6", "icmpv6"}),
-        ("ipv6_nonfirst_fragment", eth() / IPv6(**ip6) / IPv6ExtHdrFragment(offset=3, m=0, id=7, nh=17)
-         / Raw(b"z" * 16), {"ipv6", "fragment"}),
-        ("ipv6_ah_tcp", eth() / IPv6(nh=51, **ip6) / AH(nh=6, payloadlen=4, spi=1, seq=1, icv=b"\0" * 12)
-         / TCP(sport=4000, dport=80, flags="A"), {"ipv6", "tcp"}),
-        ("ipv6_nine_ext_hdrs", eth() / IPv6(**ip6) / (IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
-         / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
-         / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()) / udp, {"ipv6", "other_l4"}),  # beyond the 8-header bound
-        # Other L3
-        ("arp_request", eth() / ARP(op=1, hwsrc=src_mac, psrc="10.77.0.1", pdst="10.77.0.3"), {"arp"}),
-        ("lldp", eth(type=0x88CC) / Raw(lldp), {"other_l3"}),
-        # VLAN
-        ("vlan_ipv4_udp", eth() / Dot1Q(vlan=100) / IP(**ip4) / udp / Raw(b"v" * 12), {"ipv4", "udp", "vlan"}),
-        ("vlan_prio_tag_ipv4_icmp", eth() / Dot1Q(vlan=0, prio=5) / IP(**ip4) / ICMP(), {"ipv4", "icmp", "vlan"}),
-        ("vlan_arp", eth() / Dot1Q(vlan=100) / ARP(op=1, hwsrc=src_mac, psrc="10.77.0.1", pdst="10.77.0.3"),
-         {"arp", "vlan"}),
-        ("qinq_ipv4_tcp", eth() / Dot1AD(vlan=200) / Dot1Q(vlan=100) / IP(**ip4) / TCP(sport=1, dport=2),
-         {"ipv4", "tcp", "vlan"}),
-        ("qinq_8021q_8021q_ipv6_udp", eth() / Dot1Q(vlan=300) / Dot1Q(vlan=100) / IPv6(**ip6) / udp,
-         {"ipv6", "udp", "vlan"}),
-        ("three_vlan_tags", eth() / Dot1AD(vlan=200) / Dot1Q(vlan=100) / Dot1Q(vlan=50) / IP(**ip4) / udp,
-         {"other_l3", "vlan"}),  # the third tag is beyond the parser's bound
-        # PPPoE
-        ("pppoe_ipv4_udp", eth() / PPPoE(sessionid=7) / ppp(0x0021) / IP(**ip4) / udp, {"ipv4", "udp", "pppoe"}),
-        ("pppoe_ipv6_icmpv6", eth() / PPPoE(sessionid=7) / ppp(0x0057) / IPv6(**ip6) / ICMPv6EchoRequest(),
-         {"ipv6", "icmpv6", "pppoe"}),
-        ("pppoe_lcp", eth() / PPPoE(sessionid=7) / ppp(0xC021) / Raw(bytes.fromhex("09010008deadbeef")),
-         {"other_l3", "pppoe"}),
-        ("pppoe_discovery_padi", eth() / PPPoED(code=0x09) / Raw(bytes.fromhex("01010000")), {"other_l3"}),
-        ("vlan_pppoe_ipv4_tcp", eth() / Dot1Q(vlan=100) / PPPoE(sessionid=7) / ppp(0x0021) / IP(**ip4)
-         / TCP(sport=1, dport=2), {"ipv4", "tcp", "vlan", "pppoe"}),
-        # Bare and truncated frames
-        ("bare_14_other_ethertype", eth(type=0x88B5), {"other_l3"}),
-        ("bare_14_ipv4_ethertype", eth(type=0x0800), {"ipv4", "malformed_l4"}),
-        ("bare_14_pppoe_ethertype", eth(type=0x8864), {"malformed"}),
-        ("truncated_pppoe_header", eth(type=0x8864) / Raw(b"\x11\x00\x00\x07"), {"malformed"}),
-        ("truncated_ipv4_header", eth(type=0x0800) / Raw(raw(IP(**ip4) / udp)[:12]), {"ipv4", "malformed_l4"}),
-        ("ipv4_ihl_4", eth(type=0x0800) / Raw(b"\x44" + raw(IP(**ip4) / udp)[1:]), {"ipv4", "malformed_l4"}),
-        ("ipv4_options_beyond_packet", eth(type=0x0800) / Raw(b"\x4f" + raw(IP(**ip4))[1:] + b"\x01" * 4),
-         {"ipv4", "malformed_l4"}),
-        ("truncated_tcp_header", eth() / IP(proto=6, **ip4) / Raw(raw(TCP(sport=1, dport=2))[:10]),
-         {"ipv4", "malformed_l4"}),
-        ("tcp_doff_beyond_packet", eth() / IP(**ip4) / TCP(sport=1, dport=2, dataofs=15), {"ipv4", "malformed_l4"}),
-        ("truncated_udp_header", eth() / IP(proto=17, **ip4) / Raw(b"\x0f\xa0\x0f\xa1"), {"ipv4", "malformed_l4"}),
-        ("truncated_ipv6_header", eth(type=0x86DD) / Raw(raw(IPv6(**ip6))[:20]), {"ipv6", "malformed_l4"}),
-        ("vlan_truncated_ipv4", eth() / Dot1Q(vlan=100, type=0x0800) / Raw(raw(IP(**ip4))[:10]),
-         {"ipv4", "malformed_l4", "vlan"}),
-    ]
-    table = [(name, bytes(pkt), classes) for name, pkt, classes in rows]
-    for name, frame, classes in table:  # the oracle itself must follow the class rules
-        assert len(classes & set(L3)) == 1, name
-        ip = classes & {"ipv4", "ipv6"}
-        assert len(classes & set(L4)) == (1 if ip else 0), name
-        assert classes <= set(L3) | set(L4) | set(FLAGS), name
-        assert len(frame) >= ETH_HLEN, name
-    return table
-
 
 def expected_from_table(table):
     """Sums the annotated table: (classes, l4_by_ip) in the compact form of the JSON summary."""
-    return testlib.tally((classes, len(frame)) for _name, frame, classes in table)
+    return testlib.tally((r.classes, len(r.frame)) for r in table)
 
 
 _capture_path = None
@@ -379,12 +272,10 @@ def capture_file(src_mac):
     """Writes the capture once per run (pcap, into a temp dir removed at exit)."""
     global _capture_path
     if _capture_path is None:
-        from scapy.utils import wrpcap
-        from scapy.layers.l2 import Ether
         tmp = H.mkdtemp()
         atexit.register(shutil.rmtree, tmp, True)
-        _capture_path = os.path.join(tmp, "mix.pcap")
-        wrpcap(_capture_path, [Ether(frame) for _n, frame, _c in capture_table(src_mac)])
+        records = [Record(r.frame, T0_NS + i) for i, r in enumerate(e2e_mix(src_mac))]
+        _capture_path = write(os.path.join(tmp, "mix.pcap"), pcap(LINKTYPE_ETHERNET, records))
     return _capture_path
 
 
@@ -590,7 +481,7 @@ class TestReplay(E2ECase):
     identically in every mode (TC puts back a VLAN tag the stack moved into metadata)."""
 
     def check(self, mode):
-        table = capture_table(self.pair.snd_mac)
+        table = e2e_mix(self.pair.snd_mac)
         want_classes, want_l4 = expected_from_table(table)
         ns, ifname = mode.where(self.pair)
         with self.start(mode) as ts:
@@ -677,7 +568,7 @@ class TestClsact(E2ECase):
         return run(in_ns(self.pair.rcv_ns, "tc", "filter", "show", "dev", self.pair.rcv_if, direction)).stdout
 
     def test_counts_and_removes_its_filters(self):
-        table = capture_table(self.pair.snd_mac)
+        table = e2e_mix(self.pair.snd_mac)
         want_classes, want_l4 = expected_from_table(table)
         ns, ifname = self.pair.rcv_ns, self.pair.rcv_if
         with Trafstat(ns, "--json", "-i", "60", "--hook", "tc", "--tc-mode", "clsact", ifname) as ts:

@@ -1,13 +1,13 @@
 """Shared helpers of trafstat's Python test runners (tests/e2e/run_*.py, tests/replay/*.py).
 
 The runners are started by CTest as `/usr/bin/python3 <runner> ...`; each puts this directory on
-sys.path and imports this module. Nothing here has side effects on import and nothing is configured
-module-wide: what differs between runners (log tag, namespace prefix, default timeout) lives in a
-Harness object of each runner, so that one runner may import another (oracle_test.py loads
-run_e2e.py for its capture table) without either changing the other's settings.
+sys.path and imports this module (and frames.py, the frames and captures they send and replay).
+Nothing here has side effects on import and nothing is configured module-wide: what differs between
+runners (log tag, namespace prefix, default timeout) lives in a Harness object of each runner.
 
 Contents:
-  - the JSON schema's classes, and helpers that compare or sum {class: (packets, bytes)} tables;
+  - the JSON schema's classes, their rules (check_classes), and helpers that compare or sum
+    {class: (packets, bytes)} tables;
   - Harness: commands with timeouts, children and namespaces registered for cleanup on every exit
     path, sweeping of a dead earlier run's leftovers, the root/CI=true skip-or-fail policy, and the
     signal-safe run of the unittest suite;
@@ -497,6 +497,15 @@ class LiveTrafstat:
     def _collect(self, timeout, failure):
         out, err = collect(self.proc, timeout, f"trafstat {failure}")
         return self.result(self.proc.returncode, out, self.stderr_head + err)
+
+
+def check_classes(classes, where):
+    """The class rules of abi.h hold for one packet's `classes`: one L3 class, one L4 class for IPv4
+    and IPv6 (none otherwise), and flags; AssertionError naming `where` if not."""
+    assert len(classes & set(L3)) == 1, f"{where}: not one L3 class: {sorted(classes)}"
+    ip = classes & {"ipv4", "ipv6"}
+    assert len(classes & set(L4)) == (1 if ip else 0), f"{where}: L4 classes do not fit: {sorted(classes)}"
+    assert classes <= set(L3) | set(L4) | set(FLAGS), f"{where}: unknown class: {sorted(classes)}"
 
 
 def compact(classes, names=None):
