@@ -95,6 +95,23 @@ def in_ns(ns, *cmd):
     return ["ip", "netns", "exec", ns, *cmd]
 
 
+def run_command(cmd, *, timeout, check=True, input=None, text=True, output_tail=None):
+    """Runs cmd to completion (bounded by timeout); returns CompletedProcess. AssertionError when it
+    times out, or fails with `check`: its output quoted stripped whole, or its last `output_tail`
+    characters."""
+    try:
+        p = subprocess.run(cmd, input=input, capture_output=True, text=text, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"timed out after {timeout}s: {' '.join(map(str, cmd))}") from e
+    if check and p.returncode != 0:
+        def quote(output):
+            return output.strip() if output_tail is None else str(output)[-output_tail:]
+
+        raise AssertionError(f"command failed (exit {p.returncode}): {' '.join(map(str, cmd))}\n"
+                             f"stdout: {quote(p.stdout)}\nstderr: {quote(p.stderr)}")
+    return p
+
+
 # ---------------------------------------------------------------------------
 # Harness: processes and namespaces of one runner, and their cleanup.
 # ---------------------------------------------------------------------------
@@ -123,20 +140,10 @@ class Harness:
 
     # -- processes -----------------------------------------------------------------------------
 
-    def _quote(self, output):
-        return output.strip() if self.output_tail is None else str(output)[-self.output_tail:]
-
     def run(self, cmd, *, check=True, timeout=None, input=None, text=True):
-        """Runs cmd to completion (bounded by timeout); returns CompletedProcess."""
-        timeout = self.run_timeout if timeout is None else timeout
-        try:
-            p = subprocess.run(cmd, input=input, capture_output=True, text=text, timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            raise AssertionError(f"timed out after {timeout}s: {' '.join(map(str, cmd))}") from e
-        if check and p.returncode != 0:
-            raise AssertionError(f"command failed (exit {p.returncode}): {' '.join(map(str, cmd))}\n"
-                                 f"stdout: {self._quote(p.stdout)}\nstderr: {self._quote(p.stderr)}")
-        return p
+        """run_command() with this runner's default timeout and output quoting."""
+        return run_command(cmd, check=check, timeout=self.run_timeout if timeout is None else timeout, input=input,
+                           text=text, output_tail=self.output_tail)
 
     def spawn(self, cmd, **kw):
         """Starts a background child, registered for cleanup."""
