@@ -52,8 +52,8 @@ import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import CLASSES, ETH_HLEN, compact, compact_l4, counts, in_ns  # noqa: E402
 from frames import LINKTYPE_ETHERNET, T0_NS, Record, e2e_mix, pcap, write  # noqa: E402  (tests/support/frames.py)
 
-TRAFSTAT = ""       # set by main(): absolute path of the binary under test
-BASELINE_OBJ = ""   # set by main(): build/bpf/baseline.bpf.o (a foreign XDP program)
+TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+BASELINE_OBJ = ""  # set by main(): build/bpf/baseline.bpf.o (a foreign XDP program)
 
 # ---------------------------------------------------------------------------
 # Processes: every child is registered so that any exit path can end it.
@@ -67,6 +67,7 @@ run, spawn, reap = H.run, H.spawn, H.reap
 # Topology (testlib.Topology): namespaces snd and rcv; one or two veth pairs va<i> (snd) <-> vb<i>
 # (rcv), 10.77.<i>.0/24, static neighbours, IPv6 off (on every veth too), each end up as configured.
 # ---------------------------------------------------------------------------
+
 
 def link_stats(ns, ifname):
     """The veth's own kernel counters: {'rx': {...}, 'tx': {...}} from `ip -s -j link show`."""
@@ -82,6 +83,7 @@ def xdp_of(ns, ifname):
 # trafstat: started as a user starts it, stopped with a signal, output parsed.
 # ---------------------------------------------------------------------------
 
+
 class Result(testlib.Result):
     def iface(self, name, hook=None):
         found = [i for i in self.summary["interfaces"] if i["name"] == name and (hook is None or i["hook"] == hook)]
@@ -91,6 +93,7 @@ class Result(testlib.Result):
 
 class Trafstat(testlib.LiveTrafstat):
     """testlib's live trafstat, with the BPF objects it created (held_bpf_objects) once attached."""
+
     result = Result
 
     def __init__(self, ns, *args):
@@ -113,6 +116,7 @@ def trafstat_once(ns, *args, timeout=20, user=None, binary=None):
 # ---------------------------------------------------------------------------
 # BPF object bookkeeping: what a trafstat process holds, and proof it is gone.
 # ---------------------------------------------------------------------------
+
 
 def bpftool_json(*args, ns=None):
     cmd = ["bpftool", "-j", *args]
@@ -163,8 +167,9 @@ def leftovers(owned, ns, ifname, allow_xdp_prog=None):
         if link["id"] in owned["links"] or link.get("prog_id") in owned["progs"]:
             found.append(f"bpftool link: trafstat's link still exists: {link}")
     for prog in bpftool_json("prog", "show") or []:
-        if prog["id"] in owned["progs"] or (prog.get("name", "").startswith("trafstat_")
-                                           and set(prog.get("map_ids", [])) & owned["maps"]):
+        if prog["id"] in owned["progs"] or (
+            prog.get("name", "").startswith("trafstat_") and set(prog.get("map_ids", [])) & owned["maps"]
+        ):
             found.append(f"bpftool prog: trafstat's program still loaded: {prog['id']} {prog.get('name')}")
     return found
 
@@ -183,6 +188,7 @@ def wait_released(owned, ns, ifname, allow_xdp_prog=None, within=3.0):
 # Expected counters.
 # ---------------------------------------------------------------------------
 
+
 def uniform(n, size, *names):
     """counts() with each of `names` (plus all) at n packets of `size` bytes."""
     return counts(**{c: (n, n * size) for c in ("all", *names)})
@@ -191,6 +197,7 @@ def uniform(n, size, *names):
 # ---------------------------------------------------------------------------
 # Attach modes: which end of the pair trafstat watches, and with which flags.
 # ---------------------------------------------------------------------------
+
 
 class Mode:
     def __init__(self, name, side, hook, mode, args):
@@ -201,20 +208,25 @@ class Mode:
         return (pair.rcv_ns, pair.rcv_if) if self.side == "rcv" else (pair.snd_ns, pair.snd_if)
 
 
-MODES = {m.name: m for m in (
-    Mode("xdp_native", "rcv", "xdp", "native", ["--hook", "xdp", "--xdp-mode", "native"]),
-    Mode("xdp_generic", "rcv", "xdp", "generic", ["--hook", "xdp", "--xdp-mode", "generic"]),
-    Mode("tc_ingress", "rcv", "tc-ingress", "tcx", ["--hook", "tc-ingress", "--tc-mode", "tcx"]),
-    Mode("tc_egress", "snd", "tc-egress", "tcx", ["--hook", "tc-egress", "--tc-mode", "tcx"]),
-    Mode("tc_ingress_clsact", "rcv", "tc-ingress", "clsact", ["--hook", "tc-ingress", "--tc-mode", "clsact"]),
-)}
+MODES = {
+    m.name: m
+    for m in (
+        Mode("xdp_native", "rcv", "xdp", "native", ["--hook", "xdp", "--xdp-mode", "native"]),
+        Mode("xdp_generic", "rcv", "xdp", "generic", ["--hook", "xdp", "--xdp-mode", "generic"]),
+        Mode("tc_ingress", "rcv", "tc-ingress", "tcx", ["--hook", "tc-ingress", "--tc-mode", "tcx"]),
+        Mode("tc_egress", "snd", "tc-egress", "tcx", ["--hook", "tc-egress", "--tc-mode", "tcx"]),
+        Mode("tc_ingress_clsact", "rcv", "tc-ingress", "clsact", ["--hook", "tc-ingress", "--tc-mode", "clsact"]),
+    )
+}
 
 
 def for_each_mode(cls):
     """Turns cls.check(self, mode) into one named test per attach mode: test_xdp_native, ..."""
     for name in MODES:
+
         def test(self, name=name):
             self.check(MODES[name])
+
         test.__name__ = f"test_{name}"
         setattr(cls, test.__name__, test)
     return cls
@@ -224,10 +236,14 @@ def for_each_mode(cls):
 # Traffic generators: real tools in the sender namespace.
 # ---------------------------------------------------------------------------
 
+
 def ping(pair, n, size):
     """ping -c n -s size from snd to rcv; returns the number of replies."""
-    p = run(in_ns(pair.snd_ns, "ping", "-q", "-n", "-c", str(n), "-s", str(size), "-i", "0.05", "-W", "1",
-                  pair.rcv_ip), check=False, timeout=30)
+    p = run(
+        in_ns(pair.snd_ns, "ping", "-q", "-n", "-c", str(n), "-s", str(size), "-i", "0.05", "-W", "1", pair.rcv_ip),
+        check=False,
+        timeout=30,
+    )
     m = re.search(r"(\d+) received", p.stdout)
     assert m, f"unexpected ping output: {p.stdout}{p.stderr}"
     return int(m.group(1))
@@ -235,14 +251,26 @@ def ping(pair, n, size):
 
 def udp_send(pair, n, size, port=9999):
     """n datagrams of `size` payload bytes: socat writes each block it reads as one datagram."""
-    run(in_ns(pair.snd_ns, "socat", "-u", "-b", str(size), f"OPEN:/dev/zero,readbytes={n * size}",
-              f"UDP-SENDTO:{pair.rcv_ip}:{port}"))
+    run(
+        in_ns(
+            pair.snd_ns,
+            "socat",
+            "-u",
+            "-b",
+            str(size),
+            f"OPEN:/dev/zero,readbytes={n * size}",
+            f"UDP-SENDTO:{pair.rcv_ip}:{port}",
+        )
+    )
 
 
 def tcp_listener(pair, port=5001):
     """A socat sink listening on the receiver; returns once it accepts connections."""
-    listener = spawn(in_ns(pair.rcv_ns, "socat", "-u", f"TCP-LISTEN:{port},bind={pair.rcv_ip},reuseaddr",
-                           "OPEN:/dev/null"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    listener = spawn(
+        in_ns(pair.rcv_ns, "socat", "-u", f"TCP-LISTEN:{port},bind={pair.rcv_ip},reuseaddr", "OPEN:/dev/null"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 10
     while f"{pair.rcv_ip}:{port}" not in run(in_ns(pair.rcv_ns, "ss", "-Hltn")).stdout:
         assert time.monotonic() < deadline and listener.poll() is None, "TCP listener did not come up"
@@ -259,6 +287,7 @@ def tcp_send(pair, nbytes, listener, port=5001):
 # ---------------------------------------------------------------------------
 # The capture: a known mix of frames, each annotated with its classes (the oracle): frames.e2e_mix.
 # ---------------------------------------------------------------------------
+
 
 def expected_from_table(table):
     """Sums the annotated table: (classes, l4_by_ip) in the compact form of the JSON summary."""
@@ -289,8 +318,10 @@ def replay(pair, table):
 # Test cases.
 # ---------------------------------------------------------------------------
 
+
 class E2ECase(unittest.TestCase):
     """Base: a fresh topology per test class, torn down whatever happens."""
+
     PAIRS = 1
     maxDiff = None
 
@@ -324,6 +355,7 @@ class E2ECase(unittest.TestCase):
 @for_each_mode
 class TestPing(E2ECase):
     """ping -c N -s S: N ICMP echo requests of 14+20+8+S bytes where the mode watches."""
+
     N, SIZE = 5, 100
 
     def check(self, mode):
@@ -339,6 +371,7 @@ class TestJumboFrames(E2ECase):
     """MTU 9000: a ping of 8000 bytes is one 8042-byte frame, which native XDP gets as a multi-buffer
     frame (more than a page). trafstat must count it whole: it loads the frame-length helper for an
     MTU above one buffer (docs/attaching.md). Both ends, every mode that sees the requests."""
+
     N, SIZE = 5, 8000
 
     def test_native_and_generic_xdp_count_multi_buffer_frames_whole(self):
@@ -361,6 +394,7 @@ class TestJumboFrames(E2ECase):
 class TestUdp(E2ECase):
     """N datagrams of S bytes to a closed port. The ICMP port-unreachable replies travel rcv->snd,
     so neither the receiver's ingress nor the sender's egress may see them."""
+
     N, SIZE = 20, 200
 
     def check(self, mode):
@@ -373,6 +407,7 @@ class TestUdp(E2ECase):
 
 class TestUdpBothDirections(E2ECase):
     """--hook tc sees both ways: UDP one way, one ICMP port-unreachable per datagram the other way."""
+
     N, SIZE = 20, 200
 
     @classmethod
@@ -390,10 +425,15 @@ class TestUdpBothDirections(E2ECase):
         self.assertEqual(compact(entry["classes"]), uniform(self.N, udp_frame, "ipv4", "udp"))
         other = res.iface(ifname, icmp_hook)
         self.assertEqual(compact(other["classes"]), uniform(self.N, icmp_frame, "ipv4", "icmp"))
-        self.assertEqual(compact(res.summary["total"]["classes"]),
-                         counts(all=(2 * self.N, self.N * (udp_frame + icmp_frame)),
-                                ipv4=(2 * self.N, self.N * (udp_frame + icmp_frame)),
-                                udp=(self.N, self.N * udp_frame), icmp=(self.N, self.N * icmp_frame)))
+        self.assertEqual(
+            compact(res.summary["total"]["classes"]),
+            counts(
+                all=(2 * self.N, self.N * (udp_frame + icmp_frame)),
+                ipv4=(2 * self.N, self.N * (udp_frame + icmp_frame)),
+                udp=(self.N, self.N * udp_frame),
+                icmp=(self.N, self.N * icmp_frame),
+            ),
+        )
 
     def test_receiver(self):
         self.both(self.pair.rcv_ns, self.pair.rcv_if, "tc-ingress", "tc-egress")
@@ -406,6 +446,7 @@ class TestUdpBothDirections(E2ECase):
 class TestTcp(E2ECase):
     """A 256 KiB TCP transfer, checked against the veth's own counters (rx on the receiver, tx on the
     sender): with offloads off one skb is one packet, and everything seen is TCP over IPv4."""
+
     NBYTES = 256 * 1024
 
     def check(self, mode):
@@ -426,14 +467,16 @@ class TestTcp(E2ECase):
             # Ethernet header (a 142-byte ping frame counts 128). Put the header back.
             nbytes += ETH_HLEN * packets
         self.assertGreater(packets, self.NBYTES // 1500)
-        self.assertEqual(compact(entry["classes"]), counts(all=(packets, nbytes), ipv4=(packets, nbytes),
-                                                           tcp=(packets, nbytes)))
+        self.assertEqual(
+            compact(entry["classes"]), counts(all=(packets, nbytes), ipv4=(packets, nbytes), tcp=(packets, nbytes))
+        )
 
 
 class TestGroAtTcIngress(E2ECase):
     """GRO on the receiving veth merges the sender's segments into super-packets before TC ingress.
     trafstat must count what crossed the wire: gso_segs packets, each with its own headers. Oracle:
     the sender's tx counters (TSO/GSO off there, so one skb is one wire packet)."""
+
     NBYTES = 4 * 1024 * 1024
 
     def test_counts_wire_packets_not_super_packets(self):
@@ -446,8 +489,11 @@ class TestGroAtTcIngress(E2ECase):
         self.addCleanup(shutil.rmtree, tmp, True)
         pcap = os.path.join(tmp, "gro.pcap")
         # A capture on the receiver sees the skbs after GRO: proof that super-packets were formed.
-        dumpcap = spawn(in_ns(p.rcv_ns, "dumpcap", "-q", "-i", p.rcv_if, "-s", "96", "-w", pcap),
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        dumpcap = spawn(
+            in_ns(p.rcv_ns, "dumpcap", "-q", "-i", p.rcv_if, "-s", "96", "-w", pcap),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.addCleanup(lambda: dumpcap.poll() is None and dumpcap.kill())
         deadline = time.monotonic() + 15
         while not (os.path.exists(pcap) and os.path.getsize(pcap) > 0):
@@ -471,8 +517,9 @@ class TestGroAtTcIngress(E2ECase):
         self.assertEqual(rx_after["packets"] - rx_before["packets"], packets)
         nbytes = rx_after["bytes"] - rx_before["bytes"] + ETH_HLEN * packets
         self.assertGreater(packets, self.NBYTES // 1500)
-        self.assertEqual(compact(entry["classes"]), counts(all=(packets, nbytes), ipv4=(packets, nbytes),
-                                                           tcp=(packets, nbytes)))
+        self.assertEqual(
+            compact(entry["classes"]), counts(all=(packets, nbytes), ipv4=(packets, nbytes), tcp=(packets, nbytes))
+        )
 
 
 @for_each_mode
@@ -516,6 +563,7 @@ char LICENSE[] SEC("license") = "GPL";
 class TestMetadataVlanTag(E2ECase):
     """A tag that arrives in skb metadata, not in the frame (veth with tx-vlan-offload, like NICs with
     rx-vlan-offload): the frame still carried it, so every hook must count vlan and its 4 bytes."""
+
     N, SIZE = 5, 100
 
     @classmethod
@@ -527,8 +575,20 @@ class TestMetadataVlanTag(E2ECase):
         with open(src, "w") as f:
             f.write(VLAN_PUSH_SRC)
         multiarch = sysconfig.get_config_var("MULTIARCH") or ""
-        run([shutil.which("clang") or "clang", "-O2", "-g", "-target", "bpf", f"-I/usr/include/{multiarch}",
-             "-c", src, "-o", obj])
+        run(
+            [
+                shutil.which("clang") or "clang",
+                "-O2",
+                "-g",
+                "-target",
+                "bpf",
+                f"-I/usr/include/{multiarch}",
+                "-c",
+                src,
+                "-o",
+                obj,
+            ]
+        )
         ns, ifname = cls.pair.snd_ns, cls.pair.snd_if
         run(in_ns(ns, "tc", "qdisc", "add", "dev", ifname, "clsact"))
         run(in_ns(ns, "tc", "filter", "add", "dev", ifname, "egress", "bpf", "da", "obj", obj, "sec", "tc"))
@@ -562,6 +622,7 @@ class TestMetadataVlanTag(E2ECase):
 
 class TestClsact(E2ECase):
     """--hook tc --tc-mode clsact: the legacy filter path counts like TCX and removes its filters."""
+
     HANDLE = "handle 0x7a5 "
 
     def filters(self, direction):
@@ -587,6 +648,7 @@ class TestClsact(E2ECase):
 
 class TestTwoInterfaces(E2ECase):
     """trafstat on two receivers at once: each interface its own counts, total their sum."""
+
     PAIRS = 2
 
     def test_xdp_on_both_receivers(self):
@@ -617,8 +679,7 @@ class TestDrop(E2ECase):
             res = ts.stop()
         self.assertEqual(res.rc, 0, res.stderr)
         # Drop mode counts totals only: no header is read.
-        self.assertEqual(compact(res.iface(ifname, "xdp")["classes"]),
-                         counts(all=(n, n * (ETH_HLEN + 28 + size))))
+        self.assertEqual(compact(res.iface(ifname, "xdp")["classes"]), counts(all=(n, n * (ETH_HLEN + 28 + size))))
         self.assertEqual(wait_released(ts.owned, ns, ifname), [])
         self.assertEqual(ping(self.pair, 2, size), 2, "traffic still dropped after trafstat exited")
 
@@ -730,8 +791,19 @@ class TestCli(E2ECase):
 
     def test_unprivileged_exits_4(self):
         nobody = 65534
-        probe = run(in_ns(self.pair.rcv_ns, "setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups",
-                          "test", "-x", TRAFSTAT), check=False)
+        probe = run(
+            in_ns(
+                self.pair.rcv_ns,
+                "setpriv",
+                f"--reuid={nobody}",
+                f"--regid={nobody}",
+                "--clear-groups",
+                "test",
+                "-x",
+                TRAFSTAT,
+            ),
+            check=False,
+        )
         binary, binary_dir = TRAFSTAT, None
         if probe.returncode != 0:  # the build tree is not reachable by nobody: use a world-readable copy
             binary_dir = H.mkdtemp()
@@ -789,8 +861,7 @@ class TestCli(E2ECase):
 
     def test_closed_stdout_ends_cleanly(self):
         ns, ifname = self.pair.rcv_ns, self.pair.rcv_if
-        ts = spawn(in_ns(ns, TRAFSTAT, "--json", "-i", "0.1", ifname), stdout=subprocess.PIPE,
-                   stderr=subprocess.PIPE)
+        ts = spawn(in_ns(ns, TRAFSTAT, "--json", "-i", "0.1", ifname), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         head = spawn(["head", "-n", "1"], stdin=ts.stdout, stdout=subprocess.PIPE)
         ts.stdout.close()  # head holds the only read end now
         try:
@@ -819,10 +890,16 @@ def main():
     ap.add_argument("--baseline-obj", help="XDP object with baseline_pass (default: <bindir>/bpf/baseline.bpf.o)")
     args, unittest_args = ap.parse_known_args()
     TRAFSTAT = os.path.abspath(args.trafstat)
-    BASELINE_OBJ = os.path.abspath(args.baseline_obj or os.path.join(os.path.dirname(TRAFSTAT), "bpf",
-                                                                      "baseline.bpf.o"))
+    BASELINE_OBJ = os.path.abspath(
+        args.baseline_obj or os.path.join(os.path.dirname(TRAFSTAT), "bpf", "baseline.bpf.o")
+    )
 
-    failed = H.preflight("not root: the end-to-end tests create network namespaces and attach BPF programs", "end-to-end tests", TOOLS, (TRAFSTAT, BASELINE_OBJ))
+    failed = H.preflight(
+        "not root: the end-to-end tests create network namespaces and attach BPF programs",
+        "end-to-end tests",
+        TOOLS,
+        (TRAFSTAT, BASELINE_OBJ),
+    )
     if failed is not None:
         return failed
     return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args))

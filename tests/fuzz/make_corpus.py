@@ -18,10 +18,37 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from frames import (ARP, ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP,  # noqa: E402
-                    IPPROTO_UDP, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL,
-                    LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, LINKTYPE_USER0, NS, Interface, Record, ether, icmp_echo,
-                    ip_ethertype, ipv4, ipv6, pcap, pcapng, sll, sll2, tcp, udp, vlan)
+from frames import (  # noqa: E402
+    ARP,
+    ETHERTYPE_ARP,
+    ETHERTYPE_IPV4,
+    IPPROTO_ICMP,
+    IPPROTO_ICMPV6,
+    IPPROTO_TCP,
+    IPPROTO_UDP,
+    LINKTYPE_ETHERNET,
+    LINKTYPE_IPV4,
+    LINKTYPE_IPV6,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_LINUX_SLL2,
+    LINKTYPE_RAW,
+    LINKTYPE_USER0,
+    NS,
+    Interface,
+    Record,
+    ether,
+    icmp_echo,
+    ip_ethertype,
+    ipv4,
+    ipv6,
+    pcap,
+    pcapng,
+    sll,
+    sll2,
+    tcp,
+    udp,
+    vlan,
+)
 
 MAX_SEED_BYTES = 64 * 1024
 SYSTEM_SEEDS = [
@@ -50,6 +77,7 @@ ETHER_FRAMES = [ether(ip_ethertype(p), p) for p in IP_PACKETS] + [
 
 # --- files -------------------------------------------------------------------
 
+
 def records(packets, nano=False):
     """One record a second from 1700000000 s, a fixed fraction after it; the second record's original
     length 4 bytes more than it holds."""
@@ -72,16 +100,21 @@ def seeds():
     yield "raw.pcap", pcap(LINKTYPE_RAW, records(IP_PACKETS + [b"\x00junk"]))
     yield "ipv4.pcap", pcap(LINKTYPE_IPV4, records([p for p in IP_PACKETS if p[0] >> 4 == 4]))
     yield "ipv6.pcap", pcap(LINKTYPE_IPV6, records([p for p in IP_PACKETS if p[0] >> 4 == 6]))
-    yield "sll.pcap", pcap(LINKTYPE_LINUX_SLL, records([sll(ip_ethertype(p), p) for p in IP_PACKETS] +
-                                                       [sll(ETHERTYPE_ARP, ARP), b"\x00" * 10]))
-    yield "sll2.pcap", pcap(LINKTYPE_LINUX_SLL2, records([sll2(ip_ethertype(p), p) for p in IP_PACKETS] +
-                                                         [sll2(ETHERTYPE_ARP, ARP), b"\x00" * 10]))
+    yield "sll.pcap", pcap(
+        LINKTYPE_LINUX_SLL,
+        records([sll(ip_ethertype(p), p) for p in IP_PACKETS] + [sll(ETHERTYPE_ARP, ARP), b"\x00" * 10]),
+    )
+    yield "sll2.pcap", pcap(
+        LINKTYPE_LINUX_SLL2,
+        records([sll2(ip_ethertype(p), p) for p in IP_PACKETS] + [sll2(ETHERTYPE_ARP, ARP), b"\x00" * 10]),
+    )
     yield "user0.pcap", pcap(LINKTYPE_USER0, records([b"\x01\x02\x03"]))
     yield "ether.pcapng", pcapng(ether_one, numbered(ETHER_FRAMES))
     yield "two-interfaces.pcapng", pcapng([Interface(LINKTYPE_ETHERNET)] * 2, numbered(ETHER_FRAMES[:4], interfaces=2))
     yield "simple.pcapng", pcapng(ether_one, numbered(ETHER_FRAMES[:3]), simple=True)
-    yield "sll2.pcapng", pcapng([Interface(LINKTYPE_LINUX_SLL2)],
-                                numbered([sll2(ip_ethertype(p), p) for p in IP_PACKETS[:3]]))
+    yield "sll2.pcapng", pcapng(
+        [Interface(LINKTYPE_LINUX_SLL2)], numbered([sll2(ip_ethertype(p), p) for p in IP_PACKETS[:3]])
+    )
     yield "truncated.pcap", pcap(LINKTYPE_ETHERNET, records(ETHER_FRAMES[:3]))[:-7]
     # Regressions found by this fuzzer: an original length near 2^32 (wire
     # length overflowed when a header was synthesised), and pcapng timestamps
@@ -89,7 +122,9 @@ def seeds():
     huge = records(IP_PACKETS[:1])
     huge[0].wire = 0xFFFFFFFF
     yield "raw-huge-orig-len.pcap", pcap(LINKTYPE_RAW, huge)
-    yield "ts-seconds.pcapng", pcapng([Interface(LINKTYPE_ETHERNET, tsresol=0)], [Record(ETHER_FRAMES[0], (1 << 62) * NS)])
+    yield "ts-seconds.pcapng", pcapng(
+        [Interface(LINKTYPE_ETHERNET, tsresol=0)], [Record(ETHER_FRAMES[0], (1 << 62) * NS)]
+    )
 
 
 def main():
@@ -108,8 +143,7 @@ def main():
         prefix = source.strip("/").replace("/", "_")
         for name in sorted(os.listdir(source)):
             path = os.path.join(source, name)
-            if (name.endswith((".pcap", ".pcapng")) and os.path.isfile(path)
-                    and os.path.getsize(path) <= MAX_SEED_BYTES):
+            if name.endswith((".pcap", ".pcapng")) and os.path.isfile(path) and os.path.getsize(path) <= MAX_SEED_BYTES:
                 shutil.copyfile(path, os.path.join(directory, f"{prefix}_{name}"))
                 count += 1
     print(f"make_corpus: {count} seeds in {directory}")

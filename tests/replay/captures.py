@@ -20,8 +20,22 @@ import time
 
 import testlib
 from testlib import FLAGS, in_ns
-from frames import (LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2,
-                    LINKTYPE_RAW, T0_NS, Interface, Record, link_variants, oracle_mix, pcap, pcapng, write)
+from frames import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_IPV4,
+    LINKTYPE_IPV6,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_LINUX_SLL2,
+    LINKTYPE_RAW,
+    T0_NS,
+    Interface,
+    Record,
+    link_variants,
+    oracle_mix,
+    pcap,
+    pcapng,
+    write,
+)
 
 # ---------------------------------------------------------------------------
 # Installed by Debian packages, and generated here.
@@ -37,17 +51,19 @@ INSTALLED_GLOBS = (
     ("golang-github-google-gopacket-dev", f"{GOPACKET}/pcapgo/tests/be/*.pcapng"),
 )
 # The damaged pcapfix examples belong to the bad-input tests, not here.
-NOT_HERE = ("/usr/share/doc/pcapfix/examples/test_damaged.pcap",
-            "/usr/share/doc/pcapfix/examples/test_without_pcap_header.pcap")
+NOT_HERE = (
+    "/usr/share/doc/pcapfix/examples/test_damaged.pcap",
+    "/usr/share/doc/pcapfix/examples/test_without_pcap_header.pcap",
+)
 
 # Installed captures trafstat (through libpcap 1.10) cannot read whole: basename -> (packet records
 # read before the failure, what the one-line error must say). Most are valid pcapng files tshark
 # reads whole: the pcapng test suite (pcapng/pcapng-test-generator, shipped by gopacket, in both
 # byte orders) with interfaces of different snap lengths or link types.
 LIBPCAP_LIMITS = {
-    "test002.pcapng": (0, "no Interface Description Blocks"),      # no IDB, no packet
-    "test017.pcapng": (0, "no Interface Description Blocks"),      # custom blocks only
-    "test004.pcapng": (0, "snapshot length 128 different"),        # two IDBs, snaplen 96 and 128
+    "test002.pcapng": (0, "no Interface Description Blocks"),  # no IDB, no packet
+    "test017.pcapng": (0, "no Interface Description Blocks"),  # custom blocks only
+    "test004.pcapng": (0, "snapshot length 128 different"),  # two IDBs, snaplen 96 and 128
     "test005.pcapng": (1, "snapshot length 128 different"),
     "test008.pcapng": (1, "snapshot length 128 different"),
     "test200.pcapng": (0, "snapshot length 0 different"),
@@ -79,10 +95,10 @@ def test_name(path):
     rel = path
     for prefix in ("/usr/share/doc/", f"{GOPACKET}/", "/usr/share/"):
         if rel.startswith(prefix):
-            rel = rel[len(prefix):]
+            rel = rel[len(prefix) :]
             break
     if rel.startswith("src/github.com/google/"):
-        rel = rel[len("src/github.com/google/"):]
+        rel = rel[len("src/github.com/google/") :]
     return "test_" + re.sub(r"[^0-9A-Za-z]+", "_", rel.replace("gopacket", "gopacket_")).strip("_")
 
 
@@ -93,8 +109,8 @@ class GeneratedCaptures:
     def __init__(self, run, directory):
         self.run, self.dir = run, directory
         os.makedirs(self.dir, exist_ok=True)
-        self.files = collections.OrderedDict()     # name -> path
-        self.annotations = {}                     # path -> [classes per record] (hand-written)
+        self.files = collections.OrderedDict()  # name -> path
+        self.annotations = {}  # path -> [classes per record] (hand-written)
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -105,38 +121,73 @@ class GeneratedCaptures:
     def build(self):
         rows = oracle_mix()
         recs = [Record(r.frame, T0_NS + i * 10_000_000) for i, r in enumerate(rows)]
-        self.add("mix_ethernet.pcap", self.write("mix_ethernet.pcap", pcap(LINKTYPE_ETHERNET, recs)),
-                 [r.classes for r in rows])
+        self.add(
+            "mix_ethernet.pcap",
+            self.write("mix_ethernet.pcap", pcap(LINKTYPE_ETHERNET, recs)),
+            [r.classes for r in rows],
+        )
         live = [r for r in rows if r.live]
-        self.add("mix_live.pcap", self.write("mix_live.pcap", pcap(LINKTYPE_ETHERNET, [
-                 Record(r.frame, T0_NS + i * 10_000_000) for i, r in enumerate(live)])), [r.classes for r in live])
-        for name, lt in (("mix_raw_101.pcap", LINKTYPE_RAW), ("mix_ipv4_228.pcap", LINKTYPE_IPV4),
-                         ("mix_ipv6_229.pcap", LINKTYPE_IPV6), ("mix_sll_113.pcap", LINKTYPE_LINUX_SLL),
-                         ("mix_sll2_276.pcap", LINKTYPE_LINUX_SLL2)):
+        self.add(
+            "mix_live.pcap",
+            self.write(
+                "mix_live.pcap",
+                pcap(LINKTYPE_ETHERNET, [Record(r.frame, T0_NS + i * 10_000_000) for i, r in enumerate(live)]),
+            ),
+            [r.classes for r in live],
+        )
+        for name, lt in (
+            ("mix_raw_101.pcap", LINKTYPE_RAW),
+            ("mix_ipv4_228.pcap", LINKTYPE_IPV4),
+            ("mix_ipv6_229.pcap", LINKTYPE_IPV6),
+            ("mix_sll_113.pcap", LINKTYPE_LINUX_SLL),
+            ("mix_sll2_276.pcap", LINKTYPE_LINUX_SLL2),
+        ):
             v = link_variants(rows, lt)
             if lt in (LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6):
                 v = [(n, d, c - set(FLAGS)) for n, d, c in v]
-            self.add(name, self.write(name, pcap(lt, [Record(d, T0_NS + i * 1000) for i, (_n, d, _c) in enumerate(v)])),
-                     [c for _n, _d, c in v])
+            self.add(
+                name,
+                self.write(name, pcap(lt, [Record(d, T0_NS + i * 1000) for i, (_n, d, _c) in enumerate(v)])),
+                [c for _n, _d, c in v],
+            )
         # Nanosecond pcapng and pcap: records 1 ns before and exactly at whole seconds after the first.
         t0 = T0_NS + 123_456_789
         ns_recs = [Record(r.frame, ts) for r, ts in zip(rows, self.boundary_stamps(t0, len(rows)))]
-        self.add("mix_ethernet_ns.pcapng", self.write("mix_ethernet_ns.pcapng", pcapng(
-                 [Interface(LINKTYPE_ETHERNET)], ns_recs)), [r.classes for r in rows])
-        self.add("mix_ethernet_ns.pcap", self.write("mix_ethernet_ns.pcap", pcap(LINKTYPE_ETHERNET, ns_recs, nano=True)),
-                 [r.classes for r in rows])
+        self.add(
+            "mix_ethernet_ns.pcapng",
+            self.write("mix_ethernet_ns.pcapng", pcapng([Interface(LINKTYPE_ETHERNET)], ns_recs)),
+            [r.classes for r in rows],
+        )
+        self.add(
+            "mix_ethernet_ns.pcap",
+            self.write("mix_ethernet_ns.pcap", pcap(LINKTYPE_ETHERNET, ns_recs, nano=True)),
+            [r.classes for r in rows],
+        )
         # Time going backwards: every fifth record is stamped 1.5 s before its predecessor, across
         # bin boundaries and, for the second record, before the first.
-        back = [Record(r.frame, ts - 1_500_000_000 if i % 5 == 1 else ts)
-                for i, (r, ts) in enumerate(zip(rows, self.boundary_stamps(t0, len(rows))))]
-        self.add("mix_ethernet_backwards.pcapng", self.write("mix_ethernet_backwards.pcapng", pcapng(
-                 [Interface(LINKTYPE_ETHERNET)], back)), [r.classes for r in rows])
+        back = [
+            Record(r.frame, ts - 1_500_000_000 if i % 5 == 1 else ts)
+            for i, (r, ts) in enumerate(zip(rows, self.boundary_stamps(t0, len(rows))))
+        ]
+        self.add(
+            "mix_ethernet_backwards.pcapng",
+            self.write("mix_ethernet_backwards.pcapng", pcapng([Interface(LINKTYPE_ETHERNET)], back)),
+            [r.classes for r in rows],
+        )
         # Snap-length truncated copies (caplen < len), by editcap: inside IP/L4 headers, inside L2,
         # inside the cooked headers.
-        for src, snap in (("mix_ethernet.pcap", 60), ("mix_ethernet.pcap", 38), ("mix_ethernet.pcap", 16),
-                          ("mix_ethernet.pcap", 10), ("mix_sll_113.pcap", 40), ("mix_sll_113.pcap", 10),
-                          ("mix_sll2_276.pcap", 44), ("mix_sll2_276.pcap", 12), ("mix_raw_101.pcap", 24),
-                          ("mix_ethernet_ns.pcapng", 54)):
+        for src, snap in (
+            ("mix_ethernet.pcap", 60),
+            ("mix_ethernet.pcap", 38),
+            ("mix_ethernet.pcap", 16),
+            ("mix_ethernet.pcap", 10),
+            ("mix_sll_113.pcap", 40),
+            ("mix_sll_113.pcap", 10),
+            ("mix_sll2_276.pcap", 44),
+            ("mix_sll2_276.pcap", 12),
+            ("mix_raw_101.pcap", 24),
+            ("mix_ethernet_ns.pcapng", 54),
+        ):
             stem, ext = src.rsplit(".", 1)
             name = f"{stem}_snap{snap}.{ext}"
             self.run(["editcap", "-s", str(snap), self.files[src], self.path(name)])
@@ -162,18 +213,34 @@ class GeneratedCaptures:
             self.annotations[path] = annotations
 
 
-GENERATED_NAMES = ("mix_ethernet.pcap", "mix_live.pcap", "mix_raw_101.pcap", "mix_ipv4_228.pcap",
-                   "mix_ipv6_229.pcap", "mix_sll_113.pcap", "mix_sll2_276.pcap", "mix_ethernet_ns.pcapng",
-                   "mix_ethernet_ns.pcap", "mix_ethernet_snap60.pcap", "mix_ethernet_snap38.pcap",
-                   "mix_ethernet_snap16.pcap", "mix_ethernet_snap10.pcap", "mix_sll_113_snap40.pcap",
-                   "mix_sll_113_snap10.pcap", "mix_sll2_276_snap44.pcap", "mix_sll2_276_snap12.pcap",
-                   "mix_raw_101_snap24.pcap", "mix_ethernet_ns_snap54.pcapng",
-                   "mix_ethernet_backwards.pcapng")
+GENERATED_NAMES = (
+    "mix_ethernet.pcap",
+    "mix_live.pcap",
+    "mix_raw_101.pcap",
+    "mix_ipv4_228.pcap",
+    "mix_ipv6_229.pcap",
+    "mix_sll_113.pcap",
+    "mix_sll2_276.pcap",
+    "mix_ethernet_ns.pcapng",
+    "mix_ethernet_ns.pcap",
+    "mix_ethernet_snap60.pcap",
+    "mix_ethernet_snap38.pcap",
+    "mix_ethernet_snap16.pcap",
+    "mix_ethernet_snap10.pcap",
+    "mix_sll_113_snap40.pcap",
+    "mix_sll_113_snap10.pcap",
+    "mix_sll2_276_snap44.pcap",
+    "mix_sll2_276_snap12.pcap",
+    "mix_raw_101_snap24.pcap",
+    "mix_ethernet_ns_snap54.pcapng",
+    "mix_ethernet_backwards.pcapng",
+)
 
 
 # ---------------------------------------------------------------------------
 # Network namespaces: two namespaces, one veth pair.
 # ---------------------------------------------------------------------------
+
 
 def topology(harness, ipv6, neighbours):
     """Namespaces snd and rcv joined by veth va0 (snd) <-> vb0 (rcv), created inside them:
@@ -184,6 +251,7 @@ def topology(harness, ipv6, neighbours):
 # ---------------------------------------------------------------------------
 # Recording real traffic between two namespaces.
 # ---------------------------------------------------------------------------
+
 
 def wait_for(predicate, what, timeout=15):
     deadline = time.monotonic() + timeout
@@ -203,12 +271,16 @@ def record_traffic(h, work):
     try:
         path = os.path.join(work, "recorded.pcapng")
         topo.up(("rcv",))
-        dumpcap = spawn(in_ns(topo.rcv_ns, "dumpcap", "-i", veth.rcv_if, "-w", path),
-                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0 or dumpcap.poll() is not None,
-                 "dumpcap to start")
+        dumpcap = spawn(
+            in_ns(topo.rcv_ns, "dumpcap", "-i", veth.rcv_if, "-w", path),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        wait_for(
+            lambda: os.path.exists(path) and os.path.getsize(path) > 0 or dumpcap.poll() is not None, "dumpcap to start"
+        )
         assert dumpcap.poll() is None, f"dumpcap exited: {dumpcap.stderr.read().decode()}"
-        topo.up(("snd",))   # the link coming up: DAD, MLD reports, router solicitations
+        topo.up(("snd",))  # the link coming up: DAD, MLD reports, router solicitations
         time.sleep(1.0)
         s, r = topo.snd_ns, topo.rcv_ns
 
@@ -221,24 +293,35 @@ def record_traffic(h, work):
         sh(s, "socat", "-u", "-b", "200", "OPEN:/dev/zero,readbytes=2000", f"UDP-SENDTO:{veth.rcv_ip}:9999")
         sh(s, "socat", "-u", "-b", "100", "OPEN:/dev/zero,readbytes=500", f"UDP6-SENDTO:[{veth.rcv_ip6}]:9999")
         time.sleep(0.5)
-        listener = spawn(in_ns(r, "socat", "-u", f"TCP-LISTEN:5001,bind={veth.rcv_ip},reuseaddr", "OPEN:/dev/null"),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        listener = spawn(
+            in_ns(r, "socat", "-u", f"TCP-LISTEN:5001,bind={veth.rcv_ip},reuseaddr", "OPEN:/dev/null"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for(lambda: f"{veth.rcv_ip}:5001" in run(in_ns(r, "ss", "-Hltn")).stdout, "the TCP listener")
         sh(s, "socat", "-u", "OPEN:/dev/zero,readbytes=65536", f"TCP:{veth.rcv_ip}:5001")
         reap(listener)
         # Hundreds of concurrent flows: 200 UDP senders to 200 ports, 40 TCP connections at once.
-        listener = spawn(in_ns(r, "socat", "-u", f"TCP-LISTEN:5002,bind={veth.rcv_ip},reuseaddr,fork,backlog=64",
-                               "OPEN:/dev/null"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        listener = spawn(
+            in_ns(r, "socat", "-u", f"TCP-LISTEN:5002,bind={veth.rcv_ip},reuseaddr,fork,backlog=64", "OPEN:/dev/null"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for(lambda: f"{veth.rcv_ip}:5002" in run(in_ns(r, "ss", "-Hltn")).stdout, "the TCP listener")
-        sh(s, "sh", "-c", f"for p in $(seq 20000 20199); do socat -u OPEN:/dev/zero,readbytes=600 "
-                          f"UDP-SENDTO:{veth.rcv_ip}:$p,sndbuf=65536 & done; "
-                          f"for i in $(seq 40); do socat -u OPEN:/dev/zero,readbytes=8000 "
-                          f"TCP:{veth.rcv_ip}:5002 & done; wait")
+        sh(
+            s,
+            "sh",
+            "-c",
+            f"for p in $(seq 20000 20199); do socat -u OPEN:/dev/zero,readbytes=600 "
+            f"UDP-SENDTO:{veth.rcv_ip}:$p,sndbuf=65536 & done; "
+            f"for i in $(seq 40); do socat -u OPEN:/dev/zero,readbytes=8000 "
+            f"TCP:{veth.rcv_ip}:5002 & done; wait",
+        )
         time.sleep(0.5)
         listener.send_signal(signal.SIGTERM)  # a forking listener: it never ends by itself
         reap(listener)
         time.sleep(0.5)
-        sh(s, "ping", "-q", "-n", "-c", "3", "-i", "0.3", "-s", "4000", "-W", "1", veth.rcv_ip)   # IPv4 fragments
+        sh(s, "ping", "-q", "-n", "-c", "3", "-i", "0.3", "-s", "4000", "-W", "1", veth.rcv_ip)  # IPv4 fragments
         sh(s, "ping", "-6", "-q", "-n", "-c", "3", "-i", "0.3", "-s", "3000", "-W", "1", veth.rcv_ip6)  # IPv6 fragments
         time.sleep(0.5)
         dumpcap.send_signal(signal.SIGINT)

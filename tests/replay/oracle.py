@@ -25,8 +25,13 @@ from frames import ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6
 TSHARK = "tshark"
 # tshark 4.0 preferences (names checked with `tshark -G currentprefs`): no reassembly, so that each
 # record is dissected on its own, as trafstat sees it.
-TSHARK_PREFS = ("ip.defragment:FALSE", "ipv6.defragment:FALSE", "tcp.desegment_tcp_streams:FALSE",
-                "tcp.analyze_sequence_numbers:FALSE", "tcp.reassemble_out_of_order:FALSE")
+TSHARK_PREFS = (
+    "ip.defragment:FALSE",
+    "ipv6.defragment:FALSE",
+    "tcp.desegment_tcp_streams:FALSE",
+    "tcp.analyze_sequence_numbers:FALSE",
+    "tcp.reassemble_out_of_order:FALSE",
+)
 # 802.1ad S-tags dissected like 802.1Q C-tags: the ieee8021ad dissector has no field for the
 # ethertype after the tag, the vlan dissector has (vlan.etype). Both tags are 4 bytes: TCI, type.
 TSHARK_DECODE_AS = ("ethertype==0x88a8,vlan",)
@@ -35,8 +40,9 @@ TSHARK_DECODE_AS = ("ethertype==0x88a8,vlan",)
 def tshark(path, *args, check=True, text=True):
     """`tshark -n -r path ARGS` with the oracle's preferences, to completion (300 s at most)."""
     prefs = [arg for pref in TSHARK_PREFS for arg in ("-o", pref)]
-    return testlib.run_command([TSHARK, "-n", "-r", path, *args, *prefs], check=check, timeout=300, text=text,
-                               output_tail=2000)
+    return testlib.run_command(
+        [TSHARK, "-n", "-r", path, *args, *prefs], check=check, timeout=300, text=text, output_tail=2000
+    )
 
 
 @dataclasses.dataclass
@@ -53,6 +59,7 @@ class Field:
 class Layer:
     """One <proto> of the PDML, with the fields directly under it (nested fields included,
     nested protocols not: those are layers of their own, in document order)."""
+
     name: str
     pos: int
     size: int
@@ -69,14 +76,14 @@ class Layer:
 
 @dataclasses.dataclass
 class Frame:
-    number: int              # tshark's frame number (records of any kind, counted from 1)
-    time_ns: object          # int ns since the epoch, None when the record has no timestamp
-    wire: int                # frame.len: the original length of the record
-    cap: int                 # frame.cap_len: the bytes the record holds
-    encap: object            # frame.encap_type (wiretap encapsulation), None: not a packet
-    protocols: str           # frame.protocols, for reports
-    layers: list             # Layer, in document order
-    errors: list             # tshark's [Malformed Packet: X] / [Packet size limited ...] notes
+    number: int  # tshark's frame number (records of any kind, counted from 1)
+    time_ns: object  # int ns since the epoch, None when the record has no timestamp
+    wire: int  # frame.len: the original length of the record
+    cap: int  # frame.cap_len: the bytes the record holds
+    encap: object  # frame.encap_type (wiretap encapsulation), None: not a packet
+    protocols: str  # frame.protocols, for reports
+    layers: list  # Layer, in document order
+    errors: list  # tshark's [Malformed Packet: X] / [Packet size limited ...] notes
 
     def find(self, name, pos):
         """The layer `name` that starts at byte `pos`, or None."""
@@ -117,17 +124,24 @@ def _frame_of(packet):
             elif child.tag == "field":
                 if current is not None and child.get("show") is not None:
                     current.fields.setdefault(child.get("name"), []).append(
-                        Field(child.get("show"), int(child.get("pos", 0)), int(child.get("size", 0))))
+                        Field(child.get("show"), int(child.get("pos", 0)), int(child.get("size", 0)))
+                    )
                 walk(child, current)
 
     walk(packet, None)
     frame = frame_fields["layer"]
     encap = frame.int("frame.encap_type")
     t = frame.field("frame.time_epoch")
-    return Frame(number=frame.int("frame.number"), time_ns=_time_ns(t.show) if t else None,
-                 wire=frame.int("frame.len"), cap=frame.int("frame.cap_len"), encap=encap,
-                 protocols=(frame.field("frame.protocols") or Field("", 0, 0)).show,
-                 layers=layers, errors=errors)
+    return Frame(
+        number=frame.int("frame.number"),
+        time_ns=_time_ns(t.show) if t else None,
+        wire=frame.int("frame.len"),
+        cap=frame.int("frame.cap_len"),
+        encap=encap,
+        protocols=(frame.field("frame.protocols") or Field("", 0, 0)).show,
+        layers=layers,
+        errors=errors,
+    )
 
 
 @functools.lru_cache(maxsize=None)
@@ -153,11 +167,17 @@ def dissect(path, allow_error=False):
 # does to their length: bytes = frame.len + delta (a synthesised 14-byte Ethernet header replaces
 # nothing, the 16-byte SLL or the 20-byte SLL2 header).
 ENCAP_ETHERNET, ENCAP_RAW, ENCAP_RAW4, ENCAP_RAW6, ENCAP_SLL, ENCAP_SLL2 = 1, 7, 129, 130, 25, 210
-BYTES_DELTA = {ENCAP_ETHERNET: 0, ENCAP_RAW: ETH_HLEN, ENCAP_RAW4: ETH_HLEN, ENCAP_RAW6: ETH_HLEN,
-               ENCAP_SLL: ETH_HLEN - 16, ENCAP_SLL2: ETH_HLEN - 20}
+BYTES_DELTA = {
+    ENCAP_ETHERNET: 0,
+    ENCAP_RAW: ETH_HLEN,
+    ENCAP_RAW4: ETH_HLEN,
+    ENCAP_RAW6: ETH_HLEN,
+    ENCAP_SLL: ETH_HLEN - 16,
+    ENCAP_SLL2: ETH_HLEN - 20,
+}
 
 ETHERTYPE_PPPOE_SESSION = 0x8864
-TAG_ETHERTYPES = (0x8100, 0x88A8)       # docs/classes.md: 802.1Q and 802.1ad, nothing else
+TAG_ETHERTYPES = (0x8100, 0x88A8)  # docs/classes.md: 802.1Q and 802.1ad, nothing else
 MAX_TAGS = 2
 PPP_IPV4, PPP_IPV6 = 0x0021, 0x0057
 # IPv6 extension headers trafstat walks, by next-header value: tshark's layer for each.
@@ -165,8 +185,7 @@ IPV6_EXT = {0: "ipv6.hopopts", 43: "ipv6.routing", 44: "ipv6.fraghdr", 60: "ipv6
 MAX_IPV6_EXT = 8
 # L4 classes by IP protocol number, tshark's layer for each, and the header bytes that must be there.
 L4_BY_PROTO = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6", 132: "sctp", 47: "gre", 50: "esp"}
-L4_LAYER = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "icmpv6": "icmpv6", "sctp": "sctp", "gre": "gre",
-            "esp": "esp"}
+L4_LAYER = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "icmpv6": "icmpv6", "sctp": "sctp", "gre": "gre", "esp": "esp"}
 L4_MIN_BYTES = {"tcp": 20, "udp": 8, "icmp": 8, "icmpv6": 8, "sctp": 12, "gre": 4, "esp": 8}
 
 
@@ -178,7 +197,7 @@ class OracleError(AssertionError):
 class Verdict:
     classes: frozenset  # one L3 class, one L4 class for IP, flags
     bytes: int
-    why: str            # the path through tshark's layers, for reports
+    why: str  # the path through tshark's layers, for reports
 
 
 class Classifier:
@@ -201,8 +220,9 @@ class Classifier:
         raise OracleError(f"frame {self.f.number} ({self.f.protocols}): {why}; trace: {' > '.join(self.trace)}")
 
     def verdict(self, *classes):
-        return Verdict(frozenset((*classes, *self.flags)), self.f.wire + BYTES_DELTA[self.f.encap],
-                       " > ".join(self.trace))
+        return Verdict(
+            frozenset((*classes, *self.flags)), self.f.wire + BYTES_DELTA[self.f.encap], " > ".join(self.trace)
+        )
 
     # -- link layer ----------------------------------------------------------------------------
 
@@ -399,17 +419,19 @@ def tally(verdicts):
     return testlib.tally((v.classes, v.bytes) for v in verdicts)
 
 
-
-
 # ---------------------------------------------------------------------------
 # The oracle, part 3: tshark's statistics, for the talkers and flows views (docs/tables.md).
 # ---------------------------------------------------------------------------
 
+
 def tshark_stat(path, stat):
     """The rows of `tshark -q -z STAT` (endpoints,ip / conv,tcp ...), with the oracle's preferences."""
     out = tshark(path, "-q", "-z", stat).stdout
-    return [line.split() for line in out.splitlines()
-            if line and not line.startswith(("=", "Filter", " ", "IPv", "TCP", "UDP"))]
+    return [
+        line.split()
+        for line in out.splitlines()
+        if line and not line.startswith(("=", "Filter", " ", "IPv", "TCP", "UDP"))
+    ]
 
 
 def endpoints(path, layer):
@@ -442,15 +464,30 @@ def nested_ip_frames(path):
     outer one alone (docs/tables.md), so those captures are not compared. ICMP errors quote a packet's
     IP header too, but tshark's taps skip what an error quotes, as trafstat does: not counted here.
     (Each count on its own: `count(ip) + count(ipv6)` has no value where either field is absent.)"""
-    nested = ("(count(ip) > 1 or count(ipv6) > 1 or (ip and ipv6)) "
-              "and not (icmp.type in {3, 4, 5, 11, 12} or icmpv6.type < 128)")
+    nested = (
+        "(count(ip) > 1 or count(ipv6) > 1 or (ip and ipv6)) "
+        "and not (icmp.type in {3, 4, 5, 11, 12} or icmpv6.type < 128)"
+    )
     return len(tshark(path, "-Y", nested, "-T", "fields", "-e", "frame.number").stdout.split())
 
 
 def non_first_ipv6_fragments(path):
     """(src, dst, frame length) of every non-first IPv6 fragment, per tshark."""
-    fields = tshark(path, "-Y", "ipv6.fraghdr.offset > 0", "-T", "fields", "-E", "separator=,",
-                    "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "frame.len")
+    fields = tshark(
+        path,
+        "-Y",
+        "ipv6.fraghdr.offset > 0",
+        "-T",
+        "fields",
+        "-E",
+        "separator=,",
+        "-e",
+        "ipv6.src",
+        "-e",
+        "ipv6.dst",
+        "-e",
+        "frame.len",
+    )
     out = []
     for line in fields.stdout.splitlines():
         src, dst, length = line.split(",")
@@ -461,9 +498,35 @@ def non_first_ipv6_fragments(path):
 def flow_times(path):
     """{(src, sport, dst, dport, proto): (first, last)} over every TCP/UDP frame: tshark's frame.time_epoch."""
     # ICMP errors quote a TCP/UDP header: not a packet of that flow
-    fields = tshark(path, "-Y", "(tcp or udp) and not icmp and not icmpv6", "-T", "fields", "-E", "separator=|",
-                    "-E", "occurrence=f", "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ipv6.src", "-e", "ip.dst",
-                    "-e", "ipv6.dst", "-e", "tcp.srcport", "-e", "udp.srcport", "-e", "tcp.dstport", "-e", "udp.dstport")
+    fields = tshark(
+        path,
+        "-Y",
+        "(tcp or udp) and not icmp and not icmpv6",
+        "-T",
+        "fields",
+        "-E",
+        "separator=|",
+        "-E",
+        "occurrence=f",
+        "-e",
+        "frame.time_epoch",
+        "-e",
+        "ip.src",
+        "-e",
+        "ipv6.src",
+        "-e",
+        "ip.dst",
+        "-e",
+        "ipv6.dst",
+        "-e",
+        "tcp.srcport",
+        "-e",
+        "udp.srcport",
+        "-e",
+        "tcp.dstport",
+        "-e",
+        "udp.dstport",
+    )
     out = {}
     for line in fields.stdout.splitlines():
         t, src4, src6, dst4, dst6, tsport, usport, tdport, udport = line.split("|")

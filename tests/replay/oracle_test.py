@@ -55,18 +55,53 @@ from datetime import datetime, timezone
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import CLASSES, ETH_HLEN, L4, check_classes, counts, in_ns  # noqa: E402
-from frames import (LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2,  # noqa: E402
-                    LINKTYPE_RAW, ORACLE_SRC_MAC, T0_NS, Record, Row, e2e_mix, link_variants, no_verdict_rows,
-                    oracle_mix, pcap, write)
-from oracle import (BYTES_DELTA, ENCAP_ETHERNET, ENCAP_RAW, ENCAP_RAW4, OracleError,  # noqa: E402
-                    classify, conversation_frames, dissect, endpoints, flow_times, nested_ip_frames,
-                    non_first_ipv6_fragments, packets_of, tally)
-from captures import (GENERATED_NAMES, LIBPCAP_LIMITS, REJECTED_LINKTYPES, TSHARK_ERRORS_TOO,  # noqa: E402
-                      Catalogue, installed_captures, test_name, topology)
+from frames import (  # noqa: E402
+    LINKTYPE_ETHERNET,
+    LINKTYPE_IPV4,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_LINUX_SLL2,
+    LINKTYPE_RAW,
+    ORACLE_SRC_MAC,
+    T0_NS,
+    Record,
+    Row,
+    e2e_mix,
+    link_variants,
+    no_verdict_rows,
+    oracle_mix,
+    pcap,
+    write,
+)
+from oracle import (  # noqa: E402
+    BYTES_DELTA,
+    ENCAP_ETHERNET,
+    ENCAP_RAW,
+    ENCAP_RAW4,
+    OracleError,
+    classify,
+    conversation_frames,
+    dissect,
+    endpoints,
+    flow_times,
+    nested_ip_frames,
+    non_first_ipv6_fragments,
+    packets_of,
+    tally,
+)
+from captures import (  # noqa: E402
+    GENERATED_NAMES,
+    LIBPCAP_LIMITS,
+    REJECTED_LINKTYPES,
+    TSHARK_ERRORS_TOO,
+    Catalogue,
+    installed_captures,
+    test_name,
+    topology,
+)
 
-TRAFSTAT = ""       # set by main(): absolute path of the binary under test
-WORK = ""           # set by main(): this run's temp directory
-CAPTURES = None     # set by main(): this run's Catalogue
+TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+WORK = ""  # set by main(): this run's temp directory
+CAPTURES = None  # set by main(): this run's Catalogue
 
 # ---------------------------------------------------------------------------
 # Processes: every child is registered so that any exit path can end it.
@@ -114,7 +149,7 @@ def assert_reconciles(test, entry):
 
 # Every mismatch found, for the report printed at the end of the run.
 FINDINGS = []
-COVERAGE = collections.OrderedDict()   # capture -> description
+COVERAGE = collections.OrderedDict()  # capture -> description
 
 
 def single_record_classes(path, frame):
@@ -135,7 +170,7 @@ def single_record_classes(path, frame):
 def diagnose(path, verdicts, want, got, limit=300):
     """Finds the records behind a mismatch: each record of a class that differs, replayed alone."""
     differing = {c for c in CLASSES if want[c] != got[c]}
-    groups = collections.OrderedDict()   # (oracle classes, trafstat classes, byte difference) -> frames
+    groups = collections.OrderedDict()  # (oracle classes, trafstat classes, byte difference) -> frames
     candidates = [(f, v) for f, v in verdicts if v.classes & differing or "all" in differing]
     for f, v in candidates[:limit]:
         classes, nbytes = single_record_classes(path, f)
@@ -145,11 +180,16 @@ def diagnose(path, verdicts, want, got, limit=300):
             groups.setdefault(key, []).append((f, v, nbytes))
     lines = []
     for (oracle, trafstat, delta), frames in groups.items():
-        lines.append(f"  {len(frames)} record(s): tshark oracle {oracle}, trafstat {trafstat}"
-                     + (f", trafstat bytes {delta:+d} each" if delta else "") + ", e.g.")
+        lines.append(
+            f"  {len(frames)} record(s): tshark oracle {oracle}, trafstat {trafstat}"
+            + (f", trafstat bytes {delta:+d} each" if delta else "")
+            + ", e.g."
+        )
         for f, v, nbytes in frames[:3]:
-            lines.append(f"    frame {f.number} ({f.protocols}, {f.cap} of {f.wire} bytes captured): oracle "
-                         f"{v.bytes} B [{v.why}], trafstat {nbytes} B")
+            lines.append(
+                f"    frame {f.number} ({f.protocols}, {f.cap} of {f.wire} bytes captured): oracle "
+                f"{v.bytes} B [{v.why}], trafstat {nbytes} B"
+            )
     if len(candidates) > limit:
         lines.append(f"  ({len(candidates) - limit} more candidate records not replayed one by one)")
     return lines
@@ -167,7 +207,7 @@ def compare_with_oracle(test, path, *, frames=None, expect_rc=0, reason=None, re
     want, want_l4 = tally(v for _f, v in verdicts)
     res = replay(path)
     label = label or path
-    COVERAGE[label] = (f"{len(frames)} packet records" + (f", trafstat exit {expect_rc}" if expect_rc else ""))
+    COVERAGE[label] = f"{len(frames)} packet records" + (f", trafstat exit {expect_rc}" if expect_rc else "")
     if expect_rc == 0:
         test.assertEqual(res.rc, 0, f"trafstat replay {path}: {res.stderr}")
     else:
@@ -190,6 +230,7 @@ def compare_with_oracle(test, path, *, frames=None, expect_rc=0, reason=None, re
 # Live trafstat, for the live-vs-replay comparison.
 # ---------------------------------------------------------------------------
 
+
 class LiveTrafstat(testlib.LiveTrafstat):
     settle = 0.5
 
@@ -200,6 +241,7 @@ class LiveTrafstat(testlib.LiveTrafstat):
 # ---------------------------------------------------------------------------
 # Test cases.
 # ---------------------------------------------------------------------------
+
 
 class OracleCase(unittest.TestCase):
     maxDiff = None
@@ -219,8 +261,10 @@ class TestOracle(OracleCase):
         for f, classes in zip(frames, want):
             v = classify(f)
             if v.classes != classes:
-                wrong.append(f"frame {f.number} ({f.protocols}): oracle {sorted(v.classes)} [{v.why}], "
-                             f"annotated {sorted(classes)}")
+                wrong.append(
+                    f"frame {f.number} ({f.protocols}): oracle {sorted(v.classes)} [{v.why}], "
+                    f"annotated {sorted(classes)}"
+                )
         self.assertEqual(wrong, [], f"{name}: the oracle disagrees with the annotations")
 
     def test_mix_ethernet(self):
@@ -249,8 +293,12 @@ class TestOracle(OracleCase):
         header replaces the cooked one, or is added to raw IP)."""
         g = CAPTURES.generated
         eth = {r.name: len(r.frame) for r in oracle_mix()}
-        for name, lt in (("mix_raw_101.pcap", LINKTYPE_RAW), ("mix_sll_113.pcap", LINKTYPE_LINUX_SLL),
-                         ("mix_sll2_276.pcap", LINKTYPE_LINUX_SLL2), ("mix_ipv4_228.pcap", LINKTYPE_IPV4)):
+        for name, lt in (
+            ("mix_raw_101.pcap", LINKTYPE_RAW),
+            ("mix_sll_113.pcap", LINKTYPE_LINUX_SLL),
+            ("mix_sll2_276.pcap", LINKTYPE_LINUX_SLL2),
+            ("mix_ipv4_228.pcap", LINKTYPE_IPV4),
+        ):
             names = [n for n, _d, _c in link_variants(oracle_mix(), lt)]
             frames = packets_of(dissect(g.files[name]))
             for n, f in zip(names, frames):
@@ -260,12 +308,17 @@ class TestOracle(OracleCase):
     def test_e2e_annotations(self):
         """The end-to-end suite's annotated mix (frames.e2e_mix, tcpreplayed by tests/e2e/run_e2e.py)."""
         table = e2e_mix(ORACLE_SRC_MAC)
-        path = write(os.path.join(WORK, "e2e_table.pcap"),
-                     pcap(LINKTYPE_ETHERNET, [Record(r.frame, T0_NS + i) for i, r in enumerate(table)]))
+        path = write(
+            os.path.join(WORK, "e2e_table.pcap"),
+            pcap(LINKTYPE_ETHERNET, [Record(r.frame, T0_NS + i) for i, r in enumerate(table)]),
+        )
         frames = packets_of(dissect(path))
         self.assertEqual(len(frames), len(table))
-        wrong = [f"{r.name}: oracle {sorted(classify(f).classes)} [{classify(f).why}], e2e {sorted(r.classes)}"
-                 for f, r in zip(frames, table) if classify(f).classes != r.classes]
+        wrong = [
+            f"{r.name}: oracle {sorted(classify(f).classes)} [{classify(f).why}], e2e {sorted(r.classes)}"
+            for f, r in zip(frames, table)
+            if classify(f).classes != r.classes
+        ]
         self.assertEqual(wrong, [])
 
     def test_no_verdict_rows_have_no_verdict(self):
@@ -285,8 +338,10 @@ class TestInstalledCaptures(OracleCase):
         base = os.path.basename(path)
         if base in REJECTED_LINKTYPES:
             res = replay(path)
-            COVERAGE[path] = f"{len(packets_of(dissect(path)))} packet records, link type " \
-                             f"{REJECTED_LINKTYPES[base]}: trafstat exit {res.rc}"
+            COVERAGE[path] = (
+                f"{len(packets_of(dissect(path)))} packet records, link type "
+                f"{REJECTED_LINKTYPES[base]}: trafstat exit {res.rc}"
+            )
             self.assertEqual(res.rc, 7, res.stderr)
             err = res.stderr.strip().splitlines()
             self.assertEqual(len(err), 1, res.stderr)
@@ -305,12 +360,16 @@ class TestInstalledCaptures(OracleCase):
 def _add_installed_tests():
     for package, pattern, paths in installed_captures():
         if not paths:
+
             def missing(self, package=package, pattern=pattern):
                 self.fail(f"no capture matches {pattern}: is {package} installed? (scripts/install-deps.sh)")
+
             setattr(TestInstalledCaptures, "test_" + re.sub(r"\W+", "_", pattern).strip("_"), missing)
         for path in paths:
+
             def test(self, path=path):
                 self.check(path)
+
             name = test_name(path)
             assert not hasattr(TestInstalledCaptures, name), name
             test.__name__ = name
@@ -326,8 +385,10 @@ class TestGeneratedCaptures(OracleCase):
 
 def _add_generated_tests():
     for name in GENERATED_NAMES:
+
         def test(self, name=name):
             compare_with_oracle(self, CAPTURES.generated.files[name], label=f"generated/{name}")
+
         test.__name__ = "test_" + re.sub(r"\W+", "_", name)
         setattr(TestGeneratedCaptures, test.__name__, test)
 
@@ -361,17 +422,25 @@ class TestDivergences(OracleCase):
     (docs/replay-oracle.md): the frame alone, trafstat's classes exact, tshark's reading shown."""
 
     def one(self, row, linktype=LINKTYPE_ETHERNET, data=None):
-        path = write(os.path.join(WORK, f"div_{row.name}.pcap"),
-                     pcap(linktype, [Record(row.frame if data is None else data, T0_NS)]))
+        path = write(
+            os.path.join(WORK, f"div_{row.name}.pcap"),
+            pcap(linktype, [Record(row.frame if data is None else data, T0_NS)]),
+        )
         res = replay(path)
         self.assertEqual(res.rc, 0, res.stderr)
         got = compact(replay_entry(self, res, path)["classes"])
-        size = len(row.frame if data is None else data) + BYTES_DELTA[
-            {LINKTYPE_ETHERNET: ENCAP_ETHERNET, LINKTYPE_RAW: ENCAP_RAW, LINKTYPE_IPV4: ENCAP_RAW4}[linktype]]
+        size = (
+            len(row.frame if data is None else data)
+            + BYTES_DELTA[
+                {LINKTYPE_ETHERNET: ENCAP_ETHERNET, LINKTYPE_RAW: ENCAP_RAW, LINKTYPE_IPV4: ENCAP_RAW4}[linktype]
+            ]
+        )
         want = counts(**{c: (1, size) for c in ("all", *row.classes)})
         if got != want:
-            FINDINGS.append(f"divergence case {row.name}: want {sorted(row.classes)}, trafstat "
-                            f"{sorted(c for c in CLASSES if got[c][0] and c != 'all')} ({got['all']})")
+            FINDINGS.append(
+                f"divergence case {row.name}: want {sorted(row.classes)}, trafstat "
+                f"{sorted(c for c in CLASSES if got[c][0] and c != 'all')} ({got['all']})"
+            )
         self.assertEqual(got, want, row.tshark)
         return packets_of(dissect(path))[0]
 
@@ -484,8 +553,10 @@ class TestLiveVsReplay(OracleCase):
         assert_reconciles(self, entry)
         got = compact(entry["classes"])
         if got != want:
-            FINDINGS.append(f"live {hook} ({' '.join(args)}) != replay of {os.path.basename(path)}: "
-                            f"{ {c: {'live': got[c], 'replay': want[c]} for c in CLASSES if got[c] != want[c]} }")
+            FINDINGS.append(
+                f"live {hook} ({' '.join(args)}) != replay of {os.path.basename(path)}: "
+                f"{ {c: {'live': got[c], 'replay': want[c]} for c in CLASSES if got[c] != want[c]} }"
+            )
         self.assertEqual(got, want, "live counts != replay counts")
         self.assertEqual(compact_l4(entry["l4_by_ip"]), want_l4)
 
@@ -499,8 +570,9 @@ class TestLiveVsReplay(OracleCase):
         t = self.topo.pairs[0]
         path = CAPTURES.recorded
         self.assertEqual(nested_ip_frames(path), 0)
-        with LiveTrafstat(t.rcv_ns, "--json", "-i", "60", "--hook", "xdp", "--xdp-mode", "native", "--talkers",
-                          "--flows", t.rcv_if) as ts:
+        with LiveTrafstat(
+            t.rcv_ns, "--json", "-i", "60", "--hook", "xdp", "--xdp-mode", "native", "--talkers", "--flows", t.rcv_if
+        ) as ts:
             run(in_ns(t.snd_ns, "tcpreplay", "-t", "-i", t.snd_if, path), timeout=60)
             res = ts.stop()
         self.assertEqual(res.rc, 0, res.stderr)
@@ -555,8 +627,11 @@ class TestIntervals(OracleCase):
         res = replay(path, "-i", width_s)
         self.assertEqual(res.rc, 0, res.stderr)
         lines = res.lines
-        self.assertEqual([x["type"] for x in lines], ["interval"] * nbins + ["summary"],
-                         f"want {nbins} interval lines, then the summary")
+        self.assertEqual(
+            [x["type"] for x in lines],
+            ["interval"] * nbins + ["summary"],
+            f"want {nbins} interval lines, then the summary",
+        )
         summed = {c: [0, 0] for c in CLASSES}
         for k, line in enumerate(lines[:-1]):
             self.assertEqual(len(line["interfaces"]), 1)
@@ -585,7 +660,9 @@ class TestIntervals(OracleCase):
     def test_nanosecond_pcapng_boundaries(self):
         """Records 1 ns before and exactly at each bin boundary: nanosecond timestamps must bin
         exactly (a microsecond reader would move the first of each pair into the next bin)."""
-        self.check(CAPTURES.generated.files["mix_ethernet_ns.pcapng"], "1", 1_000_000_000, "generated/mix_ethernet_ns.pcapng")
+        self.check(
+            CAPTURES.generated.files["mix_ethernet_ns.pcapng"], "1", 1_000_000_000, "generated/mix_ethernet_ns.pcapng"
+        )
 
     def test_time_going_backwards_stays_in_current_bin(self):
         path = CAPTURES.generated.files["mix_ethernet_backwards.pcapng"]
@@ -594,19 +671,26 @@ class TestIntervals(OracleCase):
         self.check(path, "1", 1_000_000_000, "generated/mix_ethernet_backwards.pcapng")
 
     def test_nanosecond_pcap_half_second_bins(self):
-        self.check(CAPTURES.generated.files["mix_ethernet_ns.pcap"], "0.5", 500_000_000, "generated/mix_ethernet_ns.pcap")
+        self.check(
+            CAPTURES.generated.files["mix_ethernet_ns.pcap"], "0.5", 500_000_000, "generated/mix_ethernet_ns.pcap"
+        )
 
 
 # ---------------------------------------------------------------------------
 # Talkers and flows against tshark's endpoints and conversations.
 # ---------------------------------------------------------------------------
 
+
 def compare_flow_times(test, entry, path, label):
     """Replay: each TCP/UDP flow's first_seen and last_seen are its earliest and latest capture times."""
     want = flow_times(path)
-    got = {(f["src"], f["sport"], f["dst"], f["dport"], f["proto"]): (f["first_seen"], f["last_seen"])
-           for f in entry["flows"] if f["proto"] in ("tcp", "udp") and (f["sport"], f["dport"]) != (0, 0)}
+    got = {
+        (f["src"], f["sport"], f["dst"], f["dport"], f["proto"]): (f["first_seen"], f["last_seen"])
+        for f in entry["flows"]
+        if f["proto"] in ("tcp", "udp") and (f["sport"], f["dport"]) != (0, 0)
+    }
     test.assertEqual(set(got), set(want), f"{label}: TCP/UDP flows != tshark's")
+
     # JSON seconds keep microseconds of a present-day time; captures hold micro- or nanoseconds
     def near(a, b):
         return a == b if a is None or b is None else abs(a - b) <= 2e-6
@@ -625,8 +709,17 @@ def compare_views(test, entry, path, label):
     # reassembly tshark's IPv6 endpoints leave non-first fragments out (its IPv4 endpoints count
     # them); trafstat's talkers count every IP packet. Those frames are taken out of trafstat's side.
     want = {**endpoints(path, "ip"), **endpoints(path, "ipv6")}
-    got = {t["ip"]: [t["packets"], t["bytes"], t["sent"]["packets"], t["sent"]["bytes"],
-                     t["received"]["packets"], t["received"]["bytes"]] for t in entry["talkers"]}
+    got = {
+        t["ip"]: [
+            t["packets"],
+            t["bytes"],
+            t["sent"]["packets"],
+            t["sent"]["bytes"],
+            t["received"]["packets"],
+            t["received"]["bytes"],
+        ]
+        for t in entry["talkers"]
+    }
     fragments = non_first_ipv6_fragments(path)
     for src, dst, length in fragments:
         for addr, tx in ((src, True), (dst, False)):
@@ -652,15 +745,24 @@ def compare_views(test, entry, path, label):
                 e[2 if tx else 4] += f["packets"]
                 e[3 if tx else 5] += f["bytes"]
         conv = conversation_frames(path, proto)
-        got_conv = {(a, pa, b, pb): (pairs.get((b, pb, a, pa), 0), pairs.get((a, pa, b, pb), 0))
-                    for (a, pa, b, pb) in conv}
+        got_conv = {
+            (a, pa, b, pb): (pairs.get((b, pb, a, pa), 0), pairs.get((a, pa, b, pb), 0)) for (a, pa, b, pb) in conv
+        }
         test.assertEqual(got_conv, conv, f"{label}: {proto} flows != tshark conv,{proto}")
-        test.assertEqual(sum(pairs.values()), sum(x + y for x, y in conv.values()),
-                         f"{label}: {proto} flows tshark has no conversation for")
-        test.assertEqual({k: tuple(v) for k, v in ends.items()}, endpoints(path, proto),
-                         f"{label}: {proto} flows != tshark endpoints,{proto}")
-    COVERAGE[f"{label} views"] = (f"{len(entry['talkers'])} talkers, {len(entry['flows'])} flows "
-                                  f"equal to tshark endpoints/conv ({len(fragments)} non-first IPv6 fragments set aside)")
+        test.assertEqual(
+            sum(pairs.values()),
+            sum(x + y for x, y in conv.values()),
+            f"{label}: {proto} flows tshark has no conversation for",
+        )
+        test.assertEqual(
+            {k: tuple(v) for k, v in ends.items()},
+            endpoints(path, proto),
+            f"{label}: {proto} flows != tshark endpoints,{proto}",
+        )
+    COVERAGE[f"{label} views"] = (
+        f"{len(entry['talkers'])} talkers, {len(entry['flows'])} flows "
+        f"equal to tshark endpoints/conv ({len(fragments)} non-first IPv6 fragments set aside)"
+    )
 
 
 class TestViewsAgainstTshark(OracleCase):
@@ -722,7 +824,12 @@ def main():
     args, unittest_args = ap.parse_known_args()
     TRAFSTAT = os.path.abspath(args.trafstat)
 
-    failed = H.preflight("not root: replay needs CAP_BPF, the live tests create network namespaces", "replay oracle tests", TOOLS, (TRAFSTAT,))
+    failed = H.preflight(
+        "not root: replay needs CAP_BPF, the live tests create network namespaces",
+        "replay oracle tests",
+        TOOLS,
+        (TRAFSTAT,),
+    )
     if failed is not None:
         return failed
     probe = run([TRAFSTAT, "replay", "--help"], check=False)

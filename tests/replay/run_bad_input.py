@@ -33,9 +33,26 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import testlib  # noqa: E402  (tests/support/testlib.py)
-from frames import (ARP, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_UDP, LINKTYPE_ETHERNET,  # noqa: E402
-                    LINKTYPE_RAW, NS, PCAP_HEADER_LEN, PCAP_RECORD_HEADER_LEN, Interface, Record, ether, ipv4,
-                    ipv6, pcap, pcapng, udp)
+from frames import (  # noqa: E402
+    ARP,
+    ETHERTYPE_ARP,
+    ETHERTYPE_IPV4,
+    ETHERTYPE_IPV6,
+    IPPROTO_UDP,
+    LINKTYPE_ETHERNET,
+    LINKTYPE_RAW,
+    NS,
+    PCAP_HEADER_LEN,
+    PCAP_RECORD_HEADER_LEN,
+    Interface,
+    Record,
+    ether,
+    ipv4,
+    ipv6,
+    pcap,
+    pcapng,
+    udp,
+)
 from frames import write as write_file  # noqa: E402  (write() here writes into WORK)
 
 EXIT_USAGE = 2
@@ -47,7 +64,7 @@ TIMEOUT_S = 60
 PCAPFIX_DAMAGED = "/usr/share/doc/pcapfix/examples/test_damaged.pcap"
 
 TRAFSTAT = None  # set by main()
-WORK = None      # temporary directory, set by main()
+WORK = None  # temporary directory, set by main()
 
 
 # --- captures ---------------------------------------------------------------------
@@ -66,8 +83,9 @@ TS0 = 1700000000  # the first record's second
 
 def pcap_of(frames, linktype=LINKTYPE_ETHERNET, seconds=None):
     """A microsecond pcap of `frames`, 1 s and 1 ms apart (or at the whole `seconds` given)."""
-    stamps = [(TS0 + i) * NS + i * 1_000_000 for i in range(len(frames))] if seconds is None else \
-        [s * NS for s in seconds]
+    stamps = (
+        [(TS0 + i) * NS + i * 1_000_000 for i in range(len(frames))] if seconds is None else [s * NS for s in seconds]
+    )
     return pcap(linktype, [Record(f, ts) for f, ts in zip(frames, stamps)], snaplen=65535)
 
 
@@ -88,13 +106,16 @@ def write(name, data):
 
 # --- running trafstat ----------------------------------------------------------------
 
+
 class Run:
     def __init__(self, argv, returncode, stdout, stderr):
         self.argv, self.returncode, self.stdout, self.stderr = argv, returncode, stdout, stderr
 
     def __str__(self):
-        return (f"$ {' '.join(map(shlex.quote, self.argv))}\n-> exit {self.returncode}\n"
-                f"stderr: {self.stderr!r}\nstdout: {self.stdout[:2000]!r}")
+        return (
+            f"$ {' '.join(map(shlex.quote, self.argv))}\n-> exit {self.returncode}\n"
+            f"stderr: {self.stderr!r}\nstdout: {self.stdout[:2000]!r}"
+        )
 
     def summary(self):
         """The --json summary object (the last line), or None."""
@@ -110,11 +131,17 @@ def replay(*args, stdin_data=None, shell=None):
     else:
         argv = [TRAFSTAT, "replay", *args]
     try:
-        p = subprocess.run(argv, input=stdin_data, capture_output=True, timeout=TIMEOUT_S,
-                           stdin=None if stdin_data is not None else subprocess.DEVNULL)
+        p = subprocess.run(
+            argv,
+            input=stdin_data,
+            capture_output=True,
+            timeout=TIMEOUT_S,
+            stdin=None if stdin_data is not None else subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired as e:
-        raise AssertionError(f"hang: {' '.join(argv)} still running after {TIMEOUT_S} s "
-                             f"(stderr so far: {e.stderr!r})") from None
+        raise AssertionError(
+            f"hang: {' '.join(argv)} still running after {TIMEOUT_S} s " f"(stderr so far: {e.stderr!r})"
+        ) from None
     return Run(argv, p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
 
 
@@ -149,6 +176,7 @@ class BadInputCase(unittest.TestCase):
 
 
 # --- the cases ---------------------------------------------------------------------------
+
 
 class TestNotACapture(BadInputCase):
     def test_missing_file(self):
@@ -202,7 +230,7 @@ class TestDamaged(BadInputCase):
         self.cut("cut-last-byte.pcap", FRAMES, len(FRAMES) - 1, size)
 
     def test_cut_at_a_record_boundary_is_a_clean_end(self):
-        path = write("cut-boundary.pcap", pcap_of(FRAMES)[:record_offset(FRAMES, 2)])
+        path = write("cut-boundary.pcap", pcap_of(FRAMES)[: record_offset(FRAMES, 2)])
         run = replay("--json", path)
         self.no_crash(run)
         self.assertEqual(run.returncode, 0, f"a capture ending between records is whole:\n{run}")
@@ -212,7 +240,7 @@ class TestDamaged(BadInputCase):
         # Record 3 claims 2 GiB: refused before reading it, at the end of its header.
         data = bytearray(pcap_of(FRAMES))
         at = record_offset(FRAMES, 2)
-        data[at + 8:at + 16] = struct.pack("<II", 0x7FFFFFFF, 0x7FFFFFFF)
+        data[at + 8 : at + 16] = struct.pack("<II", 0x7FFFFFFF, 0x7FFFFFFF)
         path = write("absurd-caplen.pcap", bytes(data))
         run = replay("--json", path)
         self.assert_capture_error(run, path, "packet 3", f"byte offset {at + PCAP_RECORD_HEADER_LEN}")
@@ -220,7 +248,7 @@ class TestDamaged(BadInputCase):
 
     def test_pcapng_block_cut_short(self):
         data = pcapng_of(FRAMES)
-        path = write("cut.pcapng", data[:len(data) - 30])  # in the last packet block
+        path = write("cut.pcapng", data[: len(data) - 30])  # in the last packet block
         run = replay("--json", path)
         self.assert_capture_error(run, path, f"packet {len(FRAMES)}", f"byte offset {len(data) - 30}")
         self.assert_summary(run, FRAMES[:-1])
@@ -229,8 +257,7 @@ class TestDamaged(BadInputCase):
     def test_pcapfix_damaged_example(self):
         # Packet 1 (74 bytes) is intact; a stray byte turns packet 2's caplen into 16896.
         run = replay("--json", PCAPFIX_DAMAGED)
-        self.assert_capture_error(run, PCAPFIX_DAMAGED, "packet 2",
-                                  f"byte offset {os.path.getsize(PCAPFIX_DAMAGED)}")
+        self.assert_capture_error(run, PCAPFIX_DAMAGED, "packet 2", f"byte offset {os.path.getsize(PCAPFIX_DAMAGED)}")
         summary = run.summary()
         self.assertIsNotNone(summary, f"no summary line on stdout:\n{run}")
         self.assertEqual(summary["total"]["classes"]["all"], {"packets": 1, "bytes": 74}, str(run))
@@ -256,8 +283,11 @@ class TestLinkType(BadInputCase):
         run = replay("--json", path)
         self.no_crash(run)
         self.assertEqual(run.returncode, 0, str(run))
-        self.assertEqual(run.summary()["total"]["classes"]["all"],
-                         {"packets": len(ip), "bytes": sum(len(p) + 14 for p in ip)}, str(run))
+        self.assertEqual(
+            run.summary()["total"]["classes"]["all"],
+            {"packets": len(ip), "bytes": sum(len(p) + 14 for p in ip)},
+            str(run),
+        )
 
 
 class TestStdin(BadInputCase):
@@ -278,8 +308,9 @@ class TestStdin(BadInputCase):
             self.assertEqual(run.returncode, 0, str(run))
             self.assertEqual(run.stderr, "", str(run))
         self.assert_summary(from_file, FRAMES)
-        self.assertEqual(self.without_name(from_pipe.summary()), self.without_name(from_file.summary()),
-                         f"{from_file}\n{from_pipe}")
+        self.assertEqual(
+            self.without_name(from_pipe.summary()), self.without_name(from_file.summary()), f"{from_file}\n{from_pipe}"
+        )
 
     def test_damaged_pipe_names_the_packet(self):
         size = record_offset(FRAMES, 3) + PCAP_RECORD_HEADER_LEN + 20
@@ -319,6 +350,7 @@ class TestFlags(BadInputCase):
 
 
 # --- main ------------------------------------------------------------------------------
+
 
 def cannot_load_reason():
     """Why replay cannot run its BPF program here (a container without BPF), or None."""
