@@ -5,13 +5,12 @@
 // which leaves the other tables exact; the readers (mmap, batch lookups, one
 // lookup per slot); the packet-size histogram. Every case checks each table's
 // rule: entries + its overflow + unkeyed = ipv4 + ipv6.
-#include "packet_builder.hpp"
-
 #include "bpf/loader.hpp"
 #include "output/labels.hpp"
 #include "replay/runner.hpp"
 #include "stats/counters.hpp"
 #include "stats/flows.hpp"
+#include "support/packet_builder.hpp"
 #include "support/privileged.hpp"
 
 #include <bpf/bpf.h>

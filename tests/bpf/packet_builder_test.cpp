@@ -2,7 +2,7 @@
 // only as good as the frames they feed the program, so the fields the cases
 // lie about (IHL, doff, fragment fields, lengths, truncation) are verified here
 // byte by byte, and the checksums it fills are verified by recomputation.
-#include "packet_builder.hpp"
+#include "support/packet_builder.hpp"
 
 #include <gtest/gtest.h>
 

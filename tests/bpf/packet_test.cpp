@@ -8,12 +8,11 @@
 //
 // Needs root (CAP_BPF + CAP_NET_ADMIN): see tests/support/privileged.hpp for
 // what happens without (skip, or failure under CI=true).
-#include "packet_builder.hpp"
-
 #include "base/error.hpp"
 #include "bpf/loader.hpp"
 #include "bpf/log.hpp"
 #include "stats/counters.hpp"
+#include "support/packet_builder.hpp"
 #include "support/privileged.hpp"
 
 #include <bpf/bpf.h>

@@ -9,8 +9,9 @@ static neighbours, IPv6 off and offloads off, so that the only packets on the
 wire are the ones a test sends and each skb is one packet. trafstat runs the way
 a user runs it (`ip netns exec <ns> trafstat --json ... <veth>`) and its --json
 summary is compared exactly, class by class, with an independent oracle: the
-traffic the test generated (ping, socat, tcpreplay of a scapy capture whose
-every frame is annotated with its classes) or the veth's own kernel counters.
+traffic the test generated (ping, socat, tcpreplay of a capture whose every
+frame is annotated with its classes: tests/support/frames.py) or the veth's own
+kernel counters.
 
 Safety: trafstat is attached only to veths created here, inside namespaces
 created here; all of it is removed on every exit path (class cleanups, a final
@@ -48,10 +49,11 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import testlib  # noqa: E402  (tests/support/testlib.py)
-from testlib import CLASSES, ETH_HLEN, L3, L4, FLAGS, compact, compact_l4, counts, in_ns  # noqa: E402
+from testlib import CLASSES, ETH_HLEN, compact, compact_l4, counts, in_ns  # noqa: E402
+from frames import LINKTYPE_ETHERNET, T0_NS, Record, e2e_mix, pcap, write  # noqa: E402  (tests/support/frames.py)
 
-TRAFSTAT = ""       # set by main(): absolute path of the binary under test
-BASELINE_OBJ = ""   # set by main(): build/bpf/baseline.bpf.o (a foreign XDP program)
+TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+BASELINE_OBJ = ""  # set by main(): build/bpf/baseline.bpf.o (a foreign XDP program)
 
 # ---------------------------------------------------------------------------
 # Processes: every child is registered so that any exit path can end it.
@@ -65,6 +67,7 @@ run, spawn, reap = H.run, H.spawn, H.reap
 # Topology (testlib.Topology): namespaces snd and rcv; one or two veth pairs va<i> (snd) <-> vb<i>
 # (rcv), 10.77.<i>.0/24, static neighbours, IPv6 off (on every veth too), each end up as configured.
 # ---------------------------------------------------------------------------
+
 
 def link_stats(ns, ifname):
     """The veth's own kernel counters: {'rx': {...}, 'tx': {...}} from `ip -s -j link show`."""
@@ -80,6 +83,7 @@ def xdp_of(ns, ifname):
 # trafstat: started as a user starts it, stopped with a signal, output parsed.
 # ---------------------------------------------------------------------------
 
+
 class Result(testlib.Result):
     def iface(self, name, hook=None):
         found = [i for i in self.summary["interfaces"] if i["name"] == name and (hook is None or i["hook"] == hook)]
@@ -89,6 +93,7 @@ class Result(testlib.Result):
 
 class Trafstat(testlib.LiveTrafstat):
     """testlib's live trafstat, with the BPF objects it created (held_bpf_objects) once attached."""
+
     result = Result
 
     def __init__(self, ns, *args):
@@ -111,6 +116,7 @@ def trafstat_once(ns, *args, timeout=20, user=None, binary=None):
 # ---------------------------------------------------------------------------
 # BPF object bookkeeping: what a trafstat process holds, and proof it is gone.
 # ---------------------------------------------------------------------------
+
 
 def bpftool_json(*args, ns=None):
     cmd = ["bpftool", "-j", *args]
@@ -161,8 +167,9 @@ def leftovers(owned, ns, ifname, allow_xdp_prog=None):
         if link["id"] in owned["links"] or link.get("prog_id") in owned["progs"]:
             found.append(f"bpftool link: trafstat's link still exists: {link}")
     for prog in bpftool_json("prog", "show") or []:
-        if prog["id"] in owned["progs"] or (prog.get("name", "").startswith("trafstat_")
-                                           and set(prog.get("map_ids", [])) & owned["maps"]):
+        if prog["id"] in owned["progs"] or (
+            prog.get("name", "").startswith("trafstat_") and set(prog.get("map_ids", [])) & owned["maps"]
+        ):
             found.append(f"bpftool prog: trafstat's program still loaded: {prog['id']} {prog.get('name')}")
     return found
 
@@ -181,6 +188,7 @@ def wait_released(owned, ns, ifname, allow_xdp_prog=None, within=3.0):
 # Expected counters.
 # ---------------------------------------------------------------------------
 
+
 def uniform(n, size, *names):
     """counts() with each of `names` (plus all) at n packets of `size` bytes."""
     return counts(**{c: (n, n * size) for c in ("all", *names)})
@@ -189,6 +197,7 @@ def uniform(n, size, *names):
 # ---------------------------------------------------------------------------
 # Attach modes: which end of the pair trafstat watches, and with which flags.
 # ---------------------------------------------------------------------------
+
 
 class Mode:
     def __init__(self, name, side, hook, mode, args):
@@ -199,20 +208,25 @@ class Mode:
         return (pair.rcv_ns, pair.rcv_if) if self.side == "rcv" else (pair.snd_ns, pair.snd_if)
 
 
-MODES = {m.name: m for m in (
-    Mode("xdp_native", "rcv", "xdp", "native", ["--hook", "xdp", "--xdp-mode", "native"]),
-    Mode("xdp_generic", "rcv", "xdp", "generic", ["--hook", "xdp", "--xdp-mode", "generic"]),
-    Mode("tc_ingress", "rcv", "tc-ingress", "tcx", ["--hook", "tc-ingress", "--tc-mode", "tcx"]),
-    Mode("tc_egress", "snd", "tc-egress", "tcx", ["--hook", "tc-egress", "--tc-mode", "tcx"]),
-    Mode("tc_ingress_clsact", "rcv", "tc-ingress", "clsact", ["--hook", "tc-ingress", "--tc-mode", "clsact"]),
-)}
+MODES = {
+    m.name: m
+    for m in (
+        Mode("xdp_native", "rcv", "xdp", "native", ["--hook", "xdp", "--xdp-mode", "native"]),
+        Mode("xdp_generic", "rcv", "xdp", "generic", ["--hook", "xdp", "--xdp-mode", "generic"]),
+        Mode("tc_ingress", "rcv", "tc-ingress", "tcx", ["--hook", "tc-ingress", "--tc-mode", "tcx"]),
+        Mode("tc_egress", "snd", "tc-egress", "tcx", ["--hook", "tc-egress", "--tc-mode", "tcx"]),
+        Mode("tc_ingress_clsact", "rcv", "tc-ingress", "clsact", ["--hook", "tc-ingress", "--tc-mode", "clsact"]),
+    )
+}
 
 
 def for_each_mode(cls):
     """Turns cls.check(self, mode) into one named test per attach mode: test_xdp_native, ..."""
     for name in MODES:
+
         def test(self, name=name):
             self.check(MODES[name])
+
         test.__name__ = f"test_{name}"
         setattr(cls, test.__name__, test)
     return cls
@@ -222,10 +236,14 @@ def for_each_mode(cls):
 # Traffic generators: real tools in the sender namespace.
 # ---------------------------------------------------------------------------
 
+
 def ping(pair, n, size):
     """ping -c n -s size from snd to rcv; returns the number of replies."""
-    p = run(in_ns(pair.snd_ns, "ping", "-q", "-n", "-c", str(n), "-s", str(size), "-i", "0.05", "-W", "1",
-                  pair.rcv_ip), check=False, timeout=30)
+    p = run(
+        in_ns(pair.snd_ns, "ping", "-q", "-n", "-c", str(n), "-s", str(size), "-i", "0.05", "-W", "1", pair.rcv_ip),
+        check=False,
+        timeout=30,
+    )
     m = re.search(r"(\d+) received", p.stdout)
     assert m, f"unexpected ping output: {p.stdout}{p.stderr}"
     return int(m.group(1))
@@ -233,14 +251,26 @@ def ping(pair, n, size):
 
 def udp_send(pair, n, size, port=9999):
     """n datagrams of `size` payload bytes: socat writes each block it reads as one datagram."""
-    run(in_ns(pair.snd_ns, "socat", "-u", "-b", str(size), f"OPEN:/dev/zero,readbytes={n * size}",
-              f"UDP-SENDTO:{pair.rcv_ip}:{port}"))
+    run(
+        in_ns(
+            pair.snd_ns,
+            "socat",
+            "-u",
+            "-b",
+            str(size),
+            f"OPEN:/dev/zero,readbytes={n * size}",
+            f"UDP-SENDTO:{pair.rcv_ip}:{port}",
+        )
+    )
 
 
 def tcp_listener(pair, port=5001):
     """A socat sink listening on the receiver; returns once it accepts connections."""
-    listener = spawn(in_ns(pair.rcv_ns, "socat", "-u", f"TCP-LISTEN:{port},bind={pair.rcv_ip},reuseaddr",
-                           "OPEN:/dev/null"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    listener = spawn(
+        in_ns(pair.rcv_ns, "socat", "-u", f"TCP-LISTEN:{port},bind={pair.rcv_ip},reuseaddr", "OPEN:/dev/null"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 10
     while f"{pair.rcv_ip}:{port}" not in run(in_ns(pair.rcv_ns, "ss", "-Hltn")).stdout:
         assert time.monotonic() < deadline and listener.poll() is None, "TCP listener did not come up"
@@ -255,121 +285,13 @@ def tcp_send(pair, nbytes, listener, port=5001):
 
 
 # ---------------------------------------------------------------------------
-# The capture: a known mix of frames, each annotated with its classes (the oracle).
+# The capture: a known mix of frames, each annotated with its classes (the oracle): frames.e2e_mix.
 # ---------------------------------------------------------------------------
-
-OTHER_HOST = "02:00:00:00:00:99"  # not the receiver's MAC: its stack drops these silently
-
-
-def capture_table(src_mac):
-    """[(name, frame bytes, {classes})]. Expected classes follow abi.h / parse.bpf.h."""
-    from scapy.layers.inet import IP, TCP, UDP, ICMP, IPOption_RR
-    from scapy.layers.inet6 import (IPv6, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting,
-                                    IPv6ExtHdrFragment, ICMPv6EchoRequest)
-    from scapy.layers.l2 import Ether, ARP, Dot1Q, Dot1AD, GRE
-    from scapy.layers.ppp import PPPoE, PPPoED
-    from scapy.layers.sctp import SCTP, SCTPChunkData
-    from scapy.layers.ipsec import ESP, AH
-    from scapy.packet import Raw
-
-    def eth(**kw):
-        return Ether(dst=OTHER_HOST, src=src_mac, **kw)
-
-    ip4 = dict(src="10.77.0.1", dst="10.77.0.2")
-    ip6 = dict(src="fd00:77::1", dst="fd00:77::2")
-    udp = UDP(sport=4000, dport=4001)
-    lldp = bytes.fromhex("0207040200000000a1" "040302" "0001" "060200" "78" "0000")  # chassis, port, ttl, end
-
-    def raw(pkt):
-        return bytes(pkt)
-
-    def ppp(proto):
-        # Two bytes always: scapy's PPP layer compresses protocols < 0x100 to one byte (RFC 1661
-        # PFC), which PPPoE does not use and trafstat rightly does not decode.
-        return Raw(proto.to_bytes(2, "big"))
-
-    rows = [
-        # IPv4, one per L4 class
-        ("ipv4_tcp", eth() / IP(**ip4) / TCP(sport=4000, dport=80, flags="S") / Raw(b"t" * 10), {"ipv4", "tcp"}),
-        ("ipv4_udp", eth() / IP(**ip4) / udp / Raw(b"u" * 30), {"ipv4", "udp"}),
-        ("ipv4_icmp", eth() / IP(**ip4) / ICMP(id=1, seq=1) / Raw(b"i" * 56), {"ipv4", "icmp"}),
-        ("ipv4_sctp", eth() / IP(**ip4) / SCTP(sport=5000, dport=5001) / SCTPChunkData(data=b"s" * 16),
-         {"ipv4", "sctp"}),
-        ("ipv4_gre", eth() / IP(**ip4) / GRE() / IP(**ip4) / udp, {"ipv4", "gre"}),
-        ("ipv4_esp", eth() / IP(**ip4) / ESP(spi=0x100, seq=1, data=b"e" * 32), {"ipv4", "esp"}),
-        ("ipv4_other_l4", eth() / IP(proto=253, **ip4) / Raw(b"o" * 20), {"ipv4", "other_l4"}),
-        ("ipv4_options_udp", eth() / IP(options=[IPOption_RR(routers=["10.77.0.1", "0.0.0.0"])], **ip4)
-         / udp / Raw(b"p" * 8), {"ipv4", "udp"}),
-        ("ipv4_first_fragment", eth() / IP(flags="MF", frag=0, **ip4) / udp / Raw(b"f" * 40), {"ipv4", "udp"}),
-        ("ipv4_nonfirst_fragment", eth() / IP(frag=6, proto=17, **ip4) / Raw(b"g" * 24), {"ipv4", "fragment"}),
-        ("ipv4_udp_1400", eth() / IP(**ip4) / udp / Raw(b"L" * 1400), {"ipv4", "udp"}),
-        # IPv6
-        ("ipv6_udp", eth() / IPv6(**ip6) / udp / Raw(b"u" * 20), {"ipv6", "udp"}),
-        ("ipv6_icmpv6", eth() / IPv6(**ip6) / ICMPv6EchoRequest(id=1, seq=1, data=b"x" * 8), {"ipv6", "icmpv6"}),
-        ("ipv6_hbh_dst_rt_udp", eth() / IPv6(**ip6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt()
-         / IPv6ExtHdrRouting() / udp / Raw(b"h" * 4), {"ipv6", "udp"}),
-        ("ipv6_first_fragment_icmpv6", eth() / IPv6(**ip6) / IPv6ExtHdrFragment(offset=0, m=1, id=7)
-         / ICMPv6EchoRequest(data=b"y" * 16), {"ipv6", "icmpv6"}),
-        ("ipv6_nonfirst_fragment", eth() / IPv6(**ip6) / IPv6ExtHdrFragment(offset=3, m=0, id=7, nh=17)
-         / Raw(b"z" * 16), {"ipv6", "fragment"}),
-        ("ipv6_ah_tcp", eth() / IPv6(nh=51, **ip6) / AH(nh=6, payloadlen=4, spi=1, seq=1, icv=b"\0" * 12)
-         / TCP(sport=4000, dport=80, flags="A"), {"ipv6", "tcp"}),
-        ("ipv6_nine_ext_hdrs", eth() / IPv6(**ip6) / (IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
-         / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
-         / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()) / udp, {"ipv6", "other_l4"}),  # beyond the 8-header bound
-        # Other L3
-        ("arp_request", eth() / ARP(op=1, hwsrc=src_mac, psrc="10.77.0.1", pdst="10.77.0.3"), {"arp"}),
-        ("lldp", eth(type=0x88CC) / Raw(lldp), {"other_l3"}),
-        # VLAN
-        ("vlan_ipv4_udp", eth() / Dot1Q(vlan=100) / IP(**ip4) / udp / Raw(b"v" * 12), {"ipv4", "udp", "vlan"}),
-        ("vlan_prio_tag_ipv4_icmp", eth() / Dot1Q(vlan=0, prio=5) / IP(**ip4) / ICMP(), {"ipv4", "icmp", "vlan"}),
-        ("vlan_arp", eth() / Dot1Q(vlan=100) / ARP(op=1, hwsrc=src_mac, psrc="10.77.0.1", pdst="10.77.0.3"),
-         {"arp", "vlan"}),
-        ("qinq_ipv4_tcp", eth() / Dot1AD(vlan=200) / Dot1Q(vlan=100) / IP(**ip4) / TCP(sport=1, dport=2),
-         {"ipv4", "tcp", "vlan"}),
-        ("qinq_8021q_8021q_ipv6_udp", eth() / Dot1Q(vlan=300) / Dot1Q(vlan=100) / IPv6(**ip6) / udp,
-         {"ipv6", "udp", "vlan"}),
-        ("three_vlan_tags", eth() / Dot1AD(vlan=200) / Dot1Q(vlan=100) / Dot1Q(vlan=50) / IP(**ip4) / udp,
-         {"other_l3", "vlan"}),  # the third tag is beyond the parser's bound
-        # PPPoE
-        ("pppoe_ipv4_udp", eth() / PPPoE(sessionid=7) / ppp(0x0021) / IP(**ip4) / udp, {"ipv4", "udp", "pppoe"}),
-        ("pppoe_ipv6_icmpv6", eth() / PPPoE(sessionid=7) / ppp(0x0057) / IPv6(**ip6) / ICMPv6EchoRequest(),
-         {"ipv6", "icmpv6", "pppoe"}),
-        ("pppoe_lcp", eth() / PPPoE(sessionid=7) / ppp(0xC021) / Raw(bytes.fromhex("09010008deadbeef")),
-         {"other_l3", "pppoe"}),
-        ("pppoe_discovery_padi", eth() / PPPoED(code=0x09) / Raw(bytes.fromhex("01010000")), {"other_l3"}),
-        ("vlan_pppoe_ipv4_tcp", eth() / Dot1Q(vlan=100) / PPPoE(sessionid=7) / ppp(0x0021) / IP(**ip4)
-         / TCP(sport=1, dport=2), {"ipv4", "tcp", "vlan", "pppoe"}),
-        # Bare and truncated frames
-        ("bare_14_other_ethertype", eth(type=0x88B5), {"other_l3"}),
-        ("bare_14_ipv4_ethertype", eth(type=0x0800), {"ipv4", "malformed_l4"}),
-        ("bare_14_pppoe_ethertype", eth(type=0x8864), {"malformed"}),
-        ("truncated_pppoe_header", eth(type=0x8864) / Raw(b"\x11\x00\x00\x07"), {"malformed"}),
-        ("truncated_ipv4_header", eth(type=0x0800) / Raw(raw(IP(**ip4) / udp)[:12]), {"ipv4", "malformed_l4"}),
-        ("ipv4_ihl_4", eth(type=0x0800) / Raw(b"\x44" + raw(IP(**ip4) / udp)[1:]), {"ipv4", "malformed_l4"}),
-        ("ipv4_options_beyond_packet", eth(type=0x0800) / Raw(b"\x4f" + raw(IP(**ip4))[1:] + b"\x01" * 4),
-         {"ipv4", "malformed_l4"}),
-        ("truncated_tcp_header", eth() / IP(proto=6, **ip4) / Raw(raw(TCP(sport=1, dport=2))[:10]),
-         {"ipv4", "malformed_l4"}),
-        ("tcp_doff_beyond_packet", eth() / IP(**ip4) / TCP(sport=1, dport=2, dataofs=15), {"ipv4", "malformed_l4"}),
-        ("truncated_udp_header", eth() / IP(proto=17, **ip4) / Raw(b"\x0f\xa0\x0f\xa1"), {"ipv4", "malformed_l4"}),
-        ("truncated_ipv6_header", eth(type=0x86DD) / Raw(raw(IPv6(**ip6))[:20]), {"ipv6", "malformed_l4"}),
-        ("vlan_truncated_ipv4", eth() / Dot1Q(vlan=100, type=0x0800) / Raw(raw(IP(**ip4))[:10]),
-         {"ipv4", "malformed_l4", "vlan"}),
-    ]
-    table = [(name, bytes(pkt), classes) for name, pkt, classes in rows]
-    for name, frame, classes in table:  # the oracle itself must follow the class rules
-        assert len(classes & set(L3)) == 1, name
-        ip = classes & {"ipv4", "ipv6"}
-        assert len(classes & set(L4)) == (1 if ip else 0), name
-        assert classes <= set(L3) | set(L4) | set(FLAGS), name
-        assert len(frame) >= ETH_HLEN, name
-    return table
 
 
 def expected_from_table(table):
     """Sums the annotated table: (classes, l4_by_ip) in the compact form of the JSON summary."""
-    return testlib.tally((classes, len(frame)) for _name, frame, classes in table)
+    return testlib.tally((r.classes, len(r.frame)) for r in table)
 
 
 _capture_path = None
@@ -379,12 +301,10 @@ def capture_file(src_mac):
     """Writes the capture once per run (pcap, into a temp dir removed at exit)."""
     global _capture_path
     if _capture_path is None:
-        from scapy.utils import wrpcap
-        from scapy.layers.l2 import Ether
         tmp = H.mkdtemp()
         atexit.register(shutil.rmtree, tmp, True)
-        _capture_path = os.path.join(tmp, "mix.pcap")
-        wrpcap(_capture_path, [Ether(frame) for _n, frame, _c in capture_table(src_mac)])
+        records = [Record(r.frame, T0_NS + i) for i, r in enumerate(e2e_mix(src_mac))]
+        _capture_path = write(os.path.join(tmp, "mix.pcap"), pcap(LINKTYPE_ETHERNET, records))
     return _capture_path
 
 
@@ -398,8 +318,10 @@ def replay(pair, table):
 # Test cases.
 # ---------------------------------------------------------------------------
 
+
 class E2ECase(unittest.TestCase):
     """Base: a fresh topology per test class, torn down whatever happens."""
+
     PAIRS = 1
     maxDiff = None
 
@@ -433,6 +355,7 @@ class E2ECase(unittest.TestCase):
 @for_each_mode
 class TestPing(E2ECase):
     """ping -c N -s S: N ICMP echo requests of 14+20+8+S bytes where the mode watches."""
+
     N, SIZE = 5, 100
 
     def check(self, mode):
@@ -448,6 +371,7 @@ class TestJumboFrames(E2ECase):
     """MTU 9000: a ping of 8000 bytes is one 8042-byte frame, which native XDP gets as a multi-buffer
     frame (more than a page). trafstat must count it whole: it loads the frame-length helper for an
     MTU above one buffer (docs/attaching.md). Both ends, every mode that sees the requests."""
+
     N, SIZE = 5, 8000
 
     def test_native_and_generic_xdp_count_multi_buffer_frames_whole(self):
@@ -470,6 +394,7 @@ class TestJumboFrames(E2ECase):
 class TestUdp(E2ECase):
     """N datagrams of S bytes to a closed port. The ICMP port-unreachable replies travel rcv->snd,
     so neither the receiver's ingress nor the sender's egress may see them."""
+
     N, SIZE = 20, 200
 
     def check(self, mode):
@@ -482,6 +407,7 @@ class TestUdp(E2ECase):
 
 class TestUdpBothDirections(E2ECase):
     """--hook tc sees both ways: UDP one way, one ICMP port-unreachable per datagram the other way."""
+
     N, SIZE = 20, 200
 
     @classmethod
@@ -499,10 +425,15 @@ class TestUdpBothDirections(E2ECase):
         self.assertEqual(compact(entry["classes"]), uniform(self.N, udp_frame, "ipv4", "udp"))
         other = res.iface(ifname, icmp_hook)
         self.assertEqual(compact(other["classes"]), uniform(self.N, icmp_frame, "ipv4", "icmp"))
-        self.assertEqual(compact(res.summary["total"]["classes"]),
-                         counts(all=(2 * self.N, self.N * (udp_frame + icmp_frame)),
-                                ipv4=(2 * self.N, self.N * (udp_frame + icmp_frame)),
-                                udp=(self.N, self.N * udp_frame), icmp=(self.N, self.N * icmp_frame)))
+        self.assertEqual(
+            compact(res.summary["total"]["classes"]),
+            counts(
+                all=(2 * self.N, self.N * (udp_frame + icmp_frame)),
+                ipv4=(2 * self.N, self.N * (udp_frame + icmp_frame)),
+                udp=(self.N, self.N * udp_frame),
+                icmp=(self.N, self.N * icmp_frame),
+            ),
+        )
 
     def test_receiver(self):
         self.both(self.pair.rcv_ns, self.pair.rcv_if, "tc-ingress", "tc-egress")
@@ -515,6 +446,7 @@ class TestUdpBothDirections(E2ECase):
 class TestTcp(E2ECase):
     """A 256 KiB TCP transfer, checked against the veth's own counters (rx on the receiver, tx on the
     sender): with offloads off one skb is one packet, and everything seen is TCP over IPv4."""
+
     NBYTES = 256 * 1024
 
     def check(self, mode):
@@ -535,14 +467,16 @@ class TestTcp(E2ECase):
             # Ethernet header (a 142-byte ping frame counts 128). Put the header back.
             nbytes += ETH_HLEN * packets
         self.assertGreater(packets, self.NBYTES // 1500)
-        self.assertEqual(compact(entry["classes"]), counts(all=(packets, nbytes), ipv4=(packets, nbytes),
-                                                           tcp=(packets, nbytes)))
+        self.assertEqual(
+            compact(entry["classes"]), counts(all=(packets, nbytes), ipv4=(packets, nbytes), tcp=(packets, nbytes))
+        )
 
 
 class TestGroAtTcIngress(E2ECase):
     """GRO on the receiving veth merges the sender's segments into super-packets before TC ingress.
     trafstat must count what crossed the wire: gso_segs packets, each with its own headers. Oracle:
     the sender's tx counters (TSO/GSO off there, so one skb is one wire packet)."""
+
     NBYTES = 4 * 1024 * 1024
 
     def test_counts_wire_packets_not_super_packets(self):
@@ -555,8 +489,11 @@ class TestGroAtTcIngress(E2ECase):
         self.addCleanup(shutil.rmtree, tmp, True)
         pcap = os.path.join(tmp, "gro.pcap")
         # A capture on the receiver sees the skbs after GRO: proof that super-packets were formed.
-        dumpcap = spawn(in_ns(p.rcv_ns, "dumpcap", "-q", "-i", p.rcv_if, "-s", "96", "-w", pcap),
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        dumpcap = spawn(
+            in_ns(p.rcv_ns, "dumpcap", "-q", "-i", p.rcv_if, "-s", "96", "-w", pcap),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.addCleanup(lambda: dumpcap.poll() is None and dumpcap.kill())
         deadline = time.monotonic() + 15
         while not (os.path.exists(pcap) and os.path.getsize(pcap) > 0):
@@ -580,8 +517,9 @@ class TestGroAtTcIngress(E2ECase):
         self.assertEqual(rx_after["packets"] - rx_before["packets"], packets)
         nbytes = rx_after["bytes"] - rx_before["bytes"] + ETH_HLEN * packets
         self.assertGreater(packets, self.NBYTES // 1500)
-        self.assertEqual(compact(entry["classes"]), counts(all=(packets, nbytes), ipv4=(packets, nbytes),
-                                                           tcp=(packets, nbytes)))
+        self.assertEqual(
+            compact(entry["classes"]), counts(all=(packets, nbytes), ipv4=(packets, nbytes), tcp=(packets, nbytes))
+        )
 
 
 @for_each_mode
@@ -590,7 +528,7 @@ class TestReplay(E2ECase):
     identically in every mode (TC puts back a VLAN tag the stack moved into metadata)."""
 
     def check(self, mode):
-        table = capture_table(self.pair.snd_mac)
+        table = e2e_mix(self.pair.snd_mac)
         want_classes, want_l4 = expected_from_table(table)
         ns, ifname = mode.where(self.pair)
         with self.start(mode) as ts:
@@ -625,6 +563,7 @@ char LICENSE[] SEC("license") = "GPL";
 class TestMetadataVlanTag(E2ECase):
     """A tag that arrives in skb metadata, not in the frame (veth with tx-vlan-offload, like NICs with
     rx-vlan-offload): the frame still carried it, so every hook must count vlan and its 4 bytes."""
+
     N, SIZE = 5, 100
 
     @classmethod
@@ -636,8 +575,20 @@ class TestMetadataVlanTag(E2ECase):
         with open(src, "w") as f:
             f.write(VLAN_PUSH_SRC)
         multiarch = sysconfig.get_config_var("MULTIARCH") or ""
-        run([shutil.which("clang") or "clang", "-O2", "-g", "-target", "bpf", f"-I/usr/include/{multiarch}",
-             "-c", src, "-o", obj])
+        run(
+            [
+                shutil.which("clang") or "clang",
+                "-O2",
+                "-g",
+                "-target",
+                "bpf",
+                f"-I/usr/include/{multiarch}",
+                "-c",
+                src,
+                "-o",
+                obj,
+            ]
+        )
         ns, ifname = cls.pair.snd_ns, cls.pair.snd_if
         run(in_ns(ns, "tc", "qdisc", "add", "dev", ifname, "clsact"))
         run(in_ns(ns, "tc", "filter", "add", "dev", ifname, "egress", "bpf", "da", "obj", obj, "sec", "tc"))
@@ -671,13 +622,14 @@ class TestMetadataVlanTag(E2ECase):
 
 class TestClsact(E2ECase):
     """--hook tc --tc-mode clsact: the legacy filter path counts like TCX and removes its filters."""
+
     HANDLE = "handle 0x7a5 "
 
     def filters(self, direction):
         return run(in_ns(self.pair.rcv_ns, "tc", "filter", "show", "dev", self.pair.rcv_if, direction)).stdout
 
     def test_counts_and_removes_its_filters(self):
-        table = capture_table(self.pair.snd_mac)
+        table = e2e_mix(self.pair.snd_mac)
         want_classes, want_l4 = expected_from_table(table)
         ns, ifname = self.pair.rcv_ns, self.pair.rcv_if
         with Trafstat(ns, "--json", "-i", "60", "--hook", "tc", "--tc-mode", "clsact", ifname) as ts:
@@ -696,6 +648,7 @@ class TestClsact(E2ECase):
 
 class TestTwoInterfaces(E2ECase):
     """trafstat on two receivers at once: each interface its own counts, total their sum."""
+
     PAIRS = 2
 
     def test_xdp_on_both_receivers(self):
@@ -726,8 +679,7 @@ class TestDrop(E2ECase):
             res = ts.stop()
         self.assertEqual(res.rc, 0, res.stderr)
         # Drop mode counts totals only: no header is read.
-        self.assertEqual(compact(res.iface(ifname, "xdp")["classes"]),
-                         counts(all=(n, n * (ETH_HLEN + 28 + size))))
+        self.assertEqual(compact(res.iface(ifname, "xdp")["classes"]), counts(all=(n, n * (ETH_HLEN + 28 + size))))
         self.assertEqual(wait_released(ts.owned, ns, ifname), [])
         self.assertEqual(ping(self.pair, 2, size), 2, "traffic still dropped after trafstat exited")
 
@@ -839,8 +791,19 @@ class TestCli(E2ECase):
 
     def test_unprivileged_exits_4(self):
         nobody = 65534
-        probe = run(in_ns(self.pair.rcv_ns, "setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups",
-                          "test", "-x", TRAFSTAT), check=False)
+        probe = run(
+            in_ns(
+                self.pair.rcv_ns,
+                "setpriv",
+                f"--reuid={nobody}",
+                f"--regid={nobody}",
+                "--clear-groups",
+                "test",
+                "-x",
+                TRAFSTAT,
+            ),
+            check=False,
+        )
         binary, binary_dir = TRAFSTAT, None
         if probe.returncode != 0:  # the build tree is not reachable by nobody: use a world-readable copy
             binary_dir = H.mkdtemp()
@@ -898,8 +861,7 @@ class TestCli(E2ECase):
 
     def test_closed_stdout_ends_cleanly(self):
         ns, ifname = self.pair.rcv_ns, self.pair.rcv_if
-        ts = spawn(in_ns(ns, TRAFSTAT, "--json", "-i", "0.1", ifname), stdout=subprocess.PIPE,
-                   stderr=subprocess.PIPE)
+        ts = spawn(in_ns(ns, TRAFSTAT, "--json", "-i", "0.1", ifname), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         head = spawn(["head", "-n", "1"], stdin=ts.stdout, stdout=subprocess.PIPE)
         ts.stdout.close()  # head holds the only read end now
         try:
@@ -928,10 +890,16 @@ def main():
     ap.add_argument("--baseline-obj", help="XDP object with baseline_pass (default: <bindir>/bpf/baseline.bpf.o)")
     args, unittest_args = ap.parse_known_args()
     TRAFSTAT = os.path.abspath(args.trafstat)
-    BASELINE_OBJ = os.path.abspath(args.baseline_obj or os.path.join(os.path.dirname(TRAFSTAT), "bpf",
-                                                                      "baseline.bpf.o"))
+    BASELINE_OBJ = os.path.abspath(
+        args.baseline_obj or os.path.join(os.path.dirname(TRAFSTAT), "bpf", "baseline.bpf.o")
+    )
 
-    failed = H.preflight("not root: the end-to-end tests create network namespaces and attach BPF programs", "end-to-end tests", TOOLS, (TRAFSTAT, BASELINE_OBJ))
+    failed = H.preflight(
+        "not root: the end-to-end tests create network namespaces and attach BPF programs",
+        "end-to-end tests",
+        TOOLS,
+        (TRAFSTAT, BASELINE_OBJ),
+    )
     if failed is not None:
         return failed
     return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args))

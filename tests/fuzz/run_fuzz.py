@@ -29,8 +29,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def unavailable(reason):
     if os.environ.get("CI", "").lower() == "true":
         print(f"FAIL: CI=true and the fuzzer was not built: {reason}", file=sys.stderr)
-        print("      install clang and libclang-rt-14-dev (scripts/install-deps.sh), then re-run cmake",
-              file=sys.stderr)
+        print(
+            "      install clang and libclang-rt-14-dev (scripts/install-deps.sh), then re-run cmake", file=sys.stderr
+        )
         return 1
     print(f"SKIP: the fuzzer was not built: {reason}", file=sys.stderr)
     return SKIP_EXIT

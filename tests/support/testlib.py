@@ -1,14 +1,13 @@
-"""Shared helpers of trafstat's Python test runners (tests/e2e/run_e2e.py, tests/replay/oracle_test.py,
-tests/replay_bad/run_bad_input.py).
+"""Shared helpers of trafstat's Python test runners (tests/e2e/run_*.py, tests/replay/*.py).
 
 The runners are started by CTest as `/usr/bin/python3 <runner> ...`; each puts this directory on
-sys.path and imports this module. Nothing here has side effects on import and nothing is configured
-module-wide: what differs between runners (log tag, namespace prefix, default timeout) lives in a
-Harness object of each runner, so that one runner may import another (oracle_test.py loads
-run_e2e.py for its capture table) without either changing the other's settings.
+sys.path and imports this module (and frames.py, the frames and captures they send and replay).
+Nothing here has side effects on import and nothing is configured module-wide: what differs between
+runners (log tag, namespace prefix, default timeout) lives in a Harness object of each runner.
 
 Contents:
-  - the JSON schema's classes, and helpers that compare or sum {class: (packets, bytes)} tables;
+  - the JSON schema's classes, their rules (check_classes), and helpers that compare or sum
+    {class: (packets, bytes)} tables;
   - Harness: commands with timeouts, children and namespaces registered for cleanup on every exit
     path, sweeping of a dead earlier run's leftovers, the root/CI=true skip-or-fail policy, and the
     signal-safe run of the unittest suite;
@@ -36,9 +35,26 @@ SKIP_EXIT = 77  # CTest's SKIP_RETURN_CODE
 ETH_HLEN = 14
 
 # Every class of the JSON schema, in ABI order (include/trafstat/abi.h).
-CLASSES = ("all", "ipv4", "ipv6", "arp", "other_l3", "malformed",
-           "tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp", "other_l4", "fragment", "malformed_l4",
-           "vlan", "pppoe")
+CLASSES = (
+    "all",
+    "ipv4",
+    "ipv6",
+    "arp",
+    "other_l3",
+    "malformed",
+    "tcp",
+    "udp",
+    "icmp",
+    "icmpv6",
+    "sctp",
+    "gre",
+    "esp",
+    "other_l4",
+    "fragment",
+    "malformed_l4",
+    "vlan",
+    "pppoe",
+)
 L3 = ("ipv4", "ipv6", "arp", "other_l3", "malformed")
 L4 = ("tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp", "other_l4", "fragment", "malformed_l4")
 FLAGS = ("vlan", "pppoe")
@@ -49,6 +65,7 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # ---------------------------------------------------------------------------
 # Runner entry points: arguments, skip-or-fail policy, the unittest run.
 # ---------------------------------------------------------------------------
+
 
 def arg_parser(doc):
     """The runners' command line: --trafstat, described by the first line of the runner's docstring;
@@ -70,8 +87,10 @@ def skip_or_fail(reason, suite, *, log=_stderr, banner=False):
         return 1
     if banner:
         line = "#" * 78
-        _stderr(f"{line}\n# SKIPPED: trafstat {suite} did not run\n# reason: {reason}\n"
-                f"# run them as root: sudo make test\n{line}")
+        _stderr(
+            f"{line}\n# SKIPPED: trafstat {suite} did not run\n# reason: {reason}\n"
+            f"# run them as root: sudo make test\n{line}"
+        )
     else:
         _stderr(f"SKIP: trafstat {suite} did not run: {reason}")
     return SKIP_EXIT
@@ -79,8 +98,9 @@ def skip_or_fail(reason, suite, *, log=_stderr, banner=False):
 
 def run_unittests(module, unittest_args):
     """Runs the test cases of `module` (verbose); exit code 0 only when tests ran and all passed."""
-    prog = unittest.main(module=module, argv=[sys.argv[0], *unittest_args], exit=False,
-                         testRunner=unittest.TextTestRunner(verbosity=2))
+    prog = unittest.main(
+        module=module, argv=[sys.argv[0], *unittest_args], exit=False, testRunner=unittest.TextTestRunner(verbosity=2)
+    )
     return 0 if prog.result.wasSuccessful() and prog.result.testsRun > 0 else 1
 
 
@@ -96,9 +116,30 @@ def in_ns(ns, *cmd):
     return ["ip", "netns", "exec", ns, *cmd]
 
 
+def run_command(cmd, *, timeout, check=True, input=None, text=True, output_tail=None):
+    """Runs cmd to completion (bounded by timeout); returns CompletedProcess. AssertionError when it
+    times out, or fails with `check`: its output quoted stripped whole, or its last `output_tail`
+    characters."""
+    try:
+        p = subprocess.run(cmd, input=input, capture_output=True, text=text, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"timed out after {timeout}s: {' '.join(map(str, cmd))}") from e
+    if check and p.returncode != 0:
+
+        def quote(output):
+            return output.strip() if output_tail is None else str(output)[-output_tail:]
+
+        raise AssertionError(
+            f"command failed (exit {p.returncode}): {' '.join(map(str, cmd))}\n"
+            f"stdout: {quote(p.stdout)}\nstderr: {quote(p.stderr)}"
+        )
+    return p
+
+
 # ---------------------------------------------------------------------------
 # Harness: processes and namespaces of one runner, and their cleanup.
 # ---------------------------------------------------------------------------
+
 
 class Harness:
     """One runner's commands, children and namespaces.
@@ -115,8 +156,8 @@ class Harness:
         self.run_timeout, self.output_tail = run_timeout, output_tail
         self.ns_pattern = re.compile(rf"^{re.escape(prefix)}(\d+)-\d+-(snd|rcv)$")
         self.tmp_pattern = re.compile(rf"^{re.escape(prefix)}(\d+)-[a-z0-9_]{{8}}$")  # mkdtemp()
-        self._children = []        # Popen objects started by this run
-        self._namespaces = set()   # namespaces created by this run and not yet deleted
+        self._children = []  # Popen objects started by this run
+        self._namespaces = set()  # namespaces created by this run and not yet deleted
         self._ns_counter = 0
 
     def log(self, msg):
@@ -124,20 +165,16 @@ class Harness:
 
     # -- processes -----------------------------------------------------------------------------
 
-    def _quote(self, output):
-        return output.strip() if self.output_tail is None else str(output)[-self.output_tail:]
-
     def run(self, cmd, *, check=True, timeout=None, input=None, text=True):
-        """Runs cmd to completion (bounded by timeout); returns CompletedProcess."""
-        timeout = self.run_timeout if timeout is None else timeout
-        try:
-            p = subprocess.run(cmd, input=input, capture_output=True, text=text, timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            raise AssertionError(f"timed out after {timeout}s: {' '.join(map(str, cmd))}") from e
-        if check and p.returncode != 0:
-            raise AssertionError(f"command failed (exit {p.returncode}): {' '.join(map(str, cmd))}\n"
-                                 f"stdout: {self._quote(p.stdout)}\nstderr: {self._quote(p.stderr)}")
-        return p
+        """run_command() with this runner's default timeout and output quoting."""
+        return run_command(
+            cmd,
+            check=check,
+            timeout=self.run_timeout if timeout is None else timeout,
+            input=input,
+            text=text,
+            output_tail=self.output_tail,
+        )
 
     def spawn(self, cmd, **kw):
         """Starts a background child, registered for cleanup."""
@@ -184,8 +221,15 @@ class Harness:
         self.run(["ip", "netns", "add", ns])
         self._namespaces.add(ns)
         off = "0" if ipv6 else "1"
-        self.run(in_ns(ns, "sysctl", "-qw", f"net.ipv6.conf.all.disable_ipv6={off}",
-                       f"net.ipv6.conf.default.disable_ipv6={off}"))
+        self.run(
+            in_ns(
+                ns,
+                "sysctl",
+                "-qw",
+                f"net.ipv6.conf.all.disable_ipv6={off}",
+                f"net.ipv6.conf.default.disable_ipv6={off}",
+            )
+        )
         self.run(["ip", "-n", ns, "link", "set", "lo", "up"])
 
     def delete_namespace(self, ns):
@@ -204,6 +248,7 @@ class Harness:
     def sweep_stale_leftovers(self):
         """Deletes namespaces and temp dirs left by an earlier run of this suite that was SIGKILLed
         (atexit never ran); recognised by name, and only when the pid in the name is gone."""
+
         def dead(pid):
             return int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}")
 
@@ -284,6 +329,7 @@ class Harness:
 # Topology: two namespaces, veth pairs between them.
 # ---------------------------------------------------------------------------
 
+
 class VethPair:
     """One veth pair: va<i> in the snd namespace, vb<i> in rcv, static MACs 02:00:00:00:0a|0b:<i+1>,
     IPv4 <subnet>.<i>.1|2/24 and, with ip6_net, IPv6 <ip6_net>::1|2/64."""
@@ -301,11 +347,31 @@ class VethPair:
         link_sysctl: IPv6 off on the interface itself too; up: each end set up as it is configured."""
         sn, rn = self.snd_ns, self.rcv_ns
         # Created directly inside the namespaces: nothing ever exists in the root namespace.
-        h.run(["ip", "-n", sn, "link", "add", self.snd_if, "address", self.snd_mac, "type", "veth",
-               "peer", "name", self.rcv_if, "address", self.rcv_mac, "netns", rn])
+        h.run(
+            [
+                "ip",
+                "-n",
+                sn,
+                "link",
+                "add",
+                self.snd_if,
+                "address",
+                self.snd_mac,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                self.rcv_if,
+                "address",
+                self.rcv_mac,
+                "netns",
+                rn,
+            ]
+        )
         for ns, ifname, ip, ip6, peer_ip, peer_mac in (
-                (sn, self.snd_if, self.snd_ip, self.snd_ip6, self.rcv_ip, self.rcv_mac),
-                (rn, self.rcv_if, self.rcv_ip, self.rcv_ip6, self.snd_ip, self.snd_mac)):
+            (sn, self.snd_if, self.snd_ip, self.snd_ip6, self.rcv_ip, self.rcv_mac),
+            (rn, self.rcv_if, self.rcv_ip, self.rcv_ip6, self.snd_ip, self.snd_mac),
+        ):
             if link_sysctl:
                 h.run(in_ns(ns, "sysctl", "-qw", f"net.ipv6.conf.{ifname}.disable_ipv6=1"))
             # No segmentation offload, no receive coalescing.
@@ -316,8 +382,9 @@ class VethPair:
             if up:
                 h.run(["ip", "-n", ns, "link", "set", ifname, "up"])
             if neighbours:
-                h.run(["ip", "-n", ns, "neigh", "replace", peer_ip, "lladdr", peer_mac, "dev", ifname,
-                       "nud", "permanent"])
+                h.run(
+                    ["ip", "-n", ns, "neigh", "replace", peer_ip, "lladdr", peer_mac, "dev", ifname, "nud", "permanent"]
+                )
 
 
 class Topology:
@@ -330,8 +397,9 @@ class Topology:
                     create(up=True) sets both ends up at the end, or up() does it later
     """
 
-    def __init__(self, harness, *, subnet, pairs=1, ipv6=False, ip6_net=None, neighbours=True,
-                 link_sysctl=False, up_each=False):
+    def __init__(
+        self, harness, *, subnet, pairs=1, ipv6=False, ip6_net=None, neighbours=True, link_sysctl=False, up_each=False
+    ):
         assert not ipv6 or (ip6_net and pairs == 1)
         self.h = harness
         base = harness.namespace_base()
@@ -344,8 +412,9 @@ class Topology:
             for ns in (self.snd_ns, self.rcv_ns):
                 self.h.add_namespace(ns, ipv6=self.ipv6)
             for p in self.pairs:
-                p.create(self.h, ipv6=self.ipv6, neighbours=self.neighbours, link_sysctl=self.link_sysctl,
-                         up=self.up_each)
+                p.create(
+                    self.h, ipv6=self.ipv6, neighbours=self.neighbours, link_sysctl=self.link_sysctl, up=self.up_each
+                )
             if up and not self.up_each:
                 self.up()
         except BaseException:
@@ -367,6 +436,7 @@ class Topology:
 # ---------------------------------------------------------------------------
 # Live trafstat processes.
 # ---------------------------------------------------------------------------
+
 
 def multiqueue_pair(harness, subnet):
     """One veth pair in fresh namespaces with one queue per CPU we may run on at both ends, so that
@@ -429,6 +499,7 @@ def collect(proc, timeout, failure):
 # trafstat's JSON output.
 # ---------------------------------------------------------------------------
 
+
 def json_lines(text, skip_blank=False):
     """NDJSON: every line (every non-blank one with skip_blank) must be one JSON object."""
     return [json.loads(line) for line in text.splitlines() if not skip_blank or line.strip()]
@@ -447,8 +518,9 @@ class Result:
 
     @property
     def summary(self):
-        assert self.lines and self.lines[-1].get("type") == "summary", \
-            f"last stdout line is not a summary:\n{self.stdout[-2000:]}\nstderr: {self.stderr}"
+        assert (
+            self.lines and self.lines[-1].get("type") == "summary"
+        ), f"last stdout line is not a summary:\n{self.stdout[-2000:]}\nstderr: {self.stderr}"
         return self.lines[-1]
 
 
@@ -456,6 +528,7 @@ class LiveTrafstat:
     """One live trafstat process in a namespace, as a context manager: it never outlives the block.
     `spawn`: the runner's Harness.spawn. Subclasses set `result` (the Result class returned) and
     `settle` (how long stop() lets in-flight packets land)."""
+
     READY = "Ctrl-C to stop"  # the end of trafstat's "counting on ...; Ctrl-C to stop" line
     result = Result
     settle = 0.4
@@ -472,8 +545,7 @@ class LiveTrafstat:
         interrupt(self.proc)  # a test failed midway: stop it the clean way first
 
     def start(self, ready_timeout=20):
-        self.proc = self.spawn(in_ns(self.ns, self.binary, *self.args), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+        self.proc = self.spawn(in_ns(self.ns, self.binary, *self.args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         head, stopped = read_stderr_until(self.proc, self.READY, ready_timeout)
         if stopped == "timeout":
             self.proc.kill()
@@ -498,6 +570,15 @@ class LiveTrafstat:
     def _collect(self, timeout, failure):
         out, err = collect(self.proc, timeout, f"trafstat {failure}")
         return self.result(self.proc.returncode, out, self.stderr_head + err)
+
+
+def check_classes(classes, where):
+    """The class rules of abi.h hold for one packet's `classes`: one L3 class, one L4 class for IPv4
+    and IPv6 (none otherwise), and flags; AssertionError naming `where` if not."""
+    assert len(classes & set(L3)) == 1, f"{where}: not one L3 class: {sorted(classes)}"
+    ip = classes & {"ipv4", "ipv6"}
+    assert len(classes & set(L4)) == (1 if ip else 0), f"{where}: L4 classes do not fit: {sorted(classes)}"
+    assert classes <= set(L3) | set(L4) | set(FLAGS), f"{where}: unknown class: {sorted(classes)}"
 
 
 def compact(classes, names=None):
@@ -533,8 +614,10 @@ def tally(records):
                 (l4,) = classes & set(L4)
                 by_ip[v][l4][0] += 1
                 by_ip[v][l4][1] += nbytes
-    return ({c: tuple(x) for c, x in cls.items()},
-            {v: {c: tuple(x) for c, x in row.items()} for v, row in by_ip.items()})
+    return (
+        {c: tuple(x) for c, x in cls.items()},
+        {v: {c: tuple(x) for c, x in row.items()} for v, row in by_ip.items()},
+    )
 
 
 def assert_reconciles(test, entry, *, per_l4=False):

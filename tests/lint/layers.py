@@ -11,7 +11,7 @@ import pathlib
 import re
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*([\w-]+)\s*\|\s*`src/([\w-]+)/`\s*\|")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
@@ -23,7 +23,7 @@ def layer_ranks():
         if m:
             ranks[m.group(3)] = int(m.group(1))
     if not ranks:
-        sys.exit("check-layers: no layer table found in docs/architecture.md")
+        sys.exit("lint.layers: no layer table found in docs/architecture.md")
     return ranks
 
 
@@ -59,7 +59,7 @@ def check_userspace(ranks):
                     continue
                 other_rank = ranks[other]
             else:
-                problems.append(f"src/{rel}:{number}: includes \"{target}\" without its layer's directory")
+                problems.append(f'src/{rel}:{number}: includes "{target}" without its layer\'s directory')
                 continue
             if other_rank >= ranks[own]:
                 where = "above" if other_rank > ranks[own] else "beside"
@@ -81,9 +81,13 @@ def check_kernel():
                 continue
             target = m.group(2)
             if m.group(1) == '"' and not target.endswith(".bpf.h"):
-                problems.append(f"bpf/{path.name}:{number}: the kernel side includes \"{target}\"")
-            if m.group(1) == "<" and target.startswith("trafstat/") and target != "trafstat/abi.h" \
-                    and target != "trafstat/gen_abi.h":
+                problems.append(f'bpf/{path.name}:{number}: the kernel side includes "{target}"')
+            if (
+                m.group(1) == "<"
+                and target.startswith("trafstat/")
+                and target != "trafstat/abi.h"
+                and target != "trafstat/gen_abi.h"
+            ):
                 problems.append(f"bpf/{path.name}:{number}: only the ABI headers are shared, not {target}")
     return problems
 
@@ -94,9 +98,9 @@ def main():
     for p in problems:
         print(p)
     if problems:
-        print(f"check-layers: {len(problems)} include(s) against docs/architecture.md", file=sys.stderr)
+        print(f"lint.layers: {len(problems)} include(s) against docs/architecture.md", file=sys.stderr)
         return 1
-    print(f"check-layers: {len(ranks)} layers, every include points down")
+    print(f"lint.layers: {len(ranks)} layers, every include points down")
     return 0
 
 

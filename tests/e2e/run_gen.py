@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """`trafstat gen` end-to-end tests: frames sent from the kernel, counted by trafstat, read by tshark.
 
-Run as root:  /usr/bin/python3 tests/gen/run_gen.py --trafstat build/trafstat [-v] [-k PATTERN]
+Run as root:  /usr/bin/python3 tests/e2e/run_gen.py --trafstat build/trafstat [-v] [-k PATTERN]
 
 Every test class builds its own world with tests/support/testlib.py: two network namespaces named
 after this process (tsgen-<pid>-<n>-snd / -rcv) joined by one veth pair va0 (snd) <-> vb0 (rcv), static
@@ -48,15 +48,22 @@ H = testlib.Harness("gen", "tsgen-", run_timeout=60)
 run, spawn, reap = H.run, H.spawn, H.reap
 
 CPUS = len(os.sched_getaffinity(0))  # gen's default: one sending thread per CPU we may run on
-EXIT_UNSUPPORTED = 8                 # gen: the kernel cannot send live frames
+EXIT_UNSUPPORTED = 8  # gen: the kernel cannot send live frames
 # Per protocol of gen: its (L3, L4) classes in trafstat's schema.
-PROTO_CLASSES = {"udp4": ("ipv4", "udp"), "tcp4": ("ipv4", "tcp"), "icmp4": ("ipv4", "icmp"),
-                 "udp6": ("ipv6", "udp"), "tcp6": ("ipv6", "tcp"), "icmp6": ("ipv6", "icmpv6")}
+PROTO_CLASSES = {
+    "udp4": ("ipv4", "udp"),
+    "tcp4": ("ipv4", "tcp"),
+    "icmp4": ("ipv4", "icmp"),
+    "udp6": ("ipv6", "udp"),
+    "tcp6": ("ipv6", "tcp"),
+    "icmp6": ("ipv6", "icmpv6"),
+}
 
 
 # ---------------------------------------------------------------------------
 # Processes.
 # ---------------------------------------------------------------------------
+
 
 class Trafstat(testlib.LiveTrafstat):
     """testlib's live trafstat; stop() returns the one interface entry of the summary."""
@@ -117,6 +124,7 @@ def make_topology():
 
 class GenCase(unittest.TestCase):
     """Base: a fresh topology per test class, torn down whatever happens."""
+
     maxDiff = None
 
     @classmethod
@@ -135,14 +143,25 @@ class GenCase(unittest.TestCase):
 # Tests.
 # ---------------------------------------------------------------------------
 
+
 class TestSendToPeer(GenCase):
     N, SIZE, FLOWS = 100000, 128, 1000
 
     def test_mix_counted_exactly_by_native_xdp(self):
         p = self.pair
         with Trafstat(p.rcv_ns, "--json", "--hook", "xdp", "--xdp-mode", "native", p.rcv_if) as ts:
-            s = gen_json(p.snd_ns, "-n", str(self.N), "--flows", str(self.FLOWS), "--proto", "udp4,tcp6,icmp4",
-                         "-s", str(self.SIZE), p.snd_if)
+            s = gen_json(
+                p.snd_ns,
+                "-n",
+                str(self.N),
+                "--flows",
+                str(self.FLOWS),
+                "--proto",
+                "udp4,tcp6,icmp4",
+                "-s",
+                str(self.SIZE),
+                p.snd_if,
+            )
             entry = ts.stop()
         # gen's own account: exact, split round-robin per CPU
         self.assertEqual((s["packets"], s["bytes"]), (self.N, self.N * self.SIZE))
@@ -151,8 +170,10 @@ class TestSendToPeer(GenCase):
         for proto, c in s["protos"].items():
             self.assertLessEqual(abs(c["packets"] - self.N / 3), CPUS, proto)  # each CPU's round-robin
             self.assertEqual(c["bytes"], c["packets"] * self.SIZE, proto)
-        self.assertEqual((s["interface"], s["action"], s["frame_size"], s["flows"], s["threads"]),
-                         (p.snd_if, "tx", self.SIZE, self.FLOWS, CPUS))
+        self.assertEqual(
+            (s["interface"], s["action"], s["frame_size"], s["flows"], s["threads"]),
+            (p.snd_if, "tx", self.SIZE, self.FLOWS, CPUS),
+        )
         self.assertFalse(s["interrupted"])
         self.assertGreater(s["duration_s"], 0)
         self.assertAlmostEqual(s["mpps"], self.N / s["duration_s"] / 1e6, places=6)
@@ -161,9 +182,13 @@ class TestSendToPeer(GenCase):
         # trafstat on the peer: every frame, every byte, the right classes
         self.assertEqual(compact(entry["classes"], ["all"])["all"], (self.N, self.N * self.SIZE))
         self.assert_counts(entry, s)
-        self.assertEqual(compact(entry["classes"], ["ipv6", "tcp"]),
-                         {"ipv6": (s["protos"]["tcp6"]["packets"], s["protos"]["tcp6"]["bytes"]),
-                          "tcp": (s["protos"]["tcp6"]["packets"], s["protos"]["tcp6"]["bytes"])})
+        self.assertEqual(
+            compact(entry["classes"], ["ipv6", "tcp"]),
+            {
+                "ipv6": (s["protos"]["tcp6"]["packets"], s["protos"]["tcp6"]["bytes"]),
+                "tcp": (s["protos"]["tcp6"]["packets"], s["protos"]["tcp6"]["bytes"]),
+            },
+        )
 
     def test_text_summary(self):
         rc, out, err = gen(self.pair.snd_ns, "-n", "1000", "--threads", "1", self.pair.snd_if)
@@ -186,13 +211,15 @@ def table_of(entry, name="flows"):
 class TestKeyedTable(GenCase):
     """trafstat --flows on the peer of gen's frames: one entry per 5-tuple gen made, and a table too
     small for them counts the rest as overflow, so that it reconciles exactly, every interval."""
+
     N, FLOWS = 60000, 1000
 
     def run_flows(self, *trafstat_args, interval="0.2", settle=0.4):
         p = self.pair
         with Trafstat(p.rcv_ns, "--json", "--xdp-mode", "native", "-i", interval, *trafstat_args, p.rcv_if) as ts:
-            s = gen_json(p.snd_ns, "-n", str(self.N), "--flows", str(self.FLOWS), "--proto", "udp4,tcp6",
-                         "-s", "100", p.snd_if)
+            s = gen_json(
+                p.snd_ns, "-n", str(self.N), "--flows", str(self.FLOWS), "--proto", "udp4,tcp6", "-s", "100", p.snd_if
+            )
             time.sleep(settle)
             ts.proc.send_signal(signal.SIGINT)
             out, err = testlib.collect(ts.proc, 15, "trafstat did not exit within 15 s of SIGINT")
@@ -258,19 +285,31 @@ class TestKeyedTable(GenCase):
                 self.assertLessEqual(len(e[view]), 5, view)
                 table_of(e, view)
         # gen varies the source port and address per flow: as many ports and talker pairs as flows
-        self.assertEqual({name: table_of(entry, name)["entries"] for name in ("talkers", "ports", "flows")},
-                         {"talkers": 2 * self.FLOWS, "ports": 2 * self.FLOWS, "flows": 2 * self.FLOWS})
+        self.assertEqual(
+            {name: table_of(entry, name)["entries"] for name in ("talkers", "ports", "flows")},
+            {"talkers": 2 * self.FLOWS, "ports": 2 * self.FLOWS, "flows": 2 * self.FLOWS},
+        )
 
     def test_a_full_flow_table_leaves_talkers_and_ports_exact(self):
-        s, lines = self.run_flows("--flows", "--talkers", "--ports", "--flow-table-size", "16",
-                                  "--ip-table-size", "16384", "--port-table-size", "8192")
+        s, lines = self.run_flows(
+            "--flows",
+            "--talkers",
+            "--ports",
+            "--flow-table-size",
+            "16",
+            "--ip-table-size",
+            "16384",
+            "--port-table-size",
+            "8192",
+        )
         entry = lines[-1]["interfaces"][0]
         self.assert_counts(entry, s)
         flows, talkers, ports = (table_of(entry, name) for name in ("flows", "talkers", "ports"))
         self.assertGreater(flows["overflow"]["packets"], 0, "2000 flows cannot fit 16 slots per CPU")
         self.assertEqual((talkers["overflow"]["packets"], ports["overflow"]["packets"]), (0, 0))
-        self.assertEqual((flows["capacity"], talkers["capacity"], ports["capacity"]),
-                         (16 * CPUS, 16384 * CPUS, 8192 * CPUS))
+        self.assertEqual(
+            (flows["capacity"], talkers["capacity"], ports["capacity"]), (16 * CPUS, 16384 * CPUS, 8192 * CPUS)
+        )
         # every packet is in a talker and a port row, whatever the flow table lost
         self.assertEqual(sum(t["sent"]["packets"] for t in entry["talkers"]), self.N)
         self.assertEqual(sum(p["as_dst"]["packets"] for p in entry["ports"]), self.N)
@@ -308,8 +347,19 @@ class TestInject(GenCase):
     def test_injected_frames_counted_at_tc_ingress(self):
         p = self.pair
         with Trafstat(p.snd_ns, "--json", "--hook", "tc-ingress", p.snd_if) as ts:
-            s = gen_json(p.snd_ns, "--inject", "-n", str(self.N), "--flows", "10", "--proto", "udp4,icmp4,tcp6",
-                         "-s", str(self.SIZE), p.snd_if)
+            s = gen_json(
+                p.snd_ns,
+                "--inject",
+                "-n",
+                str(self.N),
+                "--flows",
+                "10",
+                "--proto",
+                "udp4,icmp4,tcp6",
+                "-s",
+                str(self.SIZE),
+                p.snd_if,
+            )
             entry = ts.stop()
         self.assertEqual((s["packets"], s["bytes"], s["action"]), (self.N, self.N * self.SIZE, "pass"))
         self.assertEqual(entry["hook"], "tc-ingress")
@@ -321,8 +371,7 @@ class TestInject(GenCase):
             s = gen_json(p.snd_ns, "--action", "pass", "-n", "1000", "--threads", "1", p.snd_if)
             entry = ts.stop()
         self.assertEqual(s["action"], "pass")
-        self.assertEqual(compact(entry["classes"], ["all", "udp"]),
-                         {"all": (1000, 64000), "udp": (1000, 64000)})
+        self.assertEqual(compact(entry["classes"], ["all", "udp"]), {"all": (1000, 64000), "udp": (1000, 64000)})
 
 
 class TestRate(GenCase):
@@ -344,8 +393,11 @@ class TestRate(GenCase):
         self.assertTrue(0.65 <= s["duration_s"] < 1.5, s)
 
     def _interrupted(self, *args):
-        proc = spawn(in_ns(self.pair.snd_ns, TRAFSTAT, "gen", "--json", *args, self.pair.snd_if),
-                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = spawn(
+            in_ns(self.pair.snd_ns, TRAFSTAT, "gen", "--json", *args, self.pair.snd_if),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         head, stopped = testlib.read_stderr_until(proc, "Ctrl-C to stop", 20)
         self.assertIsNone(stopped, head)
         time.sleep(0.5)
@@ -369,6 +421,7 @@ class TestRate(GenCase):
 
 class TestTshark(GenCase):
     """24 frames, one per (protocol, flow) with one thread: 6 protocols x 4 flows."""
+
     PROTOS, FLOWS, SIZE = "udp4,tcp6,icmp4,udp6,tcp4,icmp6", 4, 128
 
     def test_frames_dissect_cleanly(self):
@@ -380,27 +433,78 @@ class TestTshark(GenCase):
         pcap = os.path.join(tmp, "gen.pcapng")
         # The XDP counter on vb0 is what lets the veth take XDP_TX frames (it enables the peer's NAPI).
         with Trafstat(p.rcv_ns, "--json", "--hook", "xdp", "--xdp-mode", "native", p.rcv_if) as ts:
-            cap = spawn(in_ns(p.rcv_ns, "dumpcap", "-i", p.rcv_if, "-c", str(n), "-a", "duration:20", "-w", pcap),
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            cap = spawn(
+                in_ns(p.rcv_ns, "dumpcap", "-i", p.rcv_if, "-c", str(n), "-a", "duration:20", "-w", pcap),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
             head, stopped = testlib.read_stderr_until(cap, "Capturing on", 15)
             self.assertIsNone(stopped, head)
             wait_packet_socket(p.rcv_ns, p.rcv_if)
-            s = gen_json(p.snd_ns, "--threads", "1", "-n", str(n), "--flows", str(self.FLOWS), "--proto",
-                         self.PROTOS, "-s", str(self.SIZE), p.snd_if)
+            s = gen_json(
+                p.snd_ns,
+                "--threads",
+                "1",
+                "-n",
+                str(n),
+                "--flows",
+                str(self.FLOWS),
+                "--proto",
+                self.PROTOS,
+                "-s",
+                str(self.SIZE),
+                p.snd_if,
+            )
             _out, err = testlib.collect(cap, 25, "dumpcap did not stop")
             self.assertEqual(cap.returncode, 0, head + err)
             entry = ts.stop()
         self.assertEqual(s["packets"], n)
         self.assertEqual(compact(entry["classes"], ["all"])["all"], (n, n * self.SIZE))
 
-        checks = ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
-                  "-o", "tcp.analyze_sequence_numbers:FALSE"]
-        fields = ["frame.len", "ip.checksum.status", "udp.checksum.status", "tcp.checksum.status",
-                  "icmp.checksum.status", "icmpv6.checksum.status", "_ws.expert.severity", "_ws.expert.message",
-                  "_ws.malformed", "ip.src", "ipv6.src", "udp.srcport", "tcp.srcport", "icmp.ident", "icmpv6.echo.identifier",
-                  "frame.protocols"]
-        out = run(["tshark", "-n", "-r", pcap, *checks, "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
-                   *[a for f in fields for a in ("-e", f)]]).stdout
+        checks = [
+            "-o",
+            "ip.check_checksum:TRUE",
+            "-o",
+            "udp.check_checksum:TRUE",
+            "-o",
+            "tcp.check_checksum:TRUE",
+            "-o",
+            "tcp.analyze_sequence_numbers:FALSE",
+        ]
+        fields = [
+            "frame.len",
+            "ip.checksum.status",
+            "udp.checksum.status",
+            "tcp.checksum.status",
+            "icmp.checksum.status",
+            "icmpv6.checksum.status",
+            "_ws.expert.severity",
+            "_ws.expert.message",
+            "_ws.malformed",
+            "ip.src",
+            "ipv6.src",
+            "udp.srcport",
+            "tcp.srcport",
+            "icmp.ident",
+            "icmpv6.echo.identifier",
+            "frame.protocols",
+        ]
+        out = run(
+            [
+                "tshark",
+                "-n",
+                "-r",
+                pcap,
+                *checks,
+                "-T",
+                "fields",
+                "-E",
+                "separator=|",
+                "-E",
+                "occurrence=a",
+                *[a for f in fields for a in ("-e", f)],
+            ]
+        ).stdout
         rows = [dict(zip(fields, line.split("|"))) for line in out.splitlines()]
         self.assertEqual(len(rows), n, out)
         tuples = collections.defaultdict(set)
@@ -416,9 +520,20 @@ class TestTshark(GenCase):
             src = r["ip.src"] or r["ipv6.src"]
             port = r["udp.srcport"] or r["tcp.srcport"] or r["icmp.ident"] or r["icmpv6.echo.identifier"]
             tuples[(l4, "ipv6" if r["ipv6.src"] else "ipv4")].add((src, port))
-        self.assertEqual({k: len(v) for k, v in tuples.items()},
-                         {(l4, v): self.FLOWS for l4, v in (("udp", "ipv4"), ("udp", "ipv6"), ("tcp", "ipv4"),
-                                                             ("tcp", "ipv6"), ("icmp", "ipv4"), ("icmpv6", "ipv6"))})
+        self.assertEqual(
+            {k: len(v) for k, v in tuples.items()},
+            {
+                (l4, v): self.FLOWS
+                for l4, v in (
+                    ("udp", "ipv4"),
+                    ("udp", "ipv6"),
+                    ("tcp", "ipv4"),
+                    ("tcp", "ipv6"),
+                    ("icmp", "ipv4"),
+                    ("icmpv6", "ipv6"),
+                )
+            },
+        )
         for conv in ("udp", "tcp"):
             stats = run(["tshark", "-n", "-q", "-r", pcap, "-z", f"conv,{conv}"]).stdout
             conversations = [line for line in stats.splitlines() if "<->" in line]
@@ -455,15 +570,39 @@ class TestBadInput(GenCase):
     def test_unprivileged_exits_4(self):
         nobody = 65534
         binary, binary_dir = TRAFSTAT, None
-        probe = run(in_ns(self.pair.snd_ns, "setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups",
-                          "test", "-x", TRAFSTAT), check=False)
+        probe = run(
+            in_ns(
+                self.pair.snd_ns,
+                "setpriv",
+                f"--reuid={nobody}",
+                f"--regid={nobody}",
+                "--clear-groups",
+                "test",
+                "-x",
+                TRAFSTAT,
+            ),
+            check=False,
+        )
         if probe.returncode != 0:  # the build tree is not reachable by nobody: a world-readable copy
             binary_dir = H.mkdtemp()
             os.chmod(binary_dir, 0o755)
             binary = shutil.copy2(TRAFSTAT, binary_dir)
         try:
-            p = run(in_ns(self.pair.snd_ns, "setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups",
-                          binary, "gen", "-n", "1", self.pair.snd_if), check=False)
+            p = run(
+                in_ns(
+                    self.pair.snd_ns,
+                    "setpriv",
+                    f"--reuid={nobody}",
+                    f"--regid={nobody}",
+                    "--clear-groups",
+                    binary,
+                    "gen",
+                    "-n",
+                    "1",
+                    self.pair.snd_if,
+                ),
+                check=False,
+            )
         finally:
             if binary_dir:
                 shutil.rmtree(binary_dir, True)
@@ -495,7 +634,9 @@ def main():
     args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
     TRAFSTAT = os.path.abspath(args.trafstat)
 
-    failed = H.preflight("not root: the gen tests create network namespaces and send from BPF", "gen tests", TOOLS, (TRAFSTAT,))
+    failed = H.preflight(
+        "not root: the gen tests create network namespaces and send from BPF", "gen tests", TOOLS, (TRAFSTAT,)
+    )
     if failed is not None:
         return failed
 

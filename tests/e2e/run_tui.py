@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """`trafstat --tui` end to end, run as a person runs it: in a terminal (tmux), typed at a shell prompt.
 
-Run as root:  /usr/bin/python3 tests/tui/run_tui.py --trafstat build/trafstat [-v] [-k PATTERN]
+Run as root:  /usr/bin/python3 tests/e2e/run_tui.py --trafstat build/trafstat [-v] [-k PATTERN]
 
 Each test class builds its own world with tests/support/testlib.py: two network namespaces named after
 this process (tstui-<pid>-<n>-snd / -rcv) joined by one veth pair va0 (snd) <-> vb0 (rcv), IPv6 off,
-static neighbours, as many queues on both ends as there are CPUs (as tests/gen/run_gen.py does). The
+static neighbours, as many queues on both ends as there are CPUs (as tests/e2e/run_gen.py does). The
 terminal is a detached tmux session on a private server socket (tmux -L tstui-<pid>, no config file),
 120x40, TERM=xterm-256color, LANG=C.UTF-8, running `bash --norc`; commands are typed into it with
 send-keys and the screen is read with capture-pane. Traffic: `trafstat gen --rate 20k --flows 50
@@ -93,7 +93,7 @@ def sweep_stale_tmux_servers():
 
 
 def make_topology():
-    """One veth pair in fresh namespaces, CPUS queues on both ends (as tests/gen/run_gen.py)."""
+    """One veth pair in fresh namespaces, CPUS queues on both ends (as tests/e2e/run_gen.py)."""
     return testlib.multiqueue_pair(H, "10.81")
 
 
@@ -104,13 +104,16 @@ def xdp_attached(ns, ifname):
 
 class Pane:
     """One tmux session (a terminal) running an interactive bash with a known prompt."""
+
     count = 0
 
     def __init__(self, width=WIDTH, height=HEIGHT, lang="C.UTF-8"):
         Pane.count += 1
         self.name = f"t{Pane.count}"
-        shell = (f"env -i PATH={os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')} TERM=xterm-256color "
-                 f"LANG={lang} HOME=/root PS1='{PROMPT}' bash --norc --noprofile -i")
+        shell = (
+            f"env -i PATH={os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')} TERM=xterm-256color "
+            f"LANG={lang} HOME=/root PS1='{PROMPT}' bash --norc --noprofile -i"
+        )
         tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), shell)
         self.wait_for(lambda s: PROMPT.rstrip() in s, "the shell prompt")
 
@@ -200,15 +203,31 @@ class TuiCase(unittest.TestCase):
     def start_tui(self, *extra, lang="C.UTF-8"):
         self.pane = Pane(lang=lang)
         self.pane.type(self.command(*extra))
-        return self.pane.wait_for(lambda s: title(s).startswith("trafstat") and "vb0 xdp/native" in s,
-                                  "the TUI to show vb0")
+        return self.pane.wait_for(
+            lambda s: title(s).startswith("trafstat") and "vb0 xdp/native" in s, "the TUI to show vb0"
+        )
 
     def start_gen(self, seconds=60):
         """gen at 20 000 frames/s in 50 flows, for `seconds` or until the test's cleanup ends it."""
         p = self.pair
-        self.gen_proc = spawn(in_ns(p.snd_ns, TRAFSTAT, "gen", "-t", str(seconds), "--rate", "20k", "--flows", "50",
-                                    "--proto", "udp4", p.snd_if),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.gen_proc = spawn(
+            in_ns(
+                p.snd_ns,
+                TRAFSTAT,
+                "gen",
+                "-t",
+                str(seconds),
+                "--rate",
+                "20k",
+                "--flows",
+                "50",
+                "--proto",
+                "udp4",
+                p.snd_if,
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     def trafstat_pid(self):
         pids = run(["ip", "netns", "pids", self.pair.rcv_ns]).stdout.split()
@@ -216,8 +235,11 @@ class TuiCase(unittest.TestCase):
         return int(pids[0])
 
     def wait_exit(self):
-        screen = self.pane.wait_for(lambda s: EXIT_MARK in s and s.rstrip().endswith(PROMPT.rstrip()),
-                                    "trafstat to exit and the prompt to come back", timeout=20)
+        screen = self.pane.wait_for(
+            lambda s: EXIT_MARK in s and s.rstrip().endswith(PROMPT.rstrip()),
+            "trafstat to exit and the prompt to come back",
+            timeout=20,
+        )
         m = re.search(rf"{EXIT_MARK}(\d+)", screen)
         return int(m.group(1)), screen
 
@@ -241,8 +263,13 @@ class TestScreen(TuiCase):
 
         # Traffic flows: class rows with rates, flows from gen's sources, the table's occupancy.
         def flowing(scr):
-            return (nonzero_rate(row(scr, "all")) and nonzero_rate(row(scr, "ipv4"))
-                    and nonzero_rate(row(scr, "udp")) and "udp 198.18.0." in scr)
+            return (
+                nonzero_rate(row(scr, "all"))
+                and nonzero_rate(row(scr, "ipv4"))
+                and nonzero_rate(row(scr, "udp"))
+                and "udp 198.18.0." in scr
+            )
+
         s = self.pane.wait_for(flowing, "non-zero rates and flows from 198.18.0.x")
         self.assertIn("vb0 xdp/native  all ", s)
         self.assertFalse(nonzero_rate(row(s, "tcp")), s)
@@ -299,10 +326,13 @@ class TestScreen(TuiCase):
         for w, h in ((80, 20), (50, 10), (WIDTH, HEIGHT)):
             self.pane.resize(w, h)
             s = self.pane.wait_for(
-                lambda scr, w=w, h=h: (len(scr.rstrip("\n").split("\n")) <= h
-                                       and title(scr).startswith("trafstat")
-                                       and all(len(line) <= w for line in scr.split("\n"))),
-                f"the layout at {w}x{h}")
+                lambda scr, w=w, h=h: (
+                    len(scr.rstrip("\n").split("\n")) <= h
+                    and title(scr).startswith("trafstat")
+                    and all(len(line) <= w for line in scr.split("\n"))
+                ),
+                f"the layout at {w}x{h}",
+            )
             self.assertIn("vb0 xdp/native", s)
             self.assertEqual(self.pane.flag("window_width"), str(w))
         s = self.pane.wait_for(lambda scr: "udp 198.18.0." in scr, "the flows back at full size")
@@ -342,8 +372,10 @@ class TestScrollAndSide(TuiCase):
         what they sent and by what they received."""
         self.start_tui("--flows", "--talkers", "-i", "0.5")
         self.start_gen()
-        s = self.pane.wait_for(lambda scr: "flows: 50 this interval" in scr and position(scr),
-                               "all 50 flows in one interval, with the position")
+        s = self.pane.wait_for(
+            lambda scr: "flows: 50 this interval" in scr and position(scr),
+            "all 50 flows in one interval, with the position",
+        )
         first, page, total = position(s)
         self.assertEqual((first, total), (1, 50), s)
         self.assertLess(page, 50, "the screen holds every row: nothing to scroll")
@@ -389,13 +421,19 @@ class TestScrollAndSide(TuiCase):
         s = self.pane.wait_for(lambda scr: position(scr) == (51 - page, 50, 50), "the last page")
         self.pane.key("Space")
         stamp = title(s).split()[1]
-        self.pane.wait_for(lambda scr: "PAUSED" not in title(scr) and title(scr).split()[1] != stamp
-                           and position(scr) == (51 - page, 50, 50), "a new interval, still at the last page")
+        self.pane.wait_for(
+            lambda scr: "PAUSED" not in title(scr)
+            and title(scr).split()[1] != stamp
+            and position(scr) == (51 - page, 50, 50),
+            "a new interval, still at the last page",
+        )
 
         # Another view starts at its top. Talkers: 50 sources and the one destination.
         self.pane.key("t")
-        s = self.pane.wait_for(lambda scr: "view: talkers" in title(scr) and (position(scr) or (0,))[0] == 1,
-                               "the talkers view from its first row")
+        s = self.pane.wait_for(
+            lambda scr: "view: talkers" in title(scr) and (position(scr) or (0,))[0] == 1,
+            "the talkers view from its first row",
+        )
         self.assertEqual(position(s)[2], 51, s)
         self.assertIn("by: total", title(s))
         self.assertIn("d talkers by total", status(s))
@@ -407,8 +445,9 @@ class TestScrollAndSide(TuiCase):
         s = self.pane.wait_for(lambda scr: "by: src" in title(scr), "talkers by src")
         self.assertIn("d talkers by src", status(s))
         self.assertIn("(sent: as source)", s)
-        s = self.pane.wait_for(lambda scr: talker_rows(scr) and talker_rows(scr)[0].startswith("  198.18.0."),
-                               "a source first")
+        s = self.pane.wait_for(
+            lambda scr: talker_rows(scr) and talker_rows(scr)[0].startswith("  198.18.0."), "a source first"
+        )
         self.assertNotIn("  198.19.0.1 ", "\n".join(talker_rows(s)), s)
         self.pane.key("End")
         s = self.pane.wait_for(lambda scr: position(scr) and position(scr)[1] == 51, "the last talker")
@@ -419,8 +458,12 @@ class TestScrollAndSide(TuiCase):
         # d: by what they received: the destination first, the sources received nothing.
         self.pane.key("d")
         self.pane.key("Home")
-        s = self.pane.wait_for(lambda scr: "by: dst" in title(scr) and (position(scr) or (0,))[0] == 1
-                               and talker_rows(scr)[0].startswith("  198.19.0.1 "), "talkers by dst")
+        s = self.pane.wait_for(
+            lambda scr: "by: dst" in title(scr)
+            and (position(scr) or (0,))[0] == 1
+            and talker_rows(scr)[0].startswith("  198.19.0.1 "),
+            "talkers by dst",
+        )
         self.assertIn("d talkers by dst", status(s))
         self.assertIn("(received: as destination)", s)
         self.assertTrue(nonzero_rate(talker_rows(s)[0]), s)
@@ -431,8 +474,12 @@ class TestScrollAndSide(TuiCase):
         # h: the help has the new keys.
         self.pane.key("h")
         s = self.pane.wait_for(lambda scr: "space pause/resume" in scr, "the help")
-        for key in ("d talkers by total/src/dst (now total)", "Up/Down j/k scroll a row", "PgUp/PgDn a page",
-                    "Home/End g/G first/last row"):
+        for key in (
+            "d talkers by total/src/dst (now total)",
+            "Up/Down j/k scroll a row",
+            "PgUp/PgDn a page",
+            "Home/End g/G first/last row",
+        ):
             self.assertIn(key, s)
 
         self.pane.key("q")
@@ -477,8 +524,10 @@ class TestStops(TuiCase):
         self.addCleanup(shutil.rmtree, os.path.dirname(status), True)
         self.pane = Pane()
         p = self.pair
-        self.pane.type(f"bash -c 'trap \"\" HUP; ip netns exec {p.rcv_ns} {TRAFSTAT} --tui -i 0.5 "
-                       f"--xdp-mode native {p.rcv_if}; echo $? > {status}'")
+        self.pane.type(
+            f'bash -c \'trap "" HUP; ip netns exec {p.rcv_ns} {TRAFSTAT} --tui -i 0.5 '
+            f"--xdp-mode native {p.rcv_if}; echo $? > {status}'"
+        )
         self.pane.wait_for(lambda scr: "vb0 xdp/native" in scr, "the TUI")
         pid = self.trafstat_pid()
         self.pane.kill()
@@ -497,12 +546,18 @@ class TestStops(TuiCase):
 class TestFallback(TuiCase):
     def test_not_a_terminal_prints_lines(self):
         p = self.pair
-        r = run(in_ns(p.rcv_ns, TRAFSTAT, "--tui", "-c", "2", "-i", "0.2", "--xdp-mode", "native", p.rcv_if),
-                check=False, timeout=30)
+        r = run(
+            in_ns(p.rcv_ns, TRAFSTAT, "--tui", "-c", "2", "-i", "0.2", "--xdp-mode", "native", p.rcv_if),
+            check=False,
+            timeout=30,
+        )
         self.assertEqual(r.returncode, 0, r.stderr)
         notes = [line for line in r.stderr.splitlines() if "--tui" in line]
-        self.assertEqual(notes, ["trafstat: note: --tui needs a terminal (stdout is not a terminal): "
-                                 "printing lines instead"], r.stderr)
+        self.assertEqual(
+            notes,
+            ["trafstat: note: --tui needs a terminal (stdout is not a terminal): " "printing lines instead"],
+            r.stderr,
+        )
         self.assertIn("class                pps", r.stdout)
         self.assertIn("vb0 xdp/native flows", r.stdout)  # --tui alone turned --flows on
         self.assertIn("summary after", r.stdout)
@@ -512,13 +567,20 @@ class TestFallback(TuiCase):
         """A terminal, but TERM names nothing curses knows: lines, and the note says why."""
         self.pane = Pane()
         p = self.pair
-        self.pane.type(f"TERM=no-such-terminal ip netns exec {p.rcv_ns} {TRAFSTAT} --tui -c 1 -i 0.2 "
-                       f"--xdp-mode native {p.rcv_if}; echo {EXIT_MARK}$?")
+        self.pane.type(
+            f"TERM=no-such-terminal ip netns exec {p.rcv_ns} {TRAFSTAT} --tui -c 1 -i 0.2 "
+            f"--xdp-mode native {p.rcv_if}; echo {EXIT_MARK}$?"
+        )
         rc, s = self.wait_exit()
         self.assertEqual(rc, 0, s)
         notes = [line for line in self.pane.history().split("\n") if line.startswith("trafstat: note: --tui")]
-        self.assertEqual(notes, ["trafstat: note: --tui needs a terminal (TERM=no-such-terminal is not a terminal "
-                                 "curses knows): printing lines instead"])
+        self.assertEqual(
+            notes,
+            [
+                "trafstat: note: --tui needs a terminal (TERM=no-such-terminal is not a terminal "
+                "curses knows): printing lines instead"
+            ],
+        )
         self.assertIn("summary after", s)
 
     def test_json_is_a_usage_error(self):
@@ -534,13 +596,19 @@ def main():
     args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
     TRAFSTAT = os.path.abspath(args.trafstat)
 
-    failed = H.preflight("not root: the TUI tests create network namespaces and attach XDP", "TUI tests", TOOLS, (TRAFSTAT,))
+    failed = H.preflight(
+        "not root: the TUI tests create network namespaces and attach XDP", "TUI tests", TOOLS, (TRAFSTAT,)
+    )
     if failed is not None:
         return failed
     import atexit
+
     atexit.register(kill_tmux_server)
-    return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args), prepare=sweep_stale_tmux_servers,
-                         finish=kill_tmux_server)
+    return H.run_guarded(
+        lambda: testlib.run_unittests(__name__, unittest_args),
+        prepare=sweep_stale_tmux_servers,
+        finish=kill_tmux_server,
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """trafstat replay against bad input, end to end (root: BPF_PROG_TEST_RUN).
 
-Run as root:  /usr/bin/python3 tests/replay_bad/run_bad_input.py --trafstat build/trafstat [-v] [-k PATTERN]
+Run as root:  /usr/bin/python3 tests/replay/run_bad_input.py --trafstat build/trafstat [-v] [-k PATTERN]
 
 Runs `trafstat replay [--json] FILE` the way a user does on files that are
 missing, empty, not captures, cut short, damaged, of an unsupported link type,
@@ -15,7 +15,7 @@ or read from standard input, and checks the contract of docs/exit-codes.md:
   on stdout: with --json, a {"type":"summary",...} line whose
   classes.all.packets (and bytes) are exactly those of the good records.
 
-Captures are built byte by byte here (Python stdlib only), so every count is
+Captures are built byte by byte (tests/support/frames.py, stdlib only), so every count is
 known. Nothing is attached to any interface.
 
 Without root the run SKIPs (exit code 77), unless CI=true, where it fails.
@@ -33,6 +33,27 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import testlib  # noqa: E402  (tests/support/testlib.py)
+from frames import (  # noqa: E402
+    ARP,
+    ETHERTYPE_ARP,
+    ETHERTYPE_IPV4,
+    ETHERTYPE_IPV6,
+    IPPROTO_UDP,
+    LINKTYPE_ETHERNET,
+    LINKTYPE_RAW,
+    NS,
+    PCAP_HEADER_LEN,
+    PCAP_RECORD_HEADER_LEN,
+    Interface,
+    Record,
+    ether,
+    ipv4,
+    ipv6,
+    pcap,
+    pcapng,
+    udp,
+)
+from frames import write as write_file  # noqa: E402  (write() here writes into WORK)
 
 EXIT_USAGE = 2
 EXIT_PRIVILEGES = 4
@@ -43,88 +64,58 @@ TIMEOUT_S = 60
 PCAPFIX_DAMAGED = "/usr/share/doc/pcapfix/examples/test_damaged.pcap"
 
 TRAFSTAT = None  # set by main()
-WORK = None      # temporary directory, set by main()
+WORK = None  # temporary directory, set by main()
 
 
 # --- captures ---------------------------------------------------------------------
 
-MAC_A, MAC_B = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
-
-
-def ipv4_udp(payload):
-    udp = struct.pack("!HHHH", 40000, 9999, 8 + len(payload), 0) + payload
-    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
-                       bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
-
-
-def ipv6_udp(payload):
-    udp = struct.pack("!HHHH", 40000, 9999, 8 + len(payload), 0) + payload
-    return struct.pack("!IHBB16s16s", 6 << 28, len(udp), 17, 64, b"\xfd" + b"\x00" * 14 + b"\x01",
-                       b"\xfd" + b"\x00" * 14 + b"\x02") + udp
-
-
-def ether(ethertype, payload):
-    return MAC_B + MAC_A + struct.pack("!H", ethertype) + payload
-
-
-ARP = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, MAC_A, bytes([10, 0, 0, 1]), b"\x00" * 6,
-                  bytes([10, 0, 0, 2]))
-
 # Frames of different sizes and classes: any miscount shows.
 FRAMES = [
-    ether(0x0800, ipv4_udp(b"a" * 18)),
-    ether(0x86DD, ipv6_udp(b"b" * 40)),
-    ether(0x0806, ARP),
-    ether(0x0800, ipv4_udp(b"c" * 100)),
-    ether(0x0800, ipv4_udp(b"d" * 300)),
-    ether(0x86DD, ipv6_udp(b"e" * 7)),
+    ether(ETHERTYPE_IPV4, ipv4(IPPROTO_UDP, udp(b"a" * 18, dport=9999))),
+    ether(ETHERTYPE_IPV6, ipv6(IPPROTO_UDP, udp(b"b" * 40, dport=9999))),
+    ether(ETHERTYPE_ARP, ARP),
+    ether(ETHERTYPE_IPV4, ipv4(IPPROTO_UDP, udp(b"c" * 100, dport=9999))),
+    ether(ETHERTYPE_IPV4, ipv4(IPPROTO_UDP, udp(b"d" * 300, dport=9999))),
+    ether(ETHERTYPE_IPV6, ipv6(IPPROTO_UDP, udp(b"e" * 7, dport=9999))),
 ]
-
-GLOBAL_HEADER = 24
-RECORD_HEADER = 16
+TS0 = 1700000000  # the first record's second
 
 
-def pcap(frames, linktype=1, ts0=1700000000):
-    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
-    for i, f in enumerate(frames):
-        out += struct.pack("<IIII", ts0 + i, 1000 * i, len(f), len(f)) + f
-    return out
+def pcap_of(frames, linktype=LINKTYPE_ETHERNET, seconds=None):
+    """A microsecond pcap of `frames`, 1 s and 1 ms apart (or at the whole `seconds` given)."""
+    stamps = (
+        [(TS0 + i) * NS + i * 1_000_000 for i in range(len(frames))] if seconds is None else [s * NS for s in seconds]
+    )
+    return pcap(linktype, [Record(f, ts) for f, ts in zip(frames, stamps)], snaplen=65535)
 
 
 def record_offset(frames, index):
-    """Byte offset of record `index` (0-based) in pcap(frames)."""
-    return GLOBAL_HEADER + sum(RECORD_HEADER + len(f) for f in frames[:index])
+    """Byte offset of record `index` (0-based) in pcap_of(frames)."""
+    return PCAP_HEADER_LEN + sum(PCAP_RECORD_HEADER_LEN + len(f) for f in frames[:index])
 
 
-def pcapng(frames):
-    def block(kind, body):
-        body += b"\x00" * (-len(body) % 4)
-        return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
-
-    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
-    out += block(1, struct.pack("<HHI", 1, 0, 65535))
-    for i, f in enumerate(frames):
-        ts = (1700000000 + i) * 1000000
-        out += block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(f), len(f)) + f)
-    return out
+def pcapng_of(frames):
+    """A microsecond pcapng (no if_tsresol) of `frames`, 1 s apart."""
+    records = [Record(f, (TS0 + i) * NS) for i, f in enumerate(frames)]
+    return pcapng([Interface(LINKTYPE_ETHERNET, snaplen=65535, tsresol=None)], records)
 
 
 def write(name, data):
-    path = os.path.join(WORK, name)
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
+    return write_file(os.path.join(WORK, name), data)
 
 
 # --- running trafstat ----------------------------------------------------------------
+
 
 class Run:
     def __init__(self, argv, returncode, stdout, stderr):
         self.argv, self.returncode, self.stdout, self.stderr = argv, returncode, stdout, stderr
 
     def __str__(self):
-        return (f"$ {' '.join(map(shlex.quote, self.argv))}\n-> exit {self.returncode}\n"
-                f"stderr: {self.stderr!r}\nstdout: {self.stdout[:2000]!r}")
+        return (
+            f"$ {' '.join(map(shlex.quote, self.argv))}\n-> exit {self.returncode}\n"
+            f"stderr: {self.stderr!r}\nstdout: {self.stdout[:2000]!r}"
+        )
 
     def summary(self):
         """The --json summary object (the last line), or None."""
@@ -140,11 +131,17 @@ def replay(*args, stdin_data=None, shell=None):
     else:
         argv = [TRAFSTAT, "replay", *args]
     try:
-        p = subprocess.run(argv, input=stdin_data, capture_output=True, timeout=TIMEOUT_S,
-                           stdin=None if stdin_data is not None else subprocess.DEVNULL)
+        p = subprocess.run(
+            argv,
+            input=stdin_data,
+            capture_output=True,
+            timeout=TIMEOUT_S,
+            stdin=None if stdin_data is not None else subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired as e:
-        raise AssertionError(f"hang: {' '.join(argv)} still running after {TIMEOUT_S} s "
-                             f"(stderr so far: {e.stderr!r})") from None
+        raise AssertionError(
+            f"hang: {' '.join(argv)} still running after {TIMEOUT_S} s " f"(stderr so far: {e.stderr!r})"
+        ) from None
     return Run(argv, p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
 
 
@@ -180,6 +177,7 @@ class BadInputCase(unittest.TestCase):
 
 # --- the cases ---------------------------------------------------------------------------
 
+
 class TestNotACapture(BadInputCase):
     def test_missing_file(self):
         path = os.path.join(WORK, "no-such-file.pcap")
@@ -197,7 +195,7 @@ class TestNotACapture(BadInputCase):
             self.assert_capture_error(replay(*json_flag, path), path, "byte offset 0")
 
     def test_global_header_cut_short(self):
-        path = write("short-header.pcap", pcap([])[:10])
+        path = write("short-header.pcap", pcap_of([])[:10])
         self.assert_capture_error(replay("--json", path), path, "byte offset 0")
 
     def test_directory(self):
@@ -210,7 +208,7 @@ class TestNotACapture(BadInputCase):
 class TestDamaged(BadInputCase):
     def cut(self, name, frames, good, size, *must_name):
         """A capture of `frames` cut to `size` bytes, damaged after `good` records."""
-        path = write(name, pcap(frames)[:size])
+        path = write(name, pcap_of(frames)[:size])
         run = replay("--json", path)
         self.assert_capture_error(run, path, f"packet {good + 1}", f"byte offset {size}", *must_name)
         self.assert_summary(run, frames[:good])
@@ -220,7 +218,7 @@ class TestDamaged(BadInputCase):
         self.assertIn("summary", run.stdout, f"no report on stdout:\n{run}")
 
     def test_cut_in_record_data(self):
-        size = record_offset(FRAMES, 3) + RECORD_HEADER + 20  # 20 bytes into record 4's data
+        size = record_offset(FRAMES, 3) + PCAP_RECORD_HEADER_LEN + 20  # 20 bytes into record 4's data
         self.cut("cut-data.pcap", FRAMES, 3, size, "truncated")
 
     def test_cut_in_record_header(self):
@@ -228,11 +226,11 @@ class TestDamaged(BadInputCase):
         self.cut("cut-header.pcap", FRAMES, 4, size, "truncated")
 
     def test_cut_one_byte_short(self):
-        size = len(pcap(FRAMES)) - 1
+        size = len(pcap_of(FRAMES)) - 1
         self.cut("cut-last-byte.pcap", FRAMES, len(FRAMES) - 1, size)
 
     def test_cut_at_a_record_boundary_is_a_clean_end(self):
-        path = write("cut-boundary.pcap", pcap(FRAMES)[:record_offset(FRAMES, 2)])
+        path = write("cut-boundary.pcap", pcap_of(FRAMES)[: record_offset(FRAMES, 2)])
         run = replay("--json", path)
         self.no_crash(run)
         self.assertEqual(run.returncode, 0, f"a capture ending between records is whole:\n{run}")
@@ -240,17 +238,17 @@ class TestDamaged(BadInputCase):
 
     def test_absurd_caplen(self):
         # Record 3 claims 2 GiB: refused before reading it, at the end of its header.
-        data = bytearray(pcap(FRAMES))
+        data = bytearray(pcap_of(FRAMES))
         at = record_offset(FRAMES, 2)
-        data[at + 8:at + 16] = struct.pack("<II", 0x7FFFFFFF, 0x7FFFFFFF)
+        data[at + 8 : at + 16] = struct.pack("<II", 0x7FFFFFFF, 0x7FFFFFFF)
         path = write("absurd-caplen.pcap", bytes(data))
         run = replay("--json", path)
-        self.assert_capture_error(run, path, "packet 3", f"byte offset {at + RECORD_HEADER}")
+        self.assert_capture_error(run, path, "packet 3", f"byte offset {at + PCAP_RECORD_HEADER_LEN}")
         self.assert_summary(run, FRAMES[:2])
 
     def test_pcapng_block_cut_short(self):
-        data = pcapng(FRAMES)
-        path = write("cut.pcapng", data[:len(data) - 30])  # in the last packet block
+        data = pcapng_of(FRAMES)
+        path = write("cut.pcapng", data[: len(data) - 30])  # in the last packet block
         run = replay("--json", path)
         self.assert_capture_error(run, path, f"packet {len(FRAMES)}", f"byte offset {len(data) - 30}")
         self.assert_summary(run, FRAMES[:-1])
@@ -259,8 +257,7 @@ class TestDamaged(BadInputCase):
     def test_pcapfix_damaged_example(self):
         # Packet 1 (74 bytes) is intact; a stray byte turns packet 2's caplen into 16896.
         run = replay("--json", PCAPFIX_DAMAGED)
-        self.assert_capture_error(run, PCAPFIX_DAMAGED, "packet 2",
-                                  f"byte offset {os.path.getsize(PCAPFIX_DAMAGED)}")
+        self.assert_capture_error(run, PCAPFIX_DAMAGED, "packet 2", f"byte offset {os.path.getsize(PCAPFIX_DAMAGED)}")
         summary = run.summary()
         self.assertIsNotNone(summary, f"no summary line on stdout:\n{run}")
         self.assertEqual(summary["total"]["classes"]["all"], {"packets": 1, "bytes": 74}, str(run))
@@ -268,7 +265,7 @@ class TestDamaged(BadInputCase):
 
 class TestLinkType(BadInputCase):
     def unsupported(self, linktype, *names):
-        path = write(f"linktype-{linktype}.pcap", pcap([b"\x00" * 40], linktype=linktype))
+        path = write(f"linktype-{linktype}.pcap", pcap_of([b"\x00" * 40], linktype=linktype))
         for json_flag in ([], ["--json"]):
             line = self.assert_capture_error(replay(*json_flag, path), path)
             self.assertTrue(any(n in line for n in names), f"the link type is not named ({names}): {line}")
@@ -282,12 +279,15 @@ class TestLinkType(BadInputCase):
     def test_supported_non_ethernet(self):
         # Raw IPv4/IPv6 (LINKTYPE_RAW 101) replays: a control for the cases above.
         ip = [f[14:] for f in FRAMES if f[12:14] in (b"\x08\x00", b"\x86\xdd")]
-        path = write("raw.pcap", pcap(ip, linktype=101))
+        path = write("raw.pcap", pcap_of(ip, linktype=LINKTYPE_RAW))
         run = replay("--json", path)
         self.no_crash(run)
         self.assertEqual(run.returncode, 0, str(run))
-        self.assertEqual(run.summary()["total"]["classes"]["all"],
-                         {"packets": len(ip), "bytes": sum(len(p) + 14 for p in ip)}, str(run))
+        self.assertEqual(
+            run.summary()["total"]["classes"]["all"],
+            {"packets": len(ip), "bytes": sum(len(p) + 14 for p in ip)},
+            str(run),
+        )
 
 
 class TestStdin(BadInputCase):
@@ -299,7 +299,7 @@ class TestStdin(BadInputCase):
     def test_zcat_pipe_equals_the_file(self):
         if shutil.which("zcat") is None:
             self.skipTest("no zcat")
-        path = write("whole.pcap", pcap(FRAMES))
+        path = write("whole.pcap", pcap_of(FRAMES))
         subprocess.run(["gzip", "-k", "-f", path], check=True)
         from_file = replay("--json", path)
         from_pipe = replay(shell=f"zcat {shlex.quote(path + '.gz')} | {{trafstat}} replay --json -")
@@ -308,12 +308,13 @@ class TestStdin(BadInputCase):
             self.assertEqual(run.returncode, 0, str(run))
             self.assertEqual(run.stderr, "", str(run))
         self.assert_summary(from_file, FRAMES)
-        self.assertEqual(self.without_name(from_pipe.summary()), self.without_name(from_file.summary()),
-                         f"{from_file}\n{from_pipe}")
+        self.assertEqual(
+            self.without_name(from_pipe.summary()), self.without_name(from_file.summary()), f"{from_file}\n{from_pipe}"
+        )
 
     def test_damaged_pipe_names_the_packet(self):
-        size = record_offset(FRAMES, 3) + RECORD_HEADER + 20
-        path = write("cut-for-pipe.pcap", pcap(FRAMES)[:size])
+        size = record_offset(FRAMES, 3) + PCAP_RECORD_HEADER_LEN + 20
+        path = write("cut-for-pipe.pcap", pcap_of(FRAMES)[:size])
         run = replay(shell=f"cat {shlex.quote(path)} | {{trafstat}} replay --json -")
         self.assert_capture_error(run, "packet 4")
         self.assert_summary(run, FRAMES[:3])
@@ -321,7 +322,7 @@ class TestStdin(BadInputCase):
 
 class TestOdd(BadInputCase):
     def test_header_only(self):
-        path = write("header-only.pcap", pcap([]))
+        path = write("header-only.pcap", pcap_of([]))
         run = replay("--json", path)
         self.no_crash(run)
         self.assertEqual(run.returncode, 0, str(run))
@@ -330,10 +331,7 @@ class TestOdd(BadInputCase):
     def test_timestamps_jumping_and_going_back(self):
         # Intervals are binned in capture time: a jump of decades, and a record
         # from 1970 after it, must neither hang nor print a line per empty second.
-        data = pcap(FRAMES[:1])
-        for ts in (4000000000, 1000, 1700000001):
-            data += struct.pack("<IIII", ts, 0, len(FRAMES[0]), len(FRAMES[0])) + FRAMES[0]
-        path = write("time-jumps.pcap", data)
+        path = write("time-jumps.pcap", pcap_of(FRAMES[:1] * 4, seconds=(TS0, 4000000000, 1000, 1700000001)))
         run = replay("--json", "-i", "1", path)
         self.no_crash(run)
         self.assertEqual(run.returncode, 0, str(run))
@@ -343,7 +341,7 @@ class TestOdd(BadInputCase):
 
 class TestFlags(BadInputCase):
     def test_bad_flags_exit_2(self):
-        path = write("flags.pcap", pcap(FRAMES[:1]))
+        path = write("flags.pcap", pcap_of(FRAMES[:1]))
         for args in (["--bogus", path], [], ["-i", "abc", path], ["-i", "0", path], [path, path]):
             run = replay(*args)
             self.no_crash(run)
@@ -353,9 +351,10 @@ class TestFlags(BadInputCase):
 
 # --- main ------------------------------------------------------------------------------
 
+
 def cannot_load_reason():
     """Why replay cannot run its BPF program here (a container without BPF), or None."""
-    probe = write("probe.pcap", pcap(FRAMES[:1]))
+    probe = write("probe.pcap", pcap_of(FRAMES[:1]))
     run = replay("--json", probe)
     if run.returncode in (EXIT_PRIVILEGES, EXIT_LOAD):
         return f"cannot load the BPF program here: {run.stderr.strip()}"
