@@ -11,16 +11,16 @@
 //       `bpftool map dump` of the same table pinned in bpffs.
 //
 // Prints a table and, with --json FILE, writes the results.
-#include "baseline.skel.h"
 #include "attach/tc.hpp"
 #include "attach/xdp.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
+#include "base/signals.hpp"
+#include "baseline.skel.h"
 #include "bpf/loader.hpp"
 #include "bpf/log.hpp"
 #include "bpf/per_cpu.hpp"
 #include "bpf/skeleton.hpp"
-#include "base/signals.hpp"
-#include "base/error.hpp"
-#include "base/exit_codes.hpp"
 #include "minimal.skel.h"
 #include "net/interface.hpp"
 
@@ -189,7 +189,8 @@ nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vecto
     const Bytes frame = udp4_frame(0);
 
     References refs;
-    cases.push_back({"bare_drop", "XDP_DROP, nothing else (the floor)", bpf_program__fd(refs.base->progs.baseline_drop)});
+    cases.push_back(
+        {"bare_drop", "XDP_DROP, nothing else (the floor)", bpf_program__fd(refs.base->progs.baseline_drop)});
     cases.push_back({"minimal", "bptraf-like: ethertype/protocol switch, one per-CPU array update",
                      bpf_program__fd(refs.min->progs.minimal_counter)});
     auto add = [&](const std::string& name, const std::string& what, const LoadOptions& o, std::uint32_t flows = 0) {
@@ -220,8 +221,8 @@ nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vecto
             talkers, n);
         LoadOptions flows = talkers;
         flows.tables = TS_TABLE_BIT(TS_TABLE_FLOWS);
-        add(fmt::format("trafstat_flows_{}", n), fmt::format("+ histogram + flows (5-tuple), table holding {} flows", n),
-            flows, n);
+        add(fmt::format("trafstat_flows_{}", n),
+            fmt::format("+ histogram + flows (5-tuple), table holding {} flows", n), flows, n);
         LoadOptions all = talkers;
         all.tables = TS_TABLE_BIT(TS_TABLE_TALKERS) | TS_TABLE_BIT(TS_TABLE_PORTS) | TS_TABLE_BIT(TS_TABLE_FLOWS);
         add(fmt::format("trafstat_all_{}", n),
@@ -285,7 +286,10 @@ std::string bpffs_dir()
     return fmt::format("/sys/fs/bpf/trafstat-bench-{}", getpid());
 }
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0)
+{
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // Wall and CPU time of `bpftool map dump pinned PATH > /dev/null`.
 std::pair<double, double> time_bpftool_dump(const std::string& path)
@@ -428,7 +432,8 @@ int main(int argc, char** argv)
     std::string sizes = "1000,100000,1000000";
     std::string json_path;
     auto* prog = app.add_subcommand("prog", "ns/packet with BPF_PROG_TEST_RUN");
-    prog->add_option("--repeat", repeat, "runs per BPF_PROG_TEST_RUN (>= 1e6)")->check(CLI::Range(1'000'000U, 100'000'000U));
+    prog->add_option("--repeat", repeat, "runs per BPF_PROG_TEST_RUN (>= 1e6)")
+        ->check(CLI::Range(1'000'000U, 100'000'000U));
     prog->add_option("--runs", runs, "best of this many")->check(CLI::Range(1, 100));
     prog->add_option("--flows", flows, "keyed-table sizes to measure, comma-separated");
     auto* read = app.add_subcommand("read", "time to read flow tables, against bpftool map dump");

@@ -4,11 +4,11 @@
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 #include "base/progress.hpp"
-#include "gen/generator.hpp"
-#include "output/gen_summary.hpp"
-#include "net/interface.hpp"
-#include "output/json.hpp"
 #include "base/signals.hpp"
+#include "gen/generator.hpp"
+#include "net/interface.hpp"
+#include "output/gen_summary.hpp"
+#include "output/json.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -73,12 +73,13 @@ int run_gen(const GenConfig& g)
                                                   "(see --help)",
                                                   iface.name));
     if (!link.up)
-        throw Error(exit_code::no_interface,
-                    fmt::format("{} is down: `ip link set {} up` first, frames would go nowhere", iface.name,
-                                iface.name));
+        throw Error(
+            exit_code::no_interface,
+            fmt::format("{} is down: `ip link set {} up` first, frames would go nowhere", iface.name, iface.name));
     const std::size_t min_size = gen::min_frame_size(g.protos);
     const std::size_t size = g.frame_size.value_or(std::max(gen::kDefaultFrame, min_size));
-    const std::size_t max_size = std::min<std::size_t>(gen::kMaxFrame, static_cast<std::size_t>(link.mtu) + gen::kEthHeader);
+    const std::size_t max_size =
+        std::min<std::size_t>(gen::kMaxFrame, static_cast<std::size_t>(link.mtu) + gen::kEthHeader);
     if (size > max_size)
         throw Error(exit_code::usage, fmt::format("-s {}: larger than {}'s MTU {} allows ({} bytes with the Ethernet "
                                                   "header) (see --help)",
@@ -161,7 +162,8 @@ int run_gen(const GenConfig& g)
     s.interrupted = stop_requested();
     for (std::size_t i = 0; i < g.protos.size(); ++i) {
         const std::string name{gen::proto_name(g.protos[i])};
-        auto it = std::find_if(s.protos.begin(), s.protos.end(), [&](const gen::ProtoCount& p) { return p.proto == name; });
+        auto it =
+            std::find_if(s.protos.begin(), s.protos.end(), [&](const gen::ProtoCount& p) { return p.proto == name; });
         if (it == s.protos.end())
             it = s.protos.insert(s.protos.end(), gen::ProtoCount{name, 0, 0});
         it->packets += t.slot_packets[i];
@@ -176,14 +178,16 @@ int run_gen(const GenConfig& g)
     if (!generator.failure().empty())
         throw Error(exit_code::runtime, generator.failure());
     if (t.aborted)
-        throw Error(exit_code::runtime, fmt::format("the generator program refused {} frames (internal error)", t.aborted));
+        throw Error(exit_code::runtime,
+                    fmt::format("the generator program refused {} frames (internal error)", t.aborted));
     if (g.count && t.packets != *g.count) {
         if (s.interrupted) {
             std::fprintf(stderr, "trafstat gen: interrupted after %llu of %llu frames; the summary covers those\n",
                          static_cast<unsigned long long>(t.packets), static_cast<unsigned long long>(*g.count));
             return exit_code::interrupted;
         }
-        throw Error(exit_code::runtime, fmt::format("sent {} frames instead of {} (internal error)", t.packets, *g.count));
+        throw Error(exit_code::runtime,
+                    fmt::format("sent {} frames instead of {} (internal error)", t.packets, *g.count));
     }
     return exit_code::ok;
 }

@@ -1,13 +1,13 @@
 #include "app/live.hpp"
 
 #include "attach/counter.hpp"
-#include "net/interface.hpp"
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 #include "base/signals.hpp"
 #include "engine/engine.hpp"
 #include "engine/sources.hpp"
+#include "net/interface.hpp"
 #include "output/tui.hpp"
 #include "output/tui_screen.hpp"
 #include "output/writer.hpp"
@@ -60,10 +60,9 @@ std::vector<Counting> attach_all(const LiveConfig& c, const std::vector<Interfac
     for (const auto& iface : ifaces) {
         for (AttachedCounter& a : attach_counters(iface, c.attach, load_options(c.counting), notes)) {
             AttachmentLabel label{a.iface.name, std::string(hook_name(a.hook)), std::string(a.link.mode())};
-            out.push_back(Counting{
-                CountingEngine(std::make_unique<ProgramSource>(std::move(a.program)), c.counting, c.interval_s,
-                               std::move(label)),
-                std::move(a.link)});
+            out.push_back(Counting{CountingEngine(std::make_unique<ProgramSource>(std::move(a.program)), c.counting,
+                                                  c.interval_s, std::move(label)),
+                                   std::move(a.link)});
         }
     }
     std::fputs(notes.c_str(), stderr);
@@ -174,8 +173,8 @@ int run_live(const LiveConfig& o)
     }
 
     ReportWriter out(o.output);
-    const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double>(o.interval_s));
+    const auto interval =
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o.interval_s));
     const auto start = std::chrono::steady_clock::now();
     std::optional<std::chrono::steady_clock::time_point> end;
     if (o.timeout_s)

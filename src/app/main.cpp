@@ -33,9 +33,18 @@ int main(int argc, char** argv)
     }
     try {
         return std::visit(Overloaded{
-                              [](const LiveConfig& c) { init_libbpf_logging(c.verbose); return run_live(c); },
-                              [](const ReplayConfig& c) { init_libbpf_logging(c.verbose); return run_replay(c); },
-                              [](const GenConfig& c) { init_libbpf_logging(c.verbose); return run_gen(c); },
+                              [](const LiveConfig& c) {
+                                  init_libbpf_logging(c.verbose);
+                                  return run_live(c);
+                              },
+                              [](const ReplayConfig& c) {
+                                  init_libbpf_logging(c.verbose);
+                                  return run_replay(c);
+                              },
+                              [](const GenConfig& c) {
+                                  init_libbpf_logging(c.verbose);
+                                  return run_gen(c);
+                              },
                               [](const ParseExit& e) { return e.code; },
                           },
                           parsed);

@@ -15,10 +15,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
 #include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
+#include <limits>
 #include <optional>
 
 namespace trafstat {
@@ -36,8 +36,8 @@ std::chrono::system_clock::time_point capture_time(std::int64_t ns)
 
 std::int64_t clamp_ns(Wide ns)
 {
-    return static_cast<std::int64_t>(std::clamp<Wide>(ns, std::numeric_limits<std::int64_t>::min(),
-                                                          std::numeric_limits<std::int64_t>::max()));
+    return static_cast<std::int64_t>(
+        std::clamp<Wide>(ns, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()));
 }
 
 // Progress of a long replay on a terminal: packets and the rate so far.
@@ -69,8 +69,7 @@ public:
     Binner(double width_s, CountingEngine& engine, ReportWriter& out, std::size_t top)
         : width_ns_(static_cast<std::int64_t>(std::llround(width_s * 1e9))), width_s_(width_s), engine_(engine),
           out_(out), top_(top)
-    {
-    }
+    {}
 
     // Before submitting a record at `ts`: closes the bins that end before it.
     // Time going backwards (merged captures) stays in the current bin.
@@ -119,7 +118,10 @@ private:
     std::optional<Wide> end_;
 };
 
-AttachmentLabel replay_label(const std::string& file) { return {file, std::string(hook_name(Hook::xdp)), "replay"}; }
+AttachmentLabel replay_label(const std::string& file)
+{
+    return {file, std::string(hook_name(Hook::xdp)), "replay"};
+}
 
 // The report of a capture that could not be read at all.
 SummaryReport empty_summary(const std::string& file)

@@ -3,11 +3,11 @@
 // holds it. Live counting (and, next, the agent) call this and nothing below it.
 #pragma once
 
-#include "net/interface.hpp"
 #include "attach/modes.hpp"
 #include "attach/tc.hpp"
 #include "attach/xdp.hpp"
 #include "bpf/loader.hpp"
+#include "net/interface.hpp"
 
 #include <string>
 #include <string_view>

@@ -15,7 +15,10 @@ inline constexpr auto kHookNames = name_table<Hook>({
     {Hook::tc_egress, "tc-egress", "egress"},
     {Hook::tc_both, "tc", "both directions"},
 });
-constexpr std::string_view hook_name(Hook h) { return kHookNames.name(h); }
+constexpr std::string_view hook_name(Hook h)
+{
+    return kHookNames.name(h);
+}
 
 enum class XdpMode { native, generic, auto_ };
 inline constexpr auto kXdpModeNames = name_table<XdpMode>({
@@ -23,7 +26,10 @@ inline constexpr auto kXdpModeNames = name_table<XdpMode>({
     {XdpMode::generic, "generic", "slower, any driver"},
     {XdpMode::auto_, "auto", "native if the driver can, else generic"},
 });
-constexpr std::string_view xdp_mode_name(XdpMode m) { return kXdpModeNames.name(m); }
+constexpr std::string_view xdp_mode_name(XdpMode m)
+{
+    return kXdpModeNames.name(m);
+}
 
 // clsact: the legacy filter, forced for testing and for kernels without TCX.
 enum class TcMode { auto_, tcx, clsact };
@@ -32,15 +38,18 @@ inline constexpr auto kTcModeNames = name_table<TcMode>({
     {TcMode::tcx, "tcx", "a TCX link (kernel 6.6+)"},
     {TcMode::clsact, "clsact", "the legacy filter, for old kernels"},
 });
-constexpr std::string_view tc_mode_name(TcMode m) { return kTcModeNames.name(m); }
+constexpr std::string_view tc_mode_name(TcMode m)
+{
+    return kTcModeNames.name(m);
+}
 
 // How a run attaches its counting programs (attach_counters()).
 struct AttachConfig {
     Hook hook = Hook::xdp;
     XdpMode xdp_mode = XdpMode::auto_;
     TcMode tc_mode = TcMode::auto_;
-    bool force = false;  // replace another XDP program for the run, restoring it on exit
-    bool drop = false;   // XDP only: count totals, then drop every packet (a benchmark mode)
+    bool force = false;    // replace another XDP program for the run, restoring it on exit
+    bool drop = false;     // XDP only: count totals, then drop every packet (a benchmark mode)
     bool verbose = false;  // a note on every fallback, the quiet ones too
 };
 

@@ -26,11 +26,9 @@ bpf_tc_attach_point tc_point(TcDirection d)
 TcAttachment::TcAttachment(TcAttachment&& o) noexcept
     : iface_(std::move(o.iface_)), dir_(o.dir_), mode_(o.mode_), link_(std::move(o.link_)),
       filter_(std::exchange(o.filter_, false))
-{
-}
+{}
 
-TcAttachment TcAttachment::attach(int prog_fd, const Interface& iface, TcDirection dir, TcMode mode,
-                                  std::string& notes)
+TcAttachment TcAttachment::attach(int prog_fd, const Interface& iface, TcDirection dir, TcMode mode, std::string& notes)
 {
     TcAttachment a;
     a.iface_ = iface;

@@ -3,9 +3,9 @@
 // trafstat created is ever removed.
 #pragma once
 
-#include "net/interface.hpp"
-#include "bpf/fd.hpp"
 #include "attach/modes.hpp"
+#include "bpf/fd.hpp"
+#include "net/interface.hpp"
 
 #include <string>
 
@@ -14,14 +14,13 @@ namespace trafstat {
 enum class TcDirection { ingress, egress };
 
 // The fixed clsact filter identity trafstat uses on kernels without TCX.
-inline constexpr unsigned kTcHandle = 0x7a5;     // "trafstat"
+inline constexpr unsigned kTcHandle = 0x7a5;  // "trafstat"
 inline constexpr unsigned kTcPriority = 0x7a5;
 
 class TcAttachment {
 public:
     // Throws Error(exit_code::attach / ::privileges).
-    static TcAttachment attach(int prog_fd, const Interface& iface, TcDirection dir, TcMode mode,
-                               std::string& notes);
+    static TcAttachment attach(int prog_fd, const Interface& iface, TcDirection dir, TcMode mode, std::string& notes);
 
     TcAttachment(TcAttachment&& o) noexcept;
     TcAttachment& operator=(TcAttachment&&) = delete;
@@ -34,11 +33,14 @@ private:
     Interface iface_;
     TcDirection dir_ = TcDirection::ingress;
     TcMode mode_ = TcMode::tcx;
-    Fd link_;                  // tcx
-    bool filter_ = false;      // clsact: our filter is installed
+    Fd link_;              // tcx
+    bool filter_ = false;  // clsact: our filter is installed
 };
 
 // Hook::tc_ingress / Hook::tc_egress
-constexpr Hook hook_of(TcDirection d) { return d == TcDirection::ingress ? Hook::tc_ingress : Hook::tc_egress; }
+constexpr Hook hook_of(TcDirection d)
+{
+    return d == TcDirection::ingress ? Hook::tc_ingress : Hook::tc_egress;
+}
 
 }  // namespace trafstat

@@ -63,11 +63,11 @@ int create_link(int prog_fd, int ifindex, unsigned flag)
         throw Error(exit_code::privileges,
                     fmt::format("permission denied attaching XDP to {}: needs CAP_NET_ADMIN", iface.name));
     if (err == -EOPNOTSUPP)
-        throw Error(exit_code::attach,
-                    fmt::format("{} XDP is not supported by the driver of {}: try --xdp-mode generic or --hook tc-ingress",
-                                mode, iface.name));
-    throw Error(exit_code::attach,
-                fmt::format("cannot attach XDP ({}) to {}: {}", mode, iface.name, errno_text(err)));
+        throw Error(
+            exit_code::attach,
+            fmt::format("{} XDP is not supported by the driver of {}: try --xdp-mode generic or --hook tc-ingress",
+                        mode, iface.name));
+    throw Error(exit_code::attach, fmt::format("cannot attach XDP ({}) to {}: {}", mode, iface.name, errno_text(err)));
 }
 
 }  // namespace
@@ -83,7 +83,7 @@ ExistingXdp query_xdp(const Interface& iface)
         e.prog_id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
     if (!e.prog_id)
         return e;
-    e.mode = q.attach_mode == XDP_ATTACHED_SKB ? XdpAttached::generic
+    e.mode = q.attach_mode == XDP_ATTACHED_SKB  ? XdpAttached::generic
              : q.attach_mode == XDP_ATTACHED_HW ? XdpAttached::offload
                                                 : XdpAttached::native;
     if (q.attach_mode == XDP_ATTACHED_MULTI)
@@ -93,27 +93,28 @@ ExistingXdp query_xdp(const Interface& iface)
     return e;
 }
 
-XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode mode, bool force,
-                                    std::string& notes)
+XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode mode, bool force, std::string& notes)
 {
     XdpAttachment a;
     a.iface_ = iface;
     a.ours_ = Fd::duplicate(prog_fd);
     if (!a.ours_.valid())
-        throw Error(exit_code::attach, fmt::format("cannot hold the program for {}: {}", iface.name, errno_text(errno)));
+        throw Error(exit_code::attach,
+                    fmt::format("cannot hold the program for {}: {}", iface.name, errno_text(errno)));
 
     if (ExistingXdp e = query_xdp(iface); e.prog_id) {
         if (!force)
-            throw Error(exit_code::attach,
-                        describe(e, iface.name) + ": not replacing it (use --force to swap it out for this run, "
-                                                  "or --hook tc-ingress to count beside it)");
-        if (e.link_id)
             throw Error(exit_code::attach, describe(e, iface.name) +
-                                               ": a link-held program cannot be replaced, even with --force");
+                                               ": not replacing it (use --force to swap it out for this run, "
+                                               "or --hook tc-ingress to count beside it)");
+        if (e.link_id)
+            throw Error(exit_code::attach,
+                        describe(e, iface.name) + ": a link-held program cannot be replaced, even with --force");
         // Swap atomically, expecting exactly that program; restore it on exit.
         a.replaced_ = Fd(bpf_prog_get_fd_by_id(e.prog_id));
         if (!a.replaced_.valid())
-            throw Error(exit_code::attach, fmt::format("cannot take hold of program {}: {}", e.prog_id, errno_text(errno)));
+            throw Error(exit_code::attach,
+                        fmt::format("cannot take hold of program {}: {}", e.prog_id, errno_text(errno)));
         a.mode_flag_ = e.mode == XdpAttached::generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
         LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = a.replaced_.get());
         if (int err = bpf_xdp_attach(iface.ifindex, a.ours_.get(), a.mode_flag_ | XDP_FLAGS_REPLACE, &opts); err)

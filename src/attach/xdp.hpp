@@ -3,10 +3,10 @@
 // swaps out another program atomically and puts it back on exit.
 #pragma once
 
-#include "net/interface.hpp"
 #include "attach/modes.hpp"
 #include "base/names.hpp"
 #include "bpf/fd.hpp"
+#include "net/interface.hpp"
 
 #include <string>
 #include <string_view>
@@ -27,7 +27,7 @@ struct ExistingXdp {
     unsigned prog_id = 0;
     std::string name;
     XdpAttached mode = XdpAttached::native;
-    unsigned link_id = 0;    // non-zero when a BPF link holds it
+    unsigned link_id = 0;  // non-zero when a BPF link holds it
 };
 // Nothing attached: prog_id == 0.
 ExistingXdp query_xdp(const Interface& iface);
@@ -37,8 +37,7 @@ public:
     // Attaches the program (the attachment keeps its own reference to it).
     // `notes` receives human lines such as the auto fallback.
     // Throws Error(exit_code::attach / ::privileges).
-    static XdpAttachment attach(int prog_fd, const Interface& iface, XdpMode mode, bool force,
-                                std::string& notes);
+    static XdpAttachment attach(int prog_fd, const Interface& iface, XdpMode mode, bool force, std::string& notes);
 
     XdpAttachment(XdpAttachment&&) noexcept = default;
     XdpAttachment& operator=(XdpAttachment&&) noexcept = delete;

@@ -11,7 +11,8 @@ namespace trafstat {
 class Error : public std::runtime_error {
 public:
     Error(int exit_code, std::string message, std::string detail = {})
-        : std::runtime_error(std::move(message)), exit_code_(exit_code), detail_(std::move(detail)) {}
+        : std::runtime_error(std::move(message)), exit_code_(exit_code), detail_(std::move(detail))
+    {}
 
     int exit_code() const noexcept { return exit_code_; }
     // Extra lines printed after the one-line message (verifier log tail, hints).

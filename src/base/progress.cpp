@@ -13,8 +13,7 @@ constexpr const char* kClearLine = "\r\033[K";
 
 Progress::Progress(Clock::duration interval)
     : enabled_(isatty(STDERR_FILENO) == 1), interval_(interval), last_(Clock::now())
-{
-}
+{}
 
 Progress::~Progress()
 {

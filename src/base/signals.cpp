@@ -7,7 +7,10 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
-void on_signal(int) { g_stop = 1; }
+void on_signal(int)
+{
+    g_stop = 1;
+}
 
 }  // namespace
 
@@ -31,6 +34,9 @@ void install_hangup_handler()
     sigaction(SIGHUP, &sa, nullptr);
 }
 
-bool stop_requested() { return g_stop != 0; }
+bool stop_requested()
+{
+    return g_stop != 0;
+}
 
 }  // namespace trafstat

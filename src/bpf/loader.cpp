@@ -76,13 +76,22 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
     return CounterProgram(std::move(skel), xdp, std::move(reader));
 }
 
-int CounterProgram::xdp_fd() const { return bpf_program__fd(xdp_); }
-int CounterProgram::replay_fd() const { return bpf_program__fd(skel_->progs.trafstat_replay); }
+int CounterProgram::xdp_fd() const
+{
+    return bpf_program__fd(xdp_);
+}
+int CounterProgram::replay_fd() const
+{
+    return bpf_program__fd(skel_->progs.trafstat_replay);
+}
 int CounterProgram::tc_fd() const
 {
     return bpf_program__fd(tables_on() ? skel_->progs.trafstat_tc_keyed : skel_->progs.trafstat_tc);
 }
-int CounterProgram::stats_map_fd() const { return bpf_map__fd(skel_->maps.stats); }
+int CounterProgram::stats_map_fd() const
+{
+    return bpf_map__fd(skel_->maps.stats);
+}
 
 ClassCounters CounterProgram::read() const
 {

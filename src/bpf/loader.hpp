@@ -17,7 +17,7 @@ struct bpf_program;
 namespace trafstat {
 
 struct LoadOptions {
-    bool drop_mode = false;  // XDP: count totals only and drop
+    bool drop_mode = false;    // XDP: count totals only and drop
     bool replay_mode = false;  // XDP: bytes from struct ts_replay_meta (replay of captures)
     // Non-zero: load the XDP entry device-bound to this interface (native
     // mode only), so it can read VLAN tags the driver stripped (Linux 6.8+).
@@ -84,7 +84,8 @@ public:
 
 private:
     CounterProgram(Skeleton<counter> skel, bpf_program* xdp, TableReader tables)
-        : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables)) {}
+        : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables))
+    {}
     Skeleton<counter> skel_;
     bpf_program* xdp_ = nullptr;  // the XDP entry loaded (one of four)
     TableReader tables_;          // reads skel_'s maps: destroyed first

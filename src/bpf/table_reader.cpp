@@ -76,7 +76,8 @@ TableLayout TableLayout::of(std::uint32_t tables, const TableSizes& sizes)
             continue;
         const std::size_t slots = std::bit_ceil(std::max<std::size_t>(sizes[t], 1));
         if (slots > (1U << 30))
-            throw Error(exit_code::usage, fmt::format("{} table of {} slots per CPU is too large", table_name(t), slots));
+            throw Error(exit_code::usage,
+                        fmt::format("{} table of {} slots per CPU is too large", table_name(t), slots));
         layout.slots[t] = slots;
         layout.first[t] = layout.entries;
         layout.entries += 2 * layout.cpus * slots;
@@ -87,7 +88,10 @@ TableLayout TableLayout::of(std::uint32_t tables, const TableSizes& sizes)
     return layout;
 }
 
-void TableReader::Unmap::operator()(const void* p) const { munmap(const_cast<void*>(p), bytes); }
+void TableReader::Unmap::operator()(const void* p) const
+{
+    munmap(const_cast<void*>(p), bytes);
+}
 
 template <class Slot>
 TableReader::Mapping<Slot> TableReader::map_array(int fd, std::size_t slots)
@@ -135,7 +139,10 @@ const char* TableReader::method_name() const
     return "lookup";
 }
 
-std::uint32_t TableReader::epoch() const { return __atomic_load_n(epoch_, __ATOMIC_RELAXED); }
+std::uint32_t TableReader::epoch() const
+{
+    return __atomic_load_n(epoch_, __ATOMIC_RELAXED);
+}
 
 std::size_t TableReader::drain_with(TableReadMethod method, TableEntries& out, bool quiescent)
 {

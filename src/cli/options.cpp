@@ -42,7 +42,8 @@ constexpr std::string_view k_replay_description =
     "Run every packet of a pcap or pcapng file through trafstat's own XDP program (BPF_PROG_TEST_RUN, "
     "nothing is attached) and print the same report as live counting.";
 
-constexpr std::string_view k_replay_footer = R"(Link types: Ethernet; raw IPv4/IPv6 and Linux cooked (SLL, SLL2) get a synthesised
+constexpr std::string_view k_replay_footer =
+    R"(Link types: Ethernet; raw IPv4/IPv6 and Linux cooked (SLL, SLL2) get a synthesised
 Ethernet header. Bytes are each record's original length, even when the capture holds less.
 
 Examples:
@@ -59,7 +60,8 @@ constexpr std::string_view k_gen_description =
     "flow, correct checksums) and sends it with XDP_TX, or injects it into the local stack as received on IFACE "
     "with --inject. Reports packets, bytes, Mpps and Gbps.";
 
-constexpr std::string_view k_gen_footer = R"(Frames: -s BYTES without FCS (at least 60, and the longest header of --proto: 74 with tcp6;
+constexpr std::string_view k_gen_footer =
+    R"(Frames: -s BYTES without FCS (at least 60, and the longest header of --proto: 74 with tcp6;
 at most IFACE's MTU + 14). Packet k of a CPU uses protocol k % P of --proto and flow (k / P) % N:
 source address = --src-ip + flow, source port (ICMP: echo identifier) = 1024 + flow.
 Default addresses: 198.18.0.1 -> 198.19.0.1, 2001:db8:1::1 -> 2001:db8:2::1, port 9;
@@ -79,13 +81,14 @@ Exit codes: 0 ok, 1 runtime error, 2 usage, 3 no interface, 4 privileges, 6 BPF 
 constexpr double k_max_interval_s = 3600;
 constexpr unsigned k_max_gen_threads = 1024;
 constexpr std::uint32_t k_max_gen_batch = 256;  // the kernel's TEST_XDP_MAX_BATCH
-constexpr std::size_t k_max_ifname = 15;  // IFNAMSIZ - 1
+constexpr std::size_t k_max_ifname = 15;        // IFNAMSIZ - 1
 
 // CLI11's help, with the usage line first (as in man pages) and then the description.
 class Formatter : public CLI::Formatter {
 public:
     Formatter(std::string_view usage, std::string_view description) : usage_(usage), description_(description) {}
-    std::string make_usage(const CLI::App*, std::string) const override {
+    std::string make_usage(const CLI::App*, std::string) const override
+    {
         return fmt::format("Usage: {}\n\n{}\n", usage_, description_);
     }
     std::string make_description(const CLI::App*) const override { return {}; }
@@ -96,12 +99,16 @@ private:
 };
 
 // A CLI11 check of one of a fixed set of words; the help text lists them itself.
-CLI::Validator one_of(std::vector<std::string> words) { return CLI::IsMember(std::move(words)).description(""); }
+CLI::Validator one_of(std::vector<std::string> words)
+{
+    return CLI::IsMember(std::move(words)).description("");
+}
 
 // An option that takes one name of an enum's name table and stores its value.
 template <class Enum, std::size_t N>
 CLI::Option* add_enum_option(CLI::App& app, const std::string& flags, Enum& value, const NameTable<Enum, N>& names,
-                             const std::string& help, const std::string& type_name) {
+                             const std::string& help, const std::string& type_name)
+{
     return app
         .add_option_function<std::string>(
             flags, [&value, &names](const std::string& name) { value = *names.parse(name); }, help)
@@ -111,12 +118,14 @@ CLI::Option* add_enum_option(CLI::App& app, const std::string& flags, Enum& valu
 
 // "[default: auto]" from the name table.
 template <class Enum, std::size_t N>
-std::string default_of(const NameTable<Enum, N>& names, Enum value) {
+std::string default_of(const NameTable<Enum, N>& names, Enum value)
+{
     return fmt::format("[default: {}]", names.name(value));
 }
 
 // The whole of `text` as a finite number; no sign, spaces, hex, inf or nan.
-std::optional<double> parse_number(std::string_view text) {
+std::optional<double> parse_number(std::string_view text)
+{
     if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '.')) {
         return std::nullopt;
     }
@@ -129,9 +138,13 @@ std::optional<double> parse_number(std::string_view text) {
 }
 
 // A CLI11 check: `op` returns an error message, or "" when the value is fine.
-CLI::Validator check(std::function<std::string(std::string&)> op) { return CLI::Validator(std::move(op), ""); }
+CLI::Validator check(std::function<std::string(std::string&)> op)
+{
+    return CLI::Validator(std::move(op), "");
+}
 
-std::string interval_error(std::string& text) {
+std::string interval_error(std::string& text)
+{
     const auto v = parse_number(text);
     if (v && *v > 0 && *v <= k_max_interval_s) {
         return {};
@@ -139,7 +152,8 @@ std::string interval_error(std::string& text) {
     return fmt::format("'{}' is not a number of seconds > 0 and <= {}", text, k_max_interval_s);
 }
 
-std::string count_error(std::string& text) {
+std::string count_error(std::string& text)
+{
     std::uint64_t n = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (!text.empty() && ec == std::errc{} && end == text.data() + text.size() && n >= 1) {
@@ -148,7 +162,8 @@ std::string count_error(std::string& text) {
     return fmt::format("'{}' is not a whole number >= 1", text);
 }
 
-std::string duration_error(std::string& text) {
+std::string duration_error(std::string& text)
+{
     if (parse_duration(text)) {
         return {};
     }
@@ -157,7 +172,8 @@ std::string duration_error(std::string& text) {
 
 // The kernel's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or
 // whitespace. Returns why `name` is not a valid interface name, or "".
-std::string ifname_error(const std::string& name) {
+std::string ifname_error(const std::string& name)
+{
     if (name.empty()) {
         return "empty interface name";
     }
@@ -177,7 +193,8 @@ std::string ifname_error(const std::string& name) {
 }
 
 // CLI11 messages can span lines; a usage error is one line on stderr.
-ParseExit usage_error(std::string_view reason) {
+ParseExit usage_error(std::string_view reason)
+{
     std::string line{reason};
     std::replace(line.begin(), line.end(), '\n', ' ');
     while (!line.empty() && line.back() == ' ') {
@@ -186,7 +203,8 @@ ParseExit usage_error(std::string_view reason) {
     return {exit_code::usage, fmt::format("trafstat: {} (see --help)", line), true};
 }
 
-std::string without_trailing_newlines(std::string text) {
+std::string without_trailing_newlines(std::string text)
+{
     while (!text.empty() && text.back() == '\n') {
         text.pop_back();
     }
@@ -194,7 +212,8 @@ std::string without_trailing_newlines(std::string text) {
 }
 
 // CLI11 wants the arguments last to first.
-std::vector<std::string> reversed_args(int argc, const char* const* argv, int first) {
+std::vector<std::string> reversed_args(int argc, const char* const* argv, int first)
+{
     std::vector<std::string> args;
     for (int i = argc - 1; i >= first; --i) {
         args.emplace_back(argv[i] ? argv[i] : "");
@@ -203,7 +222,8 @@ std::vector<std::string> reversed_args(int argc, const char* const* argv, int fi
 }
 
 // Parses a subcommand's arguments (argv[2..]); help or a usage error as a ParseExit.
-std::optional<ParseExit> parse_subcommand(CLI::App& app, int argc, const char* const* argv) {
+std::optional<ParseExit> parse_subcommand(CLI::App& app, int argc, const char* const* argv)
+{
     try {
         app.parse(reversed_args(argc, argv, 2));
     } catch (const CLI::CallForHelp&) {
@@ -221,7 +241,8 @@ struct TableFlags {
     bool talkers = false, ports = false, flows = false;
     std::string idle;
 
-    void add_to(CLI::App& app, CountingConfig& o) {
+    void add_to(CLI::App& app, CountingConfig& o)
+    {
         app.add_flag("--talkers", talkers, "Count and show talkers: per address, sent and received (docs/tables.md)");
         app.add_flag("--ports", ports, "Count and show ports: per protocol and port, with service names");
         app.add_flag("--flows", flows, "Count and show flows: per 5-tuple (ICMP: type and code)");
@@ -246,7 +267,8 @@ struct TableFlags {
                                     default_of(kSortKeyNames, ViewOptions{}.sort)),
                         "KEY");
         add_enum_option(app, "--talkers-by", o.views.talkers_by, kTalkerSideNames,
-                        fmt::format("Order of the talkers {}:\n{}", default_of(kTalkerSideNames, ViewOptions{}.talkers_by),
+                        fmt::format("Order of the talkers {}:\n{}",
+                                    default_of(kTalkerSideNames, ViewOptions{}.talkers_by),
                                     kTalkerSideNames.described()),
                         "SIDE");
         app.add_option("--idle-timeout", idle,
@@ -255,7 +277,8 @@ struct TableFlags {
             ->type_name("DURATION");
     }
 
-    void finish(CountingConfig& o) const {
+    void finish(CountingConfig& o) const
+    {
         if (!idle.empty())
             o.idle_timeout_s = parse_duration(idle);
         o.tables = (talkers ? TS_TABLE_BIT(TS_TABLE_TALKERS) : 0) | (ports ? TS_TABLE_BIT(TS_TABLE_PORTS) : 0) |
@@ -266,7 +289,8 @@ struct TableFlags {
 };
 
 // `trafstat replay [options] FILE`
-ParseResult parse_replay(int argc, const char* const* argv) {
+ParseResult parse_replay(int argc, const char* const* argv)
+{
     ReplayConfig o;
     CLI::App app{std::string{k_replay_description}, "trafstat replay"};
     app.formatter(std::make_shared<Formatter>("trafstat replay [options] FILE", k_replay_description));
@@ -294,7 +318,8 @@ ParseResult parse_replay(int argc, const char* const* argv) {
 }
 
 // A whole number in [lo, hi], or nullopt.
-std::optional<std::uint64_t> parse_whole(std::string_view text, std::uint64_t lo, std::uint64_t hi) {
+std::optional<std::uint64_t> parse_whole(std::string_view text, std::uint64_t lo, std::uint64_t hi)
+{
     std::uint64_t n = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < lo || n > hi) {
@@ -303,7 +328,8 @@ std::optional<std::uint64_t> parse_whole(std::string_view text, std::uint64_t lo
     return n;
 }
 
-CLI::Validator whole_in(std::uint64_t lo, std::uint64_t hi, std::string_view what) {
+CLI::Validator whole_in(std::uint64_t lo, std::uint64_t hi, std::string_view what)
+{
     return check([lo, hi, what = std::string{what}](std::string& text) -> std::string {
         if (parse_whole(text, lo, hi)) {
             return {};
@@ -313,7 +339,8 @@ CLI::Validator whole_in(std::uint64_t lo, std::uint64_t hi, std::string_view wha
 }
 
 // "20000", "2.5e6", "100k", "1.5M", "1G" frames per second; nullopt on junk or <= 0.
-std::optional<double> parse_rate(std::string_view text) {
+std::optional<double> parse_rate(std::string_view text)
+{
     double scale = 1;
     if (!text.empty()) {
         switch (text.back()) {
@@ -341,7 +368,8 @@ std::optional<double> parse_rate(std::string_view text) {
     return *v * scale;
 }
 
-std::vector<std::string> split_commas(std::string_view text) {
+std::vector<std::string> split_commas(std::string_view text)
+{
     std::vector<std::string> parts;
     for (;;) {
         const auto comma = text.find(',');
@@ -353,7 +381,8 @@ std::vector<std::string> split_commas(std::string_view text) {
     }
 }
 
-std::string proto_names() {
+std::string proto_names()
+{
     std::string names;
     for (gen::Proto p : gen::kAllProtos) {
         names += names.empty() ? "" : ", ";
@@ -363,7 +392,8 @@ std::string proto_names() {
 }
 
 // "udp4,tcp6,icmp4" -> protocols, or the reason it is not such a list.
-std::variant<std::vector<gen::Proto>, std::string> parse_proto_list(std::string_view text) {
+std::variant<std::vector<gen::Proto>, std::string> parse_proto_list(std::string_view text)
+{
     std::vector<gen::Proto> protos;
     for (const std::string& name : split_commas(text)) {
         const auto p = gen::proto_from_name(name);
@@ -380,7 +410,8 @@ std::variant<std::vector<gen::Proto>, std::string> parse_proto_list(std::string_
 
 // --src-ip/--dst-ip: one address, or an IPv4 and an IPv6 address separated by a comma.
 std::string set_ip_bases(std::string_view option, std::string_view text, std::optional<gen::Ip4>& v4,
-                         std::optional<gen::Ip6>& v6) {
+                         std::optional<gen::Ip6>& v6)
+{
     for (const std::string& part : split_commas(text)) {
         const auto ip = gen::parse_ip(part);
         if (!ip) {
@@ -399,7 +430,8 @@ std::string set_ip_bases(std::string_view option, std::string_view text, std::op
 }
 
 // `trafstat gen [options] IFACE`
-ParseResult parse_gen(int argc, const char* const* argv) {
+ParseResult parse_gen(int argc, const char* const* argv)
+{
     GenConfig g;
     CLI::App app{std::string{k_gen_description}, "trafstat gen"};
     app.formatter(std::make_shared<Formatter>("trafstat gen [options] IFACE", k_gen_description));
@@ -429,22 +461,25 @@ ParseResult parse_gen(int argc, const char* const* argv) {
     auto* duration_opt = app.add_option("-t,--duration", duration, "Stop after DURATION: 30 (seconds), 30s, 1500ms, 2m")
                              ->check(check(duration_error))
                              ->type_name("DURATION");
-    auto* rate_opt = app.add_option("--rate", rate, "At most PPS frames per second over all threads (100000, 100k, 1.5M)")
-                         ->check(check([](std::string& text) -> std::string {
-                             return parse_rate(text) ? "" : fmt::format("'{}' is not a rate > 0 (e.g. 20000, 100k, 1.5M)", text);
-                         }))
-                         ->type_name("PPS");
-    auto* threads_opt = app.add_option("--threads", threads, "Sending threads, each pinned to one CPU [default: one per CPU]")
-                            ->check(whole_in(1, k_max_gen_threads, "a number of threads"))
-                            ->type_name("N");
+    auto* rate_opt =
+        app.add_option("--rate", rate, "At most PPS frames per second over all threads (100000, 100k, 1.5M)")
+            ->check(check([](std::string& text) -> std::string {
+                return parse_rate(text) ? "" : fmt::format("'{}' is not a rate > 0 (e.g. 20000, 100k, 1.5M)", text);
+            }))
+            ->type_name("PPS");
+    auto* threads_opt =
+        app.add_option("--threads", threads, "Sending threads, each pinned to one CPU [default: one per CPU]")
+            ->check(whole_in(1, k_max_gen_threads, "a number of threads"))
+            ->type_name("N");
     app.add_option("--batch", batch, "Frames per live-frames batch, 1..256 [default: 64]")
         ->check(whole_in(1, k_max_gen_batch, "a batch size"))
         ->type_name("N");
-    auto* inject_opt = app.add_flag("--inject", g.inject,
-                                    "XDP_PASS: inject the frames into the local stack as received on IFACE");
-    auto* action_opt = app.add_option("--action", action, "tx (XDP_TX, send out of IFACE) or pass (= --inject) [default: tx]")
-                           ->check(one_of({"tx", "pass"}))
-                           ->type_name("ACTION");
+    auto* inject_opt =
+        app.add_flag("--inject", g.inject, "XDP_PASS: inject the frames into the local stack as received on IFACE");
+    auto* action_opt =
+        app.add_option("--action", action, "tx (XDP_TX, send out of IFACE) or pass (= --inject) [default: tx]")
+            ->check(one_of({"tx", "pass"}))
+            ->type_name("ACTION");
     app.add_option("--src-mac", src_mac, "Source MAC [default: IFACE's]")->type_name("MAC");
     app.add_option("--dst-mac", dst_mac, "Destination MAC [default: ff:ff:ff:ff:ff:ff; with --inject IFACE's]")
         ->type_name("MAC");
@@ -474,8 +509,8 @@ ParseResult parse_gen(int argc, const char* const* argv) {
     if (size_opt->count() > 0) {
         g.frame_size = *parse_whole(size, gen::kMinFrame, gen::kMaxFrame);
         if (*g.frame_size < min_size) {
-            return usage_error(fmt::format("-s {}: the --proto list needs frames of at least {} bytes", size,
-                                           min_size));
+            return usage_error(
+                fmt::format("-s {}: the --proto list needs frames of at least {} bytes", size, min_size));
         }
     }
     if (!flows.empty()) {
@@ -502,8 +537,8 @@ ParseResult parse_gen(int argc, const char* const* argv) {
         }
         g.inject = action == "pass";
     }
-    for (auto [name, text, mac] : {std::tuple{"--src-mac", &src_mac, &g.src_mac},
-                                   std::tuple{"--dst-mac", &dst_mac, &g.dst_mac}}) {
+    for (auto [name, text, mac] :
+         {std::tuple{"--src-mac", &src_mac, &g.src_mac}, std::tuple{"--dst-mac", &dst_mac, &g.dst_mac}}) {
         if (app.count(name) == 0) {
             continue;
         }
@@ -525,7 +560,8 @@ ParseResult parse_gen(int argc, const char* const* argv) {
     return g;
 }
 
-ParseResult parse(int argc, const char* const* argv) {
+ParseResult parse(int argc, const char* const* argv)
+{
     if (argc >= 2 && argv[1] && std::string_view{argv[1]} == "gen") {
         return parse_gen(argc, argv);
     }
@@ -544,20 +580,20 @@ ParseResult parse(int argc, const char* const* argv) {
 
     app.add_option("IFACE", o.interfaces, "Interfaces to count on (default: the one of the default route)")
         ->type_name("");
-    add_enum_option(app, "--hook", attach.hook, kHookNames,
-                    fmt::format("Where to count {}:\n{}", default_of(kHookNames, AttachConfig{}.hook),
-                                kHookNames.described()),
-                    "HOOK");
-    auto* xdp_mode_opt = add_enum_option(app, "--xdp-mode", attach.xdp_mode, kXdpModeNames,
-                                         fmt::format("How XDP attaches {}:\n{}",
-                                                     default_of(kXdpModeNames, AttachConfig{}.xdp_mode),
-                                                     kXdpModeNames.described()),
-                                         "MODE");
-    auto* tc_mode_opt = add_enum_option(app, "--tc-mode", attach.tc_mode, kTcModeNames,
-                                        fmt::format("How TC attaches {}:\n{}",
-                                                    default_of(kTcModeNames, AttachConfig{}.tc_mode),
-                                                    kTcModeNames.described()),
-                                        "MODE");
+    add_enum_option(
+        app, "--hook", attach.hook, kHookNames,
+        fmt::format("Where to count {}:\n{}", default_of(kHookNames, AttachConfig{}.hook), kHookNames.described()),
+        "HOOK");
+    auto* xdp_mode_opt =
+        add_enum_option(app, "--xdp-mode", attach.xdp_mode, kXdpModeNames,
+                        fmt::format("How XDP attaches {}:\n{}", default_of(kXdpModeNames, AttachConfig{}.xdp_mode),
+                                    kXdpModeNames.described()),
+                        "MODE");
+    auto* tc_mode_opt =
+        add_enum_option(app, "--tc-mode", attach.tc_mode, kTcModeNames,
+                        fmt::format("How TC attaches {}:\n{}", default_of(kTcModeNames, AttachConfig{}.tc_mode),
+                                    kTcModeNames.described()),
+                        "MODE");
     app.add_flag("-d,--drop", attach.drop, "Count totals only and drop every packet (XDP only; for load tests)");
     app.add_flag("--force", attach.force, "Replace an XDP program already attached to the interface");
     app.add_option("-i,--interval", o.interval_s, "Print every SECONDS, fractional, up to 3600 [default: 1]")
@@ -637,7 +673,8 @@ ParseResult parse(int argc, const char* const* argv) {
 
 }  // namespace
 
-ParseResult parse_options(int argc, const char* const* argv) {
+ParseResult parse_options(int argc, const char* const* argv)
+{
     try {
         return parse(argc, argv);
     } catch (const std::exception& e) {
@@ -647,7 +684,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
     }
 }
 
-std::optional<double> parse_duration(const std::string& text) {
+std::optional<double> parse_duration(const std::string& text)
+{
     struct Unit {
         std::string_view suffix;
         double seconds;

@@ -33,8 +33,8 @@ struct LiveConfig {
 
 // `trafstat replay [options] FILE` (docs/replay.md).
 struct ReplayConfig {
-    std::string file;                 // capture path, "-" = stdin
-    std::optional<double> bin_s;      // -i: interval lines in capture time
+    std::string file;             // capture path, "-" = stdin
+    std::optional<double> bin_s;  // -i: interval lines in capture time
     CountingConfig counting;
     OutputConfig output;
     bool verbose = false;
@@ -43,19 +43,19 @@ struct ReplayConfig {
 // `trafstat gen [options] IFACE` (docs/gen.md).
 struct GenConfig {
     std::string interface;
-    std::optional<std::size_t> frame_size;                 // -s; default: gen::kDefaultFrame or the mix's minimum
-    std::vector<gen::Proto> protos = {gen::Proto::udp4};   // --proto, round-robin, repeats weight
-    std::uint32_t flows = 1;                               // --flows
-    std::optional<std::uint64_t> count;                    // -n packets
-    std::optional<double> duration_s;                      // -t
-    std::optional<double> rate_pps;                        // --rate, total over all threads
-    std::optional<unsigned> threads;                       // --threads; default: the CPUs we may run on
-    std::uint32_t batch = 64;                              // --batch: frames per live-frames batch (1..256)
-    bool inject = false;                                   // --inject / --action pass: XDP_PASS instead of XDP_TX
-    std::optional<gen::Mac> src_mac, dst_mac;              // defaults: the interface's; broadcast (TX) or own (inject)
-    std::optional<gen::Ip4> src4, dst4;                    // --src-ip/--dst-ip bases, per family
+    std::optional<std::size_t> frame_size;                // -s; default: gen::kDefaultFrame or the mix's minimum
+    std::vector<gen::Proto> protos = {gen::Proto::udp4};  // --proto, round-robin, repeats weight
+    std::uint32_t flows = 1;                              // --flows
+    std::optional<std::uint64_t> count;                   // -n packets
+    std::optional<double> duration_s;                     // -t
+    std::optional<double> rate_pps;                       // --rate, total over all threads
+    std::optional<unsigned> threads;                      // --threads; default: the CPUs we may run on
+    std::uint32_t batch = 64;                             // --batch: frames per live-frames batch (1..256)
+    bool inject = false;                                  // --inject / --action pass: XDP_PASS instead of XDP_TX
+    std::optional<gen::Mac> src_mac, dst_mac;             // defaults: the interface's; broadcast (TX) or own (inject)
+    std::optional<gen::Ip4> src4, dst4;                   // --src-ip/--dst-ip bases, per family
     std::optional<gen::Ip6> src6, dst6;
-    OutputFormat format = OutputFormat::line;              // --json: the summary as one object
+    OutputFormat format = OutputFormat::line;  // --json: the summary as one object
     bool verbose = false;
 };
 
@@ -63,7 +63,7 @@ struct GenConfig {
 // a code (help/version -> stdout, exit 0; usage error -> stderr one line, exit 2).
 struct ParseExit {
     int code;
-    std::string text;     // what to print, without a trailing newline
+    std::string text;  // what to print, without a trailing newline
     bool to_stderr;
 };
 using ParseResult = std::variant<LiveConfig, ReplayConfig, GenConfig, ParseExit>;

@@ -18,8 +18,8 @@ struct CountingConfig {
     std::uint32_t tables = 0;
     // --ip-table-size, --port-table-size, --flow-table-size: slots per CPU and interval
     TableSizes table_size = kDefaultTableSizes;
-    bool histogram = false;  // --histogram: packet sizes (on with any table)
-    ViewOptions views;       // --sort, --talkers-by, --top
+    bool histogram = false;                      // --histogram: packet sizes (on with any table)
+    ViewOptions views;                           // --sort, --talkers-by, --top
     std::optional<double> idle_timeout_s = 300;  // --idle-timeout: keys idle longer leave memory
 
     bool counts(int table) const { return (tables & TS_TABLE_BIT(table)) != 0; }

@@ -19,8 +19,7 @@ std::uint64_t intervals_in(const std::optional<double>& timeout_s, double interv
 
 TableTracker::TableTracker(const CountingConfig& config, double interval_s)
     : config_(config), max_idle_intervals_(intervals_in(config.idle_timeout_s, interval_s))
-{
-}
+{}
 
 void TableTracker::add_view(ViewsReport& v, int table, std::span<const FlowEntry> entries, std::size_t top) const
 {
@@ -52,7 +51,8 @@ void TableTracker::interval(const TableEntries& raw, const TableCapacities& capa
         const std::vector<FlowEntry> merged = merge_by_key(raw[t]);
         totals_[t].add(merged);
         totals_[t].end_interval(max_idle_intervals_);
-        into.tables.push_back({static_cast<ts_table>(t), std::string(table_name(t)), raw[t].size(), capacity[t], sum_of(merged), 0, {}});
+        into.tables.push_back(
+            {static_cast<ts_table>(t), std::string(table_name(t)), raw[t].size(), capacity[t], sum_of(merged), 0, {}});
         add_view(into.views, t, merged, top);
     }
 }

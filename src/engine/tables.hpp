@@ -23,8 +23,7 @@ public:
 
     // One drained interval: `raw` as drained (a slot per key and CPU). Sets
     // `into`'s tables and views, cut to `top` rows (0: all).
-    void interval(const TableEntries& raw, const TableCapacities& capacity, std::size_t top,
-                  AttachmentReport& into);
+    void interval(const TableEntries& raw, const TableCapacities& capacity, std::size_t top, AttachmentReport& into);
     // Entries drained outside any interval line (the last partial interval, or
     // replay without -i): into the totals only.
     void absorb(const TableEntries& raw);

@@ -69,7 +69,10 @@ std::uint16_t fold_complement(std::uint32_t sum)
 }
 
 // ~x as a 16-bit one's complement term.
-std::uint32_t neg(std::uint32_t x) { return ~x & 0xffff; }
+std::uint32_t neg(std::uint32_t x)
+{
+    return ~x & 0xffff;
+}
 
 template <std::size_t N>
 void put_bytes(std::vector<std::uint8_t>& f, std::size_t off, const std::array<std::uint8_t, N>& a)
@@ -79,7 +82,10 @@ void put_bytes(std::vector<std::uint8_t>& f, std::size_t off, const std::array<s
 
 }  // namespace
 
-bool is_ipv6(Proto p) { return p == Proto::udp6 || p == Proto::tcp6 || p == Proto::icmp6; }
+bool is_ipv6(Proto p)
+{
+    return p == Proto::udp6 || p == Proto::tcp6 || p == Proto::icmp6;
+}
 
 std::size_t header_len(Proto p)
 {
@@ -238,9 +244,9 @@ Template build_template(Proto p, const Addresses& a, std::size_t size)
     case Proto::tcp6:
         put16(f, l4, sport);
         put16(f, l4 + 2, a.dst_port);
-        put32(f, l4 + 4, 1);              // sequence number
-        put32(f, l4 + 8, 1);              // acknowledgement number
-        f[l4 + 12] = 5 << 4;              // data offset: 5 words, no options
+        put32(f, l4 + 4, 1);  // sequence number
+        put32(f, l4 + 8, 1);  // acknowledgement number
+        f[l4 + 12] = 5 << 4;  // data offset: 5 words, no options
         f[l4 + 13] = kTcpFlagsPshAck;
         put16(f, l4 + 14, kTcpWindow);
         t.abi.sport_off = static_cast<__u16>(l4);

@@ -32,8 +32,14 @@ inline constexpr auto kProtoNames = name_table<Proto>({
 });
 inline constexpr auto kAllProtos = kProtoNames.values();
 
-constexpr std::string_view proto_name(Proto p) { return kProtoNames.name(p); }  // "udp4", ...
-constexpr std::optional<Proto> proto_from_name(std::string_view name) { return kProtoNames.parse(name); }
+constexpr std::string_view proto_name(Proto p)
+{
+    return kProtoNames.name(p);
+}  // "udp4", ...
+constexpr std::optional<Proto> proto_from_name(std::string_view name)
+{
+    return kProtoNames.parse(name);
+}
 bool is_ipv6(Proto p);
 
 // Ethernet + IP + L4 header bytes of a frame of `p`.

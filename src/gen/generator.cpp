@@ -227,7 +227,8 @@ double Generator::run(const std::function<bool(double)>& keep_going)
     remaining_ = plan_.count.value_or(0);
     s.start = Clock::now();
     if (plan_.duration_s)
-        s.deadline = s.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*plan_.duration_s));
+        s.deadline =
+            s.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*plan_.duration_s));
     auto elapsed = [&s] { return std::chrono::duration<double>(Clock::now() - s.start).count(); };
 
     // Workers never take SIGINT/SIGTERM (the main thread does) but take
@@ -295,7 +296,8 @@ double Generator::run(const std::function<bool(double)>& keep_going)
                 break;
             LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
                         .data_size_in = static_cast<__u32>(frame.size()), .ctx_in = &ctx, .ctx_size_in = sizeof ctx,
-                        .repeat = static_cast<int>(std::min<std::uint64_t>(*plan_.count - t.packets - t.aborted, kChunk)),
+                        .repeat =
+                            static_cast<int>(std::min<std::uint64_t>(*plan_.count - t.packets - t.aborted, kChunk)),
                         .flags = kLiveFrames, .batch_size = plan_.batch);
             if (bpf_prog_test_run_opts(prog_fd_, &opts) != 0 && errno != EINTR) {
                 failure_ = run_error(errno, plan_.ifname);

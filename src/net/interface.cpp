@@ -25,8 +25,7 @@ Interface resolve_interface(const std::string& name)
 {
     unsigned index = if_nametoindex(name.c_str());
     if (index == 0)
-        throw Error(exit_code::no_interface,
-                    fmt::format("no such interface: {} (see `ip link` for the list)", name));
+        throw Error(exit_code::no_interface, fmt::format("no such interface: {} (see `ip link` for the list)", name));
     unsigned mtu = 0;
     std::ifstream f("/sys/class/net/" + name + "/mtu");
     f >> mtu;
@@ -41,8 +40,7 @@ class InterfaceQuery {
 public:
     explicit InterfaceQuery(std::string name)
         : name_(std::move(name)), fd_(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0))
-    {
-    }
+    {}
     InterfaceQuery(const InterfaceQuery&) = delete;
     InterfaceQuery& operator=(const InterfaceQuery&) = delete;
     ~InterfaceQuery()

@@ -14,7 +14,8 @@ namespace {
 using json = nlohmann::ordered_json;
 
 // {"packets":n,"bytes":n}, plus "pps" and "bps" when `seconds` is given.
-json counter_json(const Counter& c, std::optional<double> seconds) {
+json counter_json(const Counter& c, std::optional<double> seconds)
+{
     json j = {{"packets", c.packets}, {"bytes", c.bytes}};
     if (seconds) {
         const Rate r = rate(c, *seconds);
@@ -25,7 +26,8 @@ json counter_json(const Counter& c, std::optional<double> seconds) {
 }
 
 // Every class, always, even at zero: consumers never need a default.
-json classes_json(const ClassCounters& c, std::optional<double> seconds) {
+json classes_json(const ClassCounters& c, std::optional<double> seconds)
+{
     json j = json::object();
     for (int k = TS_CLASS_ALL; k < TS_CLASS_MAX; ++k) {
         const auto cls = static_cast<ts_class>(k);
@@ -35,7 +37,8 @@ json classes_json(const ClassCounters& c, std::optional<double> seconds) {
 }
 
 // {"ipv4":{"tcp":{...},...,"malformed_l4":{...}},"ipv6":{...}}: L4 classes only.
-json l4_by_ip_json(const ClassCounters& c) {
+json l4_by_ip_json(const ClassCounters& c)
+{
     json j = json::object();
     for (int v = TS_IP_V4; v < TS_IP_VERSIONS; ++v) {
         json row = json::object();
@@ -49,7 +52,8 @@ json l4_by_ip_json(const ClassCounters& c) {
 }
 
 // {"<table>":{"entries":n,"capacity":n,"counted":{...},"overflow":{...},"unkeyed":{...}},...}
-json tables_json(const std::vector<TableReport>& tables, const ClassCounters& c) {
+json tables_json(const std::vector<TableReport>& tables, const ClassCounters& c)
+{
     json j = json::object();
     for (const TableReport& t : tables)
         j[t.name] = {{"entries", t.entries},
@@ -62,12 +66,13 @@ json tables_json(const std::vector<TableReport>& tables, const ClassCounters& c)
 }
 
 // [{"min":0,"max":64,"packets":n,"bytes":n},...,{"min":1519,"max":null,...}]
-json histogram_json(const ClassCounters& c) {
+json histogram_json(const ClassCounters& c)
+{
     json list = json::array();
     for (std::size_t i = 0; i < c.size_hist.size(); ++i) {
         const SizeBucket b = size_bucket(i);
-        json j = {{"min", b.min}, {"max", nullptr}, {"packets", c.size_hist[i].packets},
-                  {"bytes", c.size_hist[i].bytes}};
+        json j = {
+            {"min", b.min}, {"max", nullptr}, {"packets", c.size_hist[i].packets}, {"bytes", c.size_hist[i].bytes}};
         if (b.max)
             j["max"] = *b.max;
         list.push_back(std::move(j));
@@ -75,7 +80,8 @@ json histogram_json(const ClassCounters& c) {
     return list;
 }
 
-json talkers_json(const std::vector<Talker>& rows, std::optional<double> seconds) {
+json talkers_json(const std::vector<Talker>& rows, std::optional<double> seconds)
+{
     json list = json::array();
     for (const Talker& t : rows) {
         json j = {{"ip", format_ip(t.ip, t.ip_version)}};
@@ -87,7 +93,8 @@ json talkers_json(const std::vector<Talker>& rows, std::optional<double> seconds
     return list;
 }
 
-json ports_json(const std::vector<Port>& rows, std::optional<double> seconds) {
+json ports_json(const std::vector<Port>& rows, std::optional<double> seconds)
+{
     json list = json::array();
     for (const Port& p : rows) {
         json j = {{"proto", proto_name(p.proto)}, {"port", p.port}, {"service", nullptr}};
@@ -103,11 +110,13 @@ json ports_json(const std::vector<Port>& rows, std::optional<double> seconds) {
 
 // Nanoseconds since the epoch as seconds, whole seconds first: a double keeps
 // microseconds of a present-day time that way, not of the nanosecond count.
-double epoch_seconds(std::uint64_t ns) {
+double epoch_seconds(std::uint64_t ns)
+{
     return static_cast<double>(ns / 1'000'000'000) + static_cast<double>(ns % 1'000'000'000) / 1e9;
 }
 
-json flows_json(const std::vector<FlowEntry>& rows, std::optional<double> seconds) {
+json flows_json(const std::vector<FlowEntry>& rows, std::optional<double> seconds)
+{
     json list = json::array();
     for (const FlowEntry& f : rows) {
         json j = {{"src", format_ip(f.key.src, f.key.ip_version)},
@@ -128,7 +137,8 @@ json flows_json(const std::vector<FlowEntry>& rows, std::optional<double> second
     return list;
 }
 
-json interfaces_json(const std::vector<AttachmentReport>& attachments, std::optional<double> seconds) {
+json interfaces_json(const std::vector<AttachmentReport>& attachments, std::optional<double> seconds)
+{
     json list = json::array();
     for (const AttachmentReport& a : attachments) {
         json j = {
@@ -155,7 +165,8 @@ json interfaces_json(const std::vector<AttachmentReport>& attachments, std::opti
 
 }  // namespace
 
-json interval_json(const IntervalReport& r) {
+json interval_json(const IntervalReport& r)
+{
     return {
         {"type", "interval"},
         {"time", iso8601_utc(r.time)},
@@ -165,7 +176,8 @@ json interval_json(const IntervalReport& r) {
     };
 }
 
-json summary_json(const SummaryReport& r) {
+json summary_json(const SummaryReport& r)
+{
     return {
         {"type", "summary"},
         {"duration_s", r.duration_s},
@@ -174,12 +186,14 @@ json summary_json(const SummaryReport& r) {
     };
 }
 
-std::string to_line(const json& j) {
+std::string to_line(const json& j)
+{
     // Interface names are bytes, not necessarily UTF-8: replace rather than throw.
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string iso8601_utc(std::chrono::system_clock::time_point t) {
+std::string iso8601_utc(std::chrono::system_clock::time_point t)
+{
     using namespace std::chrono;
     const auto ms = floor<milliseconds>(t);
     const auto secs = floor<seconds>(ms);

@@ -53,8 +53,8 @@ std::string flow_label(const FlowEntry& f)
             return addr;
         return v6 ? fmt::format("[{}]:{}", addr, port) : fmt::format("{}:{}", addr, port);
     };
-    auto label = fmt::format("{} {} > {}", proto_name(f.key.proto), end(f.key.src, f.key.sport),
-                             end(f.key.dst, f.key.dport));
+    auto label =
+        fmt::format("{} {} > {}", proto_name(f.key.proto), end(f.key.src, f.key.sport), end(f.key.dst, f.key.dport));
     if (f.key.proto == IPPROTO_ICMP || f.key.proto == IPPROTO_ICMPV6)
         label += fmt::format(" type {} code {}", f.key.sport, f.key.dport);
     return label;
@@ -73,7 +73,10 @@ std::optional<std::string> service_name(std::uint16_t port, std::uint8_t proto)
     // getservbyport is not reentrant; names do not change during a run.
     static std::mutex mutex;
     static std::map<std::pair<std::uint8_t, std::uint16_t>, std::optional<std::string>> cache;
-    const char* p = proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : proto == IPPROTO_SCTP ? "sctp" : nullptr;
+    const char* p = proto == IPPROTO_TCP    ? "tcp"
+                    : proto == IPPROTO_UDP  ? "udp"
+                    : proto == IPPROTO_SCTP ? "sctp"
+                                            : nullptr;
     if (!p)
         return std::nullopt;
     std::lock_guard lock(mutex);

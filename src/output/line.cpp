@@ -32,7 +32,8 @@ constexpr std::array<std::size_t, k_columns> k_min_width = {12, 10, 10, 10, 12};
 constexpr std::string_view k_gap = "  ";
 
 // The class rows of one table, in enum order, with rates over `seconds`.
-std::vector<Row> class_rows(const ClassCounters& c, double seconds, const LineOptions& o) {
+std::vector<Row> class_rows(const ClassCounters& c, double seconds, const LineOptions& o)
+{
     std::vector<Row> rows;
     for (int k = TS_CLASS_ALL; k < TS_CLASS_MAX; ++k) {
         const auto cls = static_cast<ts_class>(k);
@@ -48,7 +49,8 @@ std::vector<Row> class_rows(const ClassCounters& c, double seconds, const LineOp
 }
 
 // The attachments' tables, plus a "total" table when there are several.
-std::vector<Block> blocks_of(const std::vector<AttachmentReport>& attachments, double seconds, const LineOptions& o) {
+std::vector<Block> blocks_of(const std::vector<AttachmentReport>& attachments, double seconds, const LineOptions& o)
+{
     std::vector<Block> blocks;
     for (const AttachmentReport& a : attachments) {
         std::string footer;
@@ -68,7 +70,8 @@ std::vector<Block> blocks_of(const std::vector<AttachmentReport>& attachments, d
 // Renders the blocks with one set of column widths, so every table of one
 // report lines up: the class name left-aligned, the numbers right-aligned.
 // Each title is prefixed by `when`; tables are separated by an empty line.
-std::string render(std::string_view when, const Row& heading, const std::vector<Block>& blocks) {
+std::string render(std::string_view when, const Row& heading, const std::vector<Block>& blocks)
+{
     std::array<std::size_t, k_columns> width = k_min_width;
     auto widen = [&](const Row& row) {
         for (std::size_t i = 0; i < k_columns; ++i) {
@@ -105,7 +108,8 @@ std::string render(std::string_view when, const Row& heading, const std::vector<
 
 // The views of each attachment, as blocks of their own (their first column is
 // wider than a class name): name, pps, bps, packets, bytes per row.
-std::vector<Block> view_blocks(const std::vector<AttachmentReport>& attachments, double seconds) {
+std::vector<Block> view_blocks(const std::vector<AttachmentReport>& attachments, double seconds)
+{
     std::vector<Block> blocks;
     auto row = [&](std::string name, const Counter& c) {
         const Rate r = rate(c, seconds);
@@ -137,7 +141,8 @@ std::vector<Block> view_blocks(const std::vector<AttachmentReport>& attachments,
 
 }  // namespace
 
-std::string render_interval(const IntervalReport& r, const LineOptions& o) {
+std::string render_interval(const IntervalReport& r, const LineOptions& o)
+{
     static const Row heading = {"class", "pps", "bps", "packets", "bytes"};
     static const Row view_heading = {"", "pps", "bps", "packets", "bytes"};
     std::string out = render(local_hms(r.time), heading, blocks_of(r.attachments, r.interval_s, o));
@@ -149,7 +154,8 @@ std::string render_interval(const IntervalReport& r, const LineOptions& o) {
 
 // The packet-size histogram of each attachment that counted one, with a bar of
 // each bucket's share of the packets.
-std::string render_histograms(std::string_view when, const std::vector<AttachmentReport>& attachments) {
+std::string render_histograms(std::string_view when, const std::vector<AttachmentReport>& attachments)
+{
     std::string out;
     for (const AttachmentReport& a : attachments) {
         if (!a.histogram) {
@@ -169,7 +175,8 @@ std::string render_histograms(std::string_view when, const std::vector<Attachmen
     return out;
 }
 
-std::string render_summary(const SummaryReport& r, const LineOptions& o) {
+std::string render_summary(const SummaryReport& r, const LineOptions& o)
+{
     static const Row heading = {"class", "avg pps", "avg bps", "packets", "bytes"};
     static const Row view_heading = {"", "avg pps", "avg bps", "packets", "bytes"};
     const auto when = fmt::format("summary after {:.1f}s", r.duration_s);

@@ -7,11 +7,13 @@
 
 namespace trafstat {
 
-std::string attachment_title(const AttachmentReport& a) {
+std::string attachment_title(const AttachmentReport& a)
+{
     return a.mode.empty() ? fmt::format("{} {}", a.ifname, a.hook) : fmt::format("{} {}/{}", a.ifname, a.hook, a.mode);
 }
 
-std::string local_hms(std::chrono::system_clock::time_point t) {
+std::string local_hms(std::chrono::system_clock::time_point t)
+{
     const std::tm tm = fmt::localtime(std::chrono::system_clock::to_time_t(t));
     return fmt::format("{:%H:%M:%S}", tm);
 }

@@ -21,7 +21,7 @@ constexpr std::array<std::string_view, 8> k_bars_utf8 = {"▁", "▂", "▃", "�
 constexpr std::string_view k_bars_ascii = "_.-:=+*#";
 
 // Classes always shown in the top part; the others only when they saw packets.
-constexpr std::array<ts_class, 7> k_main_classes = {TS_CLASS_ALL, TS_CLASS_IPV4,  TS_CLASS_IPV6, TS_CLASS_TCP,
+constexpr std::array<ts_class, 7> k_main_classes = {TS_CLASS_ALL, TS_CLASS_IPV4, TS_CLASS_IPV6,  TS_CLASS_TCP,
                                                     TS_CLASS_UDP, TS_CLASS_ICMP, TS_CLASS_ICMPV6};
 
 // Widths of the numeric columns: pps, bps, packets, bytes.
@@ -142,7 +142,10 @@ std::size_t utf8_length(unsigned char lead)
 
 }  // namespace
 
-std::string_view view_name(TuiView view) { return kTuiViewNames.name(view); }
+std::string_view view_name(TuiView view)
+{
+    return kTuiViewNames.name(view);
+}
 
 std::size_t text_columns(std::string_view text)
 {
@@ -209,8 +212,10 @@ std::string sparkline(const std::deque<double>& values, std::size_t columns, boo
 TuiModel::TuiModel(TuiViews views, SortKey sort, double interval_s, bool utf8, TalkerSide talkers_by)
     : views_(views), sort_(sort), talkers_by_(talkers_by), interval_s_(interval_s), utf8_(utf8)
 {
-    view_ = views.flows ? TuiView::flows : views.talkers ? TuiView::talkers : views.ports ? TuiView::ports
-                                                                                           : TuiView::flows;
+    view_ = views.flows     ? TuiView::flows
+            : views.talkers ? TuiView::talkers
+            : views.ports   ? TuiView::ports
+                            : TuiView::flows;
 }
 
 void TuiModel::push(IntervalReport report)
@@ -397,8 +402,8 @@ std::vector<TuiLine> TuiModel::lines(int width_in, int height_in)
             }
             body_add(head, TuiStyle::heading);
             for (const TableReport& t : a.tables) {
-                const double pct = t.capacity ? 100.0 * static_cast<double>(t.entries) / static_cast<double>(t.capacity)
-                                              : 0.0;
+                const double pct =
+                    t.capacity ? 100.0 * static_cast<double>(t.entries) / static_cast<double>(t.capacity) : 0.0;
                 const Counter& over = a.counters.table_overflow[t.id];
                 body_add(fmt::format("  {} table: {} of {} slots ({:.1f}%), overflow {} packets {} bytes", t.name,
                                      t.entries, t.capacity, pct, over.packets, over.bytes));
@@ -439,8 +444,8 @@ std::vector<TuiLine> TuiModel::lines(int width_in, int height_in)
                 counted = talkers_by_ == TalkerSide::src   ? " (sent: as source)"
                           : talkers_by_ == TalkerSide::dst ? " (received: as destination)"
                                                            : " (sent + received)";
-            std::string heading = fmt::format("{}: {} this interval, by {}{}", view_name(view_), total,
-                                              sort_name(sort_), counted);
+            std::string heading =
+                fmt::format("{}: {} this interval, by {}{}", view_name(view_), total, sort_name(sort_), counted);
             if (total && last > first)
                 heading += fmt::format("  rows {}-{} of {}", first + 1, last, total);
             body_add(heading, TuiStyle::heading);

@@ -62,8 +62,7 @@ public:
     // utf8: block characters (▁..█) for the sparkline; ASCII otherwise.
     // sort: the initial order (--sort). interval_s: the nominal interval, shown.
     // talkers_by: the initial side talkers are ordered by (--talkers-by).
-    TuiModel(TuiViews views, SortKey sort, double interval_s, bool utf8,
-             TalkerSide talkers_by = TalkerSide::total);
+    TuiModel(TuiViews views, SortKey sort, double interval_s, bool utf8, TalkerSide talkers_by = TalkerSide::total);
 
     // A new interval: its `all` rate joins the history; it is shown unless paused.
     void push(IntervalReport report);
@@ -102,16 +101,16 @@ private:
     TuiView view_ = TuiView::flows;
     bool paused_ = false;
     bool help_ = false;
-    std::string message_;  // until the next key
-    std::size_t scroll_ = 0;       // first table row shown
-    std::size_t page_ = 0;         // table rows the last lines() had room for
-    std::size_t max_scroll_ = 0;   // the last first row that the last lines() could show
-    Frame latest_;         // always current
-    Frame shown_;          // what is drawn: latest_, or the frame the pause froze
+    std::string message_;         // until the next key
+    std::size_t scroll_ = 0;      // first table row shown
+    std::size_t page_ = 0;        // table rows the last lines() had room for
+    std::size_t max_scroll_ = 0;  // the last first row that the last lines() could show
+    Frame latest_;                // always current
+    Frame shown_;                 // what is drawn: latest_, or the frame the pause froze
 };
 
 // Helpers, exposed for tests.
-std::string_view view_name(TuiView view);         // "talkers", "ports", "flows"
+std::string_view view_name(TuiView view);  // "talkers", "ports", "flows"
 // `values` as one character each, scaled to their maximum (0 -> lowest bar;
 // all zero -> all lowest); the last `columns` values when there are more.
 std::string sparkline(const std::deque<double>& values, std::size_t columns, bool utf8);

@@ -60,8 +60,14 @@ TuiScreen::~TuiScreen()
     delscreen(static_cast<SCREEN*>(screen_));
 }
 
-int TuiScreen::width() const { return COLS; }
-int TuiScreen::height() const { return LINES; }
+int TuiScreen::width() const
+{
+    return COLS;
+}
+int TuiScreen::height() const
+{
+    return LINES;
+}
 
 void TuiScreen::draw(const std::vector<TuiLine>& lines)
 {
@@ -69,8 +75,8 @@ void TuiScreen::draw(const std::vector<TuiLine>& lines)
     for (std::size_t i = 0; i < lines.size() && static_cast<int>(i) < LINES; ++i) {
         const TuiLine& l = lines[i];
         const attr_t attr = l.style == TuiStyle::title || l.style == TuiStyle::status ? A_REVERSE
-                            : l.style == TuiStyle::heading                           ? A_BOLD
-                                                                                     : A_NORMAL;
+                            : l.style == TuiStyle::heading                            ? A_BOLD
+                                                                                      : A_NORMAL;
         attrset(attr);
         // The last cell of the screen cannot be written without a scroll: ERR there is fine.
         mvaddstr(static_cast<int>(i), 0, l.text.c_str());

@@ -14,7 +14,8 @@ namespace {
 // Formats `value` with 3 significant digits and a decimal prefix:
 // 999 -> "999", 1234 -> "1.23K", 999999 -> "1.00M". `sep` goes between the
 // number and prefix+unit ("1.23 Kpps"; "1.23K" with an empty sep and unit).
-std::string si(double value, std::string_view sep, std::string_view unit) {
+std::string si(double value, std::string_view sep, std::string_view unit)
+{
     if (!(value > 0)) {  // negative or NaN: a rate cannot be either
         value = 0;
     }
@@ -43,10 +44,19 @@ std::string si(double value, std::string_view sep, std::string_view unit) {
 
 }  // namespace
 
-std::string format_pps(double pps) { return si(pps, " ", "pps"); }
+std::string format_pps(double pps)
+{
+    return si(pps, " ", "pps");
+}
 
-std::string format_bps(double bps) { return si(bps, " ", "bps"); }
+std::string format_bps(double bps)
+{
+    return si(bps, " ", "bps");
+}
 
-std::string format_count(std::uint64_t n) { return si(static_cast<double>(n), "", ""); }
+std::string format_count(std::uint64_t n)
+{
+    return si(static_cast<double>(n), "", "");
+}
 
 }  // namespace trafstat

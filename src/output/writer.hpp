@@ -26,8 +26,7 @@ class ReportWriter {
 public:
     explicit ReportWriter(const OutputConfig& config)
         : format_(config.format), line_(LineOptions{.hide_zero = config.hide_zero})
-    {
-    }
+    {}
 
     // false once stdout is gone (EPIPE: a closed pipe) or broken; later writes are skipped.
     bool interval(const IntervalReport& r);

@@ -3,8 +3,8 @@
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 
-#include <fmt/format.h>
 #include <cerrno>
+#include <fmt/format.h>
 #include <limits>
 #include <pcap/pcap.h>
 #include <unistd.h>
@@ -61,8 +61,7 @@ bool CaptureReader::next(CaptureRecord& out)
         long offset = std::ftell(pcap_file(handle_.get()));
         std::string where = offset >= 0 ? fmt::format("packet {} (byte offset {})", records_ + 1, offset)
                                         : fmt::format("packet {}", records_ + 1);
-        throw Error(exit_code::capture,
-                    fmt::format("{}: damaged at {}: {}", name_, where, pcap_geterr(handle_.get())));
+        throw Error(exit_code::capture, fmt::format("{}: damaged at {}: {}", name_, where, pcap_geterr(handle_.get())));
     }
     }
     ++records_;

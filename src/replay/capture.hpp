@@ -34,7 +34,7 @@ public:
     // when the file is damaged or truncated.
     bool next(CaptureRecord& out);
 
-    int linktype() const;             // DLT_* of the file (first interface for pcapng)
+    int linktype() const;                               // DLT_* of the file (first interface for pcapng)
     std::uint64_t records() const { return records_; }  // records returned so far
     const std::string& name() const { return name_; }
 

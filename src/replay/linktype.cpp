@@ -53,7 +53,6 @@ EthernetFrame synthesise(std::uint16_t ethertype, std::span<const std::uint8_t> 
     return EthernetFrame{scratch, with_ethernet_header(payload_wire_len)};
 }
 
-
 }  // namespace
 
 bool linktype_supported(int dlt)

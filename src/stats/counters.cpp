@@ -10,28 +10,53 @@ namespace {
 constexpr std::array<std::string_view, TS_CLASS_MAX> k_class_names = {
     "all",
     // L3
-    "ipv4", "ipv6", "arp", "other_l3", "malformed",
+    "ipv4",
+    "ipv6",
+    "arp",
+    "other_l3",
+    "malformed",
     // L4
-    "tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp", "other_l4", "fragment", "malformed_l4",
+    "tcp",
+    "udp",
+    "icmp",
+    "icmpv6",
+    "sctp",
+    "gre",
+    "esp",
+    "other_l4",
+    "fragment",
+    "malformed_l4",
     // flags
-    "vlan", "pppoe",
+    "vlan",
+    "pppoe",
 };
 
-constexpr std::size_t idx(int c) { return static_cast<std::size_t>(c); }
+constexpr std::size_t idx(int c)
+{
+    return static_cast<std::size_t>(c);
+}
 
-Counter add(const Counter& a, const Counter& b) { return {a.packets + b.packets, a.bytes + b.bytes}; }
+Counter add(const Counter& a, const Counter& b)
+{
+    return {a.packets + b.packets, a.bytes + b.bytes};
+}
 
 // Counters only grow; a smaller `now` means the map was recreated, so the
 // whole of `now` is new.
-std::uint64_t grown(std::uint64_t now, std::uint64_t before) { return now >= before ? now - before : now; }
+std::uint64_t grown(std::uint64_t now, std::uint64_t before)
+{
+    return now >= before ? now - before : now;
+}
 
-Counter grown(const Counter& now, const Counter& before) {
+Counter grown(const Counter& now, const Counter& before)
+{
     return {grown(now.packets, before.packets), grown(now.bytes, before.bytes)};
 }
 
 // Compares one side of a rule, packets and bytes separately.
 void check(std::vector<std::string>& out, std::string_view what, const Counter& have, std::string_view parts,
-           const Counter& sum) {
+           const Counter& sum)
+{
     if (have.packets != sum.packets) {
         out.push_back(fmt::format("{}.packets {} != {} {}", what, have.packets, parts, sum.packets));
     }
@@ -42,12 +67,14 @@ void check(std::vector<std::string>& out, std::string_view what, const Counter& 
 
 }  // namespace
 
-std::string_view class_name(ts_class c) {
+std::string_view class_name(ts_class c)
+{
     const auto i = static_cast<std::size_t>(c);
     return i < k_class_names.size() ? k_class_names[i] : std::string_view{"unknown"};
 }
 
-std::optional<ts_class> class_from_name(std::string_view name) {
+std::optional<ts_class> class_from_name(std::string_view name)
+{
     for (std::size_t i = 0; i < k_class_names.size(); ++i) {
         if (k_class_names[i] == name) {
             return static_cast<ts_class>(i);
@@ -56,7 +83,8 @@ std::optional<ts_class> class_from_name(std::string_view name) {
     return std::nullopt;
 }
 
-std::string_view ip_version_name(ts_ip_version v) {
+std::string_view ip_version_name(ts_ip_version v)
+{
     switch (v) {
     case TS_IP_V4:
         return "ipv4";
@@ -71,7 +99,8 @@ namespace {
 
 // Every counter of `out`, `a` and `b` in the same order: f(out_i, a_i, b_i).
 template <class F>
-void zip(ClassCounters& out, const ClassCounters& a, const ClassCounters& b, F f) {
+void zip(ClassCounters& out, const ClassCounters& a, const ClassCounters& b, F f)
+{
     for (std::size_t c = 0; c < out.cls.size(); ++c) {
         f(out.cls[c], a.cls[c], b.cls[c]);
     }
@@ -89,9 +118,13 @@ void zip(ClassCounters& out, const ClassCounters& a, const ClassCounters& b, F f
     }
 }
 
-Counter of(const ts_counter& x) { return {x.packets, x.bytes}; }
+Counter of(const ts_counter& x)
+{
+    return {x.packets, x.bytes};
+}
 
-ClassCounters from_kernel(const ts_stats& cpu) {
+ClassCounters from_kernel(const ts_stats& cpu)
+{
     ClassCounters c;
     for (std::size_t k = 0; k < c.cls.size(); ++k) {
         c.cls[k] = of(cpu.cls[k]);
@@ -113,7 +146,8 @@ ClassCounters from_kernel(const ts_stats& cpu) {
 
 }  // namespace
 
-ClassCounters sum_per_cpu(std::span<const ts_stats> per_cpu) {
+ClassCounters sum_per_cpu(std::span<const ts_stats> per_cpu)
+{
     ClassCounters sum;
     for (const ts_stats& cpu : per_cpu) {
         sum += from_kernel(cpu);
@@ -133,18 +167,21 @@ ClassCounters sum_per_cpu(std::span<const ts_stats> per_cpu) {
     return sum;
 }
 
-ClassCounters delta(const ClassCounters& now, const ClassCounters& before) {
+ClassCounters delta(const ClassCounters& now, const ClassCounters& before)
+{
     ClassCounters d;
     zip(d, now, before, [](Counter& out, const Counter& n, const Counter& b) { out = grown(n, b); });
     return d;
 }
 
-ClassCounters& operator+=(ClassCounters& acc, const ClassCounters& more) {
+ClassCounters& operator+=(ClassCounters& acc, const ClassCounters& more)
+{
     zip(acc, acc, more, [](Counter& out, const Counter& a, const Counter& b) { out = add(a, b); });
     return acc;
 }
 
-SizeBucket size_bucket(std::size_t index) {
+SizeBucket size_bucket(std::size_t index)
+{
     // Must match size_bucket() in bpf/counter.bpf.c.
     static constexpr std::array<std::uint64_t, TS_SIZE_BUCKETS> lower = {0, 65, 128, 256, 512, 1024, 1519};
     const std::size_t i = std::min<std::size_t>(index, TS_SIZE_BUCKETS - 1);
@@ -154,7 +191,8 @@ SizeBucket size_bucket(std::size_t index) {
     return b;
 }
 
-std::array<double, TS_SIZE_BUCKETS> size_shares(const ClassCounters& c) {
+std::array<double, TS_SIZE_BUCKETS> size_shares(const ClassCounters& c)
+{
     std::uint64_t total = 0;
     for (const Counter& b : c.size_hist) {
         total += b.packets;
@@ -166,7 +204,8 @@ std::array<double, TS_SIZE_BUCKETS> size_shares(const ClassCounters& c) {
     return out;
 }
 
-Rate rate(const Counter& d, double seconds) {
+Rate rate(const Counter& d, double seconds)
+{
     if (!(seconds > 0)) {  // also catches NaN
         return {};
     }
@@ -176,7 +215,8 @@ Rate rate(const Counter& d, double seconds) {
 // The rules of abi.h. The fourth one there (sum of L4 classes = ipv4 + ipv6)
 // follows from the per-version and per-class rules checked here, so it is not
 // reported separately (one broken counter would otherwise show up twice).
-std::vector<std::string> reconcile(const ClassCounters& c) {
+std::vector<std::string> reconcile(const ClassCounters& c)
+{
     std::vector<std::string> out;
 
     Counter l3;

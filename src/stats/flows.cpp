@@ -34,9 +34,12 @@ std::size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept
     };
     mix(k.src.data(), k.src.size());
     mix(k.dst.data(), k.dst.size());
-    const std::uint8_t rest[6] = {static_cast<std::uint8_t>(k.sport >> 8), static_cast<std::uint8_t>(k.sport),
-                                  static_cast<std::uint8_t>(k.dport >> 8), static_cast<std::uint8_t>(k.dport),
-                                  k.proto, k.ip_version};
+    const std::uint8_t rest[6] = {static_cast<std::uint8_t>(k.sport >> 8),
+                                  static_cast<std::uint8_t>(k.sport),
+                                  static_cast<std::uint8_t>(k.dport >> 8),
+                                  static_cast<std::uint8_t>(k.dport),
+                                  k.proto,
+                                  k.ip_version};
     mix(rest, sizeof rest);
     return static_cast<std::size_t>(h);
 }

@@ -96,7 +96,10 @@ inline constexpr auto kTableNames = name_table<ts_table>({
     {TS_TABLE_PORTS, "ports"},
     {TS_TABLE_FLOWS, "flows"},
 });
-constexpr std::string_view table_name(int table) { return kTableNames.name(static_cast<ts_table>(table)); }
+constexpr std::string_view table_name(int table)
+{
+    return kTableNames.name(static_cast<ts_table>(table));
+}
 
 // A keyed table's rule (abi.h): its entries + its overflow + unkeyed =
 // ipv4 + ipv6. One line per violation; empty when it adds up.

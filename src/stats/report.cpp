@@ -2,7 +2,8 @@
 
 namespace trafstat {
 
-ClassCounters total_of(const std::vector<AttachmentReport>& attachments) {
+ClassCounters total_of(const std::vector<AttachmentReport>& attachments)
+{
     ClassCounters total;
     for (const AttachmentReport& a : attachments) {
         total += a.counters;

@@ -36,12 +36,12 @@ struct ViewsReport {
 };
 
 struct AttachmentReport {
-    std::string ifname;     // "veth0"
-    std::string hook;       // "xdp", "tc-ingress", "tc-egress"
-    std::string mode;       // "native", "generic", "tcx", "clsact"
-    ClassCounters counters;  // interval: the delta; summary: totals since start
-    std::vector<TableReport> tables{};   // the keyed tables that are on, in enum ts_table order
-    bool histogram = false;              // counters.size_hist is counted
+    std::string ifname;                 // "veth0"
+    std::string hook;                   // "xdp", "tc-ingress", "tc-egress"
+    std::string mode;                   // "native", "generic", "tcx", "clsact"
+    ClassCounters counters;             // interval: the delta; summary: totals since start
+    std::vector<TableReport> tables{};  // the keyed tables that are on, in enum ts_table order
+    bool histogram = false;             // counters.size_hist is counted
     ViewsReport views{};
 };
 

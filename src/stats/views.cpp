@@ -39,9 +39,10 @@ void sort_rows(std::vector<Row>& rows, SortKey key, std::size_t top, Tie tie, Va
 
 }  // namespace
 
-
-bool has_ports(std::uint8_t proto) { return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP; }
-
+bool has_ports(std::uint8_t proto)
+{
+    return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
 
 std::vector<Talker> talkers_of(std::span<const FlowEntry> entries)
 {

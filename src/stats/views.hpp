@@ -26,7 +26,10 @@ inline constexpr auto kSortKeyNames = name_table<SortKey>({
     {SortKey::bytes, "bytes"},
     {SortKey::packets, "packets"},
 });
-constexpr std::string_view sort_name(SortKey key) { return kSortKeyNames.name(key); }
+constexpr std::string_view sort_name(SortKey key)
+{
+    return kSortKeyNames.name(key);
+}
 
 // Talkers in order of what they sent + received, of what they sent (as
 // source), or of what they received (as destination) (--talkers-by).
@@ -36,7 +39,10 @@ inline constexpr auto kTalkerSideNames = name_table<TalkerSide>({
     {TalkerSide::src, "src", "as source"},
     {TalkerSide::dst, "dst", "as destination"},
 });
-constexpr std::string_view side_name(TalkerSide side) { return kTalkerSideNames.name(side); }
+constexpr std::string_view side_name(TalkerSide side)
+{
+    return kTalkerSideNames.name(side);
+}
 
 // What the views show: their order and how many rows.
 struct ViewOptions {

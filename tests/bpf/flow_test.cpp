@@ -31,7 +31,10 @@ namespace {
 using B = PacketBuilder;
 enum class Entry { xdp, tc };
 
-std::string entry_name(const ::testing::TestParamInfo<Entry>& i) { return i.param == Entry::xdp ? "Xdp" : "Tc"; }
+std::string entry_name(const ::testing::TestParamInfo<Entry>& i)
+{
+    return i.param == Entry::xdp ? "Xdp" : "Tc";
+}
 
 constexpr std::uint32_t kTalkers = TS_TABLE_BIT(TS_TABLE_TALKERS);
 constexpr std::uint32_t kPorts = TS_TABLE_BIT(TS_TABLE_PORTS);
@@ -43,7 +46,8 @@ std::optional<CounterProgram> load(std::uint32_t tables, TableSizes sizes = {64,
     o.tables = tables;
     o.table_size = sizes;
     o.size_histogram = histogram;
-    return acquire_privileged("load the counter program with its keyed tables", [&] { return CounterProgram::load(o); });
+    return acquire_privileged("load the counter program with its keyed tables",
+                              [&] { return CounterProgram::load(o); });
 }
 
 void run(const CounterProgram& p, Entry e, const Bytes& frame, int repeat = 1)
@@ -365,9 +369,9 @@ TEST(FlowDrain, FlipsBetweenTablesWithoutLosingCounts)
     run(*p, Entry::xdp, f, 5);
     TableEntries first, second;
     const auto now_ns = [] {
-        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                              std::chrono::system_clock::now().time_since_epoch())
-                                              .count());
+        return static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
     };
     const std::uint64_t before = now_ns();
     EXPECT_EQ(p->drain_tables(first), 1u);
@@ -404,7 +408,8 @@ TEST(FlowDrain, BatchAndPerSlotReadersReadWhatMmapReads)
     for (R reader : {R::batch, R::lookup, R::mmap, R::batch}) {
         ++round;
         for (std::uint16_t i = 0; i < 3; ++i)
-            run(*p, Entry::tc, B().eth().ipv4().tcp({.sport = static_cast<std::uint16_t>(40000 + i), .dport = 443}).build(),
+            run(*p, Entry::tc,
+                B().eth().ipv4().tcp({.sport = static_cast<std::uint16_t>(40000 + i), .dport = 443}).build(),
                 static_cast<int>(round));
         const TableEntries got = drain_all(*p, &so_far, reader);  // checks each table's rule
         ASSERT_EQ(got[TS_TABLE_TALKERS].size(), 1u);

@@ -14,7 +14,10 @@ namespace {
 
 using B = PacketBuilder;
 
-std::uint16_t be16(const Bytes& b, std::size_t at) { return static_cast<std::uint16_t>(b.at(at) << 8 | b.at(at + 1)); }
+std::uint16_t be16(const Bytes& b, std::size_t at)
+{
+    return static_cast<std::uint16_t>(b.at(at) << 8 | b.at(at + 1));
+}
 
 std::span<const std::uint8_t> sub(const Bytes& b, std::size_t at, std::size_t n)
 {
@@ -52,8 +55,13 @@ TEST(PacketBuilder, ChecksumKnownAnswers)
 
 TEST(PacketBuilder, EthernetVlanIpv4TcpLayout)
 {
-    const Bytes f = B().eth().vlan(300, ethertype::qinq).vlan(100).ipv4({.option_words = 2}).tcp({.option_words = 3})
-                        .payload(10).build();
+    const Bytes f = B().eth()
+                        .vlan(300, ethertype::qinq)
+                        .vlan(100)
+                        .ipv4({.option_words = 2})
+                        .tcp({.option_words = 3})
+                        .payload(10)
+                        .build();
     ASSERT_EQ(f.size(), eth_len + 2 * vlan_len + 28 + 32 + 10);
     EXPECT_EQ(be16(f, 12), ethertype::qinq);
     EXPECT_EQ(be16(f, 14) & 0x0fff, 300);
@@ -61,11 +69,11 @@ TEST(PacketBuilder, EthernetVlanIpv4TcpLayout)
     EXPECT_EQ(be16(f, 18) & 0x0fff, 100);
     EXPECT_EQ(be16(f, 20), ethertype::ipv4);
     const std::size_t ip = 22, tcp = ip + 28;
-    EXPECT_EQ(f[ip], 0x47);                                  // version 4, IHL 7
-    EXPECT_EQ(be16(f, ip + 2), 28 + 32 + 10);                // total length
+    EXPECT_EQ(f[ip], 0x47);                    // version 4, IHL 7
+    EXPECT_EQ(be16(f, ip + 2), 28 + 32 + 10);  // total length
     EXPECT_EQ(f[ip + 9], ipproto::tcp);
-    EXPECT_EQ(inet_checksum(sub(f, ip, 28)), 0);             // header checksum verifies
-    EXPECT_EQ(f[tcp + 12] >> 4, 8);                          // doff
+    EXPECT_EQ(inet_checksum(sub(f, ip, 28)), 0);  // header checksum verifies
+    EXPECT_EQ(f[tcp + 12] >> 4, 8);               // doff
     EXPECT_EQ(verify_l4_v4(f, ip, tcp, ipproto::tcp), 0);
 }
 
@@ -79,8 +87,8 @@ TEST(PacketBuilder, LiesAreWrittenAsAsked)
     const Bytes b = B().eth().ipv4({.version = 6}).udp().build();
     EXPECT_EQ(b[14], 0x65);
 
-    const Bytes c = B().eth().ipv4({.protocol = ipproto::udp, .more_fragments = true, .fragment_offset = 185})
-                        .payload(8).build();
+    const Bytes c =
+        B().eth().ipv4({.protocol = ipproto::udp, .more_fragments = true, .fragment_offset = 185}).payload(8).build();
     EXPECT_EQ(be16(c, 14 + 6), 0x2000 | 185);
     EXPECT_EQ(c[14 + 9], ipproto::udp);
 
@@ -111,7 +119,7 @@ TEST(PacketBuilder, Ipv6ExtensionChainIsLinked)
     at += 24;
     EXPECT_EQ(f.size(), at + udp_len);
     EXPECT_EQ(be16(f, 14 + 4), f.size() - 14 - ipv6_len);  // payload length
-    EXPECT_EQ(be16(f, at + 4), udp_len);                    // UDP length
+    EXPECT_EQ(be16(f, at + 4), udp_len);                   // UDP length
     EXPECT_EQ(verify_l4_v6(f, 14, at, ipproto::udp), 0);
 }
 
@@ -176,10 +184,10 @@ TEST(PacketBuilder, OtherProtocols)
 
 TEST(PacketBuilder, RefusesToGuess)
 {
-    EXPECT_THROW(B().eth().build(), std::logic_error);             // Ethernet announces nothing
-    EXPECT_THROW(B().eth().ipv4().build(), std::logic_error);      // nor does IPv4
-    EXPECT_THROW(B().eth().payload(10), std::logic_error);         // a payload has no ethertype
-    EXPECT_THROW(B().eth().ipv4().arp(), std::logic_error);        // ARP has no IP protocol number
+    EXPECT_THROW(B().eth().build(), std::logic_error);         // Ethernet announces nothing
+    EXPECT_THROW(B().eth().ipv4().build(), std::logic_error);  // nor does IPv4
+    EXPECT_THROW(B().eth().payload(10), std::logic_error);     // a payload has no ethertype
+    EXPECT_THROW(B().eth().ipv4().arp(), std::logic_error);    // ARP has no IP protocol number
     EXPECT_THROW(B().eth().ipv4().tcp().cut(21), std::logic_error);
     EXPECT_NO_THROW(B().eth(0x1234).build());
     EXPECT_NO_THROW(B().eth().ipv4({.protocol = 200}).build());

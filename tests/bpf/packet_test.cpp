@@ -44,9 +44,9 @@ constexpr ts_class ipv4 = TS_CLASS_IPV4, ipv6 = TS_CLASS_IPV6, arp = TS_CLASS_AR
                    vlan = TS_CLASS_VLAN, pppoe = TS_CLASS_PPPOE;
 }  // namespace cls
 
-constexpr std::uint32_t xdp_drop = 1;           // XDP_DROP
-constexpr std::uint32_t xdp_pass = 2;           // XDP_PASS
-constexpr std::uint32_t tc_act_unspec = ~0u;    // TC_ACT_UNSPEC (-1) as the u32 retval
+constexpr std::uint32_t xdp_drop = 1;         // XDP_DROP
+constexpr std::uint32_t xdp_pass = 2;         // XDP_PASS
+constexpr std::uint32_t tc_act_unspec = ~0u;  // TC_ACT_UNSPEC (-1) as the u32 retval
 
 // The counters one frame should move: `all` plus every class listed, each by
 // `c`; the L4 class listed also in the l4_by_ip row of the IP version listed.
@@ -170,9 +170,7 @@ void check_run(const TestRun& r, const Bytes& frame, std::uint32_t retval)
     ASSERT_EQ(r.err, 0) << "BPF_PROG_TEST_RUN failed: " << errno_text(r.err);
     EXPECT_EQ(r.retval, retval) << "return code";
     EXPECT_EQ(r.size_out, frame.size()) << "packet size changed";
-    EXPECT_TRUE(r.out == frame) << "packet bytes changed:\n in:\n"
-                                << hex_dump(frame) << "\n out:\n"
-                                << hex_dump(r.out);
+    EXPECT_TRUE(r.out == frame) << "packet bytes changed:\n in:\n" << hex_dump(frame) << "\n out:\n" << hex_dump(r.out);
 }
 
 // Since a 2025 fix to bpf_prog_test_run_skb() (net/bpf/test_run.c, also in
@@ -190,9 +188,15 @@ bool kernel_refuses_at_tc(const Bytes& frame)
 
 enum class Hook { xdp, tc };
 
-void PrintTo(Hook hook, std::ostream* os) { *os << (hook == Hook::xdp ? "xdp" : "tc"); }
+void PrintTo(Hook hook, std::ostream* os)
+{
+    *os << (hook == Hook::xdp ? "xdp" : "tc");
+}
 
-int prog_fd(const CounterProgram& p, Hook hook) { return hook == Hook::xdp ? p.xdp_fd() : p.tc_fd(); }
+int prog_fd(const CounterProgram& p, Hook hook)
+{
+    return hook == Hook::xdp ? p.xdp_fd() : p.tc_fd();
+}
 
 // ---------------------------------------------------------------- the packets
 
@@ -204,7 +208,10 @@ struct PacketCase {
     std::vector<ts_class> classes;  // besides `all`: every class the frame counts in
 };
 
-void PrintTo(const PacketCase& c, std::ostream* os) { *os << c.name << " (" << c.frame.size() << " bytes)"; }
+void PrintTo(const PacketCase& c, std::ostream* os)
+{
+    *os << c.name << " (" << c.frame.size() << " bytes)";
+}
 
 std::vector<PacketCase> packet_cases()
 {
@@ -274,8 +281,8 @@ std::vector<PacketCase> packet_cases()
         {ipv4, tcp, vlan});
     add("qinq_8021q_8021q_ipv6_udp", B().eth().vlan(300).vlan(100).ipv6().udp().payload(10), {ipv6, udp, vlan});
     add("qinq_arp", B().eth().vlan(300, ethertype::qinq).vlan(100).arp(), {arp, vlan});
-    add("three_tags_third_left_unparsed",
-        B().eth().vlan(300, ethertype::qinq).vlan(100).vlan(5).ipv4().tcp(), {other_l3, vlan});
+    add("three_tags_third_left_unparsed", B().eth().vlan(300, ethertype::qinq).vlan(100).vlan(5).ipv4().tcp(),
+        {other_l3, vlan});
     add("three_8021q_tags_third_left_unparsed", B().eth().vlan(1).vlan(2).vlan(3).ipv6().udp(), {other_l3, vlan});
     add("vlan_bare_ipv4", B().eth().vlan(100, ethertype::vlan, ethertype::ipv4), {ipv4, malformed_l4, vlan});
     add("vlan_tag_cut_at_2", B().eth().vlan(100).ipv4().tcp().truncate(eth_len + 2), {malformed});
@@ -287,14 +294,14 @@ std::vector<PacketCase> packet_cases()
     add("pppoe_ipv4_tcp", B().eth().pppoe_session().ipv4().tcp().payload(20), {ipv4, tcp, pppoe});
     add("pppoe_ipv6_udp", B().eth().pppoe_session().ipv6().udp().payload(20), {ipv6, udp, pppoe});
     add("pppoe_lcp", B().eth().pppoe_session(1, pppproto::lcp).bytes({0x01, 0x01, 0x00, 0x04}), {other_l3, pppoe});
-    add("pppoe_ipcp", B().eth().pppoe_session(1, pppproto::ipcp).bytes({0x01, 0x01, 0x00, 0x04}),
-        {other_l3, pppoe});
+    add("pppoe_ipcp", B().eth().pppoe_session(1, pppproto::ipcp).bytes({0x01, 0x01, 0x00, 0x04}), {other_l3, pppoe});
     add("vlan_pppoe_ipv4_udp", B().eth().vlan(10).pppoe_session().ipv4().udp(), {ipv4, udp, vlan, pppoe});
     add("qinq_pppoe_ipv6_tcp", B().eth().vlan(20, ethertype::qinq).vlan(10).pppoe_session().ipv6().tcp(),
         {ipv6, tcp, vlan, pppoe});
     add("pppoe_header_cut_at_4", B().eth().pppoe_session().ipv4().tcp().truncate(eth_len + 4), {malformed});
     add("pppoe_ppp_protocol_cut_at_6", B().eth().pppoe_session().ipv4().tcp().truncate(eth_len + 6), {malformed});
-    add("pppoe_ipv4_header_cut_at_10", B().eth().pppoe_session().ipv4().tcp().truncate(eth_len + pppoe_len + 10), {ipv4, malformed_l4, pppoe});
+    add("pppoe_ipv4_header_cut_at_10", B().eth().pppoe_session().ipv4().tcp().truncate(eth_len + pppoe_len + 10),
+        {ipv4, malformed_l4, pppoe});
     add("pppoe_bare_ipv6", B().eth().pppoe_session(1, pppproto::ipv6), {ipv6, malformed_l4, pppoe});
 
     // --- IPv4 header length, options, version
@@ -330,8 +337,7 @@ std::vector<PacketCase> packet_cases()
         B().eth().ipv4({.protocol = ipproto::udp, .option_words = 2, .fragment_offset = 8}).payload(16),
         {ipv4, fragment});
     add("ipv4_nonfirst_fragment_ihl_beyond_frame",
-        B().eth().ipv4({.protocol = ipproto::udp, .ihl = 15, .fragment_offset = 8}).payload(16),
-        {ipv4, malformed_l4});
+        B().eth().ipv4({.protocol = ipproto::udp, .ihl = 15, .fragment_offset = 8}).payload(16), {ipv4, malformed_l4});
 
     // --- IPv4 with Ethernet padding (total length < frame)
     add("ipv4_udp_padded_to_60", B().eth().ipv4().udp().payload(4).pad_to(60), {ipv4, udp});
@@ -353,28 +359,88 @@ std::vector<PacketCase> packet_cases()
     add("ipv6_dest_ah_esp", B().eth().ipv6().dest_opts().ah(6).esp().payload(32), {ipv6, esp});
     add("ipv6_routing_no_next_header", B().eth().ipv6().routing(2, ipproto::no_next), {ipv6, other_l4});
     add("ipv6_ext_chain_8_udp",
-        B().eth().ipv6().hop_by_hop().dest_opts().routing().fragment6(0, true).ah().dest_opts().routing(4).dest_opts(1)
-            .udp().payload(8),
+        B().eth()
+            .ipv6()
+            .hop_by_hop()
+            .dest_opts()
+            .routing()
+            .fragment6(0, true)
+            .ah()
+            .dest_opts()
+            .routing(4)
+            .dest_opts(1)
+            .udp()
+            .payload(8),
         {ipv6, udp});
     add("ipv6_ext_chain_8_dest_opts_tcp",
-        B().eth().ipv6().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts()
-            .dest_opts().tcp(),
+        B().eth()
+            .ipv6()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .tcp(),
         {ipv6, tcp});
     add("ipv6_ext_chain_8_then_tcp_cut_at_10",
-        B().eth().ipv6().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts()
-            .dest_opts().tcp().cut(10),
+        B().eth()
+            .ipv6()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .tcp()
+            .cut(10),
         {ipv6, malformed_l4});
     add("ipv6_ext_chain_8_then_nonfirst_fragment_is_other_l4",
-        B().eth().ipv6().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts()
-            .dest_opts().fragment6(8, true, 1, ipproto::udp).payload(8),
+        B().eth()
+            .ipv6()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .fragment6(8, true, 1, ipproto::udp)
+            .payload(8),
         {ipv6, other_l4});
     add("ipv6_ext_chain_9_udp_is_other_l4",
-        B().eth().ipv6().hop_by_hop().dest_opts().routing().fragment6(0, true).ah().dest_opts().routing(4).dest_opts(1)
-            .dest_opts().udp().payload(8),
+        B().eth()
+            .ipv6()
+            .hop_by_hop()
+            .dest_opts()
+            .routing()
+            .fragment6(0, true)
+            .ah()
+            .dest_opts()
+            .routing(4)
+            .dest_opts(1)
+            .dest_opts()
+            .udp()
+            .payload(8),
         {ipv6, other_l4});
     add("ipv6_ext_chain_9_dest_opts_is_other_l4",
-        B().eth().ipv6().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts().dest_opts()
-            .dest_opts().dest_opts().tcp(),
+        B().eth()
+            .ipv6()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .dest_opts()
+            .tcp(),
         {ipv6, other_l4});
     add("ipv6_hop_2048_bytes_udp", B().eth().ipv6().hop_by_hop(255).udp().payload(8), {ipv6, udp});
     add("ipv6_hop_2048_bytes_cut_at_2047", B().eth().ipv6().hop_by_hop(255).udp().truncate(eth_len + ipv6_len + 2047),
@@ -392,7 +458,8 @@ std::vector<PacketCase> packet_cases()
         {ipv4, malformed_l4, pppoe});
     add("ipv6_header_cut_at_20", B().eth().ipv6().tcp().truncate(eth_len + 20), {ipv6, malformed_l4});
     add("ipv6_header_cut_at_39", B().eth().ipv6().tcp().truncate(eth_len + 39), {ipv6, malformed_l4});
-    add("ipv6_hop_cut_at_1", B().eth().ipv6().hop_by_hop().udp().truncate(eth_len + ipv6_len + 1), {ipv6, malformed_l4});
+    add("ipv6_hop_cut_at_1", B().eth().ipv6().hop_by_hop().udp().truncate(eth_len + ipv6_len + 1),
+        {ipv6, malformed_l4});
     add("ipv6_hop_cut_at_6", B().eth().ipv6().hop_by_hop().tcp().truncate(eth_len + ipv6_len + 6),
         {ipv6, malformed_l4});
     add("ipv6_hop_32_bytes_cut_at_16", B().eth().ipv6().hop_by_hop(3).udp().truncate(eth_len + ipv6_len + 16),
@@ -445,7 +512,10 @@ std::vector<PacketCase> packet_cases()
     return v;
 }
 
-std::string case_name(const ::testing::TestParamInfo<PacketCase>& info) { return info.param.name; }
+std::string case_name(const ::testing::TestParamInfo<PacketCase>& info)
+{
+    return info.param.name;
+}
 
 class PacketTest : public ::testing::TestWithParam<PacketCase> {
 protected:
@@ -476,8 +546,14 @@ protected:
     std::optional<CounterProgram> program_;
 };
 
-TEST_P(PacketTest, Xdp) { run_and_check(Hook::xdp); }
-TEST_P(PacketTest, Tc) { run_and_check(Hook::tc); }
+TEST_P(PacketTest, Xdp)
+{
+    run_and_check(Hook::xdp);
+}
+TEST_P(PacketTest, Tc)
+{
+    run_and_check(Hook::tc);
+}
 
 INSTANTIATE_TEST_SUITE_P(Packets, PacketTest, ::testing::ValuesIn(packet_cases()), case_name);
 
@@ -490,7 +566,7 @@ struct GsoCase {
     Bytes frame;
     std::uint32_t gso_segs;
     std::uint32_t gso_size;
-    std::size_t hdr_len;   // L2 + L3 + L4 header bytes, by hand
+    std::size_t hdr_len;    // L2 + L3 + L4 header bytes, by hand
     std::uint64_t packets;  // expected
     std::vector<ts_class> classes;
 };
@@ -511,19 +587,14 @@ std::vector<GsoCase> gso_cases()
     // IPv4 with one word of options, TCP with three (doff 8).
     add("ipv4_options_tcp_options_3_segs", B().eth().ipv4({.option_words = 1}).tcp({.option_words = 3}).payload(2500),
         3, 1000, eth_len + 24 + 32, 3, {ipv4, tcp});
-    add("ipv4_tcp_2_segs", B().eth().ipv4().tcp().payload(2896), 2, 1448, eth_len + ipv4_len + tcp_len, 2,
-        {ipv4, tcp});
-    add("ipv6_tcp_3_segs", B().eth().ipv6().tcp().payload(2900), 3, 1000, eth_len + ipv6_len + tcp_len, 3,
-        {ipv6, tcp});
-    add("ipv6_ext_tcp_options_2_segs",
-        B().eth().ipv6().hop_by_hop().dest_opts().tcp({.option_words = 3}).payload(2000), 2, 1448,
-        eth_len + ipv6_len + 8 + 8 + 32, 2, {ipv6, tcp});
-    add("ipv4_udp_3_segs", B().eth().ipv4().udp().payload(2800), 3, 1000, eth_len + ipv4_len + udp_len, 3,
-        {ipv4, udp});
+    add("ipv4_tcp_2_segs", B().eth().ipv4().tcp().payload(2896), 2, 1448, eth_len + ipv4_len + tcp_len, 2, {ipv4, tcp});
+    add("ipv6_tcp_3_segs", B().eth().ipv6().tcp().payload(2900), 3, 1000, eth_len + ipv6_len + tcp_len, 3, {ipv6, tcp});
+    add("ipv6_ext_tcp_options_2_segs", B().eth().ipv6().hop_by_hop().dest_opts().tcp({.option_words = 3}).payload(2000),
+        2, 1448, eth_len + ipv6_len + 8 + 8 + 32, 2, {ipv6, tcp});
+    add("ipv4_udp_3_segs", B().eth().ipv4().udp().payload(2800), 3, 1000, eth_len + ipv4_len + udp_len, 3, {ipv4, udp});
     add("ipv4_tcp_64_segs", B().eth().ipv4().tcp().payload(3200), 64, 50, eth_len + ipv4_len + tcp_len, 64,
         {ipv4, tcp});
-    add("ipv6_udp_4_segs", B().eth().ipv6().udp().payload(2800), 4, 700, eth_len + ipv6_len + udp_len, 4,
-        {ipv6, udp});
+    add("ipv6_udp_4_segs", B().eth().ipv6().udp().payload(2800), 4, 700, eth_len + ipv6_len + udp_len, 4, {ipv6, udp});
     add("vlan_ipv4_tcp_2_segs", B().eth().vlan(100).ipv4().tcp().payload(2000), 2, 1448,
         eth_len + vlan_len + ipv4_len + tcp_len, 2, {ipv4, tcp, vlan});
     add("pppoe_ipv4_tcp_2_segs", B().eth().pppoe_session().ipv4().tcp().payload(2000), 2, 1400,
@@ -535,7 +606,10 @@ std::vector<GsoCase> gso_cases()
     return v;
 }
 
-std::string gso_case_name(const ::testing::TestParamInfo<GsoCase>& info) { return info.param.name; }
+std::string gso_case_name(const ::testing::TestParamInfo<GsoCase>& info)
+{
+    return info.param.name;
+}
 
 class GsoTest : public ::testing::TestWithParam<GsoCase> {
 protected:
@@ -573,7 +647,10 @@ struct DropCase {
     Bytes frame;
 };
 
-void PrintTo(const DropCase& c, std::ostream* os) { *os << c.name << " (" << c.frame.size() << " bytes)"; }
+void PrintTo(const DropCase& c, std::ostream* os)
+{
+    *os << c.name << " (" << c.frame.size() << " bytes)";
+}
 
 std::vector<DropCase> drop_cases()
 {
@@ -590,7 +667,10 @@ std::vector<DropCase> drop_cases()
     };
 }
 
-std::string drop_case_name(const ::testing::TestParamInfo<DropCase>& info) { return info.param.name; }
+std::string drop_case_name(const ::testing::TestParamInfo<DropCase>& info)
+{
+    return info.param.name;
+}
 
 class DropModeTest : public ::testing::TestWithParam<DropCase> {
 protected:

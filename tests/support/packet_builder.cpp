@@ -14,9 +14,15 @@ void write16(Bytes& b, std::size_t at, std::uint16_t v)
     b.at(at + 1) = static_cast<std::uint8_t>(v);
 }
 
-void write8(Bytes& b, std::size_t at, std::uint8_t v) { b.at(at) = v; }
+void write8(Bytes& b, std::size_t at, std::uint8_t v)
+{
+    b.at(at) = v;
+}
 
-std::uint16_t clamp16(std::size_t v) { return static_cast<std::uint16_t>(std::min<std::size_t>(v, 0xffff)); }
+std::uint16_t clamp16(std::size_t v)
+{
+    return static_cast<std::uint16_t>(std::min<std::size_t>(v, 0xffff));
+}
 
 }  // namespace
 
@@ -173,8 +179,8 @@ PacketBuilder& PacketBuilder::pppoe_discovery(std::uint8_t code)
     begin(Kind::pppoe_discovery, {.ether = ethertype::pppoe_discovery}, "PPPoE discovery");
     put8(0x11);
     put8(code);
-    put16(0);  // session 0 during discovery
-    put16(0);  // length: filled by build()
+    put16(0);       // session 0 during discovery
+    put16(0);       // length: filled by build()
     put16(0x0101);  // Service-Name tag, empty: any service
     put16(0);
     layers_.back().header_len = 10;
@@ -203,9 +209,9 @@ PacketBuilder& PacketBuilder::lldp()
     const std::size_t start = buf_.size();
     // TLV header: 7-bit type, 9-bit length.
     put({0x02, 0x07, 0x04, 0x02, 0, 0, 0, 0, 0x01});  // chassis ID: MAC address
-    put({0x04, 0x03, 0x05, 'e', '0'});               // port ID: interface name
-    put({0x06, 0x02, 0x00, 0x78});                   // TTL 120 s
-    put({0x00, 0x00});                               // end of LLDPDU
+    put({0x04, 0x03, 0x05, 'e', '0'});                // port ID: interface name
+    put({0x06, 0x02, 0x00, 0x78});                    // TTL 120 s
+    put({0x00, 0x00});                                // end of LLDPDU
     layers_.back().header_len = buf_.size() - start;
     return *this;
 }
@@ -262,8 +268,7 @@ PacketBuilder& PacketBuilder::ipv6(const Ipv6& h)
     return *this;
 }
 
-void PacketBuilder::ext6(std::uint8_t type, std::uint8_t hdrlen, std::optional<std::uint8_t> next,
-                         const char* name)
+void PacketBuilder::ext6(std::uint8_t type, std::uint8_t hdrlen, std::optional<std::uint8_t> next, const char* name)
 {
     begin(Kind::ext6, {.ip = type}, name);
     const std::size_t start = buf_.size();
@@ -391,7 +396,7 @@ PacketBuilder& PacketBuilder::icmp(std::uint8_t type, std::uint8_t code)
     begin(Kind::icmp, {.ip = ipproto::icmp}, "ICMP");
     put8(type);
     put8(code);
-    put16(0);  // checksum: filled by build()
+    put16(0);       // checksum: filled by build()
     put16(0x4242);  // identifier
     put16(1);       // sequence
     layers_.back().header_len = icmp_len;
@@ -520,14 +525,14 @@ Bytes PacketBuilder::build() const
             if (ip->kind == Kind::ipv4) {
                 pseudo.assign(out.begin() + static_cast<std::ptrdiff_t>(ip->start + 12),
                               out.begin() + static_cast<std::ptrdiff_t>(ip->start + 20));
-                pseudo.insert(pseudo.end(), {0, proto, static_cast<std::uint8_t>(len >> 8),
-                                             static_cast<std::uint8_t>(len)});
+                pseudo.insert(pseudo.end(),
+                              {0, proto, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)});
             } else {
                 pseudo.assign(out.begin() + static_cast<std::ptrdiff_t>(ip->start + 8),
                               out.begin() + static_cast<std::ptrdiff_t>(ip->start + 40));
-                pseudo.insert(pseudo.end(), {static_cast<std::uint8_t>(len >> 24), static_cast<std::uint8_t>(len >> 16),
-                                             static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len), 0,
-                                             0, 0, proto});
+                pseudo.insert(pseudo.end(),
+                              {static_cast<std::uint8_t>(len >> 24), static_cast<std::uint8_t>(len >> 16),
+                               static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len), 0, 0, 0, proto});
             }
         }
         pseudo.insert(pseudo.end(), out.begin() + static_cast<std::ptrdiff_t>(l.start),

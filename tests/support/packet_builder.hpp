@@ -87,12 +87,12 @@ inline constexpr std::size_t esp_len = 8;
 
 struct Ipv4 {
     std::optional<std::uint8_t> protocol{};  // default: from the next layer
-    std::uint8_t option_words = 0;         // 32-bit words of options written (0..10)
+    std::uint8_t option_words = 0;           // 32-bit words of options written (0..10)
     std::optional<std::uint8_t> ihl{};       // IHL field written; default 5 + option_words
     std::uint8_t version = 4;
     bool dont_fragment = false;
     bool more_fragments = false;
-    std::uint16_t fragment_offset = 0;         // in 8-byte units (13 bits)
+    std::uint16_t fragment_offset = 0;            // in 8-byte units (13 bits)
     std::optional<std::uint16_t> total_length{};  // default: to the end of the frame (before padding)
     std::uint8_t ttl = 64;
     Ip4Addr src{192, 0, 2, 1};
@@ -112,8 +112,8 @@ struct Tcp {
     std::uint16_t dport = 443;
     std::uint32_t seq = 1;
     std::uint32_t ack = 1;
-    std::uint8_t flags = 0x18;       // PSH|ACK
-    std::uint8_t option_words = 0;   // 32-bit words of options written (0..10)
+    std::uint8_t flags = 0x18;           // PSH|ACK
+    std::uint8_t option_words = 0;       // 32-bit words of options written (0..10)
     std::optional<std::uint8_t> doff{};  // data offset field written; default 5 + option_words
     std::uint16_t window = 64240;
 };
@@ -177,8 +177,23 @@ public:
 private:
     enum class Ns { ether, ppp, ip };  // numbering spaces of next-protocol fields
     enum class Kind {
-        eth, vlan, pppoe_session, pppoe_discovery, arp, lldp, ipv4, ipv6, ext6, tcp, udp, icmp, icmpv6, sctp,
-        gre, esp, raw,
+        eth,
+        vlan,
+        pppoe_session,
+        pppoe_discovery,
+        arp,
+        lldp,
+        ipv4,
+        ipv6,
+        ext6,
+        tcp,
+        udp,
+        icmp,
+        icmpv6,
+        sctp,
+        gre,
+        esp,
+        raw,
     };
     struct Ids {
         std::optional<std::uint16_t> ether{}, ppp{}, ip{};
@@ -186,8 +201,8 @@ private:
     struct Pending {
         Ns ns;
         std::size_t offset;
-        bool given;                               // written explicitly
-        std::optional<std::uint16_t> fallback;    // used when nothing follows
+        bool given;                             // written explicitly
+        std::optional<std::uint16_t> fallback;  // used when nothing follows
         std::string owner;
     };
     struct Layer {

@@ -31,25 +31,29 @@ constexpr std::uint32_t k_max_caplen = 262144;  // libpcap's limit for a record 
 
 // --- building captures ---------------------------------------------------------
 
-void put16(Bytes& out, std::uint16_t v) {
+void put16(Bytes& out, std::uint16_t v)
+{
     out.push_back(static_cast<std::uint8_t>(v));
     out.push_back(static_cast<std::uint8_t>(v >> 8));
 }
 
-void put32(Bytes& out, std::uint32_t v) {
+void put32(Bytes& out, std::uint32_t v)
+{
     for (int shift = 0; shift < 32; shift += 8) {
         out.push_back(static_cast<std::uint8_t>(v >> shift));
     }
 }
 
-void put32_be(Bytes& out, std::uint32_t v) {
+void put32_be(Bytes& out, std::uint32_t v)
+{
     for (int shift = 24; shift >= 0; shift -= 8) {
         out.push_back(static_cast<std::uint8_t>(v >> shift));
     }
 }
 
 // A frame of `size` bytes whose content encodes `seed`, to tell records apart.
-Bytes frame(std::size_t size, std::uint8_t seed) {
+Bytes frame(std::size_t size, std::uint8_t seed)
+{
     Bytes f(size);
     for (std::size_t i = 0; i < size; ++i) {
         f[i] = static_cast<std::uint8_t>(seed + i);
@@ -61,7 +65,8 @@ Bytes frame(std::size_t size, std::uint8_t seed) {
 class Pcap {
 public:
     explicit Pcap(std::uint32_t linktype, std::uint32_t snaplen = 65535, bool nano = false, bool big_endian = false)
-        : big_(big_endian) {
+        : big_(big_endian)
+    {
         put(nano ? 0xA1B23C4D : 0xA1B2C3D4);
         put16x(2);
         put16x(4);
@@ -71,7 +76,8 @@ public:
         put(linktype);
     }
     // A record header that may lie about its length; no data.
-    Pcap& header(std::uint32_t ts_sec, std::uint32_t ts_frac, std::uint32_t caplen, std::uint32_t orig_len) {
+    Pcap& header(std::uint32_t ts_sec, std::uint32_t ts_frac, std::uint32_t caplen, std::uint32_t orig_len)
+    {
         put(ts_sec);
         put(ts_frac);
         put(caplen);
@@ -79,12 +85,14 @@ public:
         return *this;
     }
     Pcap& record(const Bytes& data, std::uint32_t orig_len = 0, std::uint32_t ts_sec = 1700000000,
-                 std::uint32_t ts_frac = 0) {
+                 std::uint32_t ts_frac = 0)
+    {
         header(ts_sec, ts_frac, static_cast<std::uint32_t>(data.size()),
                orig_len ? orig_len : static_cast<std::uint32_t>(data.size()));
         return raw(data);
     }
-    Pcap& raw(const Bytes& data) {
+    Pcap& raw(const Bytes& data)
+    {
         bytes.insert(bytes.end(), data.begin(), data.end());
         return *this;
     }
@@ -94,7 +102,8 @@ public:
 
 private:
     void put(std::uint32_t v) { big_ ? put32_be(bytes, v) : put32(bytes, v); }
-    void put16x(std::uint16_t v) {
+    void put16x(std::uint16_t v)
+    {
         if (big_) {
             bytes.push_back(static_cast<std::uint8_t>(v >> 8));
             bytes.push_back(static_cast<std::uint8_t>(v));
@@ -108,7 +117,8 @@ private:
 // A little-endian pcapng file: section header, interfaces, enhanced packet blocks.
 class Pcapng {
 public:
-    Pcapng() {
+    Pcapng()
+    {
         Bytes body;
         put32(body, 0x1A2B3C4D);  // byte-order magic
         put16(body, 1);
@@ -118,7 +128,8 @@ public:
         block(0x0A0D0D0A, body);
     }
     // `tsresol`: if_tsresol option (10^-tsresol s); none means microseconds.
-    Pcapng& interface(std::uint16_t linktype, std::optional<std::uint8_t> tsresol = std::nullopt) {
+    Pcapng& interface(std::uint16_t linktype, std::optional<std::uint8_t> tsresol = std::nullopt)
+    {
         Bytes body;
         put16(body, linktype);
         put16(body, 0);
@@ -133,7 +144,8 @@ public:
         block(0x00000001, body);
         return *this;
     }
-    Pcapng& packet(std::uint32_t interface, std::uint64_t ts, const Bytes& data) {
+    Pcapng& packet(std::uint32_t interface, std::uint64_t ts, const Bytes& data)
+    {
         Bytes body;
         put32(body, interface);
         put32(body, static_cast<std::uint32_t>(ts >> 32));
@@ -148,7 +160,8 @@ public:
     Bytes bytes;
 
 private:
-    void block(std::uint32_t type, Bytes body) {
+    void block(std::uint32_t type, Bytes body)
+    {
         body.resize((body.size() + 3) / 4 * 4, 0);
         const auto length = static_cast<std::uint32_t>(body.size() + 12);
         put32(bytes, type);
@@ -162,7 +175,8 @@ private:
 
 class TempDir {
 public:
-    TempDir() {
+    TempDir()
+    {
         std::string pattern = (fs::temp_directory_path() / "trafstat-capture-XXXXXX").string();
         if (!mkdtemp(pattern.data())) {
             throw std::runtime_error("mkdtemp failed");
@@ -171,17 +185,20 @@ public:
     }
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
+    ~TempDir()
+    {
         std::error_code ignored;
         fs::remove_all(path_, ignored);
     }
-    std::string write(const std::string& name, const Bytes& bytes) const {
+    std::string write(const std::string& name, const Bytes& bytes) const
+    {
         const std::string path = (path_ / name).string();
-        std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                    static_cast<std::streamsize>(bytes.size()));
+        std::ofstream(path, std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
         return path;
     }
-    std::string write(const std::string& name, const std::string& text) const {
+    std::string write(const std::string& name, const std::string& text) const
+    {
         return write(name, Bytes(text.begin(), text.end()));
     }
 
@@ -201,7 +218,8 @@ struct Outcome {
     std::optional<Error> error;
 };
 
-Outcome read_all(CaptureReader& reader) {
+Outcome read_all(CaptureReader& reader)
+{
     Outcome out;
     CaptureRecord r;
     try {
@@ -215,13 +233,15 @@ Outcome read_all(CaptureReader& reader) {
     return out;
 }
 
-Outcome read_file(const std::string& path) {
+Outcome read_file(const std::string& path)
+{
     auto reader = CaptureReader::open(path);
     return read_all(reader);
 }
 
 // The error of opening `path`, which must fail.
-Error open_error(const std::string& path) {
+Error open_error(const std::string& path)
+{
     try {
         CaptureReader::open(path);
     } catch (const Error& e) {
@@ -231,19 +251,23 @@ Error open_error(const std::string& path) {
     return Error(0, "");
 }
 
-bool contains(const std::string& haystack, const std::string& needle) {
+bool contains(const std::string& haystack, const std::string& needle)
+{
     return haystack.find(needle) != std::string::npos;
 }
 
 // --- files that are not captures ------------------------------------------------
 
-TEST(CaptureOpen, MissingFile) {
+TEST(CaptureOpen, MissingFile)
+{
     const Error e = open_error("/nonexistent/trafstat/missing.pcap");
     EXPECT_EQ(e.exit_code(), exit_code::capture);
-    EXPECT_EQ(std::string(e.what()), "/nonexistent/trafstat/missing.pcap: cannot open: No such file or directory (ENOENT)");
+    EXPECT_EQ(std::string(e.what()),
+              "/nonexistent/trafstat/missing.pcap: cannot open: No such file or directory (ENOENT)");
 }
 
-TEST(CaptureOpen, EmptyFile) {
+TEST(CaptureOpen, EmptyFile)
+{
     TempDir dir;
     const std::string path = dir.write("empty.pcap", Bytes{});
     const Error e = open_error(path);
@@ -252,7 +276,8 @@ TEST(CaptureOpen, EmptyFile) {
     EXPECT_TRUE(contains(e.what(), "byte offset 0")) << e.what();
 }
 
-TEST(CaptureOpen, TextFile) {
+TEST(CaptureOpen, TextFile)
+{
     TempDir dir;
     const std::string path = dir.write("notes.txt", std::string("this is not a capture\nat all\n"));
     const Error e = open_error(path);
@@ -261,7 +286,8 @@ TEST(CaptureOpen, TextFile) {
     EXPECT_TRUE(contains(e.what(), "unknown file format")) << e.what();
 }
 
-TEST(CaptureOpen, GlobalHeaderCutShort) {
+TEST(CaptureOpen, GlobalHeaderCutShort)
+{
     TempDir dir;
     Bytes header = Pcap(DLT_EN10MB).bytes;
     header.resize(20);
@@ -270,9 +296,11 @@ TEST(CaptureOpen, GlobalHeaderCutShort) {
     EXPECT_TRUE(contains(e.what(), "byte offset 0")) << e.what();
 }
 
-TEST(CaptureOpen, ErrorMessageIsOneLine) {
+TEST(CaptureOpen, ErrorMessageIsOneLine)
+{
     TempDir dir;
-    for (const std::string& path : {dir.write("empty", Bytes{}), dir.write("text", std::string("GET / HTTP/1.1\r\n"))}) {
+    for (const std::string& path :
+         {dir.write("empty", Bytes{}), dir.write("text", std::string("GET / HTTP/1.1\r\n"))}) {
         const Error e = open_error(path);
         EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
     }
@@ -280,7 +308,8 @@ TEST(CaptureOpen, ErrorMessageIsOneLine) {
 
 // --- valid captures --------------------------------------------------------------
 
-TEST(CaptureRead, HeaderOnlyIsCleanEof) {
+TEST(CaptureRead, HeaderOnlyIsCleanEof)
+{
     TempDir dir;
     auto reader = CaptureReader::open(dir.write("header.pcap", Pcap(DLT_EN10MB).bytes));
     EXPECT_EQ(reader.linktype(), DLT_EN10MB);
@@ -290,9 +319,11 @@ TEST(CaptureRead, HeaderOnlyIsCleanEof) {
     EXPECT_EQ(reader.records(), 0u);
 }
 
-TEST(CaptureRead, RecordsExactly) {
+TEST(CaptureRead, RecordsExactly)
+{
     TempDir dir;
-    const Pcap pcap = Pcap(DLT_EN10MB).record(frame(60, 1), 60, 1700000000, 1).record(frame(42, 2), 1514, 1700000001, 999999);
+    const Pcap pcap =
+        Pcap(DLT_EN10MB).record(frame(60, 1), 60, 1700000000, 1).record(frame(42, 2), 1514, 1700000001, 999999);
     const Outcome out = read_file(dir.write("two.pcap", pcap.bytes));
     ASSERT_FALSE(out.error) << out.error->what();
     ASSERT_EQ(out.records.size(), 2u);
@@ -304,7 +335,8 @@ TEST(CaptureRead, RecordsExactly) {
     EXPECT_EQ(out.records[1].ts_ns, 1700000001'999999000);
 }
 
-TEST(CaptureRead, BigEndianPcap) {
+TEST(CaptureRead, BigEndianPcap)
+{
     TempDir dir;
     const Pcap pcap = Pcap(DLT_EN10MB, 65535, false, true).record(frame(60, 7), 70, 1700000000, 5);
     auto reader = CaptureReader::open(dir.write("be.pcap", pcap.bytes));
@@ -317,9 +349,11 @@ TEST(CaptureRead, BigEndianPcap) {
     EXPECT_EQ(out.records[0].ts_ns, 1700000000'000005000);
 }
 
-TEST(CaptureRead, NanosecondPcapIsExact) {
+TEST(CaptureRead, NanosecondPcapIsExact)
+{
     TempDir dir;
-    const Pcap pcap = Pcap(DLT_EN10MB, 65535, true).record(frame(60, 1), 60, 1700000000, 123456789)
+    const Pcap pcap = Pcap(DLT_EN10MB, 65535, true)
+                          .record(frame(60, 1), 60, 1700000000, 123456789)
                           .record(frame(60, 2), 60, 1700000000, 999999999);
     const Outcome out = read_file(dir.write("nano.pcap", pcap.bytes));
     ASSERT_FALSE(out.error) << out.error->what();
@@ -328,12 +362,13 @@ TEST(CaptureRead, NanosecondPcapIsExact) {
     EXPECT_EQ(out.records[1].ts_ns, 1700000000'999999999);
 }
 
-TEST(CaptureRead, LinkTypesAsDlt) {
+TEST(CaptureRead, LinkTypesAsDlt)
+{
     // The file holds LINKTYPE_* values; linktype() is libpcap's DLT_* (RAW: 101 -> 12).
     TempDir dir;
     const std::pair<std::uint32_t, int> cases[] = {
-        {1, DLT_EN10MB}, {101, DLT_RAW}, {228, DLT_IPV4}, {229, DLT_IPV6}, {113, DLT_LINUX_SLL},
-        {276, DLT_LINUX_SLL2}, {147, 147}, {105, DLT_IEEE802_11},
+        {1, DLT_EN10MB},      {101, DLT_RAW},        {228, DLT_IPV4}, {229, DLT_IPV6},
+        {113, DLT_LINUX_SLL}, {276, DLT_LINUX_SLL2}, {147, 147},      {105, DLT_IEEE802_11},
     };
     for (const auto& [file_value, dlt] : cases) {
         auto reader = CaptureReader::open(dir.write("lt.pcap", Pcap(file_value).record(frame(20, 0)).bytes));
@@ -341,11 +376,13 @@ TEST(CaptureRead, LinkTypesAsDlt) {
     }
 }
 
-TEST(CaptureRead, PcapngTwoInterfacesOfTheSameLinkType) {
+TEST(CaptureRead, PcapngTwoInterfacesOfTheSameLinkType)
+{
     TempDir dir;
     Pcapng ng;
     ng.interface(DLT_EN10MB, 9).interface(DLT_EN10MB, 9);
-    ng.packet(0, 1700000000'000000001, frame(60, 1)).packet(1, 1700000000'000000002, frame(61, 2))
+    ng.packet(0, 1700000000'000000001, frame(60, 1))
+        .packet(1, 1700000000'000000002, frame(61, 2))
         .packet(0, 1700000000'000000003, frame(62, 3));
     auto reader = CaptureReader::open(dir.write("two.pcapng", ng.bytes));
     EXPECT_EQ(reader.linktype(), DLT_EN10MB);
@@ -358,7 +395,8 @@ TEST(CaptureRead, PcapngTwoInterfacesOfTheSameLinkType) {
     }
 }
 
-TEST(CaptureRead, PcapngMicrosecondDefaultResolution) {
+TEST(CaptureRead, PcapngMicrosecondDefaultResolution)
+{
     TempDir dir;
     Pcapng ng;
     ng.interface(DLT_EN10MB).packet(0, 1700000000'123456, frame(60, 1));
@@ -368,7 +406,8 @@ TEST(CaptureRead, PcapngMicrosecondDefaultResolution) {
     EXPECT_EQ(out.records[0].ts_ns, 1700000000'123456000);
 }
 
-TEST(CaptureRead, PcapngTimestampBeyondInt64NanosecondsSaturates) {
+TEST(CaptureRead, PcapngTimestampBeyondInt64NanosecondsSaturates)
+{
     // Found by fuzzing: if_tsresol = 10^0 (seconds) and a timestamp of 2^62 s
     // overflowed the conversion to nanoseconds (undefined behaviour).
     TempDir dir;
@@ -380,7 +419,8 @@ TEST(CaptureRead, PcapngTimestampBeyondInt64NanosecondsSaturates) {
     EXPECT_EQ(out.records[0].ts_ns, std::numeric_limits<std::int64_t>::max());
 }
 
-TEST(CaptureRead, PcapngInterfacesOfDifferentLinkTypes) {
+TEST(CaptureRead, PcapngInterfacesOfDifferentLinkTypes)
+{
     // libpcap cannot give one link type for the file: an error when it meets
     // the second interface, after the records before it.
     TempDir dir;
@@ -394,7 +434,8 @@ TEST(CaptureRead, PcapngInterfacesOfDifferentLinkTypes) {
     EXPECT_TRUE(contains(out.error->what(), "packet 2")) << out.error->what();
 }
 
-TEST(CaptureRead, CaplenAboveSnaplenIsCutToSnaplen) {
+TEST(CaptureRead, CaplenAboveSnaplenIsCutToSnaplen)
+{
     // libpcap keeps snaplen bytes of a record longer than the file's snaplen
     // (up to its own 256 KiB limit) and skips the rest: the next record is intact.
     TempDir dir;
@@ -407,7 +448,8 @@ TEST(CaptureRead, CaplenAboveSnaplenIsCutToSnaplen) {
     EXPECT_EQ(out.records[1].data, frame(60, 2));
 }
 
-TEST(CaptureRead, OrigLenBelowCaplenIsReturnedAsIs) {
+TEST(CaptureRead, OrigLenBelowCaplenIsReturnedAsIs)
+{
     TempDir dir;
     const Pcap pcap = Pcap(DLT_EN10MB).header(1700000000, 0, 60, 10).raw(frame(60, 1));
     const Outcome out = read_file(dir.write("lying.pcap", pcap.bytes));
@@ -421,7 +463,8 @@ TEST(CaptureRead, OrigLenBelowCaplenIsReturnedAsIs) {
 
 // Checks the error after `good` records: exit code 7, one line, naming the
 // capture, the packet and (from a file) the byte offset.
-void expect_damage(const Outcome& out, const std::string& name, std::size_t good, std::optional<std::size_t> offset) {
+void expect_damage(const Outcome& out, const std::string& name, std::size_t good, std::optional<std::size_t> offset)
+{
     ASSERT_TRUE(out.error) << "no error after " << out.records.size() << " records";
     EXPECT_EQ(out.records.size(), good);
     EXPECT_EQ(out.error->exit_code(), exit_code::capture);
@@ -435,7 +478,8 @@ void expect_damage(const Outcome& out, const std::string& name, std::size_t good
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
 }
 
-TEST(CaptureDamaged, TruncatedRecordHeader) {
+TEST(CaptureDamaged, TruncatedRecordHeader)
+{
     TempDir dir;
     Pcap pcap = Pcap(DLT_EN10MB).record(frame(60, 1)).record(frame(60, 2));
     pcap.raw(Bytes(10, 0xEE));  // 10 of 16 header bytes
@@ -448,7 +492,8 @@ TEST(CaptureDamaged, TruncatedRecordHeader) {
     EXPECT_EQ(out.records[1].data, frame(60, 2));
 }
 
-TEST(CaptureDamaged, TruncatedRecordData) {
+TEST(CaptureDamaged, TruncatedRecordData)
+{
     TempDir dir;
     Pcap pcap = Pcap(DLT_EN10MB).record(frame(60, 1)).record(frame(60, 2)).record(frame(60, 3));
     pcap.bytes.resize(pcap.size() - 25);  // the third record has 35 of its 60 bytes
@@ -458,14 +503,16 @@ TEST(CaptureDamaged, TruncatedRecordData) {
     EXPECT_TRUE(contains(out.error->what(), "truncated")) << out.error->what();
 }
 
-TEST(CaptureDamaged, CaplenLargerThanTheRestOfTheFile) {
+TEST(CaptureDamaged, CaplenLargerThanTheRestOfTheFile)
+{
     TempDir dir;
     const Pcap pcap = Pcap(DLT_EN10MB).record(frame(60, 1)).header(1700000000, 0, 1000, 1000).raw(frame(30, 2));
     const std::string path = dir.write("caplen-beyond.pcap", pcap.bytes);
     expect_damage(read_file(path), path, 1, pcap.size());
 }
 
-TEST(CaptureDamaged, AbsurdCaplen) {
+TEST(CaptureDamaged, AbsurdCaplen)
+{
     // Above libpcap's 256 KiB limit: refused before reading (or allocating) the data.
     TempDir dir;
     for (const std::uint32_t caplen : {k_max_caplen + 1, 0x7FFFFFFFu, 0xFFFFFFFFu}) {
@@ -477,7 +524,8 @@ TEST(CaptureDamaged, AbsurdCaplen) {
     }
 }
 
-TEST(CaptureDamaged, PcapngBlockCutShort) {
+TEST(CaptureDamaged, PcapngBlockCutShort)
+{
     TempDir dir;
     Pcapng ng;
     ng.interface(DLT_EN10MB).packet(0, 1, frame(60, 1)).packet(0, 2, frame(60, 2));
@@ -486,7 +534,8 @@ TEST(CaptureDamaged, PcapngBlockCutShort) {
     expect_damage(read_file(path), path, 1, ng.bytes.size());
 }
 
-TEST(CaptureDamaged, PcapfixDamagedExample) {
+TEST(CaptureDamaged, PcapfixDamagedExample)
+{
     if (!fs::exists(k_pcapfix_damaged)) {
         GTEST_SKIP() << k_pcapfix_damaged << " not installed (pcapfix)";
     }
@@ -499,7 +548,8 @@ TEST(CaptureDamaged, PcapfixDamagedExample) {
     EXPECT_EQ(out.records[0].data.size(), 74u);
 }
 
-TEST(CaptureDamaged, FromAStreamAtItsOffset) {
+TEST(CaptureDamaged, FromAStreamAtItsOffset)
+{
     Pcap pcap = Pcap(DLT_EN10MB).record(frame(60, 1));
     pcap.raw(Bytes(5, 0));
     std::FILE* file = fmemopen(pcap.bytes.data(), pcap.size(), "rb");
@@ -509,7 +559,8 @@ TEST(CaptureDamaged, FromAStreamAtItsOffset) {
 }
 
 // A pipe cannot tell its position: the message names the packet only.
-TEST(CaptureDamaged, FromAPipeNamesThePacketOnly) {
+TEST(CaptureDamaged, FromAPipeNamesThePacketOnly)
+{
     Pcap pcap = Pcap(DLT_EN10MB).record(frame(60, 1)).record(frame(60, 2));
     pcap.bytes.resize(pcap.size() - 1);
     int fds[2];
@@ -529,7 +580,8 @@ TEST(CaptureDamaged, FromAPipeNamesThePacketOnly) {
     expect_damage(read_all(reader), "-", 1, std::nullopt);
 }
 
-TEST(CaptureRead, DashReadsStandardInput) {
+TEST(CaptureRead, DashReadsStandardInput)
+{
     TempDir dir;
     const std::string path = dir.write("stdin.pcap", Pcap(DLT_EN10MB).record(frame(60, 1)).record(frame(61, 2)).bytes);
     std::FILE* file = std::fopen(path.c_str(), "rb");
@@ -555,7 +607,8 @@ TEST(CaptureRead, DashReadsStandardInput) {
 
 // --- link types -------------------------------------------------------------------
 
-TEST(Linktype, Supported) {
+TEST(Linktype, Supported)
+{
     for (const int dlt : {DLT_EN10MB, DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_LINUX_SLL, DLT_LINUX_SLL2}) {
         EXPECT_TRUE(linktype_supported(dlt)) << dlt;
     }
@@ -564,7 +617,8 @@ TEST(Linktype, Supported) {
     }
 }
 
-TEST(Linktype, Names) {
+TEST(Linktype, Names)
+{
     EXPECT_EQ(linktype_name(DLT_EN10MB), "EN10MB (DLT 1)");
     EXPECT_EQ(linktype_name(DLT_RAW), fmt::format("RAW (DLT {})", DLT_RAW));
     EXPECT_EQ(linktype_name(DLT_LINUX_SLL), "LINUX_SLL (DLT 113)");
@@ -575,37 +629,43 @@ TEST(Linktype, Names) {
 
 // --- to_ethernet ------------------------------------------------------------------
 
-Bytes ipv4_packet(std::size_t size) {
+Bytes ipv4_packet(std::size_t size)
+{
     Bytes p = frame(size, 0);
     p[0] = 0x45;
     return p;
 }
 
-Bytes ipv6_packet(std::size_t size) {
+Bytes ipv6_packet(std::size_t size)
+{
     Bytes p = frame(size, 0);
     p[0] = 0x60;
     return p;
 }
 
 // The synthesised header: zero MACs, then the ethertype.
-Bytes ethernet_header(std::uint16_t ethertype) {
+Bytes ethernet_header(std::uint16_t ethertype)
+{
     Bytes h(12, 0);
     h.push_back(static_cast<std::uint8_t>(ethertype >> 8));
     h.push_back(static_cast<std::uint8_t>(ethertype));
     return h;
 }
 
-Bytes concat(Bytes a, const Bytes& b) {
+Bytes concat(Bytes a, const Bytes& b)
+{
     a.insert(a.end(), b.begin(), b.end());
     return a;
 }
 
-Bytes bytes_of(const EthernetFrame& f) {
+Bytes bytes_of(const EthernetFrame& f)
+{
     return Bytes(f.bytes.begin(), f.bytes.end());
 }
 
 // Linux cooked v1: packet type, ARPHRD, address length, address (8), protocol.
-Bytes sll_header(std::uint16_t protocol) {
+Bytes sll_header(std::uint16_t protocol)
+{
     Bytes h = {0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0};
     h.push_back(static_cast<std::uint8_t>(protocol >> 8));
     h.push_back(static_cast<std::uint8_t>(protocol));
@@ -613,13 +673,33 @@ Bytes sll_header(std::uint16_t protocol) {
 }
 
 // Linux cooked v2: protocol, reserved, ifindex, ARPHRD, packet type, address length, address (8).
-Bytes sll2_header(std::uint16_t protocol) {
-    Bytes h = {static_cast<std::uint8_t>(protocol >> 8), static_cast<std::uint8_t>(protocol), 0, 0, 0, 0, 0, 2, 0, 1,
-               0, 6, 2, 0, 0, 0, 0, 1, 0, 0};
+Bytes sll2_header(std::uint16_t protocol)
+{
+    Bytes h = {static_cast<std::uint8_t>(protocol >> 8),
+               static_cast<std::uint8_t>(protocol),
+               0,
+               0,
+               0,
+               0,
+               0,
+               2,
+               0,
+               1,
+               0,
+               6,
+               2,
+               0,
+               0,
+               0,
+               0,
+               1,
+               0,
+               0};
     return h;
 }
 
-TEST(ToEthernet, EthernetPassesThrough) {
+TEST(ToEthernet, EthernetPassesThrough)
+{
     const Bytes record = frame(60, 3);
     Bytes scratch;
     const auto f = to_ethernet(DLT_EN10MB, record, 1514, scratch);
@@ -630,7 +710,8 @@ TEST(ToEthernet, EthernetPassesThrough) {
     EXPECT_TRUE(scratch.empty()) << "no copy for Ethernet";
 }
 
-TEST(ToEthernet, RawIpv4) {
+TEST(ToEthernet, RawIpv4)
+{
     const Bytes packet = ipv4_packet(40);
     Bytes scratch;
     const auto f = to_ethernet(DLT_RAW, packet, 1500, scratch);
@@ -639,7 +720,8 @@ TEST(ToEthernet, RawIpv4) {
     EXPECT_EQ(f->wire_len, 1514u);
 }
 
-TEST(ToEthernet, RawIpv6) {
+TEST(ToEthernet, RawIpv6)
+{
     const Bytes packet = ipv6_packet(60);
     Bytes scratch;
     const auto f = to_ethernet(DLT_RAW, packet, 60, scratch);
@@ -648,7 +730,8 @@ TEST(ToEthernet, RawIpv6) {
     EXPECT_EQ(f->wire_len, 74u);
 }
 
-TEST(ToEthernet, RawJunkVersionGetsNoEthertype) {
+TEST(ToEthernet, RawJunkVersionGetsNoEthertype)
+{
     Bytes scratch;
     for (const int first : {0x00, 0x15, 0x50, 0xF0}) {
         Bytes packet = frame(30, 0);
@@ -660,7 +743,8 @@ TEST(ToEthernet, RawJunkVersionGetsNoEthertype) {
     }
 }
 
-TEST(ToEthernet, RawEmptyRecord) {
+TEST(ToEthernet, RawEmptyRecord)
+{
     Bytes scratch;
     const auto f = to_ethernet(DLT_RAW, {}, 0, scratch);
     ASSERT_TRUE(f);
@@ -668,7 +752,8 @@ TEST(ToEthernet, RawEmptyRecord) {
     EXPECT_EQ(f->wire_len, 14u);
 }
 
-TEST(ToEthernet, Ipv4AndIpv6LinkTypesTrustTheLinkType) {
+TEST(ToEthernet, Ipv4AndIpv6LinkTypesTrustTheLinkType)
+{
     // DLT_IPV4/DLT_IPV6 say what the payload is, whatever its first nibble.
     Bytes scratch;
     const Bytes v6 = ipv6_packet(40);
@@ -683,7 +768,8 @@ TEST(ToEthernet, Ipv4AndIpv6LinkTypesTrustTheLinkType) {
     EXPECT_EQ(f->wire_len, 114u);
 }
 
-TEST(ToEthernet, SllTakesTheEthertypeFromTheCookedHeader) {
+TEST(ToEthernet, SllTakesTheEthertypeFromTheCookedHeader)
+{
     Bytes scratch;
     const Bytes packet = frame(28, 9);  // an ARP body, say
     const auto f = to_ethernet(DLT_LINUX_SLL, concat(sll_header(0x0806), packet), 16 + 28, scratch);
@@ -692,7 +778,8 @@ TEST(ToEthernet, SllTakesTheEthertypeFromTheCookedHeader) {
     EXPECT_EQ(f->wire_len, 16u + 28 - 16 + 14);
 }
 
-TEST(ToEthernet, Sll2TakesTheEthertypeFromTheCookedHeader) {
+TEST(ToEthernet, Sll2TakesTheEthertypeFromTheCookedHeader)
+{
     Bytes scratch;
     const Bytes packet = ipv6_packet(48);
     const auto f = to_ethernet(DLT_LINUX_SLL2, concat(sll2_header(0x86DD), packet), 1000, scratch);
@@ -701,7 +788,8 @@ TEST(ToEthernet, Sll2TakesTheEthertypeFromTheCookedHeader) {
     EXPECT_EQ(f->wire_len, 1000u - 20 + 14);
 }
 
-TEST(ToEthernet, CookedHeaderOnly) {
+TEST(ToEthernet, CookedHeaderOnly)
+{
     Bytes scratch;
     auto f = to_ethernet(DLT_LINUX_SLL, sll_header(0x0800), 16, scratch);
     ASSERT_TRUE(f);
@@ -715,7 +803,8 @@ TEST(ToEthernet, CookedHeaderOnly) {
 
 // An empty frame (the program counts it malformed), counted on the wire as
 // the Ethernet frame the record stood for: orig_len - cooked header + 14.
-TEST(ToEthernet, CookedRecordShorterThanItsHeaderIsAnEmptyFrame) {
+TEST(ToEthernet, CookedRecordShorterThanItsHeaderIsAnEmptyFrame)
+{
     Bytes scratch;
     for (const std::size_t size : {0u, 1u, 15u}) {
         const auto f = to_ethernet(DLT_LINUX_SLL, frame(size, 0), 100, scratch);
@@ -736,7 +825,8 @@ TEST(ToEthernet, CookedRecordShorterThanItsHeaderIsAnEmptyFrame) {
     EXPECT_EQ(f->wire_len, 14u);
 }
 
-TEST(ToEthernet, OrigLenBelowCaplenNeverCountsLessThanTheBytes) {
+TEST(ToEthernet, OrigLenBelowCaplenNeverCountsLessThanTheBytes)
+{
     Bytes scratch;
     const Bytes record = concat(sll2_header(0x0800), ipv4_packet(60));  // 80 bytes
     for (const int dlt : {DLT_EN10MB, DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_LINUX_SLL, DLT_LINUX_SLL2}) {
@@ -753,7 +843,8 @@ TEST(ToEthernet, OrigLenBelowCaplenNeverCountsLessThanTheBytes) {
     EXPECT_EQ(to_ethernet(DLT_LINUX_SLL2, record, 10, scratch)->wire_len, 74u);
 }
 
-TEST(ToEthernet, OrigLenNearTheLimitSaturates) {
+TEST(ToEthernet, OrigLenNearTheLimitSaturates)
+{
     // Found by fuzzing: 0xFFFFFFFF + 14 wrapped to 13, fewer than the bytes held.
     Bytes scratch;
     const Bytes packet = ipv4_packet(40);
@@ -768,7 +859,8 @@ TEST(ToEthernet, OrigLenNearTheLimitSaturates) {
               0xFFFFFFFFu - 2);
 }
 
-TEST(ToEthernet, UnsupportedLinkTypes) {
+TEST(ToEthernet, UnsupportedLinkTypes)
+{
     Bytes scratch;
     const Bytes record = frame(60, 0);
     for (const int dlt : {DLT_NULL, DLT_IEEE802_11, 147, -1}) {
@@ -776,7 +868,8 @@ TEST(ToEthernet, UnsupportedLinkTypes) {
     }
 }
 
-TEST(ToEthernet, ScratchIsReused) {
+TEST(ToEthernet, ScratchIsReused)
+{
     Bytes scratch;
     const Bytes a = ipv4_packet(100), b = ipv6_packet(20);
     ASSERT_TRUE(to_ethernet(DLT_RAW, a, 100, scratch));

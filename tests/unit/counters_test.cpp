@@ -9,12 +9,16 @@
 namespace trafstat {
 namespace {
 
-constexpr std::size_t l4(ts_class c) { return static_cast<std::size_t>(c - TS_L4_FIRST); }
+constexpr std::size_t l4(ts_class c)
+{
+    return static_cast<std::size_t>(c - TS_L4_FIRST);
+}
 
 // Counts `n` frames of `size` bytes on one CPU the way the BPF program does
 // (abi.h): an IP packet in its l4_by_ip cell only, any other frame in its L3
 // class; sum_per_cpu derives the rest.
-void count(ts_stats& s, ts_class l3, std::optional<ts_class> l4_class, std::uint64_t n, std::uint64_t size) {
+void count(ts_stats& s, ts_class l3, std::optional<ts_class> l4_class, std::uint64_t n, std::uint64_t size)
+{
     auto bump = [&](ts_counter& c) {
         c.packets += n;
         c.bytes += n * size;
@@ -27,7 +31,8 @@ void count(ts_stats& s, ts_class l3, std::optional<ts_class> l4_class, std::uint
 }
 
 // A consistent mix: TCP/UDP over both IP versions, ARP, a malformed frame.
-ClassCounters consistent() {
+ClassCounters consistent()
+{
     ts_stats s{};
     count(s, TS_CLASS_IPV4, TS_CLASS_TCP, 10, 100);
     count(s, TS_CLASS_IPV4, TS_CLASS_UDP, 3, 60);
@@ -40,10 +45,11 @@ ClassCounters consistent() {
     return sum_per_cpu(std::span<const ts_stats>(&s, 1));
 }
 
-TEST(ClassNames, AreStableAndInEnumOrder) {
+TEST(ClassNames, AreStableAndInEnumOrder)
+{
     const std::vector<std::string_view> expected = {
-        "all", "ipv4", "ipv6", "arp", "other_l3", "malformed", "tcp", "udp", "icmp",
-        "icmpv6", "sctp", "gre", "esp", "other_l4", "fragment", "malformed_l4", "vlan", "pppoe",
+        "all",    "ipv4", "ipv6", "arp", "other_l3", "malformed", "tcp",          "udp",  "icmp",
+        "icmpv6", "sctp", "gre",  "esp", "other_l4", "fragment",  "malformed_l4", "vlan", "pppoe",
     };
     ASSERT_EQ(expected.size(), static_cast<std::size_t>(TS_CLASS_MAX));
     for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -53,23 +59,27 @@ TEST(ClassNames, AreStableAndInEnumOrder) {
     }
 }
 
-TEST(ClassNames, UnknownNames) {
+TEST(ClassNames, UnknownNames)
+{
     EXPECT_EQ(class_from_name("ipv5"), std::nullopt);
     EXPECT_EQ(class_from_name(""), std::nullopt);
     EXPECT_EQ(class_from_name("TCP"), std::nullopt);  // names are lower case
     EXPECT_EQ(class_name(TS_CLASS_MAX), "unknown");
 }
 
-TEST(ClassNames, IpVersions) {
+TEST(ClassNames, IpVersions)
+{
     EXPECT_EQ(ip_version_name(TS_IP_V4), "ipv4");
     EXPECT_EQ(ip_version_name(TS_IP_V6), "ipv6");
 }
 
-TEST(SumPerCpu, EmptyIsZero) {
+TEST(SumPerCpu, EmptyIsZero)
+{
     EXPECT_EQ(sum_per_cpu({}), ClassCounters{});
 }
 
-TEST(SumPerCpu, AddsEveryFieldOverAllCpus) {
+TEST(SumPerCpu, AddsEveryFieldOverAllCpus)
+{
     std::vector<ts_stats> cpus(4);
     cpus[0].cls[TS_CLASS_ALL] = {1, 100};
     cpus[1].cls[TS_CLASS_ALL] = {2, 200};
@@ -95,7 +105,8 @@ TEST(SumPerCpu, AddsEveryFieldOverAllCpus) {
     EXPECT_FALSE(reconcile(sum).empty()) << "`all` holds drop-mode frames that no L3 class has";
 }
 
-TEST(SumPerCpu, AddsTheKeyedTableAndHistogramCounters) {
+TEST(SumPerCpu, AddsTheKeyedTableAndHistogramCounters)
+{
     std::vector<ts_stats> cpus(2);
     cpus[0].table_overflow[TS_TABLE_FLOWS] = {1, 10};
     cpus[1].table_overflow[TS_TABLE_FLOWS] = {2, 20};
@@ -113,14 +124,16 @@ TEST(SumPerCpu, AddsTheKeyedTableAndHistogramCounters) {
     EXPECT_EQ(delta(sum, ClassCounters{}).size_hist[6], (Counter{5, 7600}));
 }
 
-TEST(SumPerCpu, SumsLargeCounters) {
+TEST(SumPerCpu, SumsLargeCounters)
+{
     std::vector<ts_stats> cpus(2);
     cpus[0].cls[TS_CLASS_ALL].bytes = 1ULL << 40;
     cpus[1].cls[TS_CLASS_ALL].bytes = 1ULL << 40;
     EXPECT_EQ(sum_per_cpu(cpus)[TS_CLASS_ALL].bytes, 1ULL << 41);
 }
 
-TEST(Delta, SubtractsFieldByField) {
+TEST(Delta, SubtractsFieldByField)
+{
     ClassCounters before;
     ClassCounters now;
     before[TS_CLASS_UDP] = {10, 1000};
@@ -136,7 +149,8 @@ TEST(Delta, SubtractsFieldByField) {
     EXPECT_EQ(d[TS_CLASS_TCP], Counter{});
 }
 
-TEST(Delta, FieldGoingBackwardsYieldsNow) {
+TEST(Delta, FieldGoingBackwardsYieldsNow)
+{
     ClassCounters before;
     ClassCounters now;
     before[TS_CLASS_ALL] = {100, 10000};
@@ -152,13 +166,15 @@ TEST(Delta, FieldGoingBackwardsYieldsNow) {
     EXPECT_EQ(d.l4_by_ip[TS_IP_V6][l4(TS_CLASS_ESP)], (Counter{1, 100}));
 }
 
-TEST(Delta, OfItselfIsZero) {
+TEST(Delta, OfItselfIsZero)
+{
     const ClassCounters c = consistent();
     EXPECT_EQ(delta(c, c), ClassCounters{});
     EXPECT_EQ(delta(c, ClassCounters{}), c);
 }
 
-TEST(PlusEquals, AddsEverything) {
+TEST(PlusEquals, AddsEverything)
+{
     ClassCounters acc = consistent();
     acc += consistent();
     const ClassCounters one = consistent();
@@ -169,19 +185,22 @@ TEST(PlusEquals, AddsEverything) {
     EXPECT_EQ(acc.l4_by_ip[TS_IP_V6][l4(TS_CLASS_TCP)], (Counter{4, 6000}));
 }
 
-TEST(Rate, PacketsAndBitsPerSecond) {
+TEST(Rate, PacketsAndBitsPerSecond)
+{
     const Rate r = rate({1000, 125000}, 2.0);
     EXPECT_DOUBLE_EQ(r.pps, 500.0);
     EXPECT_DOUBLE_EQ(r.bps, 500000.0);  // 125000 bytes * 8 / 2 s
 }
 
-TEST(Rate, FractionalInterval) {
+TEST(Rate, FractionalInterval)
+{
     const Rate r = rate({3, 150}, 0.25);
     EXPECT_DOUBLE_EQ(r.pps, 12.0);
     EXPECT_DOUBLE_EQ(r.bps, 4800.0);
 }
 
-TEST(Rate, NonPositiveSecondsGiveZero) {
+TEST(Rate, NonPositiveSecondsGiveZero)
+{
     for (double s : {0.0, -1.0, std::nan("")}) {
         const Rate r = rate({10, 1000}, s);
         EXPECT_EQ(r.pps, 0.0) << s;
@@ -189,13 +208,15 @@ TEST(Rate, NonPositiveSecondsGiveZero) {
     }
 }
 
-TEST(Reconcile, ConsistentSetPasses) {
+TEST(Reconcile, ConsistentSetPasses)
+{
     EXPECT_TRUE(reconcile(ClassCounters{}).empty());
     const auto problems = reconcile(consistent());
     EXPECT_TRUE(problems.empty()) << problems.front();
 }
 
-TEST(Reconcile, SummedOverCpusStillPasses) {
+TEST(Reconcile, SummedOverCpusStillPasses)
+{
     // Each CPU is consistent on its own, so their sum is too.
     std::vector<ts_stats> cpus(3);
     count(cpus[0], TS_CLASS_IPV4, TS_CLASS_SCTP, 2, 200);
@@ -205,7 +226,8 @@ TEST(Reconcile, SummedOverCpusStillPasses) {
     EXPECT_TRUE(reconcile(sum_per_cpu(cpus)).empty());
 }
 
-TEST(Reconcile, GsoSuperPacketsStillPass) {
+TEST(Reconcile, GsoSuperPacketsStillPass)
+{
     // TC counts one GSO super-packet as gso_segs packets in every class it
     // touches, so packets may exceed frames but the rules still hold.
     ts_stats s{};
@@ -213,7 +235,8 @@ TEST(Reconcile, GsoSuperPacketsStillPass) {
     EXPECT_TRUE(reconcile(sum_per_cpu(std::span<const ts_stats>(&s, 1))).empty());
 }
 
-TEST(Reconcile, AllMustEqualSumOfL3) {
+TEST(Reconcile, AllMustEqualSumOfL3)
+{
     ClassCounters c = consistent();
     c[TS_CLASS_ALL].packets += 1;
     const auto problems = reconcile(c);
@@ -221,7 +244,8 @@ TEST(Reconcile, AllMustEqualSumOfL3) {
     EXPECT_EQ(problems[0], "all.packets 27 != sum of L3 classes 26");
 }
 
-TEST(Reconcile, BytesAreCheckedToo) {
+TEST(Reconcile, BytesAreCheckedToo)
+{
     ClassCounters c = consistent();
     c[TS_CLASS_ARP].bytes -= 2;
     c[TS_CLASS_ALL].bytes -= 2;  // both sides moved together: still consistent
@@ -232,7 +256,8 @@ TEST(Reconcile, BytesAreCheckedToo) {
     EXPECT_EQ(problems[0], "all.bytes 8496 != sum of L3 classes 8491");
 }
 
-TEST(Reconcile, IpVersionMustEqualItsL4Row) {
+TEST(Reconcile, IpVersionMustEqualItsL4Row)
+{
     ClassCounters c = consistent();
     c.l4_by_ip[TS_IP_V6][l4(TS_CLASS_TCP)].packets -= 1;
     const auto problems = reconcile(c);
@@ -245,7 +270,8 @@ TEST(Reconcile, IpVersionMustEqualItsL4Row) {
     EXPECT_EQ(got, expected);
 }
 
-TEST(Reconcile, AggregateL4MustEqualBothRows) {
+TEST(Reconcile, AggregateL4MustEqualBothRows)
+{
     ClassCounters c = consistent();
     c[TS_CLASS_UDP] = {4, 240};  // one packet too many in the aggregate only
     const auto problems = reconcile(c);
@@ -254,7 +280,8 @@ TEST(Reconcile, AggregateL4MustEqualBothRows) {
     EXPECT_EQ(problems[1], "udp.bytes 240 != l4_by_ip.ipv4.udp + l4_by_ip.ipv6.udp 180");
 }
 
-TEST(Reconcile, PacketWithoutL4ClassIsCaught) {
+TEST(Reconcile, PacketWithoutL4ClassIsCaught)
+{
     // An IPv4 packet counted at L3 but never classified at L4.
     ClassCounters c = consistent();
     c[TS_CLASS_ALL] = {c[TS_CLASS_ALL].packets + 1, c[TS_CLASS_ALL].bytes + 60};
@@ -265,7 +292,8 @@ TEST(Reconcile, PacketWithoutL4ClassIsCaught) {
     EXPECT_EQ(problems[1], "ipv4.bytes 5240 != sum of l4_by_ip.ipv4 5180");
 }
 
-TEST(Reconcile, FlagsAreNotChecked) {
+TEST(Reconcile, FlagsAreNotChecked)
+{
     ClassCounters c = consistent();
     c[TS_CLASS_VLAN] = {1000, 1};
     c[TS_CLASS_PPPOE] = {5, 5};

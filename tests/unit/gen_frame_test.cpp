@@ -18,8 +18,14 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-std::uint32_t be16(const Bytes& f, std::size_t off) { return std::uint32_t{f[off]} << 8 | f[off + 1]; }
-std::uint32_t be32(const Bytes& f, std::size_t off) { return be16(f, off) << 16 | be16(f, off + 2); }
+std::uint32_t be16(const Bytes& f, std::size_t off)
+{
+    return std::uint32_t{f[off]} << 8 | f[off + 1];
+}
+std::uint32_t be32(const Bytes& f, std::size_t off)
+{
+    return be16(f, off) << 16 | be16(f, off + 2);
+}
 
 // An independent RFC 1071 sum: true when the bytes (checksum field included)
 // plus `pseudo` add up to 0xffff, i.e. the checksum verifies.
@@ -214,7 +220,7 @@ TEST(GenFrame, RewriteLenIsTheLongestHeader)
 TEST(GenFrame, ApplyFlowMatchesATemplateBuiltForTheFlow)
 {
     const Addresses base = test_addresses();
-    const std::vector<std::uint32_t> flows = {0,     1,     2,     255,   256,   1000,    65535,
+    const std::vector<std::uint32_t> flows = {0,     1,     2,     255,   256,    1000,         65535,
                                               65536, 64511, 64512, 64513, 131071, kMaxFlows - 1};
     for (std::size_t size : {std::size_t{74}, std::size_t{128}, std::size_t{1514}}) {
         std::vector<Template> ts;
@@ -263,8 +269,7 @@ TEST(GenFrame, EveryFlowOfARangeVerifies)
             apply_flow(t, header_len(p), flow, frame);
             const Layout l = layout(p);
             const std::size_t l4len = 90 - l.l4;
-            const std::uint64_t pseudo =
-                (l.v6 ? words(frame, 22, 32) : words(frame, 26, 8)) + l4len + l.proto;
+            const std::uint64_t pseudo = (l.v6 ? words(frame, 22, 32) : words(frame, 26, 8)) + l4len + l.proto;
             ASSERT_TRUE(verifies(frame, l.l4, 90, p == Proto::icmp4 ? 0 : pseudo)) << proto_name(p) << " " << flow;
             if (!l.v6)
                 ASSERT_TRUE(verifies(frame, 14, 34)) << flow;

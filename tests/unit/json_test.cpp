@@ -13,14 +13,15 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 const std::vector<std::string> k_all_classes = {
-    "all", "ipv4", "ipv6", "arp", "other_l3", "malformed", "tcp", "udp", "icmp",
-    "icmpv6", "sctp", "gre", "esp", "other_l4", "fragment", "malformed_l4", "vlan", "pppoe",
+    "all",    "ipv4", "ipv6", "arp", "other_l3", "malformed", "tcp",          "udp",  "icmp",
+    "icmpv6", "sctp", "gre",  "esp", "other_l4", "fragment",  "malformed_l4", "vlan", "pppoe",
 };
 const std::vector<std::string> k_l4_classes = {
     "tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp", "other_l4", "fragment", "malformed_l4",
 };
 
-std::vector<std::string> keys_of(const json& object) {
+std::vector<std::string> keys_of(const json& object)
+{
     std::vector<std::string> keys;
     for (const auto& [key, value] : object.items()) {
         keys.push_back(key);
@@ -29,12 +30,14 @@ std::vector<std::string> keys_of(const json& object) {
     return keys;
 }
 
-std::vector<std::string> sorted(std::vector<std::string> v) {
+std::vector<std::string> sorted(std::vector<std::string> v)
+{
     std::sort(v.begin(), v.end());
     return v;
 }
 
-AttachmentReport attachment(std::string ifname, std::string hook, std::string mode) {
+AttachmentReport attachment(std::string ifname, std::string hook, std::string mode)
+{
     AttachmentReport a{std::move(ifname), std::move(hook), std::move(mode), {}};
     a.counters[TS_CLASS_ALL] = {30, 3000};
     a.counters[TS_CLASS_IPV4] = {20, 2400};
@@ -46,7 +49,8 @@ AttachmentReport attachment(std::string ifname, std::string hook, std::string mo
     return a;
 }
 
-IntervalReport interval() {
+IntervalReport interval()
+{
     IntervalReport r;
     r.time = sys_days{2026y / November / 23} + 10h + 0min + 1s + 123ms + 900us;
     r.interval_s = 0.5;  // measured, not the nominal 1 s
@@ -57,31 +61,35 @@ IntervalReport interval() {
 }
 
 // Produces the line as trafstat prints it, and parses it back as a consumer would.
-json round_trip(const nlohmann::ordered_json& j) {
+json round_trip(const nlohmann::ordered_json& j)
+{
     const std::string line = to_line(j);
     EXPECT_EQ(line.find('\n'), std::string::npos) << "one object per line";
     return json::parse(line);
 }
 
-TEST(Iso8601, UtcWithMilliseconds) {
+TEST(Iso8601, UtcWithMilliseconds)
+{
     const auto t = sys_days{2026y / November / 23} + 10h + 0min + 1s + 123ms + 999us;
     EXPECT_EQ(iso8601_utc(t), "2026-11-23T10:00:01.123Z");  // truncated, not rounded
     EXPECT_EQ(iso8601_utc(sys_days{1970y / January / 1}), "1970-01-01T00:00:00.000Z");
     EXPECT_EQ(iso8601_utc(sys_days{2024y / February / 29} + 23h + 59min + 59s + 7ms), "2024-02-29T23:59:59.007Z");
 }
 
-TEST(IntervalJson, TopLevelFields) {
+TEST(IntervalJson, TopLevelFields)
+{
     const json j = round_trip(interval_json(interval()));
     EXPECT_EQ(keys_of(j), sorted({"type", "time", "interval_s", "interfaces", "total"}));
     EXPECT_EQ(j["type"], "interval");
     EXPECT_EQ(j["time"], "2026-11-23T10:00:01.123Z");
-    EXPECT_TRUE(std::regex_match(j["time"].get<std::string>(),
-                                 std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
+    EXPECT_TRUE(
+        std::regex_match(j["time"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
     EXPECT_TRUE(j["interval_s"].is_number_float());
     EXPECT_DOUBLE_EQ(j["interval_s"].get<double>(), 0.5);
 }
 
-TEST(IntervalJson, InterfacesInOrderWithIdentity) {
+TEST(IntervalJson, InterfacesInOrderWithIdentity)
+{
     const json j = round_trip(interval_json(interval()));
     ASSERT_TRUE(j["interfaces"].is_array());
     ASSERT_EQ(j["interfaces"].size(), 2u);
@@ -95,7 +103,8 @@ TEST(IntervalJson, InterfacesInOrderWithIdentity) {
     EXPECT_EQ(j["interfaces"][1]["mode"], "tcx");
 }
 
-TEST(IntervalJson, EveryClassPresentWithCountsAndRates) {
+TEST(IntervalJson, EveryClassPresentWithCountsAndRates)
+{
     const json j = round_trip(interval_json(interval()));
     const auto& interfaces = j["interfaces"];
     for (const json* classes : {&interfaces[0]["classes"], &interfaces[1]["classes"], &j["total"]["classes"]}) {
@@ -110,19 +119,21 @@ TEST(IntervalJson, EveryClassPresentWithCountsAndRates) {
     }
 }
 
-TEST(IntervalJson, ValuesAndRatesUseTheMeasuredInterval) {
+TEST(IntervalJson, ValuesAndRatesUseTheMeasuredInterval)
+{
     const json j = round_trip(interval_json(interval()));
     const json& tcp = j["interfaces"][0]["classes"]["tcp"];
     EXPECT_EQ(tcp["packets"].get<std::uint64_t>(), 20u);
     EXPECT_EQ(tcp["bytes"].get<std::uint64_t>(), 2400u);
-    EXPECT_DOUBLE_EQ(tcp["pps"].get<double>(), 40.0);    // 20 / 0.5 s
+    EXPECT_DOUBLE_EQ(tcp["pps"].get<double>(), 40.0);     // 20 / 0.5 s
     EXPECT_DOUBLE_EQ(tcp["bps"].get<double>(), 38400.0);  // 2400 * 8 / 0.5 s
     const json& sctp = j["interfaces"][0]["classes"]["sctp"];
     EXPECT_EQ(sctp["packets"].get<std::uint64_t>(), 0u);
     EXPECT_DOUBLE_EQ(sctp["pps"].get<double>(), 0.0);
 }
 
-TEST(IntervalJson, TotalSumsAttachments) {
+TEST(IntervalJson, TotalSumsAttachments)
+{
     const json j = round_trip(interval_json(interval()));
     EXPECT_EQ(keys_of(j["total"]), std::vector<std::string>{"classes"});
     const json& all = j["total"]["classes"]["all"];
@@ -132,7 +143,8 @@ TEST(IntervalJson, TotalSumsAttachments) {
     EXPECT_EQ(j["total"]["classes"]["arp"]["packets"].get<std::uint64_t>(), 1u);
 }
 
-TEST(IntervalJson, TotalPresentWithOneOrNoAttachment) {
+TEST(IntervalJson, TotalPresentWithOneOrNoAttachment)
+{
     IntervalReport r = interval();
     r.attachments.resize(1);
     json j = round_trip(interval_json(r));
@@ -145,7 +157,8 @@ TEST(IntervalJson, TotalPresentWithOneOrNoAttachment) {
     EXPECT_EQ(keys_of(j["total"]["classes"]), sorted(k_all_classes));
 }
 
-TEST(IntervalJson, L4ByIpHasOnlyL4Classes) {
+TEST(IntervalJson, L4ByIpHasOnlyL4Classes)
+{
     const json j = round_trip(interval_json(interval()));
     const json& by_ip = j["interfaces"][0]["l4_by_ip"];
     EXPECT_EQ(keys_of(by_ip), (std::vector<std::string>{"ipv4", "ipv6"}));
@@ -161,7 +174,8 @@ TEST(IntervalJson, L4ByIpHasOnlyL4Classes) {
     EXPECT_EQ(by_ip["ipv6"]["udp"]["bytes"].get<std::uint64_t>(), 600u);
 }
 
-TEST(IntervalJson, ZeroIntervalGivesZeroRatesNotNull) {
+TEST(IntervalJson, ZeroIntervalGivesZeroRatesNotNull)
+{
     IntervalReport r = interval();
     r.interval_s = 0;
     const json j = round_trip(interval_json(r));
@@ -169,7 +183,8 @@ TEST(IntervalJson, ZeroIntervalGivesZeroRatesNotNull) {
     EXPECT_EQ(j["total"]["classes"]["all"]["pps"].get<double>(), 0.0);
 }
 
-TEST(IntervalJson, LargeCountersStayExact) {
+TEST(IntervalJson, LargeCountersStayExact)
+{
     IntervalReport r = interval();
     r.attachments.resize(1);
     r.attachments[0].counters[TS_CLASS_ALL].bytes = 18446744073709551615ULL;
@@ -179,7 +194,8 @@ TEST(IntervalJson, LargeCountersStayExact) {
               18446744073709551615ULL);
 }
 
-TEST(SummaryJson, CountsSinceStartWithoutRates) {
+TEST(SummaryJson, CountsSinceStartWithoutRates)
+{
     const IntervalReport i = interval();
     const json j = round_trip(summary_json({42.5, i.attachments}));
     EXPECT_EQ(keys_of(j), sorted({"type", "duration_s", "interfaces", "total"}));
@@ -198,7 +214,8 @@ TEST(SummaryJson, CountsSinceStartWithoutRates) {
     EXPECT_EQ(keys_of(j["interfaces"][0]["l4_by_ip"]["ipv6"]), sorted(k_l4_classes));
 }
 
-TEST(ToLine, CompactAndEscaped) {
+TEST(ToLine, CompactAndEscaped)
+{
     json j = {{"name", "a\"b"}, {"n", 1}};
     EXPECT_EQ(to_line(j), R"({"n":1,"name":"a\"b"})");
     j["name"] = std::string("bad\xff");  // not UTF-8: replaced, no exception

@@ -15,7 +15,8 @@ namespace {
 using namespace std::chrono;
 using namespace std::chrono_literals;
 
-std::vector<std::string> lines_of(const std::string& text) {
+std::vector<std::string> lines_of(const std::string& text)
+{
     std::vector<std::string> lines;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) {
@@ -30,7 +31,8 @@ struct Cell {
     std::string text;
     std::size_t end;
 };
-std::vector<Cell> cells_of(const std::string& line) {
+std::vector<Cell> cells_of(const std::string& line)
+{
     std::vector<Cell> cells;
     std::size_t pos = 0;
     while (pos < line.size()) {
@@ -49,7 +51,8 @@ std::vector<Cell> cells_of(const std::string& line) {
     return cells;
 }
 
-AttachmentReport attachment(std::string ifname, std::string hook, std::string mode) {
+AttachmentReport attachment(std::string ifname, std::string hook, std::string mode)
+{
     AttachmentReport a{std::move(ifname), std::move(hook), std::move(mode), {}};
     a.counters[TS_CLASS_ALL] = {2000, 1500000};
     a.counters[TS_CLASS_IPV4] = {1990, 1499000};
@@ -61,14 +64,16 @@ AttachmentReport attachment(std::string ifname, std::string hook, std::string mo
 
 class LineTest : public ::testing::Test {
 protected:
-    void SetUp() override {
+    void SetUp() override
+    {
         // Headers show local time; pin it so the expected text is fixed.
         const char* tz = std::getenv("TZ");
         saved_tz_ = tz ? std::optional<std::string>{tz} : std::nullopt;
         setenv("TZ", "UTC", 1);
         tzset();
     }
-    void TearDown() override {
+    void TearDown() override
+    {
         if (saved_tz_) {
             setenv("TZ", saved_tz_->c_str(), 1);
         } else {
@@ -77,7 +82,8 @@ protected:
         tzset();
     }
 
-    static IntervalReport interval(std::vector<AttachmentReport> attachments) {
+    static IntervalReport interval(std::vector<AttachmentReport> attachments)
+    {
         IntervalReport r;
         r.time = sys_days{2026y / November / 23} + 10h + 4min + 5s + 250ms;
         r.interval_s = 2.0;
@@ -89,7 +95,8 @@ private:
     std::optional<std::string> saved_tz_;
 };
 
-TEST_F(LineTest, OneAttachmentLayout) {
+TEST_F(LineTest, OneAttachmentLayout)
+{
     const std::string text = render_interval(interval({attachment("veth0", "xdp", "native")}), {});
     const auto lines = lines_of(text);
     // title, heading, 18 classes, and the empty line that ends the interval
@@ -116,7 +123,8 @@ TEST_F(LineTest, OneAttachmentLayout) {
     EXPECT_EQ(udp[3].text, "0");
 }
 
-TEST_F(LineTest, HeadingNamesTheColumns) {
+TEST_F(LineTest, HeadingNamesTheColumns)
+{
     const auto lines = lines_of(render_interval(interval({attachment("eth0", "xdp", "generic")}), {}));
     const auto heading = cells_of(lines[1]);
     ASSERT_EQ(heading.size(), 5u);
@@ -127,7 +135,8 @@ TEST_F(LineTest, HeadingNamesTheColumns) {
     EXPECT_EQ(heading[4].text, "bytes");
 }
 
-TEST_F(LineTest, ColumnsAreAlignedAcrossAllTables) {
+TEST_F(LineTest, ColumnsAreAlignedAcrossAllTables)
+{
     auto big = attachment("veth1", "tc-egress", "tcx");
     big.counters[TS_CLASS_ALL] = {123456789012ULL, 987654321098765ULL};  // wider than the minimum
     const auto lines = lines_of(render_interval(interval({attachment("veth0", "xdp", "native"), big}), {}));
@@ -156,7 +165,8 @@ TEST_F(LineTest, ColumnsAreAlignedAcrossAllTables) {
     EXPECT_EQ(rows, 3u * (1 + TS_CLASS_MAX));  // two attachments and the total, each with its heading
 }
 
-TEST_F(LineTest, NoTrailingSpaces) {
+TEST_F(LineTest, NoTrailingSpaces)
+{
     for (const LineOptions o : {LineOptions{false}, LineOptions{true}}) {
         const IntervalReport r = interval({attachment("veth0", "xdp", "native"), attachment("veth1", "xdp", "")});
         for (const std::string& text : {render_interval(r, o), render_summary({3.0, r.attachments}, o)}) {
@@ -167,7 +177,8 @@ TEST_F(LineTest, NoTrailingSpaces) {
     }
 }
 
-TEST_F(LineTest, HideZeroKeepsAllAndNonZeroClasses) {
+TEST_F(LineTest, HideZeroKeepsAllAndNonZeroClasses)
+{
     const auto lines = lines_of(render_interval(interval({attachment("veth0", "xdp", "native")}), {.hide_zero = true}));
     std::vector<std::string> classes;
     for (std::size_t i = 2; i < lines.size() && !lines[i].empty(); ++i) {
@@ -176,7 +187,8 @@ TEST_F(LineTest, HideZeroKeepsAllAndNonZeroClasses) {
     EXPECT_EQ(classes, (std::vector<std::string>{"all", "ipv4", "arp", "tcp"}));
 }
 
-TEST_F(LineTest, HideZeroNeverHidesAll) {
+TEST_F(LineTest, HideZeroNeverHidesAll)
+{
     const auto lines = lines_of(render_interval(interval({{"lo", "xdp", "generic", {}}}), {.hide_zero = true}));
     ASSERT_EQ(lines.size(), 4u);
     EXPECT_EQ(cells_of(lines[2])[0].text, "all");
@@ -184,7 +196,8 @@ TEST_F(LineTest, HideZeroNeverHidesAll) {
     EXPECT_EQ(lines[3], "");
 }
 
-TEST_F(LineTest, TotalBlockOnlyWithSeveralAttachments) {
+TEST_F(LineTest, TotalBlockOnlyWithSeveralAttachments)
+{
     const auto one = lines_of(render_interval(interval({attachment("veth0", "xdp", "native")}), {}));
     for (const std::string& line : one) {
         EXPECT_EQ(line.find("total"), std::string::npos) << line;
@@ -194,7 +207,7 @@ TEST_F(LineTest, TotalBlockOnlyWithSeveralAttachments) {
     second.counters[TS_CLASS_UDP] = {4, 400};
     const auto lines = lines_of(render_interval(interval({attachment("veth0", "xdp", "native"), second}), {}));
     const std::size_t table = 2 + TS_CLASS_MAX;  // title, heading, classes
-    ASSERT_EQ(lines.size(), 3 * table + 3);       // plus an empty line after each table
+    ASSERT_EQ(lines.size(), 3 * table + 3);      // plus an empty line after each table
     EXPECT_EQ(lines[0], "10:04:05  veth0 xdp/native");
     EXPECT_EQ(lines[table], "");
     EXPECT_EQ(lines[table + 1], "10:04:05  veth1 tc-ingress/clsact");
@@ -211,7 +224,8 @@ TEST_F(LineTest, TotalBlockOnlyWithSeveralAttachments) {
     EXPECT_EQ(total_udp[3].text, "4");
 }
 
-TEST_F(LineTest, HideZeroAppliesPerTable) {
+TEST_F(LineTest, HideZeroAppliesPerTable)
+{
     auto second = attachment("veth1", "xdp", "native");
     second.counters[TS_CLASS_ICMP] = {1, 98};
     const std::string text =
@@ -233,12 +247,14 @@ TEST_F(LineTest, HideZeroAppliesPerTable) {
     EXPECT_EQ(tables, expected);
 }
 
-TEST_F(LineTest, TitleWithoutMode) {
+TEST_F(LineTest, TitleWithoutMode)
+{
     const auto lines = lines_of(render_interval(interval({attachment("eth0", "tc-egress", "")}), {}));
     EXPECT_EQ(lines[0], "10:04:05  eth0 tc-egress");
 }
 
-TEST_F(LineTest, ZeroLengthIntervalShowsZeroRates) {
+TEST_F(LineTest, ZeroLengthIntervalShowsZeroRates)
+{
     IntervalReport r = interval({attachment("veth0", "xdp", "native")});
     r.interval_s = 0;
     const auto all = cells_of(lines_of(render_interval(r, {}))[2]);
@@ -246,7 +262,8 @@ TEST_F(LineTest, ZeroLengthIntervalShowsZeroRates) {
     EXPECT_EQ(all[3].text, "2000");
 }
 
-TEST_F(LineTest, SummaryShowsTotalsAndAverageRates) {
+TEST_F(LineTest, SummaryShowsTotalsAndAverageRates)
+{
     const SummaryReport s{12.34, {attachment("veth0", "xdp", "native"), attachment("veth1", "xdp", "native")}};
     const std::string text = render_summary(s, {});
     const auto lines = lines_of(text);
@@ -269,7 +286,8 @@ TEST_F(LineTest, SummaryShowsTotalsAndAverageRates) {
     EXPECT_FALSE(text.ends_with("\n\n"));
 }
 
-TEST_F(LineTest, SummaryHideZero) {
+TEST_F(LineTest, SummaryHideZero)
+{
     const auto lines = lines_of(render_summary({1.0, {attachment("veth0", "xdp", "native")}}, {.hide_zero = true}));
     EXPECT_EQ(lines.size(), 2u + 4u);  // title, heading, all ipv4 arp tcp
 }

@@ -12,7 +12,8 @@
 namespace trafstat {
 namespace {
 
-ParseResult parse(std::initializer_list<const char*> args) {
+ParseResult parse(std::initializer_list<const char*> args)
+{
     std::vector<const char*> argv = {"trafstat"};
     argv.insert(argv.end(), args.begin(), args.end());
     return parse_options(static_cast<int>(argv.size()), argv.data());
@@ -20,7 +21,8 @@ ParseResult parse(std::initializer_list<const char*> args) {
 
 // Parses args that must be accepted as the command of `Config`.
 template <class Config>
-Config accepted_as(std::initializer_list<const char*> args) {
+Config accepted_as(std::initializer_list<const char*> args)
+{
     ParseResult r = parse(args);
     if (const auto* exit = std::get_if<ParseExit>(&r)) {
         ADD_FAILURE() << "unexpected exit " << exit->code << ": " << exit->text;
@@ -33,10 +35,14 @@ Config accepted_as(std::initializer_list<const char*> args) {
     return std::get<Config>(r);
 }
 
-LiveConfig ok(std::initializer_list<const char*> args) { return accepted_as<LiveConfig>(args); }
+LiveConfig ok(std::initializer_list<const char*> args)
+{
+    return accepted_as<LiveConfig>(args);
+}
 
 // Parses args that must be a usage error; returns the message.
-std::string usage_error(std::initializer_list<const char*> args) {
+std::string usage_error(std::initializer_list<const char*> args)
+{
     ParseResult r = parse(args);
     const auto* exit = std::get_if<ParseExit>(&r);
     if (!exit) {
@@ -51,9 +57,13 @@ std::string usage_error(std::initializer_list<const char*> args) {
     return exit->text;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part)
+{
+    return text.find(part) != std::string::npos;
+}
 
-TEST(Options, Defaults) {
+TEST(Options, Defaults)
+{
     const LiveConfig o = ok({});
     EXPECT_TRUE(o.interfaces.empty());
     EXPECT_EQ(o.attach.hook, Hook::xdp);
@@ -69,11 +79,13 @@ TEST(Options, Defaults) {
     EXPECT_FALSE(o.output.hide_zero);
 }
 
-TEST(Options, NoArgvAtAll) {
+TEST(Options, NoArgvAtAll)
+{
     EXPECT_TRUE(std::holds_alternative<LiveConfig>(parse_options(0, nullptr)));
 }
 
-TEST(Options, Interfaces) {
+TEST(Options, Interfaces)
+{
     EXPECT_EQ(ok({"eth0"}).interfaces, std::vector<std::string>{"eth0"});
     EXPECT_EQ(ok({"veth0", "veth1"}).interfaces, (std::vector<std::string>{"veth0", "veth1"}));
     EXPECT_EQ(ok({"veth0", "-i", "2", "veth1"}).interfaces, (std::vector<std::string>{"veth0", "veth1"}));
@@ -82,7 +94,8 @@ TEST(Options, Interfaces) {
     EXPECT_EQ(ok({"eth0.100"}).interfaces.front(), "eth0.100");
 }
 
-TEST(Options, BadInterfaceNames) {
+TEST(Options, BadInterfaceNames)
+{
     EXPECT_TRUE(contains(usage_error({"abcdefghijklmnop"}), "longer than 15"));
     EXPECT_TRUE(contains(usage_error({"a/b"}), "'a/b'"));
     EXPECT_TRUE(contains(usage_error({"eth 0"}), "whitespace"));
@@ -93,7 +106,8 @@ TEST(Options, BadInterfaceNames) {
     EXPECT_TRUE(contains(usage_error({"eth0", "eth1", "eth0"}), "'eth0' given twice"));
 }
 
-TEST(Options, Hooks) {
+TEST(Options, Hooks)
+{
     EXPECT_EQ(ok({"--hook", "xdp"}).attach.hook, Hook::xdp);
     EXPECT_EQ(ok({"--hook", "tc-ingress"}).attach.hook, Hook::tc_ingress);
     EXPECT_EQ(ok({"--hook", "tc-egress"}).attach.hook, Hook::tc_egress);
@@ -103,14 +117,16 @@ TEST(Options, Hooks) {
     EXPECT_TRUE(contains(usage_error({"--hook"}), "--hook"));
 }
 
-TEST(Options, HookNames) {
+TEST(Options, HookNames)
+{
     EXPECT_EQ(hook_name(Hook::xdp), "xdp");
     EXPECT_EQ(hook_name(Hook::tc_ingress), "tc-ingress");
     EXPECT_EQ(hook_name(Hook::tc_egress), "tc-egress");
     EXPECT_EQ(hook_name(Hook::tc_both), "tc");
 }
 
-TEST(Options, XdpModes) {
+TEST(Options, XdpModes)
+{
     EXPECT_EQ(ok({"--xdp-mode", "native"}).attach.xdp_mode, XdpMode::native);
     EXPECT_EQ(ok({"--xdp-mode", "generic"}).attach.xdp_mode, XdpMode::generic);
     EXPECT_EQ(ok({"--xdp-mode", "auto"}).attach.xdp_mode, XdpMode::auto_);
@@ -118,7 +134,8 @@ TEST(Options, XdpModes) {
     EXPECT_TRUE(contains(usage_error({"--xdp-mode", "skb"}), "--xdp-mode"));
 }
 
-TEST(Options, TcModes) {
+TEST(Options, TcModes)
+{
     EXPECT_EQ(ok({"--hook", "tc", "--tc-mode", "tcx"}).attach.tc_mode, TcMode::tcx);
     EXPECT_EQ(ok({"--hook", "tc-ingress", "--tc-mode", "clsact"}).attach.tc_mode, TcMode::clsact);
     EXPECT_EQ(ok({"--hook", "tc-egress", "--tc-mode", "auto"}).attach.tc_mode, TcMode::auto_);
@@ -126,7 +143,8 @@ TEST(Options, TcModes) {
     EXPECT_TRUE(contains(usage_error({"--hook", "tc", "--tc-mode", "ingress"}), "--tc-mode"));
 }
 
-TEST(Options, ModeOfTheOtherHookIsAnError) {
+TEST(Options, ModeOfTheOtherHookIsAnError)
+{
     EXPECT_TRUE(
         contains(usage_error({"--hook", "tc", "--xdp-mode", "native"}), "--xdp-mode applies only to --hook xdp"));
     // even the default value, when given explicitly
@@ -135,7 +153,8 @@ TEST(Options, ModeOfTheOtherHookIsAnError) {
     EXPECT_TRUE(contains(usage_error({"--hook", "xdp", "--tc-mode", "auto"}), "--tc-mode"));
 }
 
-TEST(Options, Flags) {
+TEST(Options, Flags)
+{
     const LiveConfig o = ok({"-d", "--force", "-v", "--json", "-z"});
     EXPECT_TRUE(o.attach.drop);
     EXPECT_TRUE(o.attach.force);
@@ -154,7 +173,8 @@ TEST(Options, Flags) {
     EXPECT_TRUE(combined.output.hide_zero);
 }
 
-TEST(Options, DropNeedsXdp) {
+TEST(Options, DropNeedsXdp)
+{
     EXPECT_TRUE(ok({"-d", "--xdp-mode", "native", "eth1"}).attach.drop);
     for (const char* hook : {"tc", "tc-ingress", "tc-egress"}) {
         const std::string text = usage_error({"-d", "--hook", hook});
@@ -162,7 +182,8 @@ TEST(Options, DropNeedsXdp) {
     }
 }
 
-TEST(Options, Interval) {
+TEST(Options, Interval)
+{
     EXPECT_DOUBLE_EQ(ok({"-i", "0.5"}).interval_s, 0.5);
     EXPECT_DOUBLE_EQ(ok({"--interval", "2"}).interval_s, 2.0);
     EXPECT_DOUBLE_EQ(ok({"--interval=.25"}).interval_s, 0.25);
@@ -174,7 +195,8 @@ TEST(Options, Interval) {
     }
 }
 
-TEST(Options, Count) {
+TEST(Options, Count)
+{
     EXPECT_EQ(ok({"-c", "10"}).count, 10u);
     EXPECT_EQ(ok({"--count", "1"}).count, 1u);
     EXPECT_EQ(ok({"-c", "18446744073709551615"}).count, 18446744073709551615ULL);
@@ -184,7 +206,8 @@ TEST(Options, Count) {
     }
 }
 
-TEST(Options, Timeout) {
+TEST(Options, Timeout)
+{
     EXPECT_DOUBLE_EQ(ok({"-t", "30"}).timeout_s.value(), 30.0);
     EXPECT_DOUBLE_EQ(ok({"-t", "30s"}).timeout_s.value(), 30.0);
     EXPECT_DOUBLE_EQ(ok({"--timeout", "1500ms"}).timeout_s.value(), 1.5);
@@ -196,7 +219,8 @@ TEST(Options, Timeout) {
     }
 }
 
-TEST(Options, CountAndTimeoutTogether) {
+TEST(Options, CountAndTimeoutTogether)
+{
     const LiveConfig o = ok({"-i", "0.5", "-c", "10", "-t", "1m", "eth0"});
     EXPECT_DOUBLE_EQ(o.interval_s, 0.5);
     EXPECT_EQ(o.count, 10u);
@@ -204,18 +228,21 @@ TEST(Options, CountAndTimeoutTogether) {
     EXPECT_EQ(o.interfaces, std::vector<std::string>{"eth0"});
 }
 
-TEST(Options, UnknownOptionIsAUsageError) {
+TEST(Options, UnknownOptionIsAUsageError)
+{
     EXPECT_TRUE(contains(usage_error({"--bogus"}), "--bogus"));
     EXPECT_TRUE(contains(usage_error({"-x"}), "-x"));
 }
 
-TEST(Options, MissingValueIsAUsageError) {
+TEST(Options, MissingValueIsAUsageError)
+{
     usage_error({"-i"});
     usage_error({"-c"});
     usage_error({"eth0", "-t"});
 }
 
-TEST(ParseDuration, Units) {
+TEST(ParseDuration, Units)
+{
     EXPECT_DOUBLE_EQ(parse_duration("5").value(), 5.0);
     EXPECT_DOUBLE_EQ(parse_duration("2.5s").value(), 2.5);
     EXPECT_DOUBLE_EQ(parse_duration("1500ms").value(), 1.5);
@@ -226,14 +253,16 @@ TEST(ParseDuration, Units) {
     EXPECT_DOUBLE_EQ(parse_duration("1ms").value(), 0.001);
 }
 
-TEST(ParseDuration, Junk) {
-    for (const char* bad : {"", "s", "ms", "0", "0ms", "-1", "-1s", "+1", "1 s", " 1", "1s ", "1d", "1sm", "1hh",
-                            "abc", "inf", "nan", "1e400", "0x10", "1,5"}) {
+TEST(ParseDuration, Junk)
+{
+    for (const char* bad : {"",    "s",  "ms",  "0",   "0ms", "-1",  "-1s", "+1",    "1 s",  " 1",
+                            "1s ", "1d", "1sm", "1hh", "abc", "inf", "nan", "1e400", "0x10", "1,5"}) {
         EXPECT_EQ(parse_duration(bad), std::nullopt) << "'" << bad << "'";
     }
 }
 
-TEST(Help, ExitsZeroOnStdout) {
+TEST(Help, ExitsZeroOnStdout)
+{
     for (const char* flag : {"-h", "--help"}) {
         ParseResult r = parse({flag});
         const auto* exit = std::get_if<ParseExit>(&r);
@@ -243,23 +272,25 @@ TEST(Help, ExitsZeroOnStdout) {
         const std::string& text = exit->text;
         EXPECT_TRUE(contains(text, "Usage: trafstat [options] [IFACE...]")) << text;
         EXPECT_TRUE(contains(text, "Count packets and bits per protocol class in the kernel (XDP or TC)"));
-        for (const char* part : {"--hook", "--xdp-mode", "--tc-mode", "--drop", "--force", "--interval", "--count",
-                                 "--timeout", "--verbose", "--json", "--hide-zero", "--version", "SECONDS",
-                                 "DURATION", "sudo trafstat -i 0.5 -c 10 eth0", "sudo trafstat --hook tc veth0 veth1",
-                                 "Exit codes"}) {
+        for (const char* part :
+             {"--hook", "--xdp-mode", "--tc-mode", "--drop", "--force", "--interval", "--count", "--timeout",
+              "--verbose", "--json", "--hide-zero", "--version", "SECONDS", "DURATION",
+              "sudo trafstat -i 0.5 -c 10 eth0", "sudo trafstat --hook tc veth0 veth1", "Exit codes"}) {
             EXPECT_TRUE(contains(text, part)) << part;
         }
         EXPECT_FALSE(text.ends_with("\n"));
     }
 }
 
-TEST(Help, WinsOverOtherArguments) {
+TEST(Help, WinsOverOtherArguments)
+{
     ParseResult r = parse({"-i", "2", "eth0", "--help"});
     ASSERT_TRUE(std::holds_alternative<ParseExit>(r));
     EXPECT_EQ(std::get<ParseExit>(r).code, 0);
 }
 
-TEST(Version, ExitsZeroOnStdout) {
+TEST(Version, ExitsZeroOnStdout)
+{
     for (const char* flag : {"-V", "--version"}) {
         ParseResult r = parse({flag});
         const auto* exit = std::get_if<ParseExit>(&r);
@@ -271,7 +302,8 @@ TEST(Version, ExitsZeroOnStdout) {
 }
 
 // `trafstat gen [options] IFACE`
-GenConfig gen_ok(std::initializer_list<const char*> args) {
+GenConfig gen_ok(std::initializer_list<const char*> args)
+{
     std::vector<const char*> argv = {"trafstat", "gen"};
     argv.insert(argv.end(), args.begin(), args.end());
     ParseResult r = parse_options(static_cast<int>(argv.size()), argv.data());
@@ -283,7 +315,8 @@ GenConfig gen_ok(std::initializer_list<const char*> args) {
     return std::holds_alternative<GenConfig>(r) ? std::get<GenConfig>(r) : GenConfig{};
 }
 
-TEST(GenOptions, Defaults) {
+TEST(GenOptions, Defaults)
+{
     const GenConfig g = gen_ok({"va0"});
     EXPECT_EQ(g.interface, "va0");
     EXPECT_EQ(g.frame_size, std::nullopt);
@@ -302,11 +335,36 @@ TEST(GenOptions, Defaults) {
     EXPECT_FALSE(g.verbose);
 }
 
-TEST(GenOptions, EveryOption) {
-    const GenConfig g = gen_ok({"-s", "128", "--proto", "udp4,tcp6,icmp4", "--flows", "1000", "-n", "100000", "-t",
-                              "2.5s", "--rate", "20k", "--threads", "3", "--batch", "256", "--inject", "--src-mac",
-                              "02:00:00:00:0a:01", "--dst-mac", "02:00:00:00:0b:01", "--src-ip", "10.0.0.1,fd00::1",
-                              "--dst-ip", "fd00::2", "--json", "-v", "va0"});
+TEST(GenOptions, EveryOption)
+{
+    const GenConfig g = gen_ok({"-s",
+                                "128",
+                                "--proto",
+                                "udp4,tcp6,icmp4",
+                                "--flows",
+                                "1000",
+                                "-n",
+                                "100000",
+                                "-t",
+                                "2.5s",
+                                "--rate",
+                                "20k",
+                                "--threads",
+                                "3",
+                                "--batch",
+                                "256",
+                                "--inject",
+                                "--src-mac",
+                                "02:00:00:00:0a:01",
+                                "--dst-mac",
+                                "02:00:00:00:0b:01",
+                                "--src-ip",
+                                "10.0.0.1,fd00::1",
+                                "--dst-ip",
+                                "fd00::2",
+                                "--json",
+                                "-v",
+                                "va0"});
     EXPECT_EQ(g.frame_size, 128u);
     EXPECT_EQ(g.protos, (std::vector<gen::Proto>{gen::Proto::udp4, gen::Proto::tcp6, gen::Proto::icmp4}));
     EXPECT_EQ(g.flows, 1000u);
@@ -328,7 +386,8 @@ TEST(GenOptions, EveryOption) {
     EXPECT_TRUE(g.verbose);
 }
 
-TEST(GenOptions, LongFormsAndActions) {
+TEST(GenOptions, LongFormsAndActions)
+{
     EXPECT_EQ(gen_ok({"--size", "1514", "--count", "5", "--duration", "1m", "va0"}).frame_size, 1514u);
     EXPECT_DOUBLE_EQ(*gen_ok({"--duration", "1m", "va0"}).duration_s, 60);
     EXPECT_TRUE(gen_ok({"--action", "pass", "va0"}).inject);
@@ -343,7 +402,8 @@ TEST(GenOptions, LongFormsAndActions) {
     EXPECT_EQ(gen_ok({"--dst-mac", "FF-FF-FF-FF-FF-FF", "va0"}).dst_mac, gen::kBroadcast);
 }
 
-TEST(GenOptions, UsageErrors) {
+TEST(GenOptions, UsageErrors)
+{
     auto gen_error = [](std::initializer_list<const char*> args) {
         std::vector<const char*> argv = {"trafstat", "gen"};
         argv.insert(argv.end(), args.begin(), args.end());
@@ -388,7 +448,8 @@ TEST(GenOptions, UsageErrors) {
     EXPECT_TRUE(contains(gen_error({"abcdefghijklmnop"}), "longer than 15"));
 }
 
-TEST(GenOptions, Help) {
+TEST(GenOptions, Help)
+{
     std::vector<const char*> argv = {"trafstat", "gen", "--help"};
     ParseResult r = parse_options(static_cast<int>(argv.size()), argv.data());
     const auto* exit = std::get_if<ParseExit>(&r);
@@ -402,7 +463,8 @@ TEST(GenOptions, Help) {
     }
 }
 
-TEST(GenOptions, GenIsOnlyASubcommandInFirstPlace) {
+TEST(GenOptions, GenIsOnlyASubcommandInFirstPlace)
+{
     // An interface named "gen" after an option is an interface of live counting.
     const ParseResult r = parse({"-c", "1", "gen"});
     ASSERT_TRUE(std::holds_alternative<LiveConfig>(r)) << "live counting";
@@ -416,14 +478,16 @@ TEST(GenOptions, GenIsOnlyASubcommandInFirstPlace) {
 namespace trafstat {
 namespace {
 
-TEST(KeyedTable, OffByDefault) {
+TEST(KeyedTable, OffByDefault)
+{
     const CountingConfig o = ok({"eth0"}).counting;
     EXPECT_EQ(o.tables, 0u);
     EXPECT_FALSE(o.histogram);
     EXPECT_EQ(o.table_size, (TableSizes{65536, 65536, 65536}));
 }
 
-TEST(KeyedTable, EachViewTurnsOnItsOwnTable) {
+TEST(KeyedTable, EachViewTurnsOnItsOwnTable)
+{
     EXPECT_EQ(ok({"--talkers", "eth0"}).counting.tables, TS_TABLE_BIT(TS_TABLE_TALKERS));
     EXPECT_EQ(ok({"--ports", "eth0"}).counting.tables, TS_TABLE_BIT(TS_TABLE_PORTS));
     EXPECT_EQ(ok({"--flows", "eth0"}).counting.tables, TS_TABLE_BIT(TS_TABLE_FLOWS));
@@ -434,17 +498,21 @@ TEST(KeyedTable, EachViewTurnsOnItsOwnTable) {
     EXPECT_EQ(ok({"--histogram", "eth0"}).counting.tables, 0u);
 }
 
-TEST(KeyedTable, EachTableHasItsSize) {
-    EXPECT_EQ(ok({"--flows", "--flow-table-size", "1024", "eth0"}).counting.table_size, (TableSizes{65536, 65536, 1024}));
+TEST(KeyedTable, EachTableHasItsSize)
+{
+    EXPECT_EQ(ok({"--flows", "--flow-table-size", "1024", "eth0"}).counting.table_size,
+              (TableSizes{65536, 65536, 1024}));
     EXPECT_EQ(ok({"--talkers", "--ip-table-size", "256", "eth0"}).counting.table_size, (TableSizes{256, 65536, 65536}));
-    EXPECT_EQ(ok({"--ports", "--port-table-size", "4096", "eth0"}).counting.table_size, (TableSizes{65536, 4096, 65536}));
+    EXPECT_EQ(ok({"--ports", "--port-table-size", "4096", "eth0"}).counting.table_size,
+              (TableSizes{65536, 4096, 65536}));
     for (const char* flag : {"--flow-table-size", "--ip-table-size", "--port-table-size"}) {
         EXPECT_NE(usage_error({flag, "8", "eth0"}), "") << flag;
         EXPECT_NE(usage_error({flag, "lots", "eth0"}), "") << flag;
     }
 }
 
-TEST(KeyedTable, NotWithDropMode) {
+TEST(KeyedTable, NotWithDropMode)
+{
     EXPECT_NE(usage_error({"-d", "--flows", "eth0"}).find("--drop counts totals only"), std::string::npos);
     EXPECT_NE(usage_error({"-d", "--histogram", "eth0"}), "");
 }
@@ -455,7 +523,8 @@ TEST(KeyedTable, NotWithDropMode) {
 namespace trafstat {
 namespace {
 
-TEST(KeyedTable, IdleTimeoutAndViews) {
+TEST(KeyedTable, IdleTimeoutAndViews)
+{
     const CountingConfig o = ok({"--flows", "--idle-timeout", "2m", "--top", "3", "--sort", "pps", "eth0"}).counting;
     EXPECT_EQ(o.idle_timeout_s, 120.0);
     EXPECT_TRUE(o.counts(TS_TABLE_FLOWS));
@@ -470,7 +539,8 @@ TEST(KeyedTable, IdleTimeoutAndViews) {
     EXPECT_NE(usage_error({"--talkers-by", "both", "eth0"}), "");
 }
 
-TEST(KeyedTable, ReplayTakesTheSameOptions) {
+TEST(KeyedTable, ReplayTakesTheSameOptions)
+{
     const ParseResult r = parse({"replay", "--talkers", "--ports", "--top", "0", "x.pcap"});
     ASSERT_TRUE(std::holds_alternative<ReplayConfig>(r)) << "replay";
     const CountingConfig& o = std::get<ReplayConfig>(r).counting;

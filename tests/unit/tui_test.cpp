@@ -44,7 +44,8 @@ IntervalReport report(std::uint64_t scale = 1, std::string ifname = "vb0")
     a.counters[TS_CLASS_IPV4] = {1000 * scale, 100000 * scale};
     a.counters[TS_CLASS_UDP] = {1000 * scale, 100000 * scale};
     a.counters[TS_CLASS_VLAN] = {0, 0};
-    std::vector<FlowEntry> flows = {flow(1, 1024, 600 * scale, 30000 * scale), flow(2, 1025, 300 * scale, 60000 * scale),
+    std::vector<FlowEntry> flows = {flow(1, 1024, 600 * scale, 30000 * scale),
+                                    flow(2, 1025, 300 * scale, 60000 * scale),
                                     flow(3, 1026, 100 * scale, 10000 * scale)};
     a.tables = {TableReport{TS_TABLE_FLOWS, "flows", 3, 131072, sum_of(flows)}};
     a.views.flows = flows;
@@ -235,8 +236,8 @@ IntervalReport many_flows(std::size_t n)
 {
     std::vector<FlowEntry> flows;
     for (std::size_t i = 0; i < n; ++i) {
-        FlowEntry f = flow(static_cast<std::uint8_t>(i % 250 + 1), static_cast<std::uint16_t>(2000 + i), n - i,
-                           (n - i) * 100);
+        FlowEntry f =
+            flow(static_cast<std::uint8_t>(i % 250 + 1), static_cast<std::uint16_t>(2000 + i), n - i, (n - i) * 100);
         f.key.src[14] = static_cast<std::uint8_t>(i / 250);
         flows.push_back(f);
     }
@@ -428,8 +429,8 @@ TEST(TuiTalkersBy, KeyCyclesTheSideAndTheOrder)
     EXPECT_NE(screen(m).find("talkers: 4 this interval, by bps (sent + received)"), std::string::npos);
     // sent + received: the destination (all 100000 bytes) first, then the sources by what they sent
     using T = std::vector<std::pair<std::string, std::string>>;
-    EXPECT_EQ(shown_talkers(m), (T{{"198.19.0.1", "100000"}, {"198.18.0.2", "60000"}, {"198.18.0.1", "30000"},
-                                   {"198.18.0.3", "10000"}}));
+    EXPECT_EQ(shown_talkers(m),
+              (T{{"198.19.0.1", "100000"}, {"198.18.0.2", "60000"}, {"198.18.0.1", "30000"}, {"198.18.0.3", "10000"}}));
 
     // d: src, the sources by what they sent; the destination sent nothing: last.
     EXPECT_EQ(m.key('d'), TuiAction::redraw);
@@ -437,8 +438,8 @@ TEST(TuiTalkersBy, KeyCyclesTheSideAndTheOrder)
     EXPECT_NE(m.lines(120, 40).back().text.find("d talkers by src"), std::string::npos);
     EXPECT_NE(screen(m).find("view: talkers  sort: bps  by: src"), std::string::npos);
     EXPECT_NE(screen(m).find("talkers: 4 this interval, by bps (sent: as source)"), std::string::npos);
-    EXPECT_EQ(shown_talkers(m), (T{{"198.18.0.2", "60000"}, {"198.18.0.1", "30000"}, {"198.18.0.3", "10000"},
-                                   {"198.19.0.1", "0"}}));
+    EXPECT_EQ(shown_talkers(m),
+              (T{{"198.18.0.2", "60000"}, {"198.18.0.1", "30000"}, {"198.18.0.3", "10000"}, {"198.19.0.1", "0"}}));
     // by packets, src: 198.18.0.1 (600 packets) first
     m.key('s');
     EXPECT_EQ(shown_talkers(m).front().first, "198.18.0.1");
@@ -451,8 +452,8 @@ TEST(TuiTalkersBy, KeyCyclesTheSideAndTheOrder)
     m.key('d');
     EXPECT_EQ(m.talkers_by(), TalkerSide::dst);
     EXPECT_NE(screen(m).find("(received: as destination)"), std::string::npos);
-    EXPECT_EQ(shown_talkers(m), (T{{"198.19.0.1", "100000"}, {"198.18.0.1", "0"}, {"198.18.0.2", "0"},
-                                   {"198.18.0.3", "0"}}));
+    EXPECT_EQ(shown_talkers(m),
+              (T{{"198.19.0.1", "100000"}, {"198.18.0.1", "0"}, {"198.18.0.2", "0"}, {"198.18.0.3", "0"}}));
     m.key('D');
     EXPECT_EQ(m.talkers_by(), TalkerSide::total);
 
@@ -507,8 +508,9 @@ TEST(Tui, SparklineOfAllBps)
     ascii.push(report(4));
     EXPECT_NE(line_with(ascii, "vb0 xdp/native").find(":#  peak"), std::string::npos);
     for (const TuiLine& l : ascii.lines(120, 40))
-        EXPECT_TRUE(std::all_of(l.text.begin(), l.text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
-            << l.text;
+        EXPECT_TRUE(std::all_of(l.text.begin(), l.text.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x80;
+        })) << l.text;
 }
 
 TEST(Tui, HistoryIsBounded)
@@ -517,8 +519,8 @@ TEST(Tui, HistoryIsBounded)
     for (std::size_t i = 0; i < k_tui_history + 50; ++i)
         m.push(report());
     const std::string head = line_with(m, "vb0 xdp/native", 1000, 40);
-    EXPECT_EQ(text_columns(head), text_columns("vb0 xdp/native  all 1.60 Mbps  ") + k_tui_history +
-                                      text_columns("  peak 1.60 Mbps"));
+    EXPECT_EQ(text_columns(head),
+              text_columns("vb0 xdp/native  all 1.60 Mbps  ") + k_tui_history + text_columns("  peak 1.60 Mbps"));
 }
 
 TEST(Tui, SeveralInterfacesShareOneSortedTable)
@@ -632,7 +634,8 @@ TEST(TuiOptions, TuiWithDropShowsTotalsOnly)
 
 TEST(TuiOptions, TuiWithJsonIsAUsageError)
 {
-    for (auto args : {std::vector<const char*>{"--tui", "--json", "eth0"}, std::vector<const char*>{"--json", "--tui"}}) {
+    for (auto args :
+         {std::vector<const char*>{"--tui", "--json", "eth0"}, std::vector<const char*>{"--json", "--tui"}}) {
         auto r = parse(args);
         const auto* exit = std::get_if<ParseExit>(&r);
         ASSERT_TRUE(exit);

@@ -9,7 +9,8 @@
 namespace trafstat {
 namespace {
 
-TEST(FormatPps, BelowAThousandIsAnInteger) {
+TEST(FormatPps, BelowAThousandIsAnInteger)
+{
     EXPECT_EQ(format_pps(0), "0 pps");
     EXPECT_EQ(format_pps(1), "1 pps");
     EXPECT_EQ(format_pps(0.4), "0 pps");
@@ -19,7 +20,8 @@ TEST(FormatPps, BelowAThousandIsAnInteger) {
     EXPECT_EQ(format_pps(999.4), "999 pps");
 }
 
-TEST(FormatPps, ThreeSignificantDigits) {
+TEST(FormatPps, ThreeSignificantDigits)
+{
     EXPECT_EQ(format_pps(1000), "1.00 Kpps");
     EXPECT_EQ(format_pps(1234), "1.23 Kpps");
     EXPECT_EQ(format_pps(12345), "12.3 Kpps");
@@ -30,7 +32,8 @@ TEST(FormatPps, ThreeSignificantDigits) {
     EXPECT_EQ(format_pps(2e12), "2.00 Tpps");
 }
 
-TEST(FormatPps, RoundingMovesToTheNextPrefix) {
+TEST(FormatPps, RoundingMovesToTheNextPrefix)
+{
     EXPECT_EQ(format_pps(999.5), "1.00 Kpps");
     EXPECT_EQ(format_pps(999.6), "1.00 Kpps");
     EXPECT_EQ(format_pps(9996), "10.0 Kpps");
@@ -40,12 +43,14 @@ TEST(FormatPps, RoundingMovesToTheNextPrefix) {
     EXPECT_EQ(format_pps(999.7e6), "1.00 Gpps");
 }
 
-TEST(FormatPps, NeverNegativeOrNan) {
+TEST(FormatPps, NeverNegativeOrNan)
+{
     EXPECT_EQ(format_pps(-5), "0 pps");
     EXPECT_EQ(format_pps(std::nan("")), "0 pps");
 }
 
-TEST(FormatBps, SameRulesWithBits) {
+TEST(FormatBps, SameRulesWithBits)
+{
     EXPECT_EQ(format_bps(0), "0 bps");
     EXPECT_EQ(format_bps(999), "999 bps");
     EXPECT_EQ(format_bps(1500), "1.50 Kbps");
@@ -56,11 +61,13 @@ TEST(FormatBps, SameRulesWithBits) {
     EXPECT_EQ(format_bps(1.6e12), "1.60 Tbps");
 }
 
-TEST(FormatBps, BeyondTeraStaysInTera) {
+TEST(FormatBps, BeyondTeraStaysInTera)
+{
     EXPECT_EQ(format_bps(5e15), "5000 Tbps");
 }
 
-TEST(FormatCount, PrefixWithoutSpace) {
+TEST(FormatCount, PrefixWithoutSpace)
+{
     EXPECT_EQ(format_count(0), "0");
     EXPECT_EQ(format_count(999), "999");
     EXPECT_EQ(format_count(1000), "1.00K");

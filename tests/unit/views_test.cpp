@@ -131,9 +131,16 @@ TEST(ViewsJson, TalkersPortsFlowsArrays)
     EXPECT_EQ(https["service"], "https");
     EXPECT_EQ(https["as_dst"]["bytes"], 10000);
     const auto& f0 = e["flows"][0];
-    EXPECT_EQ(f0, (nlohmann::json{{"src", "10.0.0.1"}, {"dst", "10.0.0.9"}, {"sport", 40000}, {"dport", 443},
-                                  {"proto", "tcp"}, {"packets", 10}, {"bytes", 10000},
-                                  {"first_seen", 1763900000.25}, {"last_seen", 1763900007.5}, {"tcp_flags", 0}}));
+    EXPECT_EQ(f0, (nlohmann::json{{"src", "10.0.0.1"},
+                                  {"dst", "10.0.0.9"},
+                                  {"sport", 40000},
+                                  {"dport", 443},
+                                  {"proto", "tcp"},
+                                  {"packets", 10},
+                                  {"bytes", 10000},
+                                  {"first_seen", 1763900000.25},
+                                  {"last_seen", 1763900007.5},
+                                  {"tcp_flags", 0}}));
     EXPECT_EQ(e["flows"][3]["proto"], "icmp");
 }
 
@@ -186,11 +193,9 @@ TEST(SizeHistogram, LineSummaryHasOneRowPerBucket)
     r.attachments.push_back(a);
     const std::string text = render_summary(r, {});
     EXPECT_NE(text.find("veth0 xdp/native packet sizes"), std::string::npos) << text;
-    EXPECT_NE(text.find("0-64                  75   75.0%  ##############################"), std::string::npos)
-        << text;
+    EXPECT_NE(text.find("0-64                  75   75.0%  ##############################"), std::string::npos) << text;
     EXPECT_NE(text.find("1519+                  0    0.0%"), std::string::npos) << text;
 }
 
 }  // namespace
 }  // namespace trafstat
-
