@@ -76,11 +76,6 @@ __u32 table_epoch = 0; /* .bss, advanced by userspace every interval */
 #define TS_VLAN_TAG_LEN 4
 
 
-static __always_inline bool is_ip(const struct parse_result *r)
-{
-	return r->l3 == TS_CLASS_IPV4 || r->l3 == TS_CLASS_IPV6;
-}
-
 static __always_inline void add(struct ts_counter *c, __u64 packets, __u64 bytes)
 {
 	/* Per-CPU value: only this CPU writes it, no atomic needed. */
@@ -117,7 +112,15 @@ static __always_inline __u32 size_bucket(__u64 len)
  * word loads before the byte stores that built the key (strict aliasing). */
 typedef __u64 __attribute__((may_alias)) key_word;
 
-/* IPv6 extension-header chains, out of line (see parse_ip_at). */
+/*
+ * IPv6 extension-header chains, out of line: global functions, so the
+ * verifier checks each once, for any offset, instead of once per L2 layout
+ * (tags, PPPoE) it is inlined into; a call costs only packets that have a
+ * chain. One per context type: a global function cannot take packet
+ * pointers, so each reads data and data_end from its own context. The
+ * verifier checks a global function for any argument, NULL included, hence
+ * the check of `key`, which callers never pass NULL.
+ */
 __noinline __u32 ts_ipv6_chain_xdp(struct xdp_md *ctx, __u32 off, __u32 nexthdr, struct ts_flow_key *key,
 				   __u32 fields)
 {
@@ -132,6 +135,27 @@ __noinline __u32 ts_ipv6_chain_tc(struct __sk_buff *skb, __u32 off, __u32 nexthd
 	if (!key)
 		return TS_CLASS_MALFORMED_L4;
 	return parse_ipv6_chain_at((void *)(long)skb->data, (void *)(long)skb->data_end, off, nexthdr, key, fields);
+}
+
+/*
+ * parse_ip_at at the cursor `l3`, an IPv6 extension-header chain walked by
+ * the hook's chain function above. `xdp` is a compile-time constant: ctx is
+ * a struct xdp_md, else a struct __sk_buff.
+ */
+static __always_inline __u32 parse_ip_chain_out(void *ctx, const bool xdp, void *data, struct cursor l3,
+						bool is_v6, struct ts_flow_key *key, __u32 fields)
+{
+	struct ipv6_chain chain;
+	__u32 packed = parse_ip_at(data, l3, is_v6, key, fields, &chain);
+
+	if (chain.left) {
+		struct ts_flow_key scratch = {}; /* no table: a key for nobody */
+
+		if (xdp)
+			return ts_ipv6_chain_xdp(ctx, chain.off, chain.nexthdr, key ? key : &scratch, key ? fields : 0);
+		return ts_ipv6_chain_tc(ctx, chain.off, chain.nexthdr, key ? key : &scratch, key ? fields : 0);
+	}
+	return packed;
 }
 
 /* TC with the keyed table: verified once on its own (see count_tc). */
@@ -347,10 +371,10 @@ static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_
 		return XDP_DROP;
 	}
 
-	parse_frame_l2_at(data, (void *)(long)ctx->data_end, tags, &r, &l3);
+	parse_frame_l2(data, (void *)(long)ctx->data_end, tags, &r, &l3);
 	if (is_ip(&r))
-		set_l4(&r, parse_ip_at(data, l3, r.l3 == TS_CLASS_IPV6, table ? &key : NULL,
-				       table ? key_fields : 0, ctx, EXT_CALL_XDP));
+		set_l4(&r, parse_ip_chain_out(ctx, true, data, l3, r.l3 == TS_CLASS_IPV6, table ? &key : NULL,
+					      table ? key_fields : 0));
 	bytes += tags * TS_VLAN_TAG_LEN;
 	account(s, &r, 1, bytes);
 	if (size_histogram)
@@ -481,7 +505,7 @@ static __always_inline int count_tc(struct __sk_buff *skb, const bool keyed)
 		bpf_skb_pull_data(skb, want);
 
 	data = (void *)(long)skb->data;
-	parse_frame_l2_at(data, (void *)(long)skb->data_end, tags, &r, &l3);
+	parse_frame_l2(data, (void *)(long)skb->data_end, tags, &r, &l3);
 	if (is_ip(&r)) {
 		/* With the table, the IP parser is a function of its own: inlined
 		 * into every L2 layout (VLAN tags in data or metadata, PPPoE) the
@@ -489,7 +513,7 @@ static __always_inline int count_tc(struct __sk_buff *skb, const bool keyed)
 		if (keyed)
 			set_l4(&r, ts_parse_ip_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6, table ? &key : NULL));
 		else
-			set_l4(&r, parse_ip_at(data, l3, r.l3 == TS_CLASS_IPV6, NULL, 0, skb, EXT_CALL_TC));
+			set_l4(&r, parse_ip_chain_out(skb, false, data, l3, r.l3 == TS_CLASS_IPV6, NULL, 0));
 	}
 
 	if (segs > 1 && r.hdr_len)
