@@ -83,8 +83,12 @@ struct parse_result {
 	__u8 vlan;	  /* tagged (in data or, at TC, in skb metadata) */
 	__u8 pppoe;	  /* PPPoE session frame */
 	__u8 tcp_flags;	  /* TCP: the header's flags byte */
-	__u8 pad;
 };
+
+static __always_inline bool is_ip(const struct parse_result *r)
+{
+	return r->l3 == TS_CLASS_IPV4 || r->l3 == TS_CLASS_IPV6;
+}
 
 /* Advance the cursor over a header of `len` bytes; NULL if it does not fit. */
 static __always_inline void *cursor_take(struct cursor *c, __u32 len)
@@ -151,7 +155,7 @@ static __always_inline __u32 parse_l2(struct cursor *c, struct parse_result *r, 
 }
 
 /*
- * What parse_ip fills in for the keyed table: the key fields chosen at load
+ * What parse_ip_at fills in for the keyed table: the key fields chosen at load
  * time (TS_KEY_*; none when the table is off) and the TCP flags.
  */
 struct key_out {
@@ -353,21 +357,40 @@ static __always_inline __u32 parse_ipv6_chain(struct cursor *c, __u8 nexthdr, __
 	}
 }
 
+/*
+ * An IPv6 extension-header chain that parse_ip_at left to its caller, to
+ * walk out of line with parse_ipv6_chain_at.
+ */
+struct ipv6_chain {
+	__u32 off;	/* where it starts, from the frame's start */
+	__u8 nexthdr;	/* its first header */
+	bool left;	/* false: there was none to leave */
+};
+
+/* The IPv6 fixed header: its next header and the key's addresses; false when unreadable. */
+static __always_inline bool parse_ipv6_fixed(struct cursor *c, struct key_out *k, __u8 *nexthdr)
+{
+	struct ipv6hdr *ip6 = cursor_take(c, sizeof(*ip6));
+
+	if (!ip6 || ip6->version != 6)
+		return false;
+	*nexthdr = ip6->nexthdr;
+	key_ip(k, 6, &ip6->saddr, &ip6->daddr, 16, *nexthdr);
+	return true;
+}
+
 /* IPv6: the fixed header, then the chain. */
 static __always_inline __u32 parse_ipv6(struct cursor *c, __u32 *l4_len, struct key_out *k)
 {
-	struct ipv6hdr *ip6 = cursor_take(c, sizeof(*ip6));
 	__u8 nexthdr;
 
-	if (!ip6 || ip6->version != 6)
+	if (!parse_ipv6_fixed(c, k, &nexthdr))
 		return TS_CLASS_MALFORMED_L4;
-	nexthdr = ip6->nexthdr;
-	key_ip(k, 6, &ip6->saddr, &ip6->daddr, 16, nexthdr);
 	return parse_ipv6_chain(c, nexthdr, l4_len, k);
 }
 
 /*
- * parse_ip's result: the L4 class in bits 0-7, the TCP flags in bits 8-15
+ * parse_ip_at's answer: the L4 class in bits 0-7, the TCP flags in bits 8-15
  * and, when the L4 header is known (l4_len > 0, the cursor at its start),
  * the offset of its end (the L2-L4 header length) in bits 16-31.
  */
@@ -385,57 +408,42 @@ static __always_inline __u32 pack_l4(void *data, const struct cursor *c, __u32 l
 	return l4 | ((__u32)(hdr_len + l4_len) << 16);
 }
 
-/*
- * Where parse_ip_at walks an IPv6 extension-header chain: inline, or in a
- * function of the program's own (defined in counter.bpf.c), verified once
- * for any offset. Inlined into every L2 layout, the chain is most of the
- * verifier's work; called, it costs a call only on packets that have one.
- */
-enum ext_walk { EXT_INLINE, EXT_CALL_XDP, EXT_CALL_TC };
-
-__u32 ts_ipv6_chain_xdp(struct xdp_md *ctx, __u32 off, __u32 nexthdr, struct ts_flow_key *key, __u32 fields);
-__u32 ts_ipv6_chain_tc(struct __sk_buff *skb, __u32 off, __u32 nexthdr, struct ts_flow_key *key, __u32 fields);
-
 /* Largest L3 offset parse_l2 can produce: Ethernet + 2 tags + PPPoE. */
 #define TS_MAX_L3_OFF (sizeof(struct ethhdr) + TS_MAX_VLAN_TAGS * sizeof(struct vlan_hdr_) + \
 		       sizeof(struct pppoe_hdr_))
 
 /*
- * L3/L4 of an IP packet whose header starts at data + l3_off. Returns the L4
- * class in bits 0-7, the TCP flags in bits 8-15 and, when the L4 header is
- * known, the offset of its end (the L2-L4 header length) in bits 16-31.
- * With a key, fills the fields `fields` asks for (TS_KEY_*); the key's
+ * L3/L4 of an IP packet whose header starts at the cursor, packed as pack_l4
+ * says. With a key, fills the fields `fields` asks for (TS_KEY_*); the key's
  * ip_version stays 0 when the IP header is unreadable.
  *
- * The entry points call this through a global (separately verified)
- * function: the verifier then checks it once with l3_off unknown, instead of
- * once per L2 layout (tags, PPPoE), which multiplied verification work.
+ * With `chain`, an IPv6 extension-header chain is not walked here but left
+ * in *chain (chain->left); parse_ipv6_chain_at's answer then replaces this
+ * one.
  */
 static __always_inline __u32 parse_ip_at(void *data, struct cursor c, bool is_v6,
-					 struct ts_flow_key *key, __u32 fields, void *ctx,
-					 enum ext_walk ext)
+					 struct ts_flow_key *key, __u32 fields, struct ipv6_chain *chain)
 {
 	struct key_out k = { .key = key, .fields = key ? fields : 0 };
 	__u32 l4_len = 0;
 	__u32 l4;
 
-	if (is_v6 && ext != EXT_INLINE) {
-		struct ipv6hdr *ip6 = cursor_take(&c, sizeof(*ip6));
+	if (chain)
+		chain->left = false;
+	if (is_v6 && chain) {
 		__u8 nexthdr;
 
-		if (!ip6 || ip6->version != 6)
+		if (!parse_ipv6_fixed(&c, &k, &nexthdr))
 			return TS_CLASS_MALFORMED_L4;
-		nexthdr = ip6->nexthdr;
-		key_ip(&k, 6, &ip6->saddr, &ip6->daddr, 16, nexthdr);
 		if (is_ipv6_ext(nexthdr)) {
-			struct ts_flow_key scratch = {};
 			__u64 off = c.pos - data;
 
 			/* a scalar now: keep clang from folding it back into pointers */
 			asm volatile("" : "+r"(off));
-			if (ext == EXT_CALL_XDP)
-				return ts_ipv6_chain_xdp(ctx, off, nexthdr, key ? key : &scratch, k.fields);
-			return ts_ipv6_chain_tc(ctx, off, nexthdr, key ? key : &scratch, k.fields);
+			chain->left = true;
+			chain->off = off;
+			chain->nexthdr = nexthdr;
+			return 0;
 		}
 		l4 = classify_l4(&c, nexthdr, &l4_len, &k);
 	} else {
@@ -444,6 +452,7 @@ static __always_inline __u32 parse_ip_at(void *data, struct cursor c, bool is_v6
 	return pack_l4(data, &c, l4, l4_len, k.tcp_flags);
 }
 
+/* parse_ip_at for an IP header at data + l3_off (r->l3_off), chain and all. */
 static __always_inline __u32 parse_ip(void *data, void *data_end, __u32 l3_off, bool is_v6,
 				      struct ts_flow_key *key, __u32 fields)
 {
@@ -452,12 +461,12 @@ static __always_inline __u32 parse_ip(void *data, void *data_end, __u32 l3_off, 
 	if (l3_off > TS_MAX_L3_OFF)
 		return TS_CLASS_MALFORMED_L4;
 	c.pos += l3_off;
-	return parse_ip_at(data, c, is_v6, key, fields, NULL, EXT_INLINE);
+	return parse_ip_at(data, c, is_v6, key, fields, NULL);
 }
 
 /*
- * An IPv6 extension-header chain at data + off (off from parse_ip_at), as
- * parse_ip packs its result; the bodies of ts_ipv6_chain_xdp/_tc.
+ * An IPv6 extension-header chain at data + off, as parse_ip_at left it,
+ * walked to its L4 header; the answer packed as parse_ip_at's.
  */
 static __always_inline __u32 parse_ipv6_chain_at(void *data, void *data_end, __u32 off, __u8 nexthdr,
 						 struct ts_flow_key *key, __u32 fields)
@@ -474,9 +483,12 @@ static __always_inline __u32 parse_ipv6_chain_at(void *data, void *data_end, __u
 	return pack_l4(data, &c, l4, l4_len, k.tcp_flags);
 }
 
-/* Ethernet/VLAN/PPPoE, L3 class; r->l3_off is where the IP header starts. */
-static __always_inline void parse_frame_l2_at(void *data, void *data_end, __u32 tags,
-					      struct parse_result *r, struct cursor *l3)
+/*
+ * Ethernet/VLAN/PPPoE, L3 class; r->l3_off is where the IP header starts,
+ * *l3 a cursor there.
+ */
+static __always_inline void parse_frame_l2(void *data, void *data_end, __u32 tags,
+					   struct parse_result *r, struct cursor *l3)
 {
 	struct cursor c = { .pos = data, .end = data_end };
 	__u32 proto;
@@ -504,15 +516,7 @@ static __always_inline void parse_frame_l2_at(void *data, void *data_end, __u32 
 	*l3 = c;
 }
 
-static __always_inline void parse_frame_l2(void *data, void *data_end, __u32 tags,
-					   struct parse_result *r)
-{
-	struct cursor l3;
-
-	parse_frame_l2_at(data, data_end, tags, r, &l3);
-}
-
-/* Fills the L4 part of r from parse_ip's packed result. */
+/* Fills the L4 part of r from parse_ip_at's packed answer. */
 static __always_inline void set_l4(struct parse_result *r, __u32 packed)
 {
 	r->l4 = packed & 0xff;

@@ -9,6 +9,13 @@ string(REPLACE "aarch64" "arm64" BPF_TARGET_ARCH "${BPF_TARGET_ARCH}")
 # Debian keeps asm/ under the multiarch include dir; clang -target bpf does not look there.
 set(BPF_MULTIARCH_INCLUDE /usr/include/${BPF_HOST_ARCH}-linux-gnu)
 
+# Every header a BPF object may include: a change to any of them rebuilds the
+# objects (seconds), and adding or removing one re-runs the glob. (A clang
+# depfile would be exact, but CMake 3.25's Makefile generator keeps a removed
+# header in its merged dependencies and then rebuilds on every run.)
+file(GLOB BPF_HEADERS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/bpf/*.bpf.h
+     ${CMAKE_CURRENT_SOURCE_DIR}/include/trafstat/*.h)
+
 function(bpf_skeleton name source)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/bpf/${name}.bpf.o)
   set(skel ${CMAKE_CURRENT_BINARY_DIR}/bpf/${name}.skel.h)
@@ -20,8 +27,7 @@ function(bpf_skeleton name source)
             -I${CMAKE_CURRENT_SOURCE_DIR}/include -I${CMAKE_CURRENT_SOURCE_DIR}/bpf
             -I${BPF_MULTIARCH_INCLUDE}
             -c ${CMAKE_CURRENT_SOURCE_DIR}/${source} -o ${obj}
-    DEPENDS ${source} ${CMAKE_CURRENT_SOURCE_DIR}/include/trafstat/abi.h
-            ${CMAKE_CURRENT_SOURCE_DIR}/bpf/parse.bpf.h
+    DEPENDS ${source} ${BPF_HEADERS}
     COMMENT "BPF ${source}"
     VERBATIM)
   add_custom_command(

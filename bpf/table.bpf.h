@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The keyed tables (docs/tables.md): talkers, ports and flows, each on its
+ * own, counted by key in one mmapable array. Their maps and load-time
+ * configuration are defined here, with the code that uses them, so the
+ * header stands on its own; the entry points read only tables_on (which
+ * tables) and key_fields (what the parser fills in).
+ */
+#ifndef TRAFSTAT_TABLE_BPF_H
+#define TRAFSTAT_TABLE_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <stdbool.h>
+
+#include <trafstat/abi.h>
+
+#include "stats.bpf.h"
+
+/* Load-time configuration, set by the loader: the verifier prunes the tables that are off. */
+const volatile __u32 tables_on = 0; /* TS_TABLE_BIT()s: the keyed tables counted; 0 = none */
+const volatile __u32 key_fields = 0; /* TS_KEY_*: what the parser fills in (the tables' fields together) */
+const volatile __u32 table_slots[TS_TABLES] = {}; /* per CPU and epoch parity; powers of two */
+const volatile __u32 table_first[TS_TABLES] = {}; /* index of each table's first slot */
+const volatile __u32 table_cpus = 1;  /* possible CPUs */
+const volatile __u64 table_seed = 0;  /* random per load: keys cannot be chosen to collide */
+
+__u32 table_epoch = 0; /* .bss, advanced by userspace every interval */
+
+/*
+ * The tables' slots: open addressing in one mmapable array,
+ * [table][epoch parity][cpu][slot]. Each CPU writes only its own region, so
+ * no atomics and no locks; lookups are inlined array accesses, so no helper
+ * calls. A slot whose epoch is not the current one is free: userspace empties
+ * a region by moving to the next epoch, then reads it through mmap once no
+ * program can still be writing it. Sizes are set at load time.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_flow_entry);
+} tables SEC(".maps");
+
+/* Replay only (else one slot): capture times, indexed as `tables`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_flow_times);
+} table_times SEC(".maps");
+
+/* The key read as five 64-bit words: may_alias, or clang may reorder the
+ * word loads before the byte stores that built the key (strict aliasing). */
+typedef __u64 __attribute__((may_alias)) key_word;
+
+/* One multiply-xorshift round per 64-bit word of the key (the key is 8-aligned). */
+static __always_inline __u32 flow_hash(const struct ts_flow_key *key)
+{
+	const key_word *w = (const key_word *)key;
+	__u64 h = table_seed;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*key) / 8); i++) {
+		h ^= w[i];
+		h *= 0x9E3779B97F4A7C15ULL;
+		h ^= h >> 29;
+	}
+	return (__u32)(h >> 32);
+}
+
+static __always_inline bool flow_key_equal(const struct ts_flow_key *a, const struct ts_flow_key *b)
+{
+	const key_word *x = (const key_word *)a, *y = (const key_word *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/*
+ * Replay: the capture time `now` joins slot `idx`'s times (`fresh`: its
+ * first). A record without a time (0: a pcapng simple packet block) leaves
+ * them as they are: an entry with none has first ~0 and last 0 (abi.h).
+ */
+static __always_inline void note_time(__u32 idx, __u64 now, bool fresh)
+{
+	struct ts_flow_times *t = bpf_map_lookup_elem(&table_times, &idx);
+
+	if (!t)
+		return;
+	if (fresh) {
+		t->first_ns = now ? now : ~0ULL;
+		t->last_ns = now;
+		return;
+	}
+	if (now && now < t->first_ns)
+		t->first_ns = now;
+	if (now > t->last_ns)
+		t->last_ns = now;
+}
+
+/*
+ * One table's update for one IP packet: up to TS_FLOW_PROBES slots of this
+ * CPU's region, from the key's hash on. The key's slot, or the first free one,
+ * is updated; when all are taken by other keys, the packet is overflow.
+ *
+ * `now` is the capture time, kept in table_times when *timed (replay): live,
+ * a clock read is a helper call, which costs more than the whole update where
+ * returns are slow, and entries live one interval, so userspace dates them by
+ * interval. `timed` points to the rodata flag rather than copying it: each
+ * test then reads the rodata, which the verifier knows at every branch; a
+ * copy kept in a register across the probes cost it some 10% more
+ * instructions on the keyed XDP entries (measured).
+ */
+static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 region, const struct ts_flow_key *key,
+				      __u64 packets, __u64 bytes, __u64 now, const volatile bool *timed, __u8 tcp_flags)
+{
+	__u32 slots = table_slots[table];
+	__u32 mask = slots - 1;
+	__u32 h = flow_hash(key);
+	__u32 base = table_first[table] + region * slots;
+
+#pragma unroll
+	for (int i = 0; i < TS_FLOW_PROBES; i++) {
+		__u32 idx = base + ((h + i) & mask);
+		struct ts_flow_entry *e = bpf_map_lookup_elem(&tables, &idx);
+
+		if (!e)
+			return false;
+		if (e->epoch != epoch) {
+			/* A free slot: this CPU's own, nobody else writes it. */
+			__builtin_memcpy(&e->key, key, sizeof(*key));
+			e->packets = packets;
+			e->bytes = bytes;
+			e->tcp_flags = tcp_flags;
+			e->epoch = epoch;
+			if (*timed)
+				note_time(idx, now, true);
+			return true;
+		}
+		if (flow_key_equal(&e->key, key)) {
+			e->packets += packets;
+			e->bytes += bytes;
+			e->tcp_flags |= tcp_flags;
+			if (*timed)
+				note_time(idx, now, false);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* `table`'s update, its key cut to its own fields when the parser filled more. */
+static __always_inline void account_table(struct ts_stats *s, const __u32 table, __u32 epoch, __u32 region,
+					  const struct ts_flow_key *key, __u8 tcp_flags, __u64 packets,
+					  __u64 bytes, __u64 now, const volatile bool *timed)
+{
+	struct ts_flow_key own;
+
+	if (!(tables_on & TS_TABLE_BIT(table)))
+		return;
+	if (key_fields != TS_TABLE_KEY_FIELDS(table)) {
+		__builtin_memcpy(&own, key, sizeof(own));
+		if (!(TS_TABLE_KEY_FIELDS(table) & TS_KEY_PORTS)) {
+			own.sport = 0;
+			own.dport = 0;
+			own.proto = 0;
+		}
+		if (!(TS_TABLE_KEY_FIELDS(table) & TS_KEY_ADDRS)) {
+			__builtin_memset(own.src, 0, sizeof(own.src));
+			__builtin_memset(own.dst, 0, sizeof(own.dst));
+		}
+		key = &own;
+	}
+	if (!table_add(table, epoch, region, key, packets, bytes, now, timed, tcp_flags))
+		add(&s->table_overflow[table], packets, bytes);
+}
+
+/*
+ * The keyed tables' share of one IP packet (its key as the parser filled it
+ * in, key_fields): in each table that is on, an entry or overflow; or
+ * unkeyed, in none.
+ */
+static __always_inline void account_key(struct ts_stats *s, const struct ts_flow_key *key, __u8 tcp_flags,
+					__u64 packets, __u64 bytes, __u64 now, const volatile bool *timed)
+{
+	__u32 cpu, epoch, region;
+
+	if (!key->ip_version) {
+		add(&s->table_unkeyed, packets, bytes);
+		return;
+	}
+	/* One helper call per packet, whatever the number of tables. */
+	cpu = bpf_get_smp_processor_id();
+	if (cpu >= table_cpus)
+		return; /* cannot happen: possible CPUs; the check bounds the index */
+	/* Read once: the slots' epoch and the half they are in must agree. */
+	epoch = *(volatile __u32 *)&table_epoch;
+	region = (epoch & 1) * table_cpus + cpu;
+	account_table(s, TS_TABLE_TALKERS, epoch, region, key, tcp_flags, packets, bytes, now, timed);
+	account_table(s, TS_TABLE_PORTS, epoch, region, key, tcp_flags, packets, bytes, now, timed);
+	account_table(s, TS_TABLE_FLOWS, epoch, region, key, tcp_flags, packets, bytes, now, timed);
+}
+
+#endif /* TRAFSTAT_TABLE_BPF_H */
