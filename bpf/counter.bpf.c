@@ -145,7 +145,8 @@ static __always_inline void account(struct ts_stats *s, const struct parse_resul
 static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_len, __u64 ts,
 				     const bool keyed)
 {
-	struct ts_stats *s = this_cpu_stats();
+	const __u32 epoch = this_epoch();
+	struct ts_stats *s = this_cpu_stats(epoch);
 	struct parse_result r = {};
 	struct ts_flow_key key = {};
 	const bool table = keyed && tables_on;
@@ -183,7 +184,7 @@ static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_
 	if (size_histogram)
 		add(&s->size_hist[size_bucket(bytes)], 1, bytes);
 	if (table && is_ip(&r))
-		account_key(s, &key, r.tcp_flags, 1, bytes, ts, &replay_mode);
+		account_key(s, epoch, &key, r.tcp_flags, 1, bytes, ts, &replay_mode);
 	return XDP_PASS;
 }
 
@@ -293,7 +294,8 @@ int trafstat_replay(struct xdp_md *ctx)
  */
 static __always_inline int count_tc(struct __sk_buff *skb, const bool keyed)
 {
-	struct ts_stats *s = this_cpu_stats();
+	const __u32 epoch = this_epoch();
+	struct ts_stats *s = this_cpu_stats(epoch);
 	struct parse_result r = {};
 	struct ts_flow_key key = {};
 	const bool table = keyed && tables_on;
@@ -331,7 +333,7 @@ static __always_inline int count_tc(struct __sk_buff *skb, const bool keyed)
 	if (size_histogram)
 		add(&s->size_hist[size_bucket(bytes / segs)], segs, bytes); /* a super-packet's segments: their mean size */
 	if (table && is_ip(&r))
-		account_key(s, &key, r.tcp_flags, segs, bytes, 0, &replay_mode);
+		account_key(s, epoch, &key, r.tcp_flags, segs, bytes, 0, &replay_mode);
 	return TC_ACT_UNSPEC;
 }
 

@@ -11,17 +11,30 @@
 
 #include <trafstat/abi.h>
 
-/* Everything this attachment counts; one entry, one copy per CPU. */
+/* Count into the half of the current epoch (set with a keyed table or the histogram on). */
+const volatile bool epoch_halves = false;
+
+/* The counting epoch: .bss, advanced by userspace at every interval (abi.h). */
+__u32 counting_epoch = 0;
+
+/* Everything this attachment counts, one copy per CPU, in two halves (abi.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TS_STATS_HALVES);
 	__type(key, __u32);
 	__type(value, struct ts_stats);
 } stats SEC(".maps");
 
-static __always_inline struct ts_stats *this_cpu_stats(void)
+/* The epoch this packet counts in: read once, so that its counters and its
+ * table slots land in the same half. */
+static __always_inline __u32 this_epoch(void)
 {
-	__u32 key = 0;
+	return epoch_halves ? *(volatile __u32 *)&counting_epoch : 0;
+}
+
+static __always_inline struct ts_stats *this_cpu_stats(__u32 epoch)
+{
+	__u32 key = epoch & 1;
 
 	return bpf_map_lookup_elem(&stats, &key);
 }

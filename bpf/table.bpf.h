@@ -25,13 +25,11 @@ const volatile __u32 table_first[TS_TABLES] = {}; /* index of each table's first
 const volatile __u32 table_cpus = 1;  /* possible CPUs */
 const volatile __u64 table_seed = 0;  /* random per load: keys cannot be chosen to collide */
 
-__u32 table_epoch = 0; /* .bss, advanced by userspace every interval */
-
 /*
  * The tables' slots: open addressing in one mmapable array,
  * [table][epoch parity][cpu][slot]. Each CPU writes only its own region, so
  * no atomics and no locks; lookups are inlined array accesses, so no helper
- * calls. A slot whose epoch is not the current one is free: userspace empties
+ * calls. A slot whose epoch (counting_epoch, stats.bpf.h) is not the current one is free: userspace empties
  * a region by moving to the next epoch, then reads it through mmap once no
  * program can still be writing it. Sizes are set at load time.
  */
@@ -182,10 +180,11 @@ static __always_inline void account_table(struct ts_stats *s, const __u32 table,
  * in, key_fields): in each table that is on, an entry or overflow; or
  * unkeyed, in none.
  */
-static __always_inline void account_key(struct ts_stats *s, const struct ts_flow_key *key, __u8 tcp_flags,
-					__u64 packets, __u64 bytes, __u64 now, const volatile bool *timed)
+static __always_inline void account_key(struct ts_stats *s, __u32 epoch, const struct ts_flow_key *key,
+					__u8 tcp_flags, __u64 packets, __u64 bytes, __u64 now,
+					const volatile bool *timed)
 {
-	__u32 cpu, epoch, region;
+	__u32 cpu, region;
 
 	if (!key->ip_version) {
 		add(&s->table_unkeyed, packets, bytes);
@@ -195,8 +194,8 @@ static __always_inline void account_key(struct ts_stats *s, const struct ts_flow
 	cpu = bpf_get_smp_processor_id();
 	if (cpu >= table_cpus)
 		return; /* cannot happen: possible CPUs; the check bounds the index */
-	/* Read once: the slots' epoch and the half they are in must agree. */
-	epoch = *(volatile __u32 *)&table_epoch;
+	/* `epoch`, read once per packet: the slots' epoch, the half they are in
+	 * and the half of `s` agree. */
 	region = (epoch & 1) * table_cpus + cpu;
 	account_table(s, TS_TABLE_TALKERS, epoch, region, key, tcp_flags, packets, bytes, now, timed);
 	account_table(s, TS_TABLE_PORTS, epoch, region, key, tcp_flags, packets, bytes, now, timed);

@@ -93,7 +93,17 @@ struct ts_counter {
  * vlan/pppoe flags; in drop mode, cls[all] alone. Userspace derives the rest
  * when it sums the CPUs: ipv4/ipv6 = their l4_by_ip row, each L4 class = its
  * column, all = cls[all] + ipv4 + ipv6 + arp + other_l3 + malformed.
+ *
+ * The stats map holds TS_STATS_HALVES of them per CPU, indexed by the parity
+ * of the counting epoch (.bss counting_epoch) when a keyed table or the
+ * histogram is on (rodata epoch_halves), else half 0 alone. Userspace closes
+ * an epoch by moving to the next and waiting until no run can still count
+ * into the old one: that half then holds exactly the epoch's packets, the
+ * same packets as the tables' slots of that epoch, so every interval's
+ * counters, histogram and tables reconcile with each other.
  */
+#define TS_STATS_HALVES 2
+
 struct ts_stats {
 	struct ts_counter cls[TS_CLASS_MAX];
 	/* L4 classes split by IP version, so each version reconciles on its own */

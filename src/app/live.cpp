@@ -27,10 +27,11 @@ namespace trafstat {
 namespace {
 
 // One program on one hook of one interface: the engine reading it, and the
-// link holding it there (declared last: it detaches first).
+// link holding it there (declared last: it detaches first). The link goes
+// before the summary, so that the summary holds every packet counted.
 struct Counting {
     CountingEngine engine;
-    Attachment link;
+    std::optional<Attachment> link;
 };
 
 std::vector<Interface> pick_interfaces(const LiveConfig& c)
@@ -214,6 +215,8 @@ int run_live(const LiveConfig& o)
     }
 
     screen.reset();  // endwin: the terminal is the shell's again before the summary
+    for (auto& c : countings)
+        c.link.reset();  // detached: nothing counts after the summary's last epoch
     if (out.open()) {
         SummaryReport summary;
         summary.duration_s = seconds_between(start, std::chrono::steady_clock::now());
@@ -222,7 +225,7 @@ int run_live(const LiveConfig& o)
             summary.attachments.push_back(c.engine.summary(o.output.format == OutputFormat::json));
         out.summary(summary);
     }
-    return exit_code::ok;  // links detach as they go out of scope
+    return exit_code::ok;
 }
 
 }  // namespace trafstat

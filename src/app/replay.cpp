@@ -180,7 +180,7 @@ int run_replay(const ReplayConfig& o)
             if (o.counting.tables && reader->records() % kDrainEvery == 0) {
                 // Binned, the entries wait for their bin's line; else straight into the totals.
                 if (binner)
-                    engine.drain_tables();
+                    engine.close_epoch();
                 else
                     engine.absorb();
             }

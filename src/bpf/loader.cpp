@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <utility>
+#include <vector>
 
 namespace trafstat {
 namespace {
@@ -25,6 +26,11 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
     skel->rodata->replay_mode = options.replay_mode;
     skel->rodata->size_histogram = options.size_histogram;
     skel->rodata->frames_may_be_multibuf = options.frames_may_be_multibuf;
+    // Counting in epoch halves makes an interval's counters close with its
+    // table entries (abi.h); without a table or the histogram, one counter
+    // write per packet needs no epoch.
+    const bool halves = options.tables != 0 || options.size_histogram;
+    skel->rodata->epoch_halves = halves;
     // The keyed tables, one after the other in one array (TableLayout). None
     // on, the array keeps one slot: a map cannot be left out of an object.
     const TableLayout tables = TableLayout::of(options.tables, options.table_size);
@@ -71,9 +77,10 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
     load_skeleton(counter__load, *skel, "the");
     // Replay keeps each slot's capture times (table_times); live, the drain dates them.
     TableReader reader(tables, bpf_map__fd(skel->maps.tables),
-                       options.replay_mode ? bpf_map__fd(skel->maps.table_times) : -1, &skel->bss->table_epoch);
+                       options.replay_mode ? bpf_map__fd(skel->maps.table_times) : -1);
     bpf_program* xdp = bound ? xdpdev : keyed ? skel->progs.trafstat_xdp_keyed : skel->progs.trafstat_xdp;
-    return CounterProgram(std::move(skel), xdp, std::move(reader));
+    CountingEpoch epoch(&skel->bss->counting_epoch);
+    return CounterProgram(std::move(skel), xdp, std::move(reader), epoch, halves);
 }
 
 int CounterProgram::xdp_fd() const
@@ -95,7 +102,31 @@ int CounterProgram::stats_map_fd() const
 
 ClassCounters CounterProgram::read() const
 {
-    return sum_per_cpu(read_per_cpu<ts_stats>(skel_->maps.stats, 0, "the counters map"));
+    std::vector<ts_stats> both = read_per_cpu<ts_stats>(skel_->maps.stats, 0, "the counters map");
+    const std::vector<ts_stats> other = read_per_cpu<ts_stats>(skel_->maps.stats, 1, "the counters map");
+    both.insert(both.end(), other.begin(), other.end());
+    return sum_per_cpu(both);
+}
+
+ClassCounters CounterProgram::read_half(std::uint32_t half) const
+{
+    return sum_per_cpu(read_per_cpu<ts_stats>(skel_->maps.stats, half & 1, "the counters map"));
+}
+
+HalfCounters CounterProgram::close_epoch(TableEntries& out, bool quiescent)
+{
+    if (!halves_)
+        return {0, read_half(0)};
+    const std::uint32_t closed = epoch_.close(quiescent);
+    tables_.read(tables_.method(), closed, out);
+    return {closed & 1, read_half(closed)};
+}
+
+std::size_t CounterProgram::drain_tables_with(Reader reader, TableEntries& out, bool quiescent)
+{
+    if (!tables_on())
+        return 0;
+    return tables_.read(reader, epoch_.close(quiescent), out);
 }
 
 }  // namespace trafstat

@@ -3,6 +3,7 @@
 // attachment's counters apart.
 #pragma once
 
+#include "bpf/epoch.hpp"
 #include "bpf/skeleton.hpp"
 #include "bpf/table_reader.hpp"
 #include "stats/counters.hpp"
@@ -50,15 +51,25 @@ public:
     int replay_fd() const;
     int stats_map_fd() const;
 
-    // Sums the per-CPU values over every possible CPU.
+    // Totals since load: both halves of the counters, every possible CPU.
     ClassCounters read() const;
+    // One half of the counters (an epoch parity, abi.h) since load.
+    ClassCounters read_half(std::uint32_t half) const;
 
-    // The keyed tables, read by a TableReader (bpf/table_reader.hpp):
-    // drain_tables moves the entries counted since the last drain into `out`
-    // (appended, per table), leaving the tables empty; `quiescent`: no
-    // program can be running (replay between batches), no wait. Returns how
-    // many entries were read.
-    std::size_t drain_tables(TableEntries& out, bool quiescent = false) { return tables_.drain(out, quiescent); }
+    // Closes the counting epoch (bpf/epoch.hpp): appends its table entries to
+    // `out` and returns the half of the counters it counted in, so that the
+    // two hold the same packets. `quiescent`: no program can be running
+    // (replay between runs), no wait. Without halves (no table, no
+    // histogram), nothing moves: half 0, the totals.
+    HalfCounters close_epoch(TableEntries& out, bool quiescent = false);
+
+    // The keyed tables alone, read by a TableReader (bpf/table_reader.hpp):
+    // closes the epoch and appends its entries to `out`, per table. Returns
+    // how many entries were read.
+    std::size_t drain_tables(TableEntries& out, bool quiescent = false)
+    {
+        return drain_tables_with(tables_.method(), out, quiescent);
+    }
     // TS_TABLE_BIT()s of the tables counted.
     std::uint32_t tables_on() const { return tables_.layout().on; }
     // Slots of a table per interval, all CPUs together (0: the table is off).
@@ -75,20 +86,19 @@ public:
     // For benchmarks: the tables' map, the epoch being counted now, and a
     // drain forced to read by batch lookups (or per slot) instead of mmap.
     int table_map_fd() const { return tables_.map_fd(); }
-    std::uint32_t table_epoch() const { return tables_.epoch(); }
+    std::uint32_t table_epoch() const { return epoch_.current(); }
     using Reader = TableReadMethod;
-    std::size_t drain_tables_with(Reader reader, TableEntries& out, bool quiescent)
-    {
-        return tables_.drain_with(reader, out, quiescent);
-    }
+    std::size_t drain_tables_with(Reader reader, TableEntries& out, bool quiescent);
 
 private:
-    CounterProgram(Skeleton<counter> skel, bpf_program* xdp, TableReader tables)
-        : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables))
+    CounterProgram(Skeleton<counter> skel, bpf_program* xdp, TableReader tables, CountingEpoch epoch, bool halves)
+        : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables)), epoch_(epoch), halves_(halves)
     {}
     Skeleton<counter> skel_;
     bpf_program* xdp_ = nullptr;  // the XDP entry loaded (one of four)
     TableReader tables_;          // reads skel_'s maps: destroyed first
+    CountingEpoch epoch_;         // skel_'s .bss counting_epoch
+    bool halves_ = false;         // counts in epoch halves (rodata epoch_halves)
 };
 
 }  // namespace trafstat

@@ -5,9 +5,7 @@
 #include "bpf/per_cpu.hpp"
 
 #include <bpf/bpf.h>
-#include <linux/membarrier.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,22 +13,10 @@
 #include <cerrno>
 #include <chrono>
 #include <fmt/format.h>
-#include <thread>
 #include <vector>
 
 namespace trafstat {
 namespace {
-
-// Waits until every BPF program run that started before the call has ended:
-// programs run inside RCU read-side sections, and MEMBARRIER_CMD_GLOBAL is a
-// synchronize_rcu(). Where membarrier is refused (nohz_full CPUs), a pause far
-// longer than any program run stands in.
-void wait_for_running_programs()
-{
-    if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
-        return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-}
 
 // Reads the slots [first, first + count) of array map `fd` into `out`
 // (batch lookups, or one lookup per slot).
@@ -103,13 +89,11 @@ TableReader::Mapping<Slot> TableReader::map_array(int fd, std::size_t slots)
     return Mapping<Slot>(static_cast<const Slot*>(p), Unmap{bytes});
 }
 
-TableReader::TableReader(const TableLayout& layout, int entries_fd, int times_fd, std::uint32_t* epoch)
-    : layout_(layout), entries_fd_(entries_fd), times_fd_(times_fd), epoch_(epoch)
+TableReader::TableReader(const TableLayout& layout, int entries_fd, int times_fd)
+    : layout_(layout), entries_fd_(entries_fd), times_fd_(times_fd)
 {
     if (!layout_.on)
         return;
-    // Epoch 0 would match the zeroed slots of a fresh array: start at 1.
-    *epoch_ = 1;
     entries_ = map_array<ts_flow_entry>(entries_fd_, layout_.entries);
     if (times_fd_ >= 0)
         times_ = map_array<ts_flow_times>(times_fd_, layout_.entries);
@@ -139,21 +123,10 @@ const char* TableReader::method_name() const
     return "lookup";
 }
 
-std::uint32_t TableReader::epoch() const
-{
-    return __atomic_load_n(epoch_, __ATOMIC_RELAXED);
-}
-
-std::size_t TableReader::drain_with(TableReadMethod method, TableEntries& out, bool quiescent)
+std::size_t TableReader::read(TableReadMethod method, std::uint32_t old, TableEntries& out)
 {
     if (!layout_.on)
         return 0;
-    // The program reads the epoch once per packet. The next epoch counts into
-    // the other half of each table, whose slots all carry an older epoch: free.
-    const std::uint32_t old = __atomic_load_n(epoch_, __ATOMIC_RELAXED);
-    __atomic_store_n(epoch_, old + 1 == 0 ? 2 : old + 1, __ATOMIC_SEQ_CST);
-    if (!quiescent)
-        wait_for_running_programs();
     if (method == TableReadMethod::mmap && !entries_)
         method = method_;
     const bool timed = times_fd_ >= 0;

@@ -1,9 +1,8 @@
 // Reading the keyed tables (talkers, ports, flows) the counting program
 // fills: one array map holding every table, each [epoch parity][cpu][slot].
-// The program counts into the half of the current epoch; a drain moves it on
-// to the other half, waits until no run can still count into the old one,
-// then reads that, so no increment is lost. The array is read through a
-// read-only mapping, or by syscalls where it cannot be mapped.
+// The program counts into the half of the current epoch (bpf/epoch.hpp); a
+// closed epoch's half is read, so no increment is lost. The array is read
+// through a read-only mapping, or by syscalls where it cannot be mapped.
 #pragma once
 
 #include "stats/flows.hpp"
@@ -41,30 +40,23 @@ class TableReader {
 public:
     // Once the program is loaded: `entries_fd` is its array of entries,
     // `times_fd` its array of the slots' capture times (-1: it keeps none,
-    // live; entries are then dated by the drain), `epoch` the epoch it counts
-    // in (its .bss), started here. Maps the arrays when it can, else picks
-    // the syscalls the kernel takes.
-    TableReader(const TableLayout& layout, int entries_fd, int times_fd, std::uint32_t* epoch);
+    // live; entries are then dated by the read). Maps the arrays when it
+    // can, else picks the syscalls the kernel takes.
+    TableReader(const TableLayout& layout, int entries_fd, int times_fd);
 
     const TableLayout& layout() const { return layout_; }
-    // How drain() reads: mmap, or batch where the array could not be mapped,
-    // or lookup where batch operations are refused too.
+    // How read() reads best: mmap, or batch where the array could not be
+    // mapped, or lookup where batch operations are refused too.
     TableReadMethod method() const { return method_; }
     const char* method_name() const;
 
-    // Moves the entries counted since the last drain into `out` (appended,
-    // per table), leaving the tables empty. Live: moves the program on to the
-    // next epoch, waits until no run can still count into the old half, then
-    // reads it. `quiescent`: the caller knows no program is running (replay
-    // between batches); no wait. One entry per CPU that saw a key:
-    // merge_by_key() sums them. Returns how many entries were read.
-    std::size_t drain(TableEntries& out, bool quiescent) { return drain_with(method_, out, quiescent); }
-    // The same, read by `method` (mmap where the array is not mapped: method()).
-    std::size_t drain_with(TableReadMethod method, TableEntries& out, bool quiescent);
+    // Appends the entries of the closed epoch `epoch` to `out`, per table,
+    // read by `method` (mmap where the array is not mapped: method()). One
+    // entry per CPU that saw a key: merge_by_key() sums them. Returns how
+    // many entries were read.
+    std::size_t read(TableReadMethod method, std::uint32_t epoch, TableEntries& out);
 
     int map_fd() const { return entries_fd_; }
-    // The epoch being counted now.
-    std::uint32_t epoch() const;
 
 private:
     struct Unmap {
@@ -81,7 +73,6 @@ private:
     TableLayout layout_;
     int entries_fd_ = -1;
     int times_fd_ = -1;
-    std::uint32_t* epoch_ = nullptr;
     Mapping<ts_flow_entry> entries_;  // null: not mapped, read by syscalls
     Mapping<ts_flow_times> times_;    // null with times_fd_ >= 0: likewise
     TableReadMethod method_ = TableReadMethod::mmap;

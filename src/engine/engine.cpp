@@ -1,5 +1,7 @@
 #include "engine/engine.hpp"
 
+#include <utility>
+
 namespace trafstat {
 
 CountingEngine::CountingEngine(std::unique_ptr<CounterSource> source, const CountingConfig& config, double interval_s,
@@ -17,49 +19,52 @@ AttachmentReport CountingEngine::blank() const
     return r;
 }
 
-void CountingEngine::drain_tables()
+void CountingEngine::close_epoch()
 {
-    if (tables_)
-        source_->drain_tables(pending_);
+    const HalfCounters closed = source_->close_epoch(pending_entries_);
+    ClassCounters& last = last_[closed.half & 1];
+    pending_counters_ += delta(closed.since_load, last);
+    last = closed.since_load;
 }
 
 AttachmentReport CountingEngine::interval(std::size_t top)
 {
+    close_epoch();
     AttachmentReport r = blank();
-    if (tables_) {
-        drain_tables();
-        tables_->interval(pending_, source_->table_capacities(), top, r);
-        pending_ = {};
-    }
-    const ClassCounters now = source_->read();
-    r.counters = delta(now, last_);
-    last_ = now;
+    r.counters = std::exchange(pending_counters_, {});
+    total_ += r.counters;
+    if (tables_)
+        tables_->interval(pending_entries_, source_->table_capacities(), top, r);
+    pending_entries_ = {};
     return r;
 }
 
 void CountingEngine::absorb()
 {
-    if (!tables_)
-        return;
-    drain_tables();
-    tables_->absorb(pending_);
-    pending_ = {};
+    close_epoch();
+    total_ += std::exchange(pending_counters_, {});
+    if (tables_)
+        tables_->absorb(pending_entries_);
+    pending_entries_ = {};
 }
 
 AttachmentReport CountingEngine::summary(bool all_rows)
 {
+    absorb();
     AttachmentReport r = blank();
-    if (tables_) {
-        absorb();
+    r.counters = total_;
+    if (tables_)
         tables_->summary(source_->table_capacities(), all_rows, r);
-    }
-    r.counters = source_->read();
     return r;
 }
 
 std::vector<std::string> CountingEngine::reconcile(const AttachmentReport& report)
 {
     std::vector<std::string> out = trafstat::reconcile(report.counters);
+    if (report.histogram) {
+        auto histogram = reconcile_histogram(report.counters);
+        out.insert(out.end(), histogram.begin(), histogram.end());
+    }
     for (const TableReport& t : report.tables) {
         auto table = reconcile_table(report.counters, t.id, t.counted);
         out.insert(out.end(), table.begin(), table.end());

@@ -10,6 +10,7 @@
 #include "engine/tables.hpp"
 #include "stats/report.hpp"
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -35,24 +36,26 @@ public:
     CounterSource& source() { return *source_; }
     const AttachmentLabel& label() const { return label_; }
 
-    // Drains the keyed tables now, keeping the entries for the next interval()
-    // (replay drains every so many frames, so per-CPU slots never fill).
-    void drain_tables();
-    // Closes an interval: the tables first (a live drain waits for running
-    // programs, so the counters read after it hold every packet the entries
-    // hold), then the counters, as the delta since the last interval (the
-    // first: since load). Views cut to `top` rows (0: all).
+    // Closes the counting epoch now, keeping what it counted for the next
+    // interval() (replay closes one every so many frames, so per-CPU table
+    // slots never fill).
+    void close_epoch();
+    // Closes an interval: what the epochs closed since the last interval (the
+    // first: since load) counted, counters and table entries alike, so that
+    // every line reconciles. Views cut to `top` rows (0: all).
     AttachmentReport interval(std::size_t top);
-    // Drains the tables into the run's totals without a report (the last
+    // Closes the epoch into the run's totals without a report (the last
     // partial interval; replay without intervals).
     void absorb();
-    // Totals since load, after absorbing what is still in the tables;
-    // `all_rows`: the views whole, else cut to the configured top.
+    // Totals of every closed epoch, after closing the current one; `all_rows`:
+    // the views whole, else cut to the configured top. Detach first, and it
+    // holds every packet the program counted.
     AttachmentReport summary(bool all_rows);
 
-    // The documented rules (abi.h) a report must keep: the classes add up, and
-    // each table's entries + its overflow + unkeyed = ipv4 + ipv6. One line
-    // per violation; empty when it all adds up.
+    // The documented rules (abi.h) a report must keep: the classes add up,
+    // the histogram holds every frame, and each table's entries + its
+    // overflow + unkeyed = ipv4 + ipv6. One line per violation; empty when it
+    // all adds up.
     static std::vector<std::string> reconcile(const AttachmentReport& report);
 
 private:
@@ -61,9 +64,11 @@ private:
     std::unique_ptr<CounterSource> source_;
     CountingConfig config_;
     AttachmentLabel label_;
-    ClassCounters last_{};
-    std::optional<TableTracker> tables_;  // when a table is on
-    TableEntries pending_;                // drained, not yet in a report
+    std::array<ClassCounters, TS_STATS_HALVES> last_{};  // each half as last closed
+    ClassCounters pending_counters_;                     // closed, not yet in a report
+    TableEntries pending_entries_;                       // likewise
+    ClassCounters total_;                                // every epoch reported or absorbed
+    std::optional<TableTracker> tables_;                 // when a table is on
 };
 
 }  // namespace trafstat

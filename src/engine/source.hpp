@@ -12,12 +12,12 @@ namespace trafstat {
 class CounterSource {
 public:
     virtual ~CounterSource() = default;
-    // The class counters since load, summed over CPUs.
-    virtual ClassCounters read() = 0;
-    // Appends the keyed tables' entries counted since the last drain (one per
-    // key and CPU) to `out`, leaving the tables empty. Every packet an entry
-    // holds is also in the counters read() returns after this call.
-    virtual void drain_tables(TableEntries& out) = 0;
+    // Closes the counting epoch (abi.h): counting moves on to the next one,
+    // and once nothing can still count into the closed one, its keyed-table
+    // entries (one per key and CPU) are appended to `out` and the half of the
+    // counters it counted in is returned, since load. The entries and that
+    // half's growth since its last close hold the same packets.
+    virtual HalfCounters close_epoch(TableEntries& out) = 0;
     // Slots per interval of each table, all CPUs together (0: off).
     virtual TableCapacities table_capacities() const = 0;
 };

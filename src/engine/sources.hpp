@@ -1,5 +1,5 @@
 // The engine's kernel side: a loaded counting program (live), or a replay
-// runner whose queued frames must have run before anything is read.
+// runner whose queued frames must have run before an epoch closes.
 #pragma once
 
 #include "bpf/loader.hpp"
@@ -16,8 +16,7 @@ LoadOptions load_options(const CountingConfig& config);
 class ProgramSource final : public CounterSource {
 public:
     explicit ProgramSource(CounterProgram program) : program_(std::move(program)) {}
-    ClassCounters read() override { return program_.read(); }
-    void drain_tables(TableEntries& out) override { program_.drain_tables(out); }
+    HalfCounters close_epoch(TableEntries& out) override { return program_.close_epoch(out); }
     TableCapacities table_capacities() const override { return program_.table_capacities(); }
 
 private:
@@ -28,15 +27,11 @@ class ReplaySource final : public CounterSource {
 public:
     explicit ReplaySource(const CountingConfig& config) : runner_(0, load_options(config)) {}
     ReplayRunner& runner() { return runner_; }
-    ClassCounters read() override
+    // The frames queued so far run first.
+    HalfCounters close_epoch(TableEntries& out) override
     {
         runner_.drain();
-        return runner_.read();
-    }
-    void drain_tables(TableEntries& out) override
-    {
-        runner_.drain();
-        runner_.drain_tables(out);
+        return runner_.close_epoch(out);
     }
     TableCapacities table_capacities() const override { return runner_.table_capacities(); }
 

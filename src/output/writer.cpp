@@ -2,7 +2,9 @@
 
 #include "output/json.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <unistd.h>
 
 namespace trafstat {
 
@@ -20,8 +22,20 @@ bool ReportWriter::write(const std::string& text)
 {
     if (!open_)
         return false;
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
-        open_ = false;
+    // write(2), not stdio: a stop signal (installed without SA_RESTART) that
+    // arrives while a slow reader keeps the pipe full interrupts the write,
+    // and stdio would lose the rest of the line; here it is written on.
+    std::fflush(stdout);
+    for (std::size_t done = 0; done < text.size();) {
+        const ssize_t n = ::write(STDOUT_FILENO, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            open_ = false;  // EPIPE: the reader is gone; or stdout is broken
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
     return open_;
 }
 

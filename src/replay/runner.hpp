@@ -42,6 +42,8 @@ public:
     ClassCounters read() const { return program_.read(); }
     // The keyed table's entries since the last call (call drain() first).
     std::size_t drain_tables(TableEntries& out) { return program_.drain_tables(out, true); }
+    // Closes the counting epoch (CounterProgram::close_epoch; call drain() first).
+    HalfCounters close_epoch(TableEntries& out) { return program_.close_epoch(out, true); }
     TableCapacities table_capacities() const { return program_.table_capacities(); }
 
     // Bytes of a frame handed to the program, at most: what BPF_PROG_TEST_RUN

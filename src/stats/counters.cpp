@@ -244,4 +244,14 @@ std::vector<std::string> reconcile(const ClassCounters& c)
     return out;
 }
 
+std::vector<std::string> reconcile_histogram(const ClassCounters& c)
+{
+    Counter sum;
+    for (const Counter& b : c.size_hist)
+        sum = add(sum, b);
+    std::vector<std::string> out;
+    check(out, "all", c[TS_CLASS_ALL], "sum of the histogram", sum);
+    return out;
+}
+
 }  // namespace trafstat

@@ -34,6 +34,13 @@ struct ClassCounters {
     friend bool operator==(const ClassCounters&, const ClassCounters&) = default;
 };
 
+// One half of the counters (abi.h, TS_STATS_HALVES): the parity of the
+// epochs it holds, and what they counted since load, summed over CPUs.
+struct HalfCounters {
+    std::uint32_t half = 0;
+    ClassCounters since_load;
+};
+
 // Stable names used in every output ("all", "ipv4", ..., "malformed_l4", "vlan", "pppoe").
 std::string_view class_name(ts_class c);
 // Inverse of class_name; nullopt for an unknown name.
@@ -70,5 +77,8 @@ Rate rate(const Counter& delta, double seconds);
 // Checks the documented reconciliation rules (see abi.h). Returns one
 // human-readable line per violated rule; empty when everything adds up.
 std::vector<std::string> reconcile(const ClassCounters& c);
+// With the histogram counted: its buckets hold every frame, so they add up
+// to `all`. One line per violation.
+std::vector<std::string> reconcile_histogram(const ClassCounters& c);
 
 }  // namespace trafstat

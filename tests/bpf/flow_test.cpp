@@ -357,6 +357,39 @@ TEST_P(FlowKeyTest, AFullTableLeavesTheOthersExact)
 
 INSTANTIATE_TEST_SUITE_P(Flows, FlowKeyTest, ::testing::Values(Entry::xdp, Entry::tc), entry_name);
 
+// The counting epoch closes the counters with the tables (abi.h): each close
+// returns the half the closed epoch counted in, holding exactly the packets
+// its table entries hold; packets after a close are the next epoch's. Both
+// hooks, tables and the histogram alone.
+TEST_P(FlowKeyTest, EpochHalvesCloseWithTheirEntries)
+{
+    PinnedToOneCpu pinned;
+    for (const std::uint32_t tables : {kFlows, 0u}) {
+        SCOPED_TRACE(tables ? "flows" : "histogram alone");
+        auto p = load(tables, {64, 64, 64}, true);
+        if (!p)
+            return;
+        const Bytes f = B().eth().ipv4().udp(1, 2).build();
+        ClassCounters last[TS_STATS_HALVES];
+        for (const int n : {5, 7, 3}) {
+            run(*p, GetParam(), f, n);
+            TableEntries raw;
+            const HalfCounters closed = p->close_epoch(raw, true);
+            const ClassCounters got = delta(closed.since_load, last[closed.half]);
+            last[closed.half] = closed.since_load;
+            const std::uint64_t want = static_cast<std::uint64_t>(n);
+            EXPECT_EQ(got[TS_CLASS_ALL].packets, want);
+            EXPECT_EQ(got.size_hist[0].packets, want) << "the histogram closes with the classes";
+            if (tables) {
+                ASSERT_EQ(raw[TS_TABLE_FLOWS].size(), 1u);
+                EXPECT_EQ(raw[TS_TABLE_FLOWS][0].stats.packets, want);
+                EXPECT_TRUE(reconcile_table(got, TS_TABLE_FLOWS, raw[TS_TABLE_FLOWS]).empty());
+            }
+        }
+        EXPECT_EQ(p->read()[TS_CLASS_ALL].packets, 15u) << "read(): both halves";
+    }
+}
+
 // Live draining flips the program to the other table and waits for running
 // programs first: counts before and after a drain land in different drains.
 TEST(FlowDrain, FlipsBetweenTablesWithoutLosingCounts)

@@ -12,6 +12,9 @@ overflow it). trafstat and `trafstat gen` run as a user runs them (`ip netns exe
   TestSendToPeer   gen -n 100000 --flows 1000 --proto udp4,tcp6,icmp4 -s 128 va0 into a native-XDP
                    trafstat on vb0: exactly 100000 packets, 12800000 bytes, the per-class split gen
                    reports; the JSON summary line
+  TestIntervalsReconcile  3 s of sustained gen traffic through -i 0.1 lines, native XDP with --flows and
+                   TC ingress with all three tables: every line reconciles (tables, histogram), the
+                   lines add up to the summary, the summary to what gen sent
   TestInject       --inject into va0 with trafstat --hook tc-ingress on va0: exact counts
   TestRate         --rate roughly honoured; -t; SIGINT ends a run with its summary (exit 0, or 130
                    before --count)
@@ -35,6 +38,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -339,6 +343,79 @@ class TestKeyedTable(GenCase):
         t = table_of(lines[-1]["interfaces"][0], "talkers")
         # gen varies the source address per flow: one pair per flow and IP version
         self.assertEqual(t["entries"], 2 * self.FLOWS)
+
+
+class TestIntervalsReconcile(GenCase):
+    """Every interval line reconciles while traffic flows through it, tables and histogram included:
+    an interval's counters and its table entries close together (one counting epoch, abi.h). The
+    lines add up to the summary, and the summary to what gen sent."""
+
+    SECONDS, RATE, FLOWS = "3", "150k", "5000"
+
+    def run_sustained(self, ns, ifname, *args, inject=False):
+        p = self.pair
+        with Trafstat(ns, "--json", "-i", "0.1", *args, ifname) as ts:
+            # Read the lines as they come, as a consumer does: a full pipe would hold trafstat up.
+            out = []
+            reader = threading.Thread(target=lambda: out.append(ts.proc.stdout.read()))
+            reader.start()
+            s = gen_json(
+                p.snd_ns,
+                *(["--inject"] if inject else []),
+                "-t",
+                self.SECONDS,
+                "--rate",
+                self.RATE,
+                "--flows",
+                self.FLOWS,
+                "--proto",
+                "udp4,tcp6",
+                "-s",
+                "100",
+                p.snd_if,
+            )
+            time.sleep(0.4)
+            ts.proc.send_signal(signal.SIGINT)
+            reader.join(15)
+            _, err = testlib.collect(ts.proc, 15, "trafstat did not exit within 15 s of SIGINT")
+        self.assertEqual(ts.proc.returncode, 0, err)
+        lines = testlib.json_lines(out[0].decode())
+        self.assertEqual(lines[-1]["type"], "summary")
+        return s, [line["interfaces"][0] for line in lines[:-1]], lines[-1]["interfaces"][0]
+
+    def assert_every_line_reconciles(self, intervals, summary, tables):
+        busy = [e for e in intervals if e["classes"]["all"]["packets"]]
+        self.assertGreaterEqual(len(busy), 10, "traffic flowed through many intervals")
+        for e in intervals + [summary]:
+            testlib.assert_reconciles(self, e, per_l4=True)
+            for name in tables:
+                table_of(e, name)
+            for k in ("packets", "bytes"):
+                self.assertEqual(sum(h[k] for h in e["histogram"]), e["classes"]["all"][k], "histogram = all")
+
+        # The summary is the lines plus the last, partial interval, which has no line: it reconciles too.
+        def rest(pick):
+            return [pick(summary, k) - sum(pick(e, k) for e in intervals) for k in ("packets", "bytes")]
+
+        ip = rest(lambda e, k: e["classes"]["ipv4"][k] + e["classes"]["ipv6"][k])
+        self.assertTrue(all(x >= 0 for x in ip), ip)
+        for name in tables:
+            parts = ("counted", "overflow", "unkeyed")
+            self.assertEqual(rest(lambda e, k: sum(e["tables"][name][part][k] for part in parts)), ip, name)
+
+    def test_native_xdp_with_flows(self):
+        p = self.pair
+        s, intervals, summary = self.run_sustained(p.rcv_ns, p.rcv_if, "--xdp-mode", "native", "--flows")
+        self.assert_every_line_reconciles(intervals, summary, ["flows"])
+        self.assert_counts(summary, s)
+
+    def test_tc_ingress_with_three_tables(self):
+        p = self.pair
+        s, intervals, summary = self.run_sustained(
+            p.snd_ns, p.snd_if, "--hook", "tc-ingress", "--talkers", "--ports", "--flows", inject=True
+        )
+        self.assert_every_line_reconciles(intervals, summary, ["talkers", "ports", "flows"])
+        self.assert_counts(summary, s)
 
 
 class TestInject(GenCase):
