@@ -31,8 +31,11 @@ const volatile bool frames_may_be_multibuf = true;
 extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto,
 					__u16 *vlan_tci) __ksym __weak;
 
-/* Bytes a TC program may pull into the linear area to see all headers. */
+/* Bytes a TC program pulls into the linear area to see the headers. */
 #define TS_TC_PULL_LEN 256
+/* The longest headers the parser follows: Ethernet, VLAN tags, PPPoE, IPv6,
+ * TS_MAX_IPV6_EXT_HDRS options of the largest size (2 KB each), TCP with options. */
+#define TS_TC_HEADERS_MAX (14 + TS_MAX_VLAN_TAGS * 4 + 8 + 40 + TS_MAX_IPV6_EXT_HDRS * 2048 + 60)
 /* An 802.1Q tag the stack moved into skb metadata still crossed the wire. */
 #define TS_VLAN_TAG_LEN 4
 
@@ -324,6 +327,15 @@ static __always_inline int count_tc(struct __sk_buff *skb, const bool keyed)
 			set_l4(&r, ts_parse_ip_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6, table ? &key : NULL));
 		else
 			set_l4(&r, parse_ip_chain_out(skb, false, data, l3, r.l3 == TS_CLASS_IPV6, NULL, 0));
+		/* Headers longer than the first pull (a 2 KB IPv6 option) ran past
+		 * the linear area of a non-linear skb: they are not short. Pull all
+		 * the parser can follow and parse the IP part again; only such
+		 * packets pay for it. */
+		if (r.l4 == TS_CLASS_MALFORMED_L4 && (__u64)skb->data_end - skb->data < skb->len) {
+			bpf_skb_pull_data(skb, skb->len < TS_TC_HEADERS_MAX ? skb->len : TS_TC_HEADERS_MAX);
+			__builtin_memset(&key, 0, sizeof(key));
+			set_l4(&r, ts_parse_ip_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6, table ? &key : NULL));
+		}
 	}
 
 	if (segs > 1 && r.hdr_len)

@@ -390,6 +390,60 @@ class TestJumboFrames(E2ECase):
                 self.assertEqual(compact(entry["classes"]), uniform(self.N, frame, "ipv4", "icmp"))
 
 
+class TestHeadersBeyondTheLinearPart(E2ECase):
+    """MTU 9000: frames of 4 KB and more sent through AF_PACKET (tcpreplay) leave the kernel as
+    non-linear skbs whose linear part is the Ethernet header alone. With a 512- or 2048-byte IPv6
+    destination option before UDP, the UDP header lies past the bytes TC pulls first: it is not
+    short, so every hook must say udp, as XDP and replay do (TC pulls the rest of the headers)."""
+
+    OPTIONS, SIZE = (512, 2048), 4600
+
+    def frames(self):
+        from scapy.layers.inet import UDP
+        from scapy.layers.inet6 import IPv6, IPv6ExtHdrDestOpt, PadN
+        from scapy.layers.l2 import Ether
+
+        p, out = self.pair, []
+        for option in self.OPTIONS:
+            # The option header takes 2 bytes; PadN options (2 + at most 255 bytes each) fill the rest.
+            rest = option - 2
+            k = -(-rest // 257)
+            data = rest - 2 * k
+            pads = [PadN(optdata=b"\0" * (data // k + (1 if i < data % k else 0))) for i in range(k)]
+            ext = IPv6ExtHdrDestOpt(options=pads)
+            head = Ether(src=p.snd_mac, dst=p.rcv_mac) / IPv6(src="fd00:77::1", dst="fd00:77::2") / ext
+            udp = UDP(sport=4000, dport=4001)
+            pad = self.SIZE - len(head / udp)
+            frame = bytes(head / udp / (b"x" * pad))
+            assert len(frame) == self.SIZE and len(bytes(ext)) == option, (len(frame), len(bytes(ext)))
+            out.append(frame)
+        return out
+
+    def send(self):
+        tmp = H.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = write(
+            os.path.join(tmp, "long-headers.pcap"), pcap(LINKTYPE_ETHERNET, [Record(f, T0_NS) for f in self.frames()])
+        )
+        out = run(in_ns(self.pair.snd_ns, "tcpreplay", "-i", self.pair.snd_if, path), timeout=60).stdout
+        self.assertIn(f"Successful packets:        {len(self.OPTIONS)}", out)
+
+    def test_every_hook_says_udp(self):
+        p = self.pair
+        for ns, ifname in ((p.snd_ns, p.snd_if), (p.rcv_ns, p.rcv_if)):
+            run(in_ns(ns, "ip", "link", "set", "dev", ifname, "mtu", "9000"))
+            self.addCleanup(run, in_ns(ns, "ip", "link", "set", "dev", ifname, "mtu", "1500"))
+        n = len(self.OPTIONS)
+        for name in ("tc_egress", "tc_ingress", "tc_ingress_clsact", "xdp_native"):
+            with self.subTest(mode=name):
+                mode = MODES[name]
+                ns, ifname = mode.where(p)
+                with self.start(mode) as ts:
+                    self.send()
+                    _res, entry = self.finish(ts, ns, ifname, mode.hook, mode.mode)
+                self.assertEqual(compact(entry["classes"]), uniform(n, self.SIZE, "ipv6", "udp"))
+
+
 @for_each_mode
 class TestUdp(E2ECase):
     """N datagrams of S bytes to a closed port. The ICMP port-unreachable replies travel rcv->snd,
