@@ -10,6 +10,7 @@
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <linux/udp.h>
 #include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 
@@ -90,6 +91,119 @@ __noinline __u32 ts_parse_ip_tc(struct __sk_buff *skb, __u32 l3_off, bool is_v6,
 {
 	return parse_ip((void *)(long)skb->data, (void *)(long)skb->data_end, l3_off, is_v6, key,
 			key_fields);
+}
+
+/* UDP ports of the tunnels whose super-packets trafstat counts with their inner headers. */
+#define TS_PORT_VXLAN 4789
+#define TS_PORT_VXLAN_LINUX 8472 /* the Linux driver's default, flannel's */
+#define TS_PORT_GENEVE 6081
+#define TS_ETH_P_TEB 0x6558 /* transparent Ethernet bridging: an Ethernet frame inside */
+
+/*
+ * The header length of an encapsulated super-packet: each segment on the wire
+ * repeats the outer headers, the tunnel header and the inner packet's headers
+ * up to its L4 header (the kernel's SKB_GSO_UDP_TUNNEL, GRE and IPIP/SIT
+ * segmentation), not only the outer ones. Knows VXLAN (ports 4789 and 8472),
+ * Geneve (6081), GRE (Ethernet or IP inside), IPIP and IPv6-in-IPv4/6 (SIT).
+ * Returns the offset of the inner L4 header's end, or 0: no tunnel it knows,
+ * or inner headers it cannot read. A global function: verified once, called
+ * only for super-packets, whose cost is spread over their segments.
+ */
+__noinline __u32 ts_tunnel_hdr_len_tc(struct __sk_buff *skb, __u32 l3_off, bool is_v6)
+{
+	void *data = (void *)(long)skb->data;
+	struct cursor c = { .pos = data, .end = (void *)(long)skb->data_end };
+	bool inner_v6 = false;
+	__be16 inner_type;
+	__u8 proto;
+
+	if (l3_off > TS_MAX_L3_OFF)
+		return 0;
+	c.pos += l3_off;
+	if (is_v6) {
+		struct ipv6hdr *ip6 = cursor_take(&c, sizeof(*ip6));
+
+		if (!ip6)
+			return 0;
+		proto = ip6->nexthdr;
+	} else {
+		struct iphdr *ip = c.pos;
+		__u32 ihl;
+
+		if ((void *)(ip + 1) > c.end)
+			return 0;
+		ihl = ip->ihl * 4;
+		if (ihl < sizeof(*ip) || !cursor_take(&c, ihl))
+			return 0;
+		proto = ip->protocol;
+	}
+
+	switch (proto) {
+	case IPPROTO_UDP: {
+		struct udphdr *udp = cursor_take(&c, sizeof(*udp));
+		__u16 port;
+
+		if (!udp)
+			return 0;
+		port = bpf_ntohs(udp->dest);
+		if (port == TS_PORT_VXLAN || port == TS_PORT_VXLAN_LINUX) {
+			if (!cursor_take(&c, 8)) /* flags, VNI */
+				return 0;
+			inner_type = bpf_htons(TS_ETH_P_TEB);
+		} else if (port == TS_PORT_GENEVE) {
+			__u8 *g = c.pos;
+
+			if ((void *)(g + 8) > c.end)
+				return 0;
+			inner_type = *(__be16 *)(g + 2);
+			if (!cursor_take(&c, 8 + (g[0] & 0x3f) * 4)) /* options: 4-byte words */
+				return 0;
+		} else {
+			return 0;
+		}
+		break;
+	}
+	case IPPROTO_GRE: {
+		__u8 *g = c.pos;
+		__u32 len = 4;
+
+		if ((void *)(g + 4) > c.end || (g[1] & 0x07)) /* GRE version 0 only */
+			return 0;
+		len += (g[0] & 0x80 ? 4 : 0) + (g[0] & 0x20 ? 4 : 0) + (g[0] & 0x10 ? 4 : 0); /* C, K, S */
+		inner_type = *(__be16 *)(g + 2);
+		if (!cursor_take(&c, len))
+			return 0;
+		break;
+	}
+	case IPPROTO_IPIP:
+		inner_type = bpf_htons(ETH_P_IP);
+		break;
+	case IPPROTO_IPV6:
+		inner_type = bpf_htons(ETH_P_IPV6);
+		break;
+	default:
+		return 0;
+	}
+
+	if (inner_type == bpf_htons(TS_ETH_P_TEB)) {
+		struct ethhdr *eth = cursor_take(&c, sizeof(*eth));
+
+		if (!eth)
+			return 0;
+		inner_type = eth->h_proto;
+		if (inner_type == bpf_htons(ETH_P_8021Q)) {
+			struct vlan_hdr_ *vh = cursor_take(&c, sizeof(*vh));
+
+			if (!vh)
+				return 0;
+			inner_type = vh->proto;
+		}
+	}
+	if (inner_type == bpf_htons(ETH_P_IPV6))
+		inner_v6 = true;
+	else if (inner_type != bpf_htons(ETH_P_IP))
+		return 0;
+	return parse_ip_at(data, c, inner_v6, NULL, 0, NULL) >> 16;
 }
 
 /* RMON bucket of a frame of `len` bytes. */
@@ -338,8 +452,12 @@ static __always_inline int count_tc(struct __sk_buff *skb, const bool keyed)
 		}
 	}
 
-	if (segs > 1 && r.hdr_len)
-		bytes += (segs - 1) * r.hdr_len;
+	if (segs > 1) {
+		/* A tunnel's super-packet repeats its inner headers in every segment. */
+		__u32 hdr_len = is_ip(&r) ? ts_tunnel_hdr_len_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6) : 0;
+
+		bytes += (segs - 1) * (hdr_len ? hdr_len : r.hdr_len);
+	}
 	bytes += tags * TS_VLAN_TAG_LEN * segs;
 	account(s, &r, segs, bytes);
 	if (size_histogram)

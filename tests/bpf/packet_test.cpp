@@ -599,6 +599,36 @@ std::vector<GsoCase> gso_cases()
         eth_len + vlan_len + ipv4_len + tcp_len, 2, {ipv4, tcp, vlan});
     add("pppoe_ipv4_tcp_2_segs", B().eth().pppoe_session().ipv4().tcp().payload(2000), 2, 1400,
         eth_len + pppoe_len + ipv4_len + tcp_len, 2, {ipv4, tcp, pppoe});
+    // Tunnels: each segment repeats the outer headers, the tunnel's and the inner ones up to
+    // the inner L4 header (VXLAN, Geneve, GRE, IPIP and SIT segmentation).
+    const Bytes inner4 = B().eth().ipv4().tcp().payload(2800).build();
+    const Bytes inner6 = B().eth().ipv6().udp().payload(2800).build();
+    const std::span<const std::uint8_t> inner4_ip(inner4.begin() + eth_len, inner4.end());
+    const std::span<const std::uint8_t> inner6_ip(inner6.begin() + eth_len, inner6.end());
+    const std::initializer_list<std::uint8_t> vxlan_hdr = {0x08, 0, 0, 0, 0, 0, 42, 0};
+    const std::size_t tcp4 = eth_len + ipv4_len + tcp_len, udp6 = eth_len + ipv6_len + udp_len;
+    add("vxlan_ipv4_tcp_3_segs", B().eth().ipv4().udp(40000, 4789).bytes(vxlan_hdr).bytes(inner4), 3, 1000,
+        eth_len + ipv4_len + udp_len + 8 + tcp4, 3, {ipv4, udp});
+    add("vxlan_8472_ipv6_outer_udp6_inner_2_segs",
+        B().eth().ipv6().udp(40000, 8472).bytes(vxlan_hdr).bytes(inner6), 2, 1400,
+        eth_len + ipv6_len + udp_len + 8 + udp6, 2, {ipv6, udp});
+    // Geneve with two words of options, Ethernet inside.
+    add("geneve_options_ipv4_tcp_4_segs",
+        B().eth().ipv4().udp(40000, 6081).bytes({0x02, 0, 0x65, 0x58, 0, 0, 42, 0, 1, 2, 3, 4, 5, 6, 7, 8}).bytes(inner4),
+        4, 700, eth_len + ipv4_len + udp_len + 16 + tcp4, 4, {ipv4, udp});
+    add("gre_teb_ipv4_tcp_3_segs", B().eth().ipv4().gre(0x6558).bytes(inner4), 3, 1000,
+        eth_len + ipv4_len + gre_len + tcp4, 3, {ipv4, gre});
+    // GRE with a key (K bit): 4 more bytes; IPv4 straight inside.
+    add("gre_key_ipv4_in_ipv4_tcp_2_segs",
+        B().eth().ipv4({.protocol = ipproto::gre}).bytes({0x20, 0, 0x08, 0, 0, 0, 0, 7}).bytes(inner4_ip), 2, 1400,
+        eth_len + ipv4_len + gre_len + 4 + ipv4_len + tcp_len, 2, {ipv4, gre});
+    add("ipip_tcp_3_segs", B().eth().ipv4({.protocol = ipproto::ipip}).bytes(inner4_ip), 3, 1000,
+        eth_len + ipv4_len + ipv4_len + tcp_len, 3, {ipv4, other_l4});
+    add("sit_udp6_2_segs", B().eth().ipv4({.protocol = ipproto::ipv6}).bytes(inner6_ip), 2, 1400,
+        eth_len + ipv4_len + ipv6_len + udp_len, 2, {ipv4, other_l4});
+    // Not a tunnel port: the outer headers only.
+    add("udp_port_4790_is_no_tunnel_2_segs", B().eth().ipv4().udp(40000, 4790).bytes(vxlan_hdr).bytes(inner4), 2, 1400,
+        eth_len + ipv4_len + udp_len, 2, {ipv4, udp});
     // Not GSO: one packet, skb->len bytes.
     add("gso_segs_0_ipv4_tcp", B().eth().ipv4().tcp().payload(2500), 0, 0, 0, 1, {ipv4, tcp});
     add("gso_segs_1_ipv4_tcp", B().eth().ipv4().tcp().payload(1448), 1, 1448, 0, 1, {ipv4, tcp});

@@ -45,6 +45,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+import types
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
@@ -574,6 +575,95 @@ class TestGroAtTcIngress(E2ECase):
         self.assertEqual(
             compact(entry["classes"]), counts(all=(packets, nbytes), ipv4=(packets, nbytes), tcp=(packets, nbytes))
         )
+
+
+class TestVxlanSuperPackets(E2ECase):
+    """TCP over VXLAN devices on the veth pair: the sender's VXLAN super-packets reach TC egress
+    whole (the veth does no UDP-tunnel segmentation: the stack segments after TC), and GRO on the
+    receiving veth merges them again before TC ingress. Each wire segment repeats the outer
+    headers, the VXLAN header and the inner Ethernet/IP/TCP headers: both hooks must count the
+    wire's packets and bytes. Oracle: a capture on the sender's veth, after segmentation (frames
+    from the sender's address). This kernel has no GRE, Geneve, IPIP or SIT devices: those rules
+    are packet tests (tests/bpf/packet_test.cpp, Gso)."""
+
+    NBYTES = 4 * 1024 * 1024
+
+    def vxlan(self, ns, ifname, local, remote, inner):
+        run(
+            in_ns(
+                ns,
+                "ip",
+                "link",
+                "add",
+                "vx0",
+                "type",
+                "vxlan",
+                "id",
+                "42",
+                "local",
+                local,
+                "remote",
+                remote,
+                "dstport",
+                "4789",
+                "dev",
+                ifname,
+            )
+        )
+        self.addCleanup(run, in_ns(ns, "ip", "link", "del", "vx0"))
+        run(in_ns(ns, "ip", "addr", "add", f"{inner}/24", "dev", "vx0"))
+        run(in_ns(ns, "ip", "link", "set", "vx0", "up"))
+
+    def test_tc_counts_the_wire_segments(self):
+        p = self.pair
+        self.vxlan(p.snd_ns, p.snd_if, p.snd_ip, p.rcv_ip, "10.88.0.1")
+        self.vxlan(p.rcv_ns, p.rcv_if, p.rcv_ip, p.snd_ip, "10.88.0.2")
+        run(
+            in_ns(
+                p.snd_ns,
+                "ethtool",
+                "-K",
+                p.snd_if,
+                "tx-udp_tnl-segmentation",
+                "off",
+                "tx-udp_tnl-csum-segmentation",
+                "off",
+            )
+        )
+        run(in_ns(p.rcv_ns, "ethtool", "-K", p.rcv_if, "gro", "on"))
+        self.addCleanup(run, in_ns(p.rcv_ns, "ethtool", "-K", p.rcv_if, "gro", "off"))
+        inner = types.SimpleNamespace(snd_ns=p.snd_ns, rcv_ns=p.rcv_ns, rcv_ip="10.88.0.2")
+        listener = tcp_listener(inner)
+        self.addCleanup(lambda: listener.poll() is None and listener.kill())
+        tmp = H.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp, True)
+        pcap = os.path.join(tmp, "vxlan.pcap")
+        dumpcap = spawn(
+            in_ns(p.snd_ns, "dumpcap", "-q", "-i", p.snd_if, "-s", "128", "-f", f"src host {p.snd_ip}", "-w", pcap),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.addCleanup(lambda: dumpcap.poll() is None and dumpcap.kill())
+        deadline = time.monotonic() + 15
+        while not (os.path.exists(pcap) and os.path.getsize(pcap) > 0):
+            self.assertLess(time.monotonic(), deadline, "dumpcap did not start")
+            time.sleep(0.05)
+        egress, ingress = MODES["tc_egress"], MODES["tc_ingress"]
+        with self.start(egress) as out_ts, self.start(ingress) as in_ts:
+            tcp_send(inner, self.NBYTES, listener)
+            time.sleep(0.4)
+            _res, sent = self.finish(out_ts, p.snd_ns, p.snd_if, egress.hook, egress.mode)
+            _res, received = self.finish(in_ts, p.rcv_ns, p.rcv_if, ingress.hook, ingress.mode)
+        time.sleep(0.2)
+        dumpcap.send_signal(signal.SIGINT)
+        reap(dumpcap)
+        lengths = [int(x) for x in run(["tshark", "-r", pcap, "-T", "fields", "-e", "frame.len"]).stdout.split()]
+        wire = (len(lengths), sum(lengths))
+        self.assertGreater(wire[0], self.NBYTES // 1500, "the transfer crossed the wire")
+        self.assertLessEqual(max(lengths), 1514, "the capture holds wire segments")
+        for name, entry in (("tc-egress", sent), ("tc-ingress with GRO", received)):
+            with self.subTest(hook=name):
+                self.assertEqual(compact(entry["classes"]), counts(all=wire, ipv4=wire, udp=wire))
 
 
 @for_each_mode
