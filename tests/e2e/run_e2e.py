@@ -285,6 +285,31 @@ def tcp_send(pair, nbytes, listener, port=5001):
     assert reap(listener) == 0, listener.stderr.read()
 
 
+class Capture:
+    """dumpcap on `ifname` in `ns` into a file of the test's own, running once the object exists;
+    frame_lengths() stops it and reads every frame's length with tshark."""
+
+    def __init__(self, test, ns, ifname, *dumpcap_args):
+        tmp = H.mkdtemp()
+        test.addCleanup(shutil.rmtree, tmp, True)
+        self.path = os.path.join(tmp, "capture.pcap")
+        self.proc = spawn(
+            in_ns(ns, "dumpcap", "-q", "-i", ifname, *dumpcap_args, "-w", self.path),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        test.addCleanup(lambda: self.proc.poll() is None and self.proc.kill())
+        deadline = time.monotonic() + 15
+        while not (os.path.exists(self.path) and os.path.getsize(self.path) > 0):
+            assert time.monotonic() < deadline, "dumpcap did not start"
+            time.sleep(0.05)
+
+    def frame_lengths(self):
+        self.proc.send_signal(signal.SIGINT)
+        reap(self.proc)
+        return [int(x) for x in run(["tshark", "-r", self.path, "-T", "fields", "-e", "frame.len"]).stdout.split()]
+
+
 # ---------------------------------------------------------------------------
 # The capture: a known mix of frames, each annotated with its classes (the oracle): frames.e2e_mix.
 # ---------------------------------------------------------------------------
@@ -540,20 +565,8 @@ class TestGroAtTcIngress(E2ECase):
         self.addCleanup(run, in_ns(p.rcv_ns, "ethtool", "-K", p.rcv_if, "gro", "off"))
         listener = tcp_listener(p)
         self.addCleanup(lambda: listener.poll() is None and listener.kill())
-        tmp = H.mkdtemp()
-        self.addCleanup(shutil.rmtree, tmp, True)
-        pcap = os.path.join(tmp, "gro.pcap")
         # A capture on the receiver sees the skbs after GRO: proof that super-packets were formed.
-        dumpcap = spawn(
-            in_ns(p.rcv_ns, "dumpcap", "-q", "-i", p.rcv_if, "-s", "96", "-w", pcap),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.addCleanup(lambda: dumpcap.poll() is None and dumpcap.kill())
-        deadline = time.monotonic() + 15
-        while not (os.path.exists(pcap) and os.path.getsize(pcap) > 0):
-            self.assertLess(time.monotonic(), deadline, "dumpcap did not start")
-            time.sleep(0.05)
+        capture = Capture(self, p.rcv_ns, p.rcv_if, "-s", "96")
         mode = MODES["tc_ingress"]
         with self.start(mode) as ts:
             before, rx_before = link_stats(p.snd_ns, p.snd_if)["tx"], link_stats(p.rcv_ns, p.rcv_if)["rx"]
@@ -561,9 +574,7 @@ class TestGroAtTcIngress(E2ECase):
             time.sleep(0.4)
             after, rx_after = link_stats(p.snd_ns, p.snd_if)["tx"], link_stats(p.rcv_ns, p.rcv_if)["rx"]
             _res, entry = self.finish(ts, p.rcv_ns, p.rcv_if, mode.hook, mode.mode)
-        dumpcap.send_signal(signal.SIGINT)
-        reap(dumpcap)
-        lengths = [int(x) for x in run(["tshark", "-r", pcap, "-T", "fields", "-e", "frame.len"]).stdout.split()]
+        lengths = capture.frame_lengths()
         self.assertGreater(max(lengths), 1514, "GRO formed no super-packet: the test proves nothing")
         packets = after["packets"] - before["packets"]
         # veth quirk (see TestTcp): in NAPI mode (GRO on) the receiver's counters, and here the
@@ -635,19 +646,7 @@ class TestVxlanSuperPackets(E2ECase):
         inner = types.SimpleNamespace(snd_ns=p.snd_ns, rcv_ns=p.rcv_ns, rcv_ip="10.88.0.2")
         listener = tcp_listener(inner)
         self.addCleanup(lambda: listener.poll() is None and listener.kill())
-        tmp = H.mkdtemp()
-        self.addCleanup(shutil.rmtree, tmp, True)
-        pcap = os.path.join(tmp, "vxlan.pcap")
-        dumpcap = spawn(
-            in_ns(p.snd_ns, "dumpcap", "-q", "-i", p.snd_if, "-s", "128", "-f", f"src host {p.snd_ip}", "-w", pcap),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.addCleanup(lambda: dumpcap.poll() is None and dumpcap.kill())
-        deadline = time.monotonic() + 15
-        while not (os.path.exists(pcap) and os.path.getsize(pcap) > 0):
-            self.assertLess(time.monotonic(), deadline, "dumpcap did not start")
-            time.sleep(0.05)
+        capture = Capture(self, p.snd_ns, p.snd_if, "-s", "128", "-f", f"src host {p.snd_ip}")
         egress, ingress = MODES["tc_egress"], MODES["tc_ingress"]
         with self.start(egress) as out_ts, self.start(ingress) as in_ts:
             tcp_send(inner, self.NBYTES, listener)
@@ -655,9 +654,7 @@ class TestVxlanSuperPackets(E2ECase):
             _res, sent = self.finish(out_ts, p.snd_ns, p.snd_if, egress.hook, egress.mode)
             _res, received = self.finish(in_ts, p.rcv_ns, p.rcv_if, ingress.hook, ingress.mode)
         time.sleep(0.2)
-        dumpcap.send_signal(signal.SIGINT)
-        reap(dumpcap)
-        lengths = [int(x) for x in run(["tshark", "-r", pcap, "-T", "fields", "-e", "frame.len"]).stdout.split()]
+        lengths = capture.frame_lengths()
         wire = (len(lengths), sum(lengths))
         self.assertGreater(wire[0], self.NBYTES // 1500, "the transfer crossed the wire")
         self.assertLessEqual(max(lengths), 1514, "the capture holds wire segments")
