@@ -27,6 +27,10 @@ Test classes (one topology each):
                                            tc-ingress through the legacy clsact path
   TestUdpBothDirections                    --hook tc: datagrams one way, ICMP errors the other
   TestMetadataVlanTag                      a VLAN tag carried in skb metadata
+  TestHeadersBeyondTheLinearPart           4.6 KB AF_PACKET frames whose UDP header lies past the linear
+                                           part (2 KB IPv6 option): udp at every TC hook and XDP
+  TestVxlanSuperPackets                    TCP over VXLAN: TC egress and ingress (GRO) count the wire's
+                                           segments and bytes, against a capture after segmentation
   TestClsact                               --tc-mode clsact counts and removes its filters
   TestTwoInterfaces                        two receivers in one run, and their total
   TestDrop, TestForce, TestBusy            -d, --force, an XDP hook already held by a link
@@ -1022,7 +1026,22 @@ class TestCli(E2ECase):
 # Entry point: privilege policy, tool checks, signal-safe run.
 # ---------------------------------------------------------------------------
 
-TOOLS = ("ip", "tc", "ethtool", "ping", "socat", "tcpreplay", "bpftool", "setpriv", "ss", "head", "sysctl", "clang")
+TOOLS = (
+    "ip",
+    "tc",
+    "ethtool",
+    "ping",
+    "socat",
+    "tcpreplay",
+    "bpftool",
+    "setpriv",
+    "ss",
+    "head",
+    "sysctl",
+    "clang",
+    "dumpcap",
+    "tshark",
+)
 
 
 def main():
