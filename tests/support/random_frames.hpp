@@ -1,0 +1,37 @@
+// Seeded random Ethernet frames for the differential test: structure-aware
+// (VLAN stacks of 0-3 tags, PPPoE sessions, ARP, IPv4 with options, odd IHLs and
+// fragments, IPv6 extension chains up to and beyond the parser's bound, TCP,
+// UDP, ICMP, ICMPv6, SCTP, GRE, ESP and unknown protocols, IP in IP), then
+// mutated: truncated (now and then at every offset in turn), bytes flipped,
+// headers lying about their lengths. Pure: no libbpf, no privileges.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <vector>
+
+namespace trafstat::test {
+
+class RandomFrames {
+public:
+    // Frames are at least `min_size` bytes (what BPF_PROG_TEST_RUN accepts)
+    // and at most `max_size`.
+    RandomFrames(std::uint64_t seed, std::size_t min_size, std::size_t max_size)
+        : rng_(seed), min_size_(min_size), max_size_(max_size)
+    {}
+    std::vector<std::uint8_t> next();
+
+private:
+    std::vector<std::uint8_t> structured();
+    void mutate(std::vector<std::uint8_t>& frame);
+
+    std::mt19937_64 rng_;
+    std::size_t min_size_;
+    std::size_t max_size_;
+    // Every truncation of one frame, queued when that mutation is drawn.
+    std::deque<std::vector<std::uint8_t>> truncations_;
+};
+
+}  // namespace trafstat::test
