@@ -250,7 +250,7 @@ void RandomFrames::mutate(Frame& f)
     }
     if (f.size() > max_size_)
         f.resize(max_size_);
-    if (d.chance(0.01)) {
+    if (d.chance(0.004)) {
         for (std::size_t n = min_size_; n < f.size(); ++n)
             truncations_.emplace_back(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(n));
         return;
@@ -266,10 +266,13 @@ Frame RandomFrames::next()
         truncations_.pop_front();
         return f;
     }
-    Frame f = structured();
+    Draw d(rng_);
+    Frame f = !seeds_.empty() && d.chance(1.0 / 6) ? seeds_[d.below(seeds_.size())] : structured();
     mutate(f);
     if (f.size() < min_size_)
         f.resize(min_size_);  // zero padding, as a NIC pads a short frame
+    if (jumbo_size_ > max_size_ && d.chance(0.02))
+        put_random(f, d, d.between(max_size_ + 1, jumbo_size_) - f.size());
     return f;
 }
 
