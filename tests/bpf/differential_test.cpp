@@ -2,7 +2,8 @@
 // at TC, against the reference classifier (support/reference_classifier.hpp),
 // frame by frame, over seeded random and mutated frames
 // (support/random_frames.hpp): the L3 class, the L4 class and its IP version row,
-// the vlan and pppoe flags, the flows table's key, the TCP flags and the bytes.
+// the vlan and pppoe flags, the flows table's key (and the talkers and ports
+// tables' share of it), the TCP flags and the bytes.
 // Every disagreement is a bug in one of the two; it prints the seed, the frame
 // and both verdicts, and fails. Frames that found one are kept below as
 // regression cases.
@@ -123,9 +124,9 @@ public:
     static std::optional<Program> load()
     {
         LoadOptions o;
-        o.tables = TS_TABLE_BIT(TS_TABLE_FLOWS);
+        o.tables = TS_TABLE_BIT(TS_TABLE_TALKERS) | TS_TABLE_BIT(TS_TABLE_PORTS) | TS_TABLE_BIT(TS_TABLE_FLOWS);
         o.table_size = {16, 16, 16};
-        auto p = acquire_privileged("load the counter program with the flows table",
+        auto p = acquire_privileged("load the counter program with its three keyed tables",
                                     [&] { return CounterProgram::load(o); });
         if (!p)
             return std::nullopt;
@@ -149,6 +150,7 @@ public:
         const ClassCounters moved = delta(half.since_load, before_[half.half]);
         before_[half.half] = half.since_load;
         read_verdict(moved, drained[TS_TABLE_FLOWS], o);
+        check_other_tables(moved, drained, o);
         return o;
     }
 
@@ -215,6 +217,32 @@ private:
             odd += " entries + unkeyed = " + std::to_string(entries.size() + unkeyed) + ";";
         if (!ip && entries.size() + unkeyed != 0)
             odd += " a frame that is not IP in the table;";
+    }
+
+    // The talkers and ports tables hold what the flows table holds, each keyed
+    // by its own fields, the others zero (docs/tables.md).
+    static void check_other_tables(const ClassCounters& moved, const TableEntries& drained, Observed& o)
+    {
+        for (const ts_table table : {TS_TABLE_TALKERS, TS_TABLE_PORTS}) {
+            const std::string name = table == TS_TABLE_TALKERS ? "talkers" : "ports";
+            if (moved.table_overflow[table].packets != 0)
+                o.anomalies += " the " + name + " table overflowed;";
+            const std::vector<FlowEntry>& entries = drained[table];
+            if (entries.size() != drained[TS_TABLE_FLOWS].size()) {
+                o.anomalies += " " + std::to_string(entries.size()) + " " + name + " entries;";
+                continue;
+            }
+            if (entries.empty())
+                continue;
+            FlowKey want = o.verdict.key.value_or(FlowKey{});
+            if (table == TS_TABLE_TALKERS)
+                want.sport = want.dport = want.proto = 0;
+            else
+                want.src = want.dst = {};
+            const FlowEntry& e = entries.front();
+            if (e.key != want || e.stats.packets != 1 || e.stats.bytes != o.verdict.bytes)
+                o.anomalies += " the " + name + " entry is not the flow's, keyed by its own fields;";
+        }
     }
 
     CounterProgram program_;

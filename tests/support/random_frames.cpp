@@ -87,6 +87,18 @@ std::uint8_t pick_protocol(Draw& d)
 void put_ipv4(Frame& f, Draw& d, int depth);
 void put_ipv6(Frame& f, Draw& d, int depth);
 
+// A tunnel's inner frame: counted by the outer headers alone.
+void put_inner_ethernet(Frame& f, Draw& d, int depth)
+{
+    put_random(f, d, 12);
+    const bool v4 = d.chance(0.5);
+    put16(f, v4 ? 0x0800u : 0x86ddu);
+    if (v4)
+        put_ipv4(f, d, depth);
+    else
+        put_ipv6(f, d, depth);
+}
+
 void put_l4(Frame& f, Draw& d, std::uint8_t proto, int depth)
 {
     switch (proto) {
@@ -103,11 +115,34 @@ void put_l4(Frame& f, Draw& d, std::uint8_t proto, int depth)
         return;
     }
     case 17:
+        if (depth < 2 && d.chance(0.1)) {  // VXLAN
+            put16(f, static_cast<unsigned>(d.below(65536)));
+            put16(f, 4789);
+            put_random(f, d, 4);  // length, checksum
+            f.insert(f.end(), {0x08, 0, 0, 0, 0, 0, 42, 0});
+            put_inner_ethernet(f, d, depth + 1);
+            return;
+        }
+        [[fallthrough]];
     case 132:
         put16(f, static_cast<unsigned>(d.below(65536)));
         put16(f, static_cast<unsigned>(d.below(65536)));
         put_random(f, d, proto == 17 ? 4 : 8);
         return;
+    case 47: {  // GRE: IPv4, IPv6 or Ethernet inside
+        f.insert(f.end(), {0, 0});
+        const unsigned inner = d.weighted<unsigned>({{0x0800, 1}, {0x86dd, 1}, {0x6558, 1}});
+        put16(f, inner);
+        if (depth >= 2)
+            return;
+        if (inner == 0x0800)
+            put_ipv4(f, d, depth + 1);
+        else if (inner == 0x86dd)
+            put_ipv6(f, d, depth + 1);
+        else
+            put_inner_ethernet(f, d, depth + 1);
+        return;
+    }
     case 1:
     case 58:
         f.push_back(d.weighted<std::uint8_t>({{0, 1}, {8, 1}, {3, 1}, {128, 1}, {135, 1}, {d.byte(), 2}}));

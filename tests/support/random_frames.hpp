@@ -1,9 +1,10 @@
 // Seeded random Ethernet frames for the differential test: structure-aware
 // (VLAN stacks of 0-3 tags, PPPoE sessions, ARP, IPv4 with options, odd IHLs and
 // fragments, IPv6 extension chains up to and beyond the parser's bound, TCP,
-// UDP, ICMP, ICMPv6, SCTP, GRE, ESP and unknown protocols, IP in IP), then
-// mutated: truncated (now and then at every offset in turn), bytes flipped,
-// headers lying about their lengths, jumbo frames. Pure: no libbpf, no privileges.
+// UDP, ICMP, ICMPv6, SCTP, GRE, ESP and unknown protocols, tunnels: IP in IP,
+// GRE, VXLAN), then mutated: truncated (now and then at every offset in turn),
+// bytes flipped, headers lying about their lengths, jumbo frames. Pure: no
+// libbpf, no privileges.
 #pragma once
 
 #include <cstddef>
