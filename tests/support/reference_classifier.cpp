@@ -55,22 +55,27 @@ void classify_l4(const Bytes& b, std::size_t l4, std::uint8_t proto, ReferenceVe
         return *v.l4 == c;
     };
     switch (proto) {
-    case 6:
+    case 6: {
         if (!needs(20, TS_CLASS_TCP))
             return;
-        if (const std::size_t header = (b.u8(l4 + 12) >> 4) * 4u; header < 20 || !b.holds(l4, header)) {
+        const std::size_t header = (b.u8(l4 + 12) >> 4) * 4u;
+        if (header < 20 || !b.holds(l4, header)) {
             v.l4 = TS_CLASS_MALFORMED_L4;
             return;
         }
         key.sport = b.u16(l4);
         key.dport = b.u16(l4 + 2);
         v.tcp_flags = b.u8(l4 + 13);
+        v.tcp_udp_headers = l4 + header;
         return;
+    }
     case 17:
     case 132:
         if (needs(proto == 17 ? 8 : 12, proto == 17 ? TS_CLASS_UDP : TS_CLASS_SCTP)) {
             key.sport = b.u16(l4);
             key.dport = b.u16(l4 + 2);
+            if (proto == 17)
+                v.tcp_udp_headers = l4 + 8;
         }
         return;
     case 1:
@@ -165,6 +170,19 @@ void classify_ipv6(const Bytes& b, std::size_t l3, ReferenceVerdict& v)
 
 }  // namespace
 
+bool operator==(const ReferenceVerdict& a, const ReferenceVerdict& b)
+{
+    return a.l3 == b.l3 && a.l4 == b.l4 && a.vlan == b.vlan && a.pppoe == b.pppoe && a.key == b.key &&
+           a.tcp_flags == b.tcp_flags && a.packets == b.packets && a.bytes == b.bytes;
+}
+
+ReferenceVerdict as_super_packet(ReferenceVerdict v, std::uint32_t segments)
+{
+    v.packets = segments;
+    v.bytes += (segments - 1) * std::uint64_t{v.tcp_udp_headers};
+    return v;
+}
+
 ReferenceVerdict classify_frame(std::span<const std::uint8_t> frame, std::uint64_t wire_bytes)
 {
     const Bytes b(frame);
@@ -228,7 +246,10 @@ std::string describe(const ReferenceVerdict& v)
     } else if (v.l4) {
         s << " unkeyed";
     }
-    s << " tcp_flags 0x" << std::hex << int(v.tcp_flags) << std::dec << " bytes " << v.bytes;
+    s << " tcp_flags 0x" << std::hex << int(v.tcp_flags) << std::dec;
+    if (v.packets != 1)
+        s << " packets " << v.packets;
+    s << " bytes " << v.bytes;
     return s.str();
 }
 

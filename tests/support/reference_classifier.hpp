@@ -10,6 +10,7 @@
 
 #include <trafstat/abi.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -26,14 +27,24 @@ struct ReferenceVerdict {
     // (the packet counts as table_unkeyed) or the frame is not IP.
     std::optional<FlowKey> key;
     std::uint8_t tcp_flags = 0;  // the TCP header's flags byte (FIN..CWR), tcp only
+    std::uint64_t packets = 1;
     std::uint64_t bytes = 0;
+    // Where the TCP or UDP header ends (L2 + L3 + L4 header bytes), what each
+    // segment of a GSO super-packet repeats; 0 for other frames. Not compared:
+    // the program reports only the bytes it makes (as_super_packet()).
+    std::size_t tcp_udp_headers = 0;
 
-    friend bool operator==(const ReferenceVerdict&, const ReferenceVerdict&) = default;
+    friend bool operator==(const ReferenceVerdict& a, const ReferenceVerdict& b);
 };
 
 // One frame as the program sees it (`frame`, its bytes from the destination
 // MAC) and the bytes it counts for it (`wire_bytes`).
 ReferenceVerdict classify_frame(std::span<const std::uint8_t> frame, std::uint64_t wire_bytes);
+
+// The same frame as a TC GSO/GRO super-packet of `segments` (> 1) TCP or UDP
+// segments: that many packets, and the headers once more for each segment
+// after the first (docs/classes.md, Bytes and packets per hook).
+ReferenceVerdict as_super_packet(ReferenceVerdict v, std::uint32_t segments);
 
 // "ipv4/udp vlan key 4 192.0.2.1:1234 > 198.51.100.2:53 proto 17 flags 0x00 bytes 60"
 std::string describe(const ReferenceVerdict& v);
