@@ -3,15 +3,16 @@
 // frame by frame, over seeded random and mutated frames
 // (support/random_frames.hpp): the L3 class, the L4 class and its IP version row,
 // the vlan and pppoe flags, the flows table's key (and the talkers and ports
-// tables' share of it), the TCP flags and the bytes.
-// Every disagreement is a bug in one of the two; it prints the seed, the frame
-// and both verdicts, and fails. Frames that found one are kept below as
-// regression cases.
+// tables' share of it), the TCP flags, the packets and the bytes. Jumbo frames
+// run at XDP alone (multi-buffer); one TCP or UDP frame in four runs again at TC
+// as a GSO super-packet. Every disagreement is a bug in one of the two; it
+// prints the seed, the frame and both verdicts, and fails. Frames that found
+// one are kept below as regression cases.
 //
 //     differential_tests [--seed N] [--frames N] [--seconds S] [gtest options]
 //
-// --frames: frames generated, each run at both hooks (2 comparisons a frame);
-// --seconds: stop generating after that long, whichever comes first.
+// --frames: frames generated (each compared at both hooks); --seconds: stop
+// generating after that long, whichever comes first.
 #include "base/error.hpp"
 #include "bpf/loader.hpp"
 #include "replay/capture.hpp"

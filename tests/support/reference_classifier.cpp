@@ -12,9 +12,9 @@ namespace trafstat::test {
 namespace {
 
 // The frame's bytes from an offset on, with the length checks the rules speak of.
-class Bytes {
+class FrameView {
 public:
-    explicit Bytes(std::span<const std::uint8_t> frame) : frame_(frame) {}
+    explicit FrameView(std::span<const std::uint8_t> frame) : frame_(frame) {}
     bool holds(std::size_t at, std::size_t n) const { return at <= frame_.size() && frame_.size() - at >= n; }
     std::uint8_t u8(std::size_t at) const { return frame_[at]; }
     std::uint16_t u16(std::size_t at) const { return static_cast<std::uint16_t>(frame_[at] << 8 | frame_[at + 1]); }
@@ -46,7 +46,7 @@ bool is_ipv6_extension(std::uint8_t next)
 
 // The L4 class of protocol `proto` whose header starts at `l4`, and the key's
 // ports (or ICMP type and code) and the TCP flags it reads.
-void classify_l4(const Bytes& b, std::size_t l4, std::uint8_t proto, ReferenceVerdict& v)
+void classify_l4(const FrameView& b, std::size_t l4, std::uint8_t proto, ReferenceVerdict& v)
 {
     FlowKey& key = *v.key;
     key.proto = proto;
@@ -97,7 +97,7 @@ void classify_l4(const Bytes& b, std::size_t l4, std::uint8_t proto, ReferenceVe
     }
 }
 
-void classify_ipv4(const Bytes& b, std::size_t l3, ReferenceVerdict& v)
+void classify_ipv4(const FrameView& b, std::size_t l3, ReferenceVerdict& v)
 {
     v.l3 = TS_CLASS_IPV4;
     v.l4 = TS_CLASS_MALFORMED_L4;
@@ -124,7 +124,7 @@ void classify_ipv4(const Bytes& b, std::size_t l3, ReferenceVerdict& v)
     classify_l4(b, l3 + header, key.proto, v);
 }
 
-void classify_ipv6(const Bytes& b, std::size_t l3, ReferenceVerdict& v)
+void classify_ipv6(const FrameView& b, std::size_t l3, ReferenceVerdict& v)
 {
     v.l3 = TS_CLASS_IPV6;
     v.l4 = TS_CLASS_MALFORMED_L4;
@@ -185,7 +185,7 @@ ReferenceVerdict as_super_packet(ReferenceVerdict v, std::uint32_t segments)
 
 ReferenceVerdict classify_frame(std::span<const std::uint8_t> frame, std::uint64_t wire_bytes)
 {
-    const Bytes b(frame);
+    const FrameView b(frame);
     ReferenceVerdict v;
     v.bytes = wire_bytes;
     if (!b.holds(0, kEthernetHeader))
