@@ -6,7 +6,7 @@ IFACE ?=
 ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build-deps configure build trafstat run test unit lint bench clean
+.PHONY: all deps build-deps configure build trafstat run test unit lint fuzz bench clean
 
 all: build
 
@@ -44,6 +44,14 @@ unit: build
 # Layering and formatting checks only.
 lint: deps configure
 	cd $(BUILD_DIR) && ctest --output-on-failure -L lint
+
+# The differential test for ten minutes (FUZZ_SECONDS=...; SEED=... replays a run): the program
+# at XDP and TC against the reference classifier, frame by frame. Needs root.
+FUZZ_SECONDS ?= 600
+fuzz: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target differential_tests
+	./$(BUILD_DIR)/tests/differential_tests --gtest_filter='Differential.*' --frames 100000000000 \
+		--seconds $(FUZZ_SECONDS) $(if $(SEED),--seed $(SEED))
 
 # Benchmarks (not tests): prints a table, writes build/bench/*.json. Needs root.
 bench: deps configure
