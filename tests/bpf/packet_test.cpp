@@ -813,6 +813,36 @@ TEST_F(XdpMultiBufferTest, DropMode9000CountedWhole)
     check(frame, eth_len, xdp_drop, want);
 }
 
+// Generic XDP (LoadOptions::max_wire_frame): a frame longer than the
+// interface's largest wire frame is a super-packet, counted on top in
+// super_packets. BPF_PROG_TEST_RUN cannot set GSO fields (its shared info is
+// zeroed: gso_segs 0), so the frame counts as one packet here; the e2e test
+// sees real super-packets counted as their segments.
+constexpr std::uint32_t mtu1500_max_wire_frame = 1500 + eth_len + 2 * vlan_len;
+
+TEST_F(XdpMultiBufferTest, GenericLongerThanWireFrameIsSuperPacket)
+{
+    if (!load({.max_wire_frame = mtu1500_max_wire_frame}))
+        return;
+    const Bytes frame = B().eth().ipv4().tcp().payload(jumbo - eth_len - ipv4_len - tcp_len).build();
+    ClassCounters want = expected_counters({cls::ipv4, cls::tcp}, {1, jumbo});
+    want.super_packets = {1, jumbo};
+    check(frame, jumbo, xdp_pass, want);
+    expect_reconciled(want);
+}
+
+TEST(GenericXdpTest, LargestWireFrameIsNoSuperPacket)
+{
+    auto prog = load_program({.max_wire_frame = mtu1500_max_wire_frame});
+    if (!prog)
+        return;
+    const Bytes frame = B().eth().vlan(7).vlan(8).ipv4().udp().payload(1500 - ipv4_len - udp_len).build();
+    ASSERT_EQ(frame.size(), mtu1500_max_wire_frame);
+    const TestRun r = test_run(prog->xdp_fd(), frame);
+    ASSERT_NO_FATAL_FAILURE(check_run(r, frame, xdp_pass));
+    expect_counters(prog->read(), expected_counters({cls::ipv4, cls::udp, cls::vlan}, {1, frame.size()}));
+}
+
 // ---------------------------------------------------------------- repeated runs
 
 // BPF_PROG_TEST_RUN's repeat runs the program N times on the same frame:
