@@ -90,11 +90,13 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
                 throw;
         }
     }
-    if (config.xdp_mode == XdpMode::generic)
+    // Generic XDP, asked for, or the mode of the program --force swaps out.
+    const ExistingXdp existing = query_xdp(iface);
+    if (config.xdp_mode == XdpMode::generic ||
+        (config.force && existing.prog_id && existing.mode == XdpAttached::generic))
         return attach_generic(iface, config, load, notes);
-    // Here auto mode falls back to generic XDP without the super-packet
-    // count: only where the device-bound program cannot load (before Linux
-    // 6.8), or with --force.
+    // Auto mode falls back to generic XDP here without the super-packet
+    // count: only where the device-bound program cannot load (before Linux 6.8).
     auto program = CounterProgram::load(load);
     auto link = XdpAttachment::attach(program.xdp_fd(), iface, config.xdp_mode, config.force, notes);
     return attached_xdp(iface, std::move(program), std::move(link));

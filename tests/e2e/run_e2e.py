@@ -522,19 +522,20 @@ class TestGroAtTcIngress(E2ECase):
         )
 
 
-def tcp_out_segs(ns):
-    """The namespace's TCP OutSegs (/proc/net/snmp): every segment TCP sent, retransmits included."""
-    lines = [
+def tcp_segments_sent(ns):
+    """Every TCP segment the namespace sent (/proc/net/snmp): OutSegs counts new data and control
+    segments only, RetransSegs the retransmissions (a tail loss probe, say)."""
+    head, values = [
         line.split() for line in run(in_ns(ns, "cat", "/proc/net/snmp")).stdout.splitlines() if line.startswith("Tcp:")
     ]
-    return int(lines[1][lines[0].index("OutSegs")])
+    return int(values[head.index("OutSegs")]) + int(values[head.index("RetransSegs")])
 
 
 class TestGsoAtGenericXdp(E2ECase):
     """TSO on the sender, GRO off on the receiver: generic XDP on the receiving veth gets the
     sender's super-packets (skbs of up to 64 KB) as single frames. trafstat counts each as the
     segments it stands for (gso_segs, as at TC), and says how many super-packets it saw.
-    Oracle: the sender's TcpOutSegs; its tx counter counts skbs, the frames XDP saw."""
+    Oracle: the sender's TCP OutSegs + RetransSegs; its tx counter counts skbs, the frames XDP saw."""
 
     NBYTES = 8 * 1024 * 1024
 
@@ -545,12 +546,12 @@ class TestGsoAtGenericXdp(E2ECase):
         listener = tcp_listener(p)
         self.addCleanup(lambda: listener.poll() is None and listener.kill())
         with self.start(mode) as ts:
-            segs_before, tx_before = tcp_out_segs(p.snd_ns), link_stats(p.snd_ns, p.snd_if)["tx"]
+            segs_before, tx_before = tcp_segments_sent(p.snd_ns), link_stats(p.snd_ns, p.snd_if)["tx"]
             tcp_send(p, self.NBYTES, listener)
             time.sleep(0.4)
             res, entry = self.finish(ts, p.rcv_ns, p.rcv_if, mode.hook, mode.mode)
         # Read once trafstat has stopped: a segment it counted was sent before.
-        segs = tcp_out_segs(p.snd_ns) - segs_before
+        segs = tcp_segments_sent(p.snd_ns) - segs_before
         frames = link_stats(p.snd_ns, p.snd_if)["tx"]["packets"] - tx_before["packets"]
         H.log(f"{mode.name}: {frames} frames, {segs} TCP segments sent, counted {entry['classes']['tcp']}")
         self.assertLess(frames, segs, "the sender formed no super-packet: the test proves nothing")
