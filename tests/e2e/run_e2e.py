@@ -553,10 +553,14 @@ class TestGsoAtGenericXdp(E2ECase):
         # Read once trafstat has stopped: a segment it counted was sent before.
         segs = tcp_segments_sent(p.snd_ns) - segs_before
         frames = link_stats(p.snd_ns, p.snd_if)["tx"]["packets"] - tx_before["packets"]
-        H.log(f"{mode.name}: {frames} frames, {segs} TCP segments sent, counted {entry['classes']['tcp']}")
+        H.log(
+            f"{mode.name}: {frames} frames, {segs} TCP segments sent; counted tcp {entry['classes']['tcp']},"
+            f" super-packets {entry.get('super_packets')}"
+        )
         self.assertLess(frames, segs, "the sender formed no super-packet: the test proves nothing")
         # Only TCP crossed (no ARP or neighbour traffic: the test pair has static neighbours).
         self.assertEqual(entry["classes"]["tcp"]["packets"], segs)
+        self.assertEqual(entry["classes"]["all"]["packets"], segs)
         return res, entry, frames, segs
 
     def test_generic_xdp_counts_segments(self):
