@@ -13,6 +13,7 @@
 #include <linux/udp.h>
 #include <stdbool.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 #include "parse.bpf.h"
 #include "stats.bpf.h"
@@ -24,6 +25,9 @@ const volatile bool replay_mode = false; /* XDP: bytes from struct ts_replay_met
 const volatile bool size_histogram = false; /* count frame sizes in ts_stats.size_hist */
 /* XDP: false only where no frame can span buffers (native mode, small MTU) */
 const volatile bool frames_may_be_multibuf = true;
+/* Generic XDP only: the interface's largest wire frame (MTU, Ethernet header,
+ * VLAN tags); a longer frame is a GSO/GRO super-packet. 0: not generic XDP. */
+const volatile __u32 max_wire_frame = 0;
 /*
  * Linux 6.8+, device-bound programs only (the verifier refuses the call in
  * any other program, even dead): used by trafstat_xdpdev alone. Weak, so
@@ -31,6 +35,46 @@ const volatile bool frames_may_be_multibuf = true;
  */
 extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto,
 					__u16 *vlan_tci) __ksym __weak;
+
+/*
+ * Generic XDP runs on an skb, and the xdp_buff it builds ends where the skb's
+ * shared info begins (bpf_prog_run_generic_xdp: frame_sz reaches past
+ * skb_end_pointer by the aligned size of struct skb_shared_info, the layout
+ * xdp_get_shared_info_from_buff reads frags from). So the program reaches
+ * the skb's gso_segs through the kernel context, read-only, at no helper
+ * cost (both kfuncs are rewritten into moves). Anywhere else that memory is
+ * the driver's, hence generic XDP only. The local types take the kernel's
+ * layout (CO-RE).
+ */
+/* Linux 6.3+; weak, so the object still loads on older kernels (generic XDP
+ * then counts a super-packet as one frame, in super_packets). */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+struct xdp_buff___ts {
+	void *data_hard_start;
+	__u32 frame_sz;
+} __attribute__((preserve_access_index));
+
+struct skb_shared_info___ts {
+	__u16 gso_segs;
+} __attribute__((preserve_access_index));
+
+/* SKB_DATA_ALIGN: SMP_CACHE_BYTES is 64 on x86-64 and arm64. */
+#define TS_SKB_DATA_ALIGN(x) (((x) + 63) & ~63ULL)
+
+/* The wire segments a generic-XDP frame stands for: 1 unless it is a GSO super-packet. */
+static __always_inline __u64 generic_xdp_segments(struct xdp_md *ctx)
+{
+	struct xdp_buff___ts *xdp = bpf_cast_to_kern_ctx(ctx);
+	__u64 shinfo = (__u64)(long)xdp->data_hard_start + xdp->frame_sz -
+		       TS_SKB_DATA_ALIGN(bpf_core_type_size(struct skb_shared_info___ts));
+	struct skb_shared_info___ts *info =
+		bpf_rdonly_cast((void *)(long)shinfo, bpf_core_type_id_kernel(struct skb_shared_info___ts));
+	__u16 segs = info->gso_segs;
+
+	return segs ? segs : 1;
+}
 
 /* Bytes a TC program pulls into the linear area to see the headers. */
 #define TS_TC_PULL_LEN 256
@@ -255,7 +299,8 @@ static __always_inline void account(struct ts_stats *s, const struct parse_resul
 
 /*
  * XDP counts the whole frame, every fragment of a multi-buffer frame
- * included, and `tags` VLAN tags the driver stripped (as TC does).
+ * included, and `tags` VLAN tags the driver stripped (as TC does); generic
+ * XDP, a GSO super-packet as its segments (as TC does).
  * `keyed` is a compile-time constant: the entry points without the keyed
  * table are compiled without it, so its key costs no registers or stack.
  */
@@ -269,7 +314,7 @@ static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_
 	const bool table = keyed && tables_on;
 	void *data = (void *)(long)ctx->data;
 	struct cursor l3;
-	__u64 bytes;
+	__u64 bytes, segs = 1;
 
 	if (!s)
 		return drop_mode ? XDP_DROP : XDP_PASS;
@@ -292,16 +337,24 @@ static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_
 		return XDP_DROP;
 	}
 
+	/* Generic XDP: a super-packet counts as the wire segments it stands for, as at TC. */
+	if (max_wire_frame) {
+		segs = generic_xdp_segments(ctx);
+		if (bytes > max_wire_frame)
+			add(&s->super_packets, 1, bytes);
+	}
 	parse_frame_l2(data, (void *)(long)ctx->data_end, tags, &r, &l3);
 	if (is_ip(&r))
 		set_l4(&r, parse_ip_chain_out(ctx, true, data, l3, r.l3 == TS_CLASS_IPV6, table ? &key : NULL,
 					      table ? key_fields : 0));
+	if (segs > 1 && r.hdr_len)
+		bytes += (segs - 1) * r.hdr_len;
 	bytes += tags * TS_VLAN_TAG_LEN;
-	account(s, &r, 1, bytes);
+	account(s, &r, segs, bytes);
 	if (size_histogram)
-		add(&s->size_hist[size_bucket(bytes)], 1, bytes);
+		add(&s->size_hist[size_bucket(segs > 1 ? bytes / segs : bytes)], segs, bytes);
 	if (table && is_ip(&r))
-		account_key(s, epoch, &key, r.tcp_flags, 1, bytes, ts, &replay_mode);
+		account_key(s, epoch, &key, r.tcp_flags, segs, bytes, ts, &replay_mode);
 	return XDP_PASS;
 }
 

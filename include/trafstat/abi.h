@@ -114,6 +114,10 @@ struct ts_stats {
 	struct ts_counter table_unkeyed; /* IP packets whose addresses could not be read: in no table */
 	/* Frame sizes (bytes on the wire, without FCS), RMON-style buckets */
 	struct ts_counter size_hist[TS_SIZE_BUCKETS];
+	/* Generic XDP only (rodata max_wire_frame): frames longer than the
+	 * interface's largest wire frame, GSO/GRO super-packets, as received
+	 * (one packet per frame, its bytes). A flag on top, as vlan and pppoe. */
+	struct ts_counter super_packets;
 };
 
 /*
@@ -209,7 +213,7 @@ struct ts_replay_frame {
 #ifdef __cplusplus
 static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
 static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
-static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + TS_TABLES + 1 + TS_SIZE_BUCKETS),
+static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + TS_TABLES + 1 + TS_SIZE_BUCKETS + 1),
               "ts_stats ABI");
 static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 64 && sizeof(struct ts_flow_times) == 16, "keyed table ABI");
 static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
@@ -217,7 +221,7 @@ static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
 #else
 _Static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
 _Static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
-_Static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + TS_TABLES + 1 + TS_SIZE_BUCKETS),
+_Static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + TS_TABLES + 1 + TS_SIZE_BUCKETS + 1),
 	       "ts_stats ABI");
 _Static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 64 && sizeof(struct ts_flow_times) == 16, "keyed table ABI");
 _Static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");

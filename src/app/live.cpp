@@ -60,7 +60,8 @@ std::vector<Counting> attach_all(const LiveConfig& c, const std::vector<Interfac
     std::string notes;
     for (const auto& iface : ifaces) {
         for (AttachedCounter& a : attach_counters(iface, c.attach, load_options(c.counting), notes)) {
-            AttachmentLabel label{a.iface.name, std::string(hook_name(a.hook)), std::string(a.link.mode())};
+            AttachmentLabel label{a.iface.name, std::string(hook_name(a.hook)), std::string(a.link.mode()),
+                                  a.program.counts_super_packets()};
             out.push_back(Counting{CountingEngine(std::make_unique<ProgramSource>(std::move(a.program)), c.counting,
                                                   c.interval_s, std::move(label)),
                                    std::move(a.link)});

@@ -10,6 +10,9 @@
 namespace trafstat {
 namespace {
 
+constexpr unsigned kEthernetHeaderLen = 14;
+constexpr unsigned kVlanTagLen = 4;
+
 LoadOptions for_hook(LoadOptions l, const AttachConfig& config)
 {
     l.drop_mode = config.drop;
@@ -21,6 +24,18 @@ LoadOptions for_hook(LoadOptions l, const AttachConfig& config)
 AttachedCounter attached_xdp(const Interface& iface, CounterProgram program, XdpAttachment link)
 {
     return AttachedCounter{iface, Hook::xdp, std::move(program), Attachment(std::move(link))};
+}
+
+// Generic XDP runs on skbs, some of them GSO/GRO super-packets: its program
+// counts those as their wire segments and notes frames longer than the
+// interface's largest wire frame (MTU, Ethernet header, VLAN tags).
+AttachedCounter attach_generic(const Interface& iface, const AttachConfig& config, LoadOptions load, std::string& notes)
+{
+    if (iface.mtu)
+        load.max_wire_frame = iface.mtu + kEthernetHeaderLen + TS_MAX_VLAN_TAGS * kVlanTagLen;
+    auto program = CounterProgram::load(load);
+    auto link = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::generic, config.force, notes);
+    return attached_xdp(iface, std::move(program), std::move(link));
 }
 
 // XDP on one interface. Native mode first loads the program device-bound, so
@@ -58,9 +73,7 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
                     throw;
                 notes += fmt::format("trafstat: note: native XDP unavailable on {} ({}); using generic XDP\n",
                                      iface.name, e.what());
-                auto program = CounterProgram::load(load);
-                auto generic = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::generic, config.force, notes);
-                return attached_xdp(iface, std::move(program), std::move(generic));
+                return attach_generic(iface, config, load, notes);
             }
         }
     }
@@ -77,6 +90,13 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
                 throw;
         }
     }
+    // Generic XDP, asked for, or the mode of the program --force swaps out.
+    const ExistingXdp existing = query_xdp(iface);
+    if (config.xdp_mode == XdpMode::generic ||
+        (config.force && existing.prog_id && existing.mode == XdpAttached::generic))
+        return attach_generic(iface, config, load, notes);
+    // Auto mode falls back to generic XDP here without the super-packet
+    // count: only where the device-bound program cannot load (before Linux 6.8).
     auto program = CounterProgram::load(load);
     auto link = XdpAttachment::attach(program.xdp_fd(), iface, config.xdp_mode, config.force, notes);
     return attached_xdp(iface, std::move(program), std::move(link));

@@ -26,6 +26,7 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
     skel->rodata->replay_mode = options.replay_mode;
     skel->rodata->size_histogram = options.size_histogram;
     skel->rodata->frames_may_be_multibuf = options.frames_may_be_multibuf;
+    skel->rodata->max_wire_frame = options.max_wire_frame;
     // Counting in epoch halves makes an interval's counters close with its
     // table entries (abi.h); without a table or the histogram, one counter
     // write per packet needs no epoch.
@@ -80,7 +81,7 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
                        options.replay_mode ? bpf_map__fd(skel->maps.table_times) : -1);
     bpf_program* xdp = bound ? xdpdev : keyed ? skel->progs.trafstat_xdp_keyed : skel->progs.trafstat_xdp;
     CountingEpoch epoch(&skel->bss->counting_epoch);
-    return CounterProgram(std::move(skel), xdp, std::move(reader), epoch, halves);
+    return CounterProgram(std::move(skel), xdp, std::move(reader), epoch, halves, options.max_wire_frame != 0);
 }
 
 int CounterProgram::xdp_fd() const

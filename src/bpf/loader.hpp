@@ -27,6 +27,10 @@ struct LoadOptions {
     // needs bpf_xdp_get_buff_len. Off only for native mode below
     // kMaxSingleBufferMtu, where every frame is one buffer.
     bool frames_may_be_multibuf = true;
+    // Generic XDP only (0 elsewhere): the interface's largest wire frame.
+    // The program then counts a GSO super-packet as its wire segments and a
+    // longer frame in ts_stats.super_packets.
+    std::uint32_t max_wire_frame = 0;
     // The keyed tables counted (TS_TABLE_BIT()s; a table that is off costs
     // nothing per packet) and each one's slots per CPU and interval (rounded
     // up to a power of two).
@@ -50,6 +54,8 @@ public:
     // The batch replay entry (loaded with replay_mode only).
     int replay_fd() const;
     int stats_map_fd() const;
+    // Loaded for generic XDP (LoadOptions::max_wire_frame): counts super-packets.
+    bool counts_super_packets() const { return super_packets_; }
 
     // Totals since load: both halves of the counters, every possible CPU.
     ClassCounters read() const;
@@ -91,14 +97,17 @@ public:
     std::size_t drain_tables_with(Reader reader, TableEntries& out, bool quiescent);
 
 private:
-    CounterProgram(Skeleton<counter> skel, bpf_program* xdp, TableReader tables, CountingEpoch epoch, bool halves)
-        : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables)), epoch_(epoch), halves_(halves)
+    CounterProgram(Skeleton<counter> skel, bpf_program* xdp, TableReader tables, CountingEpoch epoch, bool halves,
+                   bool super_packets)
+        : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables)), epoch_(epoch), halves_(halves),
+          super_packets_(super_packets)
     {}
     Skeleton<counter> skel_;
     bpf_program* xdp_ = nullptr;  // the XDP entry loaded (one of four)
     TableReader tables_;          // reads skel_'s maps: destroyed first
     CountingEpoch epoch_;         // skel_'s .bss counting_epoch
     bool halves_ = false;         // counts in epoch halves (rodata epoch_halves)
+    bool super_packets_ = false;  // loaded with max_wire_frame
 };
 
 }  // namespace trafstat

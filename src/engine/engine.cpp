@@ -16,6 +16,7 @@ AttachmentReport CountingEngine::blank() const
 {
     AttachmentReport r{label_.ifname, label_.hook, label_.mode, {}};
     r.histogram = config_.histogram;
+    r.super_packets = label_.super_packets;
     return r;
 }
 

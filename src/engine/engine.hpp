@@ -24,6 +24,7 @@ struct AttachmentLabel {
     std::string ifname;
     std::string hook;
     std::string mode;
+    bool super_packets = false;  // generic XDP: super-packets counted (AttachmentReport)
 };
 
 class CountingEngine {

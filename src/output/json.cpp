@@ -152,6 +152,10 @@ json interfaces_json(const std::vector<AttachmentReport>& attachments, std::opti
             j["tables"] = tables_json(a.tables, a.counters);
         if (a.histogram)
             j["histogram"] = histogram_json(a.counters);
+        if (a.super_packets) {
+            j["super_packets"] = counter_json(a.counters.super_packets, std::nullopt);
+            j["segments_counted"] = true;
+        }
         if (a.views.talkers)
             j["talkers"] = talkers_json(*a.views.talkers, seconds);
         if (a.views.ports)

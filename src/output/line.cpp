@@ -175,6 +175,20 @@ std::string render_histograms(std::string_view when, const std::vector<Attachmen
     return out;
 }
 
+// Generic XDP sees GSO/GRO super-packets, not the wire: say how many, and that
+// they counted as their segments.
+std::string super_packet_notes(const std::vector<AttachmentReport>& attachments)
+{
+    std::string out;
+    for (const AttachmentReport& a : attachments) {
+        if (a.super_packets && a.counters.super_packets.packets)
+            out += fmt::format("\n{}: {} frames larger than the MTU (GSO super-packets), counted as the wire "
+                               "segments they stand for\n",
+                               attachment_title(a), a.counters.super_packets.packets);
+    }
+    return out;
+}
+
 std::string render_summary(const SummaryReport& r, const LineOptions& o)
 {
     static const Row heading = {"class", "avg pps", "avg bps", "packets", "bytes"};
@@ -183,7 +197,7 @@ std::string render_summary(const SummaryReport& r, const LineOptions& o)
     std::string out = render(when, heading, blocks_of(r.attachments, r.duration_s, o));
     if (auto views = view_blocks(r.attachments, r.duration_s); !views.empty())
         out += "\n" + render(when, view_heading, views);
-    return out + render_histograms(when, r.attachments);
+    return out + render_histograms(when, r.attachments) + super_packet_notes(r.attachments);
 }
 
 }  // namespace trafstat

@@ -116,6 +116,7 @@ void zip(ClassCounters& out, const ClassCounters& a, const ClassCounters& b, F f
     for (std::size_t i = 0; i < out.size_hist.size(); ++i) {
         f(out.size_hist[i], a.size_hist[i], b.size_hist[i]);
     }
+    f(out.super_packets, a.super_packets, b.super_packets);
 }
 
 Counter of(const ts_counter& x)
@@ -141,6 +142,7 @@ ClassCounters from_kernel(const ts_stats& cpu)
     for (std::size_t i = 0; i < c.size_hist.size(); ++i) {
         c.size_hist[i] = of(cpu.size_hist[i]);
     }
+    c.super_packets = of(cpu.super_packets);
     return c;
 }
 

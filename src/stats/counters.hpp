@@ -28,6 +28,8 @@ struct ClassCounters {
     std::array<Counter, TS_TABLES> table_overflow{};
     Counter table_unkeyed;
     std::array<Counter, TS_SIZE_BUCKETS> size_hist{};
+    // Generic XDP: frames longer than the interface's largest wire frame (abi.h).
+    Counter super_packets;
 
     Counter& operator[](ts_class c) { return cls[static_cast<std::size_t>(c)]; }
     const Counter& operator[](ts_class c) const { return cls[static_cast<std::size_t>(c)]; }

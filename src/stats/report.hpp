@@ -42,6 +42,9 @@ struct AttachmentReport {
     ClassCounters counters;             // interval: the delta; summary: totals since start
     std::vector<TableReport> tables{};  // the keyed tables that are on, in enum ts_table order
     bool histogram = false;             // counters.size_hist is counted
+    // Generic XDP: counters.super_packets is counted, and each GSO
+    // super-packet counts as the wire segments it stands for.
+    bool super_packets = false;
     ViewsReport views{};
 };
 

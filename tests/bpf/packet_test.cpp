@@ -609,12 +609,15 @@ std::vector<GsoCase> gso_cases()
     const std::size_t tcp4 = eth_len + ipv4_len + tcp_len, udp6 = eth_len + ipv6_len + udp_len;
     add("vxlan_ipv4_tcp_3_segs", B().eth().ipv4().udp(40000, 4789).bytes(vxlan_hdr).bytes(inner4), 3, 1000,
         eth_len + ipv4_len + udp_len + 8 + tcp4, 3, {ipv4, udp});
-    add("vxlan_8472_ipv6_outer_udp6_inner_2_segs",
-        B().eth().ipv6().udp(40000, 8472).bytes(vxlan_hdr).bytes(inner6), 2, 1400,
-        eth_len + ipv6_len + udp_len + 8 + udp6, 2, {ipv6, udp});
+    add("vxlan_8472_ipv6_outer_udp6_inner_2_segs", B().eth().ipv6().udp(40000, 8472).bytes(vxlan_hdr).bytes(inner6), 2,
+        1400, eth_len + ipv6_len + udp_len + 8 + udp6, 2, {ipv6, udp});
     // Geneve with two words of options, Ethernet inside.
     add("geneve_options_ipv4_tcp_4_segs",
-        B().eth().ipv4().udp(40000, 6081).bytes({0x02, 0, 0x65, 0x58, 0, 0, 42, 0, 1, 2, 3, 4, 5, 6, 7, 8}).bytes(inner4),
+        B().eth()
+            .ipv4()
+            .udp(40000, 6081)
+            .bytes({0x02, 0, 0x65, 0x58, 0, 0, 42, 0, 1, 2, 3, 4, 5, 6, 7, 8})
+            .bytes(inner4),
         4, 700, eth_len + ipv4_len + udp_len + 16 + tcp4, 4, {ipv4, udp});
     add("gre_teb_ipv4_tcp_3_segs", B().eth().ipv4().gre(0x6558).bytes(inner4), 3, 1000,
         eth_len + ipv4_len + gre_len + tcp4, 3, {ipv4, gre});
@@ -841,6 +844,36 @@ TEST_F(XdpMultiBufferTest, DropMode9000CountedWhole)
     ClassCounters want;
     want[TS_CLASS_ALL] = {1, jumbo};
     check(frame, eth_len, xdp_drop, want);
+}
+
+// Generic XDP (LoadOptions::max_wire_frame): a frame longer than the
+// interface's largest wire frame is a super-packet, counted on top in
+// super_packets. BPF_PROG_TEST_RUN cannot set GSO fields (its shared info is
+// zeroed: gso_segs 0), so the frame counts as one packet here; the e2e test
+// sees real super-packets counted as their segments.
+constexpr std::uint32_t mtu1500_max_wire_frame = 1500 + eth_len + 2 * vlan_len;
+
+TEST_F(XdpMultiBufferTest, GenericLongerThanWireFrameIsSuperPacket)
+{
+    if (!load({.max_wire_frame = mtu1500_max_wire_frame}))
+        return;
+    const Bytes frame = B().eth().ipv4().tcp().payload(jumbo - eth_len - ipv4_len - tcp_len).build();
+    ClassCounters want = expected_counters({cls::ipv4, cls::tcp}, {1, jumbo});
+    want.super_packets = {1, jumbo};
+    check(frame, jumbo, xdp_pass, want);
+    expect_reconciled(want);
+}
+
+TEST(GenericXdpTest, LargestWireFrameIsNoSuperPacket)
+{
+    auto prog = load_program({.max_wire_frame = mtu1500_max_wire_frame});
+    if (!prog)
+        return;
+    const Bytes frame = B().eth().vlan(7).vlan(8).ipv4().udp().payload(1500 - ipv4_len - udp_len).build();
+    ASSERT_EQ(frame.size(), mtu1500_max_wire_frame);
+    const TestRun r = test_run(prog->xdp_fd(), frame);
+    ASSERT_NO_FATAL_FAILURE(check_run(r, frame, xdp_pass));
+    expect_counters(prog->read(), expected_counters({cls::ipv4, cls::udp, cls::vlan}, {1, frame.size()}));
 }
 
 // ---------------------------------------------------------------- repeated runs

@@ -667,6 +667,61 @@ class TestVxlanSuperPackets(E2ECase):
                 self.assertEqual(compact(entry["classes"]), counts(all=wire, ipv4=wire, udp=wire))
 
 
+def tcp_segments_sent(ns):
+    """Every TCP segment the namespace sent (/proc/net/snmp): OutSegs counts new data and control
+    segments only, RetransSegs the retransmissions (a tail loss probe, say)."""
+    head, values = [
+        line.split() for line in run(in_ns(ns, "cat", "/proc/net/snmp")).stdout.splitlines() if line.startswith("Tcp:")
+    ]
+    return int(values[head.index("OutSegs")]) + int(values[head.index("RetransSegs")])
+
+
+class TestGsoAtGenericXdp(E2ECase):
+    """TSO on the sender, GRO off on the receiver: generic XDP on the receiving veth gets the
+    sender's super-packets (skbs of up to 64 KB) as single frames. trafstat counts each as the
+    segments it stands for (gso_segs, as at TC), and says how many super-packets it saw.
+    Oracle: the sender's TCP OutSegs + RetransSegs; its tx counter counts skbs, the frames XDP saw."""
+
+    NBYTES = 8 * 1024 * 1024
+
+    def send(self, mode):
+        p = self.pair
+        run(in_ns(p.snd_ns, "ethtool", "-K", p.snd_if, "tso", "on", "gso", "on"))
+        self.addCleanup(run, in_ns(p.snd_ns, "ethtool", "-K", p.snd_if, "tso", "off", "gso", "off"))
+        listener = tcp_listener(p)
+        self.addCleanup(lambda: listener.poll() is None and listener.kill())
+        with self.start(mode) as ts:
+            segs_before, tx_before = tcp_segments_sent(p.snd_ns), link_stats(p.snd_ns, p.snd_if)["tx"]
+            tcp_send(p, self.NBYTES, listener)
+            time.sleep(0.4)
+            res, entry = self.finish(ts, p.rcv_ns, p.rcv_if, mode.hook, mode.mode)
+        # Read once trafstat has stopped: a segment it counted was sent before.
+        segs = tcp_segments_sent(p.snd_ns) - segs_before
+        frames = link_stats(p.snd_ns, p.snd_if)["tx"]["packets"] - tx_before["packets"]
+        H.log(
+            f"{mode.name}: {frames} frames, {segs} TCP segments sent; counted tcp {entry['classes']['tcp']},"
+            f" super-packets {entry.get('super_packets')}"
+        )
+        self.assertLess(frames, segs, "the sender formed no super-packet: the test proves nothing")
+        # Only TCP crossed (no ARP or neighbour traffic: the test pair has static neighbours).
+        self.assertEqual(entry["classes"]["tcp"]["packets"], segs)
+        self.assertEqual(entry["classes"]["all"]["packets"], segs)
+        return res, entry, frames, segs
+
+    def test_generic_xdp_counts_segments(self):
+        res, entry, frames, segs = self.send(MODES["xdp_generic"])
+        self.assertIs(entry["segments_counted"], True)
+        supers = entry["super_packets"]
+        self.assertGreater(supers["packets"], 0)
+        self.assertLessEqual(supers["packets"], frames)
+        # Each super-packet stood for several segments: segments - super-packets more than frames.
+        self.assertGreaterEqual(segs - frames, supers["packets"])
+
+    def test_tc_ingress_counts_segments(self):
+        _res, entry, _frames, _segs = self.send(MODES["tc_ingress"])
+        self.assertNotIn("super_packets", entry)
+
+
 @for_each_mode
 class TestReplay(E2ECase):
     """tcpreplay of the annotated capture; the summary must equal the table's sums, class by class,

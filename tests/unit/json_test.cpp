@@ -224,5 +224,24 @@ TEST(ToLine, CompactAndEscaped)
     EXPECT_EQ(json::parse(line)["name"], "bad\xef\xbf\xbd");  // U+FFFD
 }
 
+// Generic XDP: the super-packets seen, on every interval and summary entry,
+// and that they were counted as their segments; no such fields elsewhere.
+TEST(Json, SuperPacketsOnGenericXdpEntriesOnly)
+{
+    IntervalReport r = interval();
+    r.attachments[0].mode = "generic";
+    r.attachments[0].super_packets = true;
+    r.attachments[0].counters.super_packets = {3, 190000};
+    for (const json& j : {round_trip(interval_json(r)), round_trip(summary_json({1.0, r.attachments}))}) {
+        const json& generic = j["interfaces"][0];
+        EXPECT_EQ(generic["super_packets"], json({{"packets", 3}, {"bytes", 190000}}));
+        EXPECT_EQ(generic["segments_counted"], true);
+        EXPECT_FALSE(j["interfaces"][1].contains("super_packets"));
+        EXPECT_FALSE(j["interfaces"][1].contains("segments_counted"));
+    }
+    r.attachments[0].counters.super_packets = {};
+    EXPECT_EQ(round_trip(interval_json(r))["interfaces"][0]["super_packets"], json({{"packets", 0}, {"bytes", 0}}));
+}
+
 }  // namespace
 }  // namespace trafstat

@@ -292,5 +292,19 @@ TEST_F(LineTest, SummaryHideZero)
     EXPECT_EQ(lines.size(), 2u + 4u);  // title, heading, all ipv4 arp tcp
 }
 
+TEST_F(LineTest, SummaryNotesSuperPacketsOnlyWhenSeen)
+{
+    AttachmentReport a = attachment("veth0", "xdp", "generic");
+    a.super_packets = true;
+    const std::string note =
+        "veth0 xdp/generic: 7 frames larger than the MTU (GSO super-packets), counted as the wire segments they "
+        "stand for\n";
+    EXPECT_EQ(render_summary({1.0, {a}}, {}).find("super-packets"), std::string::npos) << "none seen";
+    a.counters.super_packets = {7, 400000};
+    const std::string text = render_summary({1.0, {a}}, {});
+    EXPECT_TRUE(text.ends_with("\n" + note)) << text;
+    EXPECT_EQ(render_interval({{}, 1.0, {a}}, {}).find("super-packets"), std::string::npos) << "summary only";
+}
+
 }  // namespace
 }  // namespace trafstat
