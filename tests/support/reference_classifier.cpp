@@ -44,9 +44,86 @@ bool is_ipv6_extension(std::uint8_t next)
     return next == 0 || next == 43 || next == 44 || next == 60 || next == 51;
 }
 
+void classify_ipv4(const FrameView& b, std::size_t l3, ReferenceVerdict& v);
+void classify_ipv6(const FrameView& b, std::size_t l3, ReferenceVerdict& v);
+
+// Where the L4 header of a classified packet ends, for the classes that have
+// one with a fixed or stated size; 0 for the others.
+std::size_t l4_header_end(const FrameView& b, const ReferenceVerdict& v, std::size_t l4)
+{
+    if (!v.l4)
+        return 0;
+    switch (*v.l4) {
+    case TS_CLASS_TCP:
+        return l4 + (b.u8(l4 + 12) >> 4) * 4u;
+    case TS_CLASS_UDP:
+    case TS_CLASS_ICMP:
+    case TS_CLASS_ICMPV6:
+    case TS_CLASS_ESP:
+        return l4 + 8;
+    case TS_CLASS_SCTP:
+        return l4 + 12;
+    case TS_CLASS_GRE:
+        return l4 + 4;
+    default:
+        return 0;
+    }
+}
+
+// docs/classes.md: the tunnels whose super-packets repeat their inner headers.
+// The tunnel header of protocol `proto` (UDP: to port `dport`) starts at
+// `after`; returns where the inner packet's L4 header ends, or 0.
+std::size_t tunnel_inner_end(const FrameView& b, std::size_t after, std::uint8_t proto, std::uint16_t dport)
+{
+    constexpr std::uint16_t kTeb = 0x6558;  // an Ethernet frame inside
+    std::size_t at = after;
+    std::uint16_t inner = 0;
+    if (proto == 17 && (dport == 4789 || dport == 8472)) {  // VXLAN: 8 bytes
+        if (!b.holds(at, 8))
+            return 0;
+        at += 8;
+        inner = kTeb;
+    } else if (proto == 17 && dport == 6081) {  // Geneve: 8 bytes, then options in 4-byte words
+        if (!b.holds(at, 8))
+            return 0;
+        inner = b.u16(at + 2);
+        at += 8 + (b.u8(at) & 0x3f) * 4u;
+    } else if (proto == 47) {  // GRE version 0; checksum, key and sequence add a word each
+        if (!b.holds(at, 4) || (b.u8(at + 1) & 0x07) != 0)
+            return 0;
+        const std::uint8_t flags = b.u8(at);
+        inner = b.u16(at + 2);
+        at += 4 + 4u * (((flags >> 7) & 1) + ((flags >> 5) & 1) + ((flags >> 4) & 1));
+    } else if (proto == 4 || proto == 41) {  // IPIP, SIT: IP straight after
+        inner = proto == 4 ? kEtherIpv4 : kEtherIpv6;
+    } else {
+        return 0;
+    }
+    if (inner == kTeb) {
+        if (!b.holds(at, kEthernetHeader))
+            return 0;
+        inner = b.u16(at + 12);
+        at += kEthernetHeader;
+        if (inner == kEtherCTag) {  // one 802.1Q tag
+            if (!b.holds(at, kVlanTag))
+                return 0;
+            inner = b.u16(at + 2);
+            at += kVlanTag;
+        }
+    }
+    if (inner != kEtherIpv4 && inner != kEtherIpv6)
+        return 0;
+    ReferenceVerdict in;
+    if (inner == kEtherIpv4)
+        classify_ipv4(b, at, in);
+    else
+        classify_ipv6(b, at, in);
+    return in.l4_end;
+}
+
 // The L4 class of protocol `proto` whose header starts at `l4`, and the key's
 // ports (or ICMP type and code) and the TCP flags it reads.
-void classify_l4(const FrameView& b, std::size_t l4, std::uint8_t proto, ReferenceVerdict& v)
+void classify_l4_header(const FrameView& b, std::size_t l4, std::uint8_t proto, ReferenceVerdict& v)
 {
     FlowKey& key = *v.key;
     key.proto = proto;
@@ -66,7 +143,6 @@ void classify_l4(const FrameView& b, std::size_t l4, std::uint8_t proto, Referen
         key.sport = b.u16(l4);
         key.dport = b.u16(l4 + 2);
         v.tcp_flags = b.u8(l4 + 13);
-        v.tcp_udp_headers = l4 + header;
         return;
     }
     case 17:
@@ -74,8 +150,6 @@ void classify_l4(const FrameView& b, std::size_t l4, std::uint8_t proto, Referen
         if (needs(proto == 17 ? 8 : 12, proto == 17 ? TS_CLASS_UDP : TS_CLASS_SCTP)) {
             key.sport = b.u16(l4);
             key.dport = b.u16(l4 + 2);
-            if (proto == 17)
-                v.tcp_udp_headers = l4 + 8;
         }
         return;
     case 1:
@@ -95,6 +169,20 @@ void classify_l4(const FrameView& b, std::size_t l4, std::uint8_t proto, Referen
         v.l4 = TS_CLASS_OTHER_L4;
         return;
     }
+}
+
+// classify_l4_header, and where the header ends; `tunnel`: a tunnel's inner
+// headers are followed (not after IPv6 extension headers, which the rule skips).
+void classify_l4(const FrameView& b, std::size_t l4, std::uint8_t proto, ReferenceVerdict& v, bool tunnel)
+{
+    classify_l4_header(b, l4, proto, v);
+    v.l4_end = l4_header_end(b, v, l4);
+    if (!tunnel)
+        return;
+    if (v.l4 == TS_CLASS_UDP)
+        v.tunnel_headers = tunnel_inner_end(b, l4 + 8, proto, b.u16(l4 + 2));
+    else if (v.l4 == TS_CLASS_GRE || v.l4 == TS_CLASS_OTHER_L4)
+        v.tunnel_headers = tunnel_inner_end(b, l4, proto, 0);
 }
 
 void classify_ipv4(const FrameView& b, std::size_t l3, ReferenceVerdict& v)
@@ -121,7 +209,7 @@ void classify_ipv4(const FrameView& b, std::size_t l3, ReferenceVerdict& v)
         v.l4 = TS_CLASS_FRAGMENT;
         return;
     }
-    classify_l4(b, l3 + header, key.proto, v);
+    classify_l4(b, l3 + header, key.proto, v, true);
 }
 
 void classify_ipv6(const FrameView& b, std::size_t l3, ReferenceVerdict& v)
@@ -165,7 +253,7 @@ void classify_ipv6(const FrameView& b, std::size_t l3, ReferenceVerdict& v)
         next = b.u8(at);
         at += length;
     }
-    classify_l4(b, at, next, v);
+    classify_l4(b, at, next, v, at == l3 + kIpv6Header);
 }
 
 }  // namespace
@@ -179,7 +267,7 @@ bool operator==(const ReferenceVerdict& a, const ReferenceVerdict& b)
 ReferenceVerdict as_super_packet(ReferenceVerdict v, std::uint32_t segments)
 {
     v.packets = segments;
-    v.bytes += (segments - 1) * std::uint64_t{v.tcp_udp_headers};
+    v.bytes += (segments - 1) * std::uint64_t{v.tunnel_headers ? v.tunnel_headers : v.l4_end};
     return v;
 }
 

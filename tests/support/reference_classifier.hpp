@@ -29,10 +29,15 @@ struct ReferenceVerdict {
     std::uint8_t tcp_flags = 0;  // the TCP header's flags byte (FIN..CWR), tcp only
     std::uint64_t packets = 1;
     std::uint64_t bytes = 0;
-    // Where the TCP or UDP header ends (L2 + L3 + L4 header bytes), what each
-    // segment of a GSO super-packet repeats; 0 for other frames. Not compared:
-    // the program reports only the bytes it makes (as_super_packet()).
-    std::size_t tcp_udp_headers = 0;
+    // A tunnel's super-packet repeats the inner headers too: for VXLAN, Geneve,
+    // GRE, IPIP and SIT (docs/classes.md), where the inner L4 header ends; 0
+    // for no tunnel, or one whose inner headers cannot be read. Not compared.
+    std::size_t tunnel_headers = 0;
+    // Where the L4 header ends (L2 + L3 + L4 header bytes), for the classes
+    // with a header (tcp, udp, icmp, icmpv6, sctp, gre, esp), what each segment
+    // of a GSO super-packet repeats; 0 for the others. Not compared: the
+    // program reports only the bytes it makes (as_super_packet()).
+    std::size_t l4_end = 0;
 
     friend bool operator==(const ReferenceVerdict& a, const ReferenceVerdict& b);
 };
@@ -41,9 +46,10 @@ struct ReferenceVerdict {
 // MAC) and the bytes it counts for it (`wire_bytes`).
 ReferenceVerdict classify_frame(std::span<const std::uint8_t> frame, std::uint64_t wire_bytes);
 
-// The same frame as a TC GSO/GRO super-packet of `segments` (> 1) TCP or UDP
-// segments: that many packets, and the headers once more for each segment
-// after the first (docs/classes.md, Bytes and packets per hook).
+// The same frame as a TC GSO/GRO super-packet of `segments` (> 1) segments:
+// that many packets, and the headers once more for each segment after the
+// first, a tunnel's inner headers included (docs/classes.md, Bytes and
+// packets per hook).
 ReferenceVerdict as_super_packet(ReferenceVerdict v, std::uint32_t segments);
 
 // "ipv4/udp vlan key 4 192.0.2.1:1234 > 198.51.100.2:53 proto 17 flags 0x00 bytes 60"
