@@ -137,6 +137,19 @@ __noinline __u32 ts_parse_ip_tc(struct __sk_buff *skb, __u32 l3_off, bool is_v6,
 			key_fields);
 }
 
+/* TC without the table, once more after a pull (see count_tc): fresh packet
+ * pointers, the chain out of line. */
+__noinline __u32 ts_reparse_ip_tc(struct __sk_buff *skb, __u32 l3_off, bool is_v6)
+{
+	void *data = (void *)(long)skb->data;
+	struct cursor l3 = { .pos = data, .end = (void *)(long)skb->data_end };
+
+	if (l3_off > TS_MAX_L3_OFF)
+		return TS_CLASS_MALFORMED_L4;
+	l3.pos += l3_off;
+	return parse_ip_chain_out(skb, false, data, l3, is_v6, NULL, 0);
+}
+
 /* UDP ports of the tunnels whose super-packets trafstat counts with their inner headers. */
 #define TS_PORT_VXLAN 4789
 #define TS_PORT_VXLAN_LINUX 8472 /* the Linux driver's default, flannel's */
@@ -247,7 +260,7 @@ __noinline __u32 ts_tunnel_hdr_len_tc(struct __sk_buff *skb, __u32 l3_off, bool 
 		inner_v6 = true;
 	else if (inner_type != bpf_htons(ETH_P_IP))
 		return 0;
-	return parse_ip_at(data, c, inner_v6, NULL, 0, NULL) >> 16;
+	return parse_ip_chain_out(skb, false, data, c, inner_v6, NULL, 0) >> 16;
 }
 
 /* RMON bucket of a frame of `len` bytes. */
@@ -501,7 +514,10 @@ static __always_inline int count_tc(struct __sk_buff *skb, const bool keyed)
 		if (r.l4 == TS_CLASS_MALFORMED_L4 && (__u64)skb->data_end - skb->data < skb->len) {
 			bpf_skb_pull_data(skb, skb->len < TS_TC_HEADERS_MAX ? skb->len : TS_TC_HEADERS_MAX);
 			__builtin_memset(&key, 0, sizeof(key));
-			set_l4(&r, ts_parse_ip_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6, table ? &key : NULL));
+			if (keyed)
+				set_l4(&r, ts_parse_ip_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6, table ? &key : NULL));
+			else
+				set_l4(&r, ts_reparse_ip_tc(skb, r.l3_off, r.l3 == TS_CLASS_IPV6));
 		}
 	}
 

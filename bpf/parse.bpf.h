@@ -411,6 +411,10 @@ static __always_inline __u32 pack_l4(void *data, const struct cursor *c, __u32 l
 /* Largest L3 offset parse_l2 can produce: Ethernet + 2 tags + PPPoE. */
 #define TS_MAX_L3_OFF (sizeof(struct ethhdr) + TS_MAX_VLAN_TAGS * sizeof(struct vlan_hdr_) + \
 		       sizeof(struct pppoe_hdr_))
+/* Largest offset an IPv6 extension chain is followed from: past the L2
+ * headers and an IPv6 header, or an inner IPv6 header inside a tunnel (outer
+ * IPv4 with options, a Geneve header with options, an inner Ethernet frame). */
+#define TS_MAX_IPV6_CHAIN_OFF 512
 
 /*
  * L3/L4 of an IP packet whose header starts at the cursor, packed as pack_l4
@@ -476,7 +480,7 @@ static __always_inline __u32 parse_ipv6_chain_at(void *data, void *data_end, __u
 	__u32 l4_len = 0;
 	__u32 l4;
 
-	if (off > TS_MAX_L3_OFF + sizeof(struct ipv6hdr))
+	if (off > TS_MAX_IPV6_CHAIN_OFF)
 		return TS_CLASS_MALFORMED_L4;
 	c.pos += off;
 	l4 = parse_ipv6_chain(&c, nexthdr, &l4_len, &k);
