@@ -19,6 +19,7 @@
 #include "stats/counters.hpp"
 #include "stats/flows.hpp"
 #include "support/packet_builder.hpp"
+#include "support/pinned_cpu.hpp"
 #include "support/privileged.hpp"
 #include "support/random_frames.hpp"
 #include "support/reference_classifier.hpp"
@@ -95,22 +96,6 @@ Bytes from_hex(std::string_view hex)
         b.push_back(static_cast<std::uint8_t>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
     return b;
 }
-
-// Keys land in the running CPU's region; staying on one CPU keeps it one entry.
-struct PinnedToOneCpu {
-    cpu_set_t before{};
-    PinnedToOneCpu()
-    {
-        sched_getaffinity(0, sizeof before, &before);
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(static_cast<unsigned>(std::max(sched_getcpu(), 0)), &one);
-        sched_setaffinity(0, sizeof one, &one);
-    }
-    ~PinnedToOneCpu() { sched_setaffinity(0, sizeof before, &before); }
-    PinnedToOneCpu(const PinnedToOneCpu&) = delete;
-    PinnedToOneCpu& operator=(const PinnedToOneCpu&) = delete;
-};
 
 // What the program counted for one frame, read back as a verdict, and what
 // in its counters fits no verdict (two classes for one frame, an overflow...).

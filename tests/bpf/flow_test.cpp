@@ -11,6 +11,7 @@
 #include "stats/counters.hpp"
 #include "stats/flows.hpp"
 #include "support/packet_builder.hpp"
+#include "support/pinned_cpu.hpp"
 #include "support/privileged.hpp"
 
 #include <bpf/bpf.h>
@@ -69,21 +70,6 @@ std::array<std::uint8_t, 16> doc6(std::uint8_t last)
 {
     return {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last};
 }
-
-// The table is per CPU. Each test runs on one CPU, so a key has exactly one
-// entry and a table of 4 slots holds 4 keys.
-struct PinnedToOneCpu {
-    cpu_set_t before{};
-    PinnedToOneCpu()
-    {
-        sched_getaffinity(0, sizeof before, &before);
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(static_cast<unsigned>(std::max(sched_getcpu(), 0)), &one);
-        sched_setaffinity(0, sizeof one, &one);
-    }
-    ~PinnedToOneCpu() { sched_setaffinity(0, sizeof before, &before); }
-};
 
 // Drains the tables (in place: nothing runs concurrently in a test) with
 // `reader`, merges the CPUs' entries, and checks each table's rule over every
