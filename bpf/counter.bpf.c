@@ -318,7 +318,7 @@ static __always_inline void account(struct ts_stats *s, const struct parse_resul
  * table are compiled without it, so its key costs no registers or stack.
  */
 static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_len, __u64 ts,
-				     const bool keyed)
+				     const bool keyed, const bool generic)
 {
 	const __u32 epoch = this_epoch();
 	struct ts_stats *s = this_cpu_stats(epoch);
@@ -350,8 +350,10 @@ static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_
 		return XDP_DROP;
 	}
 
-	/* Generic XDP: a super-packet counts as the wire segments it stands for, as at TC. */
-	if (max_wire_frame) {
+	/* Generic XDP: a super-packet counts as the wire segments it stands for,
+	 * as at TC. `generic` is a compile-time constant: the other entries keep
+	 * one packet per frame without a register or a branch for it. */
+	if (generic && max_wire_frame) {
 		segs = generic_xdp_segments(ctx);
 		if (bytes > max_wire_frame)
 			add(&s->super_packets, 1, bytes);
@@ -371,17 +373,30 @@ static __always_inline int count_xdp(struct xdp_md *ctx, __u32 tags, __u32 wire_
 	return XDP_PASS;
 }
 
-/* The XDP entry for generic mode and tests; _keyed with the keyed table. */
+/* The XDP entry for native mode without device binding, and tests; _keyed with the keyed table. */
 SEC("xdp.frags")
 int trafstat_xdp(struct xdp_md *ctx)
 {
-	return count_xdp(ctx, 0, 0, 0, false);
+	return count_xdp(ctx, 0, 0, 0, false, false);
 }
 
 SEC("xdp.frags")
 int trafstat_xdp_keyed(struct xdp_md *ctx)
 {
-	return count_xdp(ctx, 0, 0, 0, true);
+	return count_xdp(ctx, 0, 0, 0, true, false);
+}
+
+/* The XDP entry for generic mode: GSO super-packets counted as their segments. */
+SEC("xdp.frags")
+int trafstat_xdpgen(struct xdp_md *ctx)
+{
+	return count_xdp(ctx, 0, 0, 0, false, true);
+}
+
+SEC("xdp.frags")
+int trafstat_xdpgen_keyed(struct xdp_md *ctx)
+{
+	return count_xdp(ctx, 0, 0, 0, true, true);
 }
 
 /*
@@ -400,13 +415,13 @@ static __always_inline __u32 stripped_vlan_tags(struct xdp_md *ctx)
 SEC("xdp.frags")
 int trafstat_xdpdev(struct xdp_md *ctx)
 {
-	return count_xdp(ctx, stripped_vlan_tags(ctx), 0, 0, false);
+	return count_xdp(ctx, stripped_vlan_tags(ctx), 0, 0, false, false);
 }
 
 SEC("xdp.frags")
 int trafstat_xdpdev_keyed(struct xdp_md *ctx)
 {
-	return count_xdp(ctx, stripped_vlan_tags(ctx), 0, 0, true);
+	return count_xdp(ctx, stripped_vlan_tags(ctx), 0, 0, true, false);
 }
 
 /*
@@ -416,7 +431,7 @@ int trafstat_xdpdev_keyed(struct xdp_md *ctx)
  */
 __noinline int ts_count_replayed(struct xdp_md *ctx, __u32 wire_len, __u64 ts_ns)
 {
-	return count_xdp(ctx, 0, wire_len, ts_ns, true);
+	return count_xdp(ctx, 0, wire_len, ts_ns, true, false);
 }
 
 /*

@@ -63,8 +63,13 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
     const bool bound = options.xdp_dev_bound_ifindex != 0;
     // Verifying a program is most of the load time: load only the entries asked for.
     const bool want_xdp = options.load_xdp || options.replay_mode;
-    bpf_program__set_autoload(skel->progs.trafstat_xdp, want_xdp && !bound && !keyed);
-    bpf_program__set_autoload(skel->progs.trafstat_xdp_keyed, want_xdp && !bound && keyed);
+    // Generic XDP (max_wire_frame set) has entries of its own, which count
+    // super-packets as their segments; the others carry no code for it.
+    const bool generic = options.max_wire_frame != 0;
+    bpf_program__set_autoload(skel->progs.trafstat_xdp, want_xdp && !bound && !generic && !keyed);
+    bpf_program__set_autoload(skel->progs.trafstat_xdp_keyed, want_xdp && !bound && !generic && keyed);
+    bpf_program__set_autoload(skel->progs.trafstat_xdpgen, want_xdp && !bound && generic && !keyed);
+    bpf_program__set_autoload(skel->progs.trafstat_xdpgen_keyed, want_xdp && !bound && generic && keyed);
     bpf_program__set_autoload(skel->progs.trafstat_xdpdev, want_xdp && bound && !keyed);
     bpf_program__set_autoload(skel->progs.trafstat_xdpdev_keyed, want_xdp && bound && keyed);
     bpf_program__set_autoload(skel->progs.trafstat_tc, options.load_tc && !keyed);
@@ -79,7 +84,9 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
     // Replay keeps each slot's capture times (table_times); live, the drain dates them.
     TableReader reader(tables, bpf_map__fd(skel->maps.tables),
                        options.replay_mode ? bpf_map__fd(skel->maps.table_times) : -1);
-    bpf_program* xdp = bound ? xdpdev : keyed ? skel->progs.trafstat_xdp_keyed : skel->progs.trafstat_xdp;
+    bpf_program* plain = keyed ? skel->progs.trafstat_xdp_keyed : skel->progs.trafstat_xdp;
+    bpf_program* gen = keyed ? skel->progs.trafstat_xdpgen_keyed : skel->progs.trafstat_xdpgen;
+    bpf_program* xdp = bound ? xdpdev : generic ? gen : plain;
     CountingEpoch epoch(&skel->bss->counting_epoch);
     return CounterProgram(std::move(skel), xdp, std::move(reader), epoch, halves, options.max_wire_frame != 0);
 }

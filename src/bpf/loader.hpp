@@ -47,7 +47,8 @@ public:
     // Throws Error(exit_code::load or ::privileges) with the verifier log tail.
     static CounterProgram load(const LoadOptions& options);
 
-    // The XDP entry: device-bound (trafstat_xdpdev*) when loaded so, with the
+    // The XDP entry: device-bound (trafstat_xdpdev*) when loaded so, for
+    // generic XDP (trafstat_xdpgen*) when max_wire_frame is set, with the
     // keyed table (*_keyed) when it is on.
     int xdp_fd() const;
     int tc_fd() const;
