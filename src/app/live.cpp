@@ -59,7 +59,7 @@ std::vector<Counting> attach_all(const LiveConfig& c, const std::vector<Interfac
     out.reserve(ifaces.size() * 2);
     std::string notes;
     for (const auto& iface : ifaces) {
-        for (AttachedCounter& a : attach_counters(iface, c.attach, load_options(c.counting), notes)) {
+        for (AttachedCounter& a : attach_counters(iface, c.attach, load_options(c.counting), notes, c.verbose)) {
             AttachmentLabel label{a.iface.name, std::string(hook_name(a.hook)), std::string(a.link.mode()),
                                   a.program.counts_super_packets()};
             out.push_back(Counting{CountingEngine(std::make_unique<ProgramSource>(std::move(a.program)), c.counting,

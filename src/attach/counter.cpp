@@ -42,7 +42,7 @@ AttachedCounter attach_generic(const Interface& iface, const AttachConfig& confi
 // it can see VLAN tags the driver stripped; where that cannot load or attach,
 // a plain program does the job (generic XDP never sees stripped tags).
 AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, const LoadOptions& load,
-                           std::string& notes)
+                           std::string& notes, bool verbose)
 {
     const bool want_native = config.xdp_mode != XdpMode::generic;
     // Native XDP below this MTU, without receive aggregation before XDP,
@@ -59,7 +59,7 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
         } catch (const Error& e) {
             if (e.exit_code() == exit_code::privileges)
                 throw;
-            if (config.verbose)
+            if (verbose)
                 notes += fmt::format("trafstat: note: device-bound XDP load failed ({}); "
                                      "VLAN tags stripped by the driver will not be seen\n",
                                      e.what());
@@ -105,12 +105,12 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
 }  // namespace
 
 std::vector<AttachedCounter> attach_counters(const Interface& iface, const AttachConfig& config,
-                                             const LoadOptions& counting, std::string& notes)
+                                             const LoadOptions& counting, std::string& notes, bool verbose)
 {
     const LoadOptions load = for_hook(counting, config);
     std::vector<AttachedCounter> out;
     if (config.hook == Hook::xdp) {
-        out.push_back(attach_xdp(iface, config, load, notes));
+        out.push_back(attach_xdp(iface, config, load, notes, verbose));
         return out;
     }
     std::vector<TcDirection> dirs;

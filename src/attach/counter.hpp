@@ -48,8 +48,9 @@ struct AttachedCounter {
 // chosen here. XDP: native with the program bound to the device first (it
 // then sees VLAN tags the driver stripped), then plain native, then generic
 // when the mode allows; TC: a TCX link, else a clsact filter. Human notes
-// (fallbacks, warnings) are appended to `notes`. Throws Error.
+// (fallbacks, warnings; with `verbose`, the quiet fallbacks too) are
+// appended to `notes`. Throws Error.
 std::vector<AttachedCounter> attach_counters(const Interface& iface, const AttachConfig& config,
-                                             const LoadOptions& counting, std::string& notes);
+                                             const LoadOptions& counting, std::string& notes, bool verbose = false);
 
 }  // namespace trafstat

@@ -48,9 +48,8 @@ struct AttachConfig {
     Hook hook = Hook::xdp;
     XdpMode xdp_mode = XdpMode::auto_;
     TcMode tc_mode = TcMode::auto_;
-    bool force = false;    // replace another XDP program for the run, restoring it on exit
-    bool drop = false;     // XDP only: count totals, then drop every packet (a benchmark mode)
-    bool verbose = false;  // a note on every fallback, the quiet ones too
+    bool force = false;  // replace another XDP program for the run, restoring it on exit
+    bool drop = false;   // XDP only: count totals, then drop every packet (a benchmark mode)
 };
 
 }  // namespace trafstat

@@ -103,11 +103,6 @@ int CounterProgram::tc_fd() const
 {
     return bpf_program__fd(tables_on() ? skel_->progs.trafstat_tc_keyed : skel_->progs.trafstat_tc);
 }
-int CounterProgram::stats_map_fd() const
-{
-    return bpf_map__fd(skel_->maps.stats);
-}
-
 ClassCounters CounterProgram::read() const
 {
     std::vector<ts_stats> both = read_per_cpu<ts_stats>(skel_->maps.stats, 0, "the counters map");

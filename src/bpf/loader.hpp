@@ -54,14 +54,11 @@ public:
     int tc_fd() const;
     // The batch replay entry (loaded with replay_mode only).
     int replay_fd() const;
-    int stats_map_fd() const;
     // Loaded for generic XDP (LoadOptions::max_wire_frame): counts super-packets.
     bool counts_super_packets() const { return super_packets_; }
 
     // Totals since load: both halves of the counters, every possible CPU.
     ClassCounters read() const;
-    // One half of the counters (an epoch parity, abi.h) since load.
-    ClassCounters read_half(std::uint32_t half) const;
 
     // Closes the counting epoch (bpf/epoch.hpp): appends its table entries to
     // `out` and returns the half of the counters it counted in, so that the
@@ -89,7 +86,7 @@ public:
     // How drains read the tables: "mmap", or "batch" (bpf_map_lookup_batch)
     // where the array could not be mapped, or "lookup" (one syscall per
     // slot) where batch operations are refused too.
-    const char* table_reader() const { return tables_.method_name(); }
+    std::string_view table_reader() const { return tables_.method_name(); }
     // For benchmarks: the tables' map, the epoch being counted now, and a
     // drain forced to read by batch lookups (or per slot) instead of mmap.
     int table_map_fd() const { return tables_.map_fd(); }
@@ -98,6 +95,8 @@ public:
     std::size_t drain_tables_with(Reader reader, TableEntries& out, bool quiescent);
 
 private:
+    // One half of the counters (an epoch parity, abi.h) since load.
+    ClassCounters read_half(std::uint32_t half) const;
     CounterProgram(Skeleton<counter> skel, bpf_program* xdp, TableReader tables, CountingEpoch epoch, bool halves,
                    bool super_packets)
         : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables)), epoch_(epoch), halves_(halves),

@@ -110,19 +110,6 @@ TableReader::TableReader(const TableLayout& layout, int entries_fd, int times_fd
     method_ = err == 0 || err == -ENOENT ? TableReadMethod::batch : TableReadMethod::lookup;
 }
 
-const char* TableReader::method_name() const
-{
-    switch (method_) {
-    case TableReadMethod::mmap:
-        return "mmap";
-    case TableReadMethod::batch:
-        return "batch";
-    case TableReadMethod::lookup:
-        break;
-    }
-    return "lookup";
-}
-
 std::size_t TableReader::read(TableReadMethod method, std::uint32_t old, TableEntries& out)
 {
     if (!layout_.on)

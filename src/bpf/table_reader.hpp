@@ -5,6 +5,7 @@
 // through a read-only mapping, or by syscalls where it cannot be mapped.
 #pragma once
 
+#include "base/names.hpp"
 #include "stats/flows.hpp"
 
 #include <trafstat/abi.h>
@@ -35,6 +36,11 @@ struct TableLayout {
 // How a drain reads the array: through the mapping, by batch lookups
 // (bpf_map_lookup_batch), or one lookup per slot.
 enum class TableReadMethod { mmap, batch, lookup };
+inline constexpr auto kTableReadMethodNames = name_table<TableReadMethod>({
+    {TableReadMethod::mmap, "mmap"},
+    {TableReadMethod::batch, "batch"},
+    {TableReadMethod::lookup, "lookup"},
+});
 
 class TableReader {
 public:
@@ -48,7 +54,7 @@ public:
     // How read() reads best: mmap, or batch where the array could not be
     // mapped, or lookup where batch operations are refused too.
     TableReadMethod method() const { return method_; }
-    const char* method_name() const;
+    std::string_view method_name() const { return kTableReadMethodNames.name(method_); }
 
     // Appends the entries of the closed epoch `epoch` to `out`, per table,
     // read by `method` (mmap where the array is not mapped: method()). One

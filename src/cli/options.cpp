@@ -625,7 +625,6 @@ ParseResult parse(int argc, const char* const* argv)
         return usage_error(e.what());
     }
 
-    attach.verbose = o.verbose;
     o.output.format = json ? OutputFormat::json : OutputFormat::line;
     if (count_opt->count() > 0) {
         o.count = count;

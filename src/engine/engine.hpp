@@ -34,7 +34,6 @@ public:
     CountingEngine(std::unique_ptr<CounterSource> source, const CountingConfig& config, double interval_s,
                    AttachmentLabel label);
 
-    CounterSource& source() { return *source_; }
     const AttachmentLabel& label() const { return label_; }
 
     // Closes the counting epoch now, keeping what it counted for the next

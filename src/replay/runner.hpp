@@ -38,8 +38,6 @@ public:
     void submit(std::span<const std::uint8_t> bytes, std::uint32_t wire_len, std::int64_t ts_ns = 0);
     // Waits until every queued frame has run. Throws Error if a run failed.
     void drain();
-    // Counters so far; call drain() first to include everything submitted.
-    ClassCounters read() const { return program_.read(); }
     // The keyed table's entries since the last call (call drain() first).
     std::size_t drain_tables(TableEntries& out) { return program_.drain_tables(out, true); }
     // Closes the counting epoch (CounterProgram::close_epoch; call drain() first).

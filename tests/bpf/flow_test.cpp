@@ -420,7 +420,7 @@ TEST(FlowDrain, BatchAndPerSlotReadersReadWhatMmapReads)
     auto p = load(kTalkers | kPorts | kFlows, {16, 1024, 64});
     if (!p)
         return;
-    EXPECT_STREQ(p->table_reader(), "mmap");
+    EXPECT_EQ(p->table_reader(), "mmap");
     using R = CounterProgram::Reader;
     TableEntries so_far;
     std::uint64_t round = 0;

@@ -993,29 +993,8 @@ class TestCli(E2ECase):
 
     def test_unprivileged_exits_4(self):
         nobody = 65534
-        probe = run(
-            in_ns(
-                self.pair.rcv_ns,
-                "setpriv",
-                f"--reuid={nobody}",
-                f"--regid={nobody}",
-                "--clear-groups",
-                "test",
-                "-x",
-                TRAFSTAT,
-            ),
-            check=False,
-        )
-        binary, binary_dir = TRAFSTAT, None
-        if probe.returncode != 0:  # the build tree is not reachable by nobody: use a world-readable copy
-            binary_dir = H.mkdtemp()
-            os.chmod(binary_dir, 0o755)
-            binary = shutil.copy2(TRAFSTAT, binary_dir)
-        try:
+        with H.binary_for_user(self.pair.rcv_ns, TRAFSTAT, nobody) as binary:
             res = trafstat_once(self.pair.rcv_ns, "--json", self.pair.rcv_if, user=nobody, binary=binary)
-        finally:
-            if binary_dir:
-                shutil.rmtree(binary_dir, True)
         self.assertEqual(res.rc, 4, res.stderr)
         self.assertIn("CAP_BPF", res.stderr)
         self.assertIn("CAP_NET_ADMIN", res.stderr)

@@ -646,25 +646,7 @@ class TestBadInput(GenCase):
 
     def test_unprivileged_exits_4(self):
         nobody = 65534
-        binary, binary_dir = TRAFSTAT, None
-        probe = run(
-            in_ns(
-                self.pair.snd_ns,
-                "setpriv",
-                f"--reuid={nobody}",
-                f"--regid={nobody}",
-                "--clear-groups",
-                "test",
-                "-x",
-                TRAFSTAT,
-            ),
-            check=False,
-        )
-        if probe.returncode != 0:  # the build tree is not reachable by nobody: a world-readable copy
-            binary_dir = H.mkdtemp()
-            os.chmod(binary_dir, 0o755)
-            binary = shutil.copy2(TRAFSTAT, binary_dir)
-        try:
+        with H.binary_for_user(self.pair.snd_ns, TRAFSTAT, nobody) as binary:
             p = run(
                 in_ns(
                     self.pair.snd_ns,
@@ -680,9 +662,6 @@ class TestBadInput(GenCase):
                 ),
                 check=False,
             )
-        finally:
-            if binary_dir:
-                shutil.rmtree(binary_dir, True)
         self.assertEqual(p.returncode, 4, p.stderr)
         self.assertIn("CAP_BPF", p.stderr)
 

@@ -17,6 +17,7 @@ Contents:
 
 import argparse
 import atexit
+import contextlib
 import functools
 import importlib.util
 import json
@@ -207,6 +208,24 @@ class Harness:
     def mkdtemp(self):
         """A temp dir named so that sweep_stale_leftovers() of a later run recognises it."""
         return tempfile.mkdtemp(prefix=f"{self.prefix}{os.getpid()}-")
+
+    @contextlib.contextmanager
+    def binary_for_user(self, ns, binary, uid):
+        """`binary` as user `uid` can run it: itself, or, when the build tree is not reachable by
+        that user, a world-readable copy removed at the end of the block."""
+        probe = self.run(
+            in_ns(ns, "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "test", "-x", binary),
+            check=False,
+        )
+        if probe.returncode == 0:
+            yield binary
+            return
+        copy_dir = self.mkdtemp()
+        try:
+            os.chmod(copy_dir, 0o755)
+            yield shutil.copy2(binary, copy_dir)
+        finally:
+            shutil.rmtree(copy_dir, True)
 
     # -- namespaces ----------------------------------------------------------------------------
 
