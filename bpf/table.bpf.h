@@ -20,18 +20,25 @@
 /* Load-time configuration, set by the loader: the verifier prunes the tables that are off. */
 const volatile __u32 tables_on = 0; /* TS_TABLE_BIT()s: the keyed tables counted; 0 = none */
 const volatile __u32 key_fields = 0; /* TS_KEY_*: what the parser fills in (the tables' fields together) */
-const volatile __u32 table_slots[TS_TABLES] = {}; /* per CPU and epoch parity; powers of two */
-const volatile __u32 table_first[TS_TABLES] = {}; /* index of each table's first slot */
+const volatile __u32 cache_slots[TS_TABLES] = {};  /* per CPU and epoch parity; a power of two, or 0: no cache */
+const volatile __u32 shared_slots[TS_TABLES] = {}; /* per epoch parity; a power of two */
+const volatile __u32 table_first[TS_TABLES] = {};  /* index of each table's first slot */
+const volatile __u32 table_half[TS_TABLES] = {};   /* slots per parity: cpus * cache + shared */
+const volatile __u32 used_first[TS_TABLES] = {};   /* index of each table's first word in table_used */
+const volatile __u32 used_half[TS_TABLES] = {};    /* words per parity: one bit per slot */
 const volatile __u32 table_cpus = 1;  /* possible CPUs */
 const volatile __u64 table_seed = 0;  /* random per load: keys cannot be chosen to collide */
 
 /*
  * The tables' slots: open addressing in one mmapable array,
- * [table][epoch parity][cpu][slot]. Each CPU writes only its own region, so
- * no atomics and no locks; lookups are inlined array accesses, so no helper
- * calls. A slot whose epoch (counting_epoch, stats.bpf.h) is not the current one is free: userspace empties
- * a region by moving to the next epoch, then reads it through mmap once no
- * program can still be writing it. Sizes are set at load time.
+ * [table][epoch parity][cache of CPU 0..n-1, then the shared table]. A key
+ * goes to its CPU's cache first: written by that CPU alone, so no atomics,
+ * and a key hot on many CPUs has a slot in each (userspace sums them). A key
+ * the cache has no room for goes to the shared table, which every CPU writes
+ * with atomics: its size does not grow with the CPU count. A slot whose epoch
+ * (counting_epoch, stats.bpf.h) is not the current one is free: userspace
+ * empties a parity by moving to the next epoch, then reads it through mmap
+ * once no program can still be writing it. Sizes are set at load time.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -40,6 +47,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ts_flow_entry);
 } tables SEC(".maps");
+
+/*
+ * One bit per slot of `tables`, set when a slot is claimed: a drain reads the
+ * slots used, not the whole parity, so it costs what the table holds, not
+ * what it could hold. Userspace clears a parity's words as it drains them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} table_used SEC(".maps");
 
 /* Replay only (else one slot): capture times, indexed as `tables`. */
 struct {
@@ -98,10 +118,32 @@ static __always_inline void note_time(__u32 idx, __u64 now, bool fresh)
 		t->last_ns = now;
 }
 
+/* Marks slot `off` of a table's parity as used, for the drain. Once per key
+ * and interval: the cost of a claim, never of a count. */
+static __always_inline void mark_used(__u32 table, __u32 parity, __u32 off)
+{
+	__u32 w = used_first[table] + parity * used_half[table] + off / 64;
+	__u64 *word = bpf_map_lookup_elem(&table_used, &w);
+
+	if (word)
+		__sync_fetch_and_or(word, 1ULL << (off & 63)); /* CPUs' caches may share a word */
+}
+
 /*
- * One table's update for one IP packet: up to TS_FLOW_PROBES slots of this
- * CPU's region, from the key's hash on. The key's slot, or the first free one,
- * is updated; when all are taken by other keys, the packet is overflow.
+ * One table's update for one IP packet. First up to TS_CACHE_PROBES slots of
+ * this CPU's cache: the key's slot, or the first free one, is updated with
+ * plain stores. When the cache has no room for it, up to TS_SHARED_PROBES
+ * slots of the shared table: a key's slot is counted with atomic adds, a free
+ * one claimed with a compare-and-swap. When all are taken by other keys, the
+ * packet is overflow.
+ *
+ * A shared slot is claimed in three steps: its epoch goes from free to
+ * TS_SLOT_CLAIMING (one CPU wins), the key and the first counts are written,
+ * then the epoch is published with an exchange (a full barrier: the key is
+ * visible before it). A CPU that finds a slot being claimed goes on probing:
+ * if it was its own key, the key then has two slots, which userspace sums as
+ * it sums the CPUs' caches. (On x86 loads are not reordered with loads, so a
+ * reader that sees the epoch sees the key.)
  *
  * `now` is the capture time, kept in table_times when *timed (replay): live,
  * a clock read is a helper call, which costs more than the whole update where
@@ -111,46 +153,88 @@ static __always_inline void note_time(__u32 idx, __u64 now, bool fresh)
  * copy kept in a register across the probes cost it some 10% more
  * instructions on the keyed XDP entries (measured).
  */
-static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 region, const struct ts_flow_key *key,
-				      __u64 packets, __u64 bytes, __u64 now, const volatile bool *timed, __u8 tcp_flags)
+static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 cpu, const struct ts_flow_key *key,
+				      __u64 packets, __u64 bytes, __u64 now, const volatile bool *timed, __u32 tcp_flags)
 {
-	__u32 slots = table_slots[table];
-	__u32 mask = slots - 1;
+	__u32 parity = epoch & 1;
+	__u32 half = table_first[table] + parity * table_half[table];
 	__u32 h = flow_hash(key);
-	__u32 base = table_first[table] + region * slots;
+	__u32 base, mask;
 
+	if (cache_slots[table]) {
+		mask = cache_slots[table] - 1;
+		base = cpu * cache_slots[table];
 #pragma unroll
-	for (int i = 0; i < TS_FLOW_PROBES; i++) {
-		__u32 idx = base + ((h + i) & mask);
+		for (int i = 0; i < TS_CACHE_PROBES; i++) {
+			__u32 off = base + ((h + i) & mask);
+			__u32 idx = half + off;
+			struct ts_flow_entry *e = bpf_map_lookup_elem(&tables, &idx);
+
+			if (!e)
+				return false;
+			if (e->epoch != epoch) {
+				/* A free slot of this CPU's own cache: nobody else writes it. */
+				__builtin_memcpy(&e->key, key, sizeof(*key));
+				e->packets = packets;
+				e->bytes = bytes;
+				e->tcp_flags = tcp_flags;
+				e->epoch = epoch;
+				mark_used(table, parity, off);
+				if (*timed)
+					note_time(idx, now, true);
+				return true;
+			}
+			if (flow_key_equal(&e->key, key)) {
+				e->packets += packets;
+				e->bytes += bytes;
+				e->tcp_flags |= tcp_flags;
+				if (*timed)
+					note_time(idx, now, false);
+				return true;
+			}
+		}
+	}
+
+	mask = shared_slots[table] - 1;
+	base = table_cpus * cache_slots[table];
+	for (int i = 0; i < TS_SHARED_PROBES; i++) {
+		__u32 off = base + ((h + i) & mask);
+		__u32 idx = half + off;
 		struct ts_flow_entry *e = bpf_map_lookup_elem(&tables, &idx);
+		__u32 seen;
 
 		if (!e)
 			return false;
-		if (e->epoch != epoch) {
-			/* A free slot: this CPU's own, nobody else writes it. */
-			__builtin_memcpy(&e->key, key, sizeof(*key));
-			e->packets = packets;
-			e->bytes = bytes;
-			e->tcp_flags = tcp_flags;
-			e->epoch = epoch;
+		seen = *(volatile __u32 *)&e->epoch;
+		if (seen == epoch) {
+			if (!flow_key_equal(&e->key, key))
+				continue;
+			__sync_fetch_and_add(&e->packets, packets);
+			__sync_fetch_and_add(&e->bytes, bytes);
+			/* Most packets of a TCP flow add no new flag: no locked OR for them. */
+			if ((e->tcp_flags & tcp_flags) != tcp_flags)
+				__sync_fetch_and_or(&e->tcp_flags, tcp_flags);
 			if (*timed)
-				note_time(idx, now, true);
+				note_time(idx, now, false); /* replay: one CPU, no race */
 			return true;
 		}
-		if (flow_key_equal(&e->key, key)) {
-			e->packets += packets;
-			e->bytes += bytes;
-			e->tcp_flags |= tcp_flags;
-			if (*timed)
-				note_time(idx, now, false);
-			return true;
-		}
+		if (seen == TS_SLOT_CLAIMING || __sync_val_compare_and_swap(&e->epoch, seen, TS_SLOT_CLAIMING) != seen)
+			continue;
+		__builtin_memcpy(&e->key, key, sizeof(*key));
+		e->packets = packets;
+		e->bytes = bytes;
+		e->tcp_flags = tcp_flags;
+		mark_used(table, parity, off);
+		if (*timed)
+			note_time(idx, now, true);
+		__sync_lock_test_and_set(&e->epoch, epoch);
+		return true;
 	}
 	return false;
 }
 
 /* `table`'s update, its key cut to its own fields when the parser filled more. */
-static __always_inline void account_table(struct ts_stats *s, const __u32 table, __u32 epoch, __u32 region,
+static __always_inline void account_table(struct ts_stats *s, const __u32 table, __u32 epoch, __u32 cpu,
 					  const struct ts_flow_key *key, __u8 tcp_flags, __u64 packets,
 					  __u64 bytes, __u64 now, const volatile bool *timed)
 {
@@ -171,7 +255,7 @@ static __always_inline void account_table(struct ts_stats *s, const __u32 table,
 		}
 		key = &own;
 	}
-	if (!table_add(table, epoch, region, key, packets, bytes, now, timed, tcp_flags))
+	if (!table_add(table, epoch, cpu, key, packets, bytes, now, timed, tcp_flags))
 		add(&s->table_overflow[table], packets, bytes);
 }
 
@@ -184,7 +268,7 @@ static __always_inline void account_key(struct ts_stats *s, __u32 epoch, const s
 					__u8 tcp_flags, __u64 packets, __u64 bytes, __u64 now,
 					const volatile bool *timed)
 {
-	__u32 cpu, region;
+	__u32 cpu;
 
 	if (!key->ip_version) {
 		add(&s->table_unkeyed, packets, bytes);
@@ -194,12 +278,11 @@ static __always_inline void account_key(struct ts_stats *s, __u32 epoch, const s
 	cpu = bpf_get_smp_processor_id();
 	if (cpu >= table_cpus)
 		return; /* cannot happen: possible CPUs; the check bounds the index */
-	/* `epoch`, read once per packet: the slots' epoch, the half they are in
-	 * and the half of `s` agree. */
-	region = (epoch & 1) * table_cpus + cpu;
-	account_table(s, TS_TABLE_TALKERS, epoch, region, key, tcp_flags, packets, bytes, now, timed);
-	account_table(s, TS_TABLE_PORTS, epoch, region, key, tcp_flags, packets, bytes, now, timed);
-	account_table(s, TS_TABLE_FLOWS, epoch, region, key, tcp_flags, packets, bytes, now, timed);
+	/* `epoch`, read once per packet: the slots' epoch, the parity they are
+	 * in and the half of `s` agree. */
+	account_table(s, TS_TABLE_TALKERS, epoch, cpu, key, tcp_flags, packets, bytes, now, timed);
+	account_table(s, TS_TABLE_PORTS, epoch, cpu, key, tcp_flags, packets, bytes, now, timed);
+	account_table(s, TS_TABLE_FLOWS, epoch, cpu, key, tcp_flags, packets, bytes, now, timed);
 }
 
 #endif /* TRAFSTAT_TABLE_BPF_H */

@@ -149,19 +149,22 @@ struct ts_flow_key {
 } __attribute__((aligned(8))); /* hashed and compared as five __u64 */
 
 /*
- * One slot of a keyed table (docs/tables.md): an open-addressing hash table
- * the program keeps in a plain array, one region per table, epoch parity and
- * CPU, so a CPU only ever writes its own slots (no atomics, no locks, no
- * helper calls) and userspace reads a quiet region through mmap.
+ * One slot of a keyed table (docs/tables.md): open addressing in a plain
+ * array. Each table and epoch parity has a small cache per CPU, written by
+ * that CPU alone (no atomics), in front of one table shared by every CPU
+ * (claimed with a compare-and-swap, counted with atomic adds); userspace
+ * reads a quiet parity through mmap, only the slots its bitmap marks used.
  */
 struct ts_flow_entry {
 	struct ts_flow_key key;
 	__u64 packets;
 	__u64 bytes;
-	__u32 epoch;	 /* the interval it was counted in; any other value: a free slot */
-	__u8 tcp_flags;	 /* OR of the TCP flags seen (FIN..CWR) */
-	__u8 pad[3];
+	__u32 epoch;	 /* the interval it was counted in; TS_SLOT_CLAIMING; any other value: a free slot */
+	__u32 tcp_flags; /* OR of the TCP flags seen (FIN..CWR); 32 bits, for an atomic OR */
 } __attribute__((aligned(64))); /* one cache line: a probe touches one line, not two */
+
+/* A shared slot being claimed: its key is not written yet (never an epoch). */
+#define TS_SLOT_CLAIMING 0xffffffffU
 
 /*
  * Replay only: a slot's first and last capture times, at the same index of
@@ -173,8 +176,10 @@ struct ts_flow_times {
 	__u64 last_ns;	/* 0: the same */
 };
 
-/* Slots tried from a key's hash before the key counts as overflow. */
-#define TS_FLOW_PROBES 8
+/* Slots tried from a key's hash: in its CPU's cache, then in the shared
+ * table; a key that finds all of them taken by others is overflow. */
+#define TS_CACHE_PROBES 4
+#define TS_SHARED_PROBES 16
 
 /*
  * Replay only (rodata replay_mode): BPF_PROG_TEST_RUN puts this in the XDP

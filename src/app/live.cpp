@@ -144,6 +144,8 @@ int run_live(const LiveConfig& o)
                              i.name.c_str());
     }
 
+    if (const auto note = table_memory_note(o.counting))
+        std::fprintf(stderr, "%s\n", note->c_str());
     auto countings = attach_all(o, ifaces);
     {
         std::string what;

@@ -153,6 +153,8 @@ int run_replay(const ReplayConfig& o)
         throw;
     }
 
+    if (const auto note = table_memory_note(o.counting))
+        std::fprintf(stderr, "%s\n", note->c_str());
     auto source = std::make_unique<ReplaySource>(o.counting);
     ReplayRunner& runner = source->runner();
     // Idle keys age in bins of capture time (one second without -i).

@@ -24,7 +24,10 @@ std::string prog_name(unsigned id)
     return info.name[0] ? info.name : "(unnamed)";
 }
 
-unsigned xdp_link_on(int ifindex)
+// The XDP link holding program `prog_id` on `ifindex`. Interface indexes are
+// per network namespace, and links are listed for the whole host: the
+// program's id (global) tells this interface's link from another namespace's.
+unsigned xdp_link_on(int ifindex, unsigned prog_id)
 {
     __u32 id = 0;
     while (bpf_link_get_next_id(id, &id) == 0) {
@@ -34,7 +37,7 @@ unsigned xdp_link_on(int ifindex)
         bpf_link_info info{};
         __u32 len = sizeof info;
         if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0 && info.type == BPF_LINK_TYPE_XDP &&
-            static_cast<int>(info.xdp.ifindex) == ifindex)
+            static_cast<int>(info.xdp.ifindex) == ifindex && info.prog_id == prog_id)
             return id;
     }
     return 0;
@@ -89,7 +92,7 @@ ExistingXdp query_xdp(const Interface& iface)
     if (q.attach_mode == XDP_ATTACHED_MULTI)
         e.mode = XdpAttached::multi;
     e.name = prog_name(e.prog_id);
-    e.link_id = xdp_link_on(iface.ifindex);
+    e.link_id = xdp_link_on(iface.ifindex, e.prog_id);
     return e;
 }
 

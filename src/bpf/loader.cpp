@@ -34,15 +34,19 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
     skel->rodata->epoch_halves = halves;
     // The keyed tables, one after the other in one array (TableLayout). None
     // on, the array keeps one slot: a map cannot be left out of an object.
-    const TableLayout tables = TableLayout::of(options.tables, options.table_size);
+    const TableLayout tables = TableLayout::of(options.tables, options.table_size, options.cache_slots);
     if (tables.on) {
         std::uint32_t fields = 0;
         for (int t = 0; t < TS_TABLES; ++t) {
-            if (!tables.slots[t])
+            if (!tables.shared[t])
                 continue;
             fields |= TS_TABLE_KEY_FIELDS(t);
-            skel->rodata->table_slots[t] = static_cast<__u32>(tables.slots[t]);
+            skel->rodata->cache_slots[t] = static_cast<__u32>(tables.cache[t]);
+            skel->rodata->shared_slots[t] = static_cast<__u32>(tables.shared[t]);
             skel->rodata->table_first[t] = static_cast<__u32>(tables.first[t]);
+            skel->rodata->table_half[t] = static_cast<__u32>(tables.half(t));
+            skel->rodata->used_first[t] = static_cast<__u32>(tables.used_first[t]);
+            skel->rodata->used_half[t] = static_cast<__u32>(tables.half_words(t));
         }
         skel->rodata->tables_on = tables.on;
         skel->rodata->key_fields = fields;
@@ -52,6 +56,7 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
             seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
         skel->rodata->table_seed = seed;
         bpf_map__set_max_entries(skel->maps.tables, static_cast<__u32>(tables.entries));
+        bpf_map__set_max_entries(skel->maps.table_used, static_cast<__u32>(tables.words));
         if (options.replay_mode)
             bpf_map__set_max_entries(skel->maps.table_times, static_cast<__u32>(tables.entries));
     }
@@ -82,7 +87,7 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
 
     load_skeleton(counter__load, *skel, "the");
     // Replay keeps each slot's capture times (table_times); live, the drain dates them.
-    TableReader reader(tables, bpf_map__fd(skel->maps.tables),
+    TableReader reader(tables, bpf_map__fd(skel->maps.tables), bpf_map__fd(skel->maps.table_used),
                        options.replay_mode ? bpf_map__fd(skel->maps.table_times) : -1);
     bpf_program* plain = keyed ? skel->progs.trafstat_xdp_keyed : skel->progs.trafstat_xdp;
     bpf_program* gen = keyed ? skel->progs.trafstat_xdpgen_keyed : skel->progs.trafstat_xdpgen;

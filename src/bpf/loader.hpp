@@ -32,10 +32,11 @@ struct LoadOptions {
     // longer frame in ts_stats.super_packets.
     std::uint32_t max_wire_frame = 0;
     // The keyed tables counted (TS_TABLE_BIT()s; a table that is off costs
-    // nothing per packet) and each one's slots per CPU and interval (rounded
-    // up to a power of two).
+    // nothing per packet), the keys each one holds per interval, and the
+    // slots of each CPU's cache in front of it (TableLayout::of()).
     std::uint32_t tables = 0;
     TableSizes table_size = kDefaultTableSizes;
+    std::uint32_t cache_slots = TableLayout::kAutoCache;
     bool size_histogram = false;  // count frame sizes (ts_stats.size_hist)
     // Which entry points to load (xdp_fd(), tc_fd() of the others are -1).
     bool load_xdp = true;
@@ -76,9 +77,10 @@ public:
     }
     // TS_TABLE_BIT()s of the tables counted.
     std::uint32_t tables_on() const { return tables_.layout().on; }
+    // Where the tables lie (slots per CPU's cache, shared slots, memory).
+    const TableLayout& table_layout() const { return tables_.layout(); }
     // Slots of a table per interval, all CPUs together (0: the table is off).
     std::size_t table_capacity(ts_table t) const { return tables_.layout().capacity(t); }
-    std::size_t table_slots_per_cpu(ts_table t) const { return tables_.layout().slots[t]; }
     TableCapacities table_capacities() const
     {
         return {table_capacity(TS_TABLE_TALKERS), table_capacity(TS_TABLE_PORTS), table_capacity(TS_TABLE_FLOWS)};

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <fmt/format.h>
+#include <type_traits>
 #include <vector>
 
 namespace trafstat {
@@ -50,25 +51,31 @@ void read_slots(int fd, TableReadMethod method, std::size_t first, std::size_t c
 
 }  // namespace
 
-TableLayout TableLayout::of(std::uint32_t tables, const TableSizes& sizes)
+TableLayout TableLayout::of(std::uint32_t tables, const TableSizes& sizes, std::uint32_t cache_slots, std::size_t cpus)
 {
     TableLayout layout;
     layout.on = tables & ((1U << TS_TABLES) - 1);
     if (!layout.on)
         return layout;
-    layout.cpus = possible_cpus();
+    layout.cpus = cpus ? cpus : possible_cpus();
     for (int t = 0; t < TS_TABLES; ++t) {
         if (!(layout.on & TS_TABLE_BIT(t)))
             continue;
-        const std::size_t slots = std::bit_ceil(std::max<std::size_t>(sizes[t], 1));
-        if (slots > (1U << 30))
-            throw Error(exit_code::usage,
-                        fmt::format("{} table of {} slots per CPU is too large", table_name(t), slots));
-        layout.slots[t] = slots;
+        const std::size_t keys = std::bit_ceil(std::max<std::size_t>(sizes[t], 1));
+        if (keys > (1U << 29))
+            throw Error(exit_code::usage, fmt::format("{} table of {} keys is too large", table_name(t), keys));
+        // Twice the slots it holds keys: probes stay short, and a key finds room.
+        layout.shared[t] = 2 * keys;
+        layout.cache[t] =
+            cache_slots != kAutoCache
+                ? (cache_slots ? std::bit_ceil(std::size_t{cache_slots}) : 0)
+                : std::min(keys, std::max(kMinCacheSlots, std::bit_floor(kCacheBudgetSlots / layout.cpus)));
         layout.first[t] = layout.entries;
-        layout.entries += 2 * layout.cpus * slots;
+        layout.entries += 2 * layout.half(t);
+        layout.used_first[t] = layout.words;
+        layout.words += 2 * layout.half_words(t);
     }
-    if (layout.entries * sizeof(ts_flow_entry) > (std::size_t{1} << 34))
+    if (layout.entries * sizeof(ts_flow_entry) > (std::size_t{1} << 34) || layout.entries >= (std::size_t{1} << 32))
         throw Error(exit_code::usage,
                     fmt::format("keyed tables of {} slots in all are too large (16 GiB at most)", layout.entries));
     return layout;
@@ -83,31 +90,66 @@ template <class Slot>
 TableReader::Mapping<Slot> TableReader::map_array(int fd, std::size_t slots)
 {
     const std::size_t bytes = slots * sizeof(Slot);
-    void* p = mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+    const int prot = std::is_const_v<Slot> ? PROT_READ : PROT_READ | PROT_WRITE;
+    void* p = mmap(nullptr, bytes, prot, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
         return {};
-    return Mapping<Slot>(static_cast<const Slot*>(p), Unmap{bytes});
+    return Mapping<Slot>(static_cast<Slot*>(p), Unmap{bytes});
 }
 
-TableReader::TableReader(const TableLayout& layout, int entries_fd, int times_fd)
-    : layout_(layout), entries_fd_(entries_fd), times_fd_(times_fd)
+TableReader::TableReader(const TableLayout& layout, int entries_fd, int used_fd, int times_fd)
+    : layout_(layout), entries_fd_(entries_fd), used_fd_(used_fd), times_fd_(times_fd)
 {
     if (!layout_.on)
         return;
-    entries_ = map_array<ts_flow_entry>(entries_fd_, layout_.entries);
+    entries_ = map_array<const ts_flow_entry>(entries_fd_, layout_.entries);
+    used_ = map_array<std::uint64_t>(used_fd_, layout_.words);
     if (times_fd_ >= 0)
-        times_ = map_array<ts_flow_times>(times_fd_, layout_.entries);
-    if (entries_ && (times_fd_ < 0 || times_))
+        times_ = map_array<const ts_flow_times>(times_fd_, layout_.entries);
+    if (entries_ && used_ && (times_fd_ < 0 || times_))
         return;
     entries_.reset();
+    used_.reset();
     times_.reset();
     // Read by syscalls instead: batch lookups, or one per slot where the
     // kernel refuses batches.
     __u32 key = 0, next = 0, count = 1;
-    ts_flow_entry probe{};
+    std::uint64_t probe = 0;
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
-    const int err = bpf_map_lookup_batch(entries_fd_, nullptr, &next, &key, &probe, &count, &opts);
+    const int err = bpf_map_lookup_batch(used_fd_, nullptr, &next, &key, &probe, &count, &opts);
     method_ = err == 0 || err == -ENOENT ? TableReadMethod::batch : TableReadMethod::lookup;
+}
+
+std::vector<std::size_t> TableReader::take_used(TableReadMethod method, int t, std::uint32_t parity)
+{
+    const std::size_t n = layout_.half_words(t);
+    const std::size_t first = layout_.used_first[t] + parity * n;
+    std::vector<std::uint64_t> copy;
+    std::uint64_t* words = nullptr;
+    if (method == TableReadMethod::mmap) {
+        words = used_.get() + first;
+    } else {
+        read_slots(used_fd_, method, first, n, copy);
+        words = copy.data();
+    }
+    std::vector<std::size_t> used;
+    for (std::size_t w = 0; w < n; ++w) {
+        std::uint64_t bits = words[w];
+        if (!bits)
+            continue;
+        // No program writes this parity until the next epoch: the drain may clear it.
+        if (method == TableReadMethod::mmap) {
+            words[w] = 0;
+        } else {
+            const __u32 key = static_cast<__u32>(first + w);
+            const std::uint64_t zero = 0;
+            if (int err = bpf_map_update_elem(used_fd_, &key, &zero, BPF_ANY); err)
+                throw Error(exit_code::runtime, fmt::format("cannot clear the keyed tables: {}", errno_text(err)));
+        }
+        for (; bits; bits &= bits - 1)
+            used.push_back(w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
+    }
+    return used;
 }
 
 std::size_t TableReader::read(TableReadMethod method, std::uint32_t old, TableEntries& out)
@@ -124,34 +166,35 @@ std::size_t TableReader::read(TableReadMethod method, std::uint32_t old, TableEn
               : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                std::chrono::system_clock::now().time_since_epoch())
                                                .count());
-    std::vector<ts_flow_entry> entry_copy;
-    std::vector<ts_flow_times> times_copy;
+    // A slot by syscall (the fallbacks): the bitmap already says which to read.
+    const auto lookup = [](int fd, std::size_t idx, auto& into) {
+        const __u32 key = static_cast<__u32>(idx);
+        if (int err = bpf_map_lookup_elem(fd, &key, &into); err)
+            throw Error(exit_code::runtime, fmt::format("cannot read the keyed tables: {}", errno_text(err)));
+    };
     std::size_t read = 0;
     for (int t = 0; t < TS_TABLES; ++t) {
-        if (!layout_.slots[t])
+        if (!layout_.shared[t])
             continue;
-        const std::size_t n = layout_.cpus * layout_.slots[t];
-        const std::size_t first = layout_.first[t] + (old & 1) * n;
-        const ts_flow_entry* half = nullptr;
-        const ts_flow_times* times = nullptr;
-        if (method == TableReadMethod::mmap) {
-            half = entries_.get() + first;
-            times = times_ ? times_.get() + first : nullptr;
-        } else {
-            read_slots(entries_fd_, method, first, n, entry_copy);
-            half = entry_copy.data();
-            if (timed) {
-                read_slots(times_fd_, method, first, n, times_copy);
-                times = times_copy.data();
+        const std::size_t half = layout_.first[t] + (old & 1) * layout_.half(t);
+        for (std::size_t off : take_used(method, t, old & 1)) {
+            const std::size_t idx = half + off;
+            ts_flow_entry e{};
+            ts_flow_times when{drained_at, drained_at};
+            if (method == TableReadMethod::mmap) {
+                e = entries_.get()[idx];
+                if (timed)
+                    when = times_.get()[idx];
+            } else {
+                lookup(entries_fd_, idx, e);
+                if (timed)
+                    lookup(times_fd_, idx, when);
             }
-        }
-        for (std::size_t i = 0; i < n; ++i) {
-            const ts_flow_entry& e = half[i];
             if (e.epoch != old)
-                continue;
-            const std::uint64_t first_ns = times ? times[i].first_ns : drained_at;
-            const std::uint64_t last_ns = times ? times[i].last_ns : drained_at;
-            out[t].push_back({flow_key_of(e.key), {e.packets, e.bytes, first_ns, last_ns, e.tcp_flags}});
+                continue;  // cannot happen: a slot is marked when claimed for its epoch
+            out[t].push_back(
+                {flow_key_of(e.key),
+                 {e.packets, e.bytes, when.first_ns, when.last_ns, static_cast<std::uint8_t>(e.tcp_flags)}});
             ++read;
         }
     }

@@ -1,8 +1,10 @@
 // Reading the keyed tables (talkers, ports, flows) the counting program
-// fills: one array map holding every table, each [epoch parity][cpu][slot].
-// The program counts into the half of the current epoch (bpf/epoch.hpp); a
-// closed epoch's half is read, so no increment is lost. The array is read
-// through a read-only mapping, or by syscalls where it cannot be mapped.
+// fills: one array map holding every table, each [epoch parity][cache of
+// each CPU, then the shared table], and a bitmap of the slots used. The
+// program counts into the parity of the current epoch (bpf/epoch.hpp); a
+// closed epoch's parity is read, so no increment is lost. Only the slots the
+// bitmap marks are read (a drain costs what the table holds), through
+// mappings of both arrays, or by syscalls where they cannot be mapped.
 #pragma once
 
 #include "base/names.hpp"
@@ -14,23 +16,43 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace trafstat {
 
 // Where each table lies in the array. Decided before the program loads (its
 // rodata says the same) and fixed after.
 struct TableLayout {
-    std::uint32_t on = 0;                        // TS_TABLE_BIT()s
-    std::array<std::size_t, TS_TABLES> slots{};  // per CPU and epoch parity; 0: off
-    std::array<std::size_t, TS_TABLES> first{};  // each table's first slot in the array
+    // Each CPU's cache by default: 32768 slots per table and parity over all
+    // CPUs together (4 MiB per table), at least 16 slots per CPU (up to 2048
+    // CPUs within the budget).
+    static constexpr std::size_t kCacheBudgetSlots = 32768;
+    static constexpr std::size_t kMinCacheSlots = 16;
+    static constexpr std::uint32_t kAutoCache = ~0U;
+
+    std::uint32_t on = 0;                             // TS_TABLE_BIT()s
+    std::array<std::size_t, TS_TABLES> cache{};       // slots per CPU and parity (0: none)
+    std::array<std::size_t, TS_TABLES> shared{};      // slots per parity; 0: the table is off
+    std::array<std::size_t, TS_TABLES> first{};       // each table's first slot in the array
+    std::array<std::size_t, TS_TABLES> used_first{};  // and its first word in the bitmap
     std::size_t cpus = 0;
     std::size_t entries = 0;  // slots of the array, every table's together
+    std::size_t words = 0;    // 64-bit words of the bitmap, likewise
 
-    // The tables `tables` (TS_TABLE_BIT()s) of `sizes` slots per CPU, each
-    // rounded up to a power of two. Throws Error(exit_code::usage) when too large.
-    static TableLayout of(std::uint32_t tables, const TableSizes& sizes);
+    // The tables `tables` (TS_TABLE_BIT()s), each holding `sizes` keys:
+    // shared slots twice that, rounded up to a power of two, behind caches of
+    // `cache_slots` per CPU (kAutoCache: from the budget above, at most the
+    // table's size; rounded up to a power of two; 0: none), for `cpus` CPUs
+    // (0: the possible CPUs). Throws Error(exit_code::usage) when too large.
+    static TableLayout of(std::uint32_t tables, const TableSizes& sizes, std::uint32_t cache_slots = kAutoCache,
+                          std::size_t cpus = 0);
+    // Slots of a table per parity (an interval): the CPUs' caches and the shared table.
+    std::size_t half(int t) const { return cpus * cache[t] + shared[t]; }
+    std::size_t half_words(int t) const { return (half(t) + 63) / 64; }
     // Slots of a table per interval, all CPUs together (0: the table is off).
-    std::size_t capacity(ts_table t) const { return slots[t] * cpus; }
+    std::size_t capacity(ts_table t) const { return shared[t] ? half(t) : 0; }
+    // Locked kernel memory of the arrays (without replay's capture times).
+    std::size_t kernel_bytes() const { return entries * sizeof(ts_flow_entry) + words * sizeof(std::uint64_t); }
 };
 
 // How a drain reads the array: through the mapping, by batch lookups
@@ -45,10 +67,11 @@ inline constexpr auto kTableReadMethodNames = name_table<TableReadMethod>({
 class TableReader {
 public:
     // Once the program is loaded: `entries_fd` is its array of entries,
-    // `times_fd` its array of the slots' capture times (-1: it keeps none,
-    // live; entries are then dated by the read). Maps the arrays when it
-    // can, else picks the syscalls the kernel takes.
-    TableReader(const TableLayout& layout, int entries_fd, int times_fd);
+    // `used_fd` its bitmap of the slots used, `times_fd` its array of the
+    // slots' capture times (-1: it keeps none, live; entries are then dated
+    // by the read). Maps the arrays when it can, else picks the syscalls the
+    // kernel takes.
+    TableReader(const TableLayout& layout, int entries_fd, int used_fd, int times_fd);
 
     const TableLayout& layout() const { return layout_; }
     // How read() reads best: mmap, or batch where the array could not be
@@ -57,9 +80,10 @@ public:
     std::string_view method_name() const { return kTableReadMethodNames.name(method_); }
 
     // Appends the entries of the closed epoch `epoch` to `out`, per table,
-    // read by `method` (mmap where the array is not mapped: method()). One
-    // entry per CPU that saw a key: merge_by_key() sums them. Returns how
-    // many entries were read.
+    // read by `method` (mmap where the array is not mapped: method()), and
+    // clears the epoch's bitmap for its next turn. A key may have several
+    // entries (one per CPU's cache, and the shared table's): merge_by_key()
+    // sums them. Returns how many entries were read.
     std::size_t read(TableReadMethod method, std::uint32_t epoch, TableEntries& out);
 
     int map_fd() const { return entries_fd_; }
@@ -72,15 +96,21 @@ private:
         void operator()(const void* p) const;
     };
     template <class Slot>
-    using Mapping = std::unique_ptr<const Slot, Unmap>;  // read-only, shared with the kernel
+    using Mapping = std::unique_ptr<Slot, Unmap>;  // shared with the kernel
+    // Read-only for a const Slot, else writable (the bitmap, which a drain clears).
     template <class Slot>
     static Mapping<Slot> map_array(int fd, std::size_t slots);
 
+    // The used slots of table `t`'s parity `parity` (offsets in it), its bitmap cleared.
+    std::vector<std::size_t> take_used(TableReadMethod method, int t, std::uint32_t parity);
+
     TableLayout layout_;
     int entries_fd_ = -1;
+    int used_fd_ = -1;
     int times_fd_ = -1;
-    Mapping<ts_flow_entry> entries_;  // null: not mapped, read by syscalls
-    Mapping<ts_flow_times> times_;    // null with times_fd_ >= 0: likewise
+    Mapping<const ts_flow_entry> entries_;  // null: not mapped, read by syscalls
+    Mapping<std::uint64_t> used_;           // likewise
+    Mapping<const ts_flow_times> times_;    // null with times_fd_ >= 0: likewise
     TableReadMethod method_ = TableReadMethod::mmap;
 };
 

@@ -248,8 +248,9 @@ struct TableFlags {
         app.add_flag("--flows", flows, "Count and show flows: per 5-tuple (ICMP: type and code)");
         const auto size = [&](const char* flag, ts_table t, const char* what) {
             app.add_option(flag, o.table_size[t],
-                           fmt::format("Slots of the {} table per CPU and interval, rounded up to a power of two "
-                                       "[default: {}]",
+                           fmt::format("Keys the {} table holds per interval, all CPUs together, rounded up to a "
+                                       "power of two; kernel memory: 256 bytes per key + 4 MiB of per-CPU caches "
+                                       "[default: {}: 20 MiB]",
                                        what, kDefaultTableSizes[t]))
                 ->check(CLI::Range(16U, 1U << 26))
                 ->type_name("N");

@@ -7,11 +7,19 @@
 #include "engine/source.hpp"
 #include "replay/runner.hpp"
 
+#include <optional>
+#include <string>
+
 namespace trafstat {
 
 // What a counting program is loaded with for `config` (the hook-specific
 // options are the attach layer's or the replay runner's).
 LoadOptions load_options(const CountingConfig& config);
+
+// One line for the start: the kernel memory the keyed tables take when the
+// user asked for larger ones than the defaults (which take at most 64 MiB on
+// any CPU count); nothing otherwise.
+std::optional<std::string> table_memory_note(const CountingConfig& config);
 
 class ProgramSource final : public CounterSource {
 public:

@@ -53,7 +53,9 @@ FlowKey flow_key_of(const ts_flow_key& k);
 // One entry per key: the kernel keeps one per CPU that saw it.
 std::vector<FlowEntry> merge_by_key(std::span<const FlowEntry> entries);
 
-// Per keyed table (enum ts_table): slots per CPU and interval.
+// Per keyed table (enum ts_table): the keys it holds per interval, all CPUs
+// together (at least: its shared part has twice as many slots, rounded up to a
+// power of two, and each CPU has a cache in front of it; docs/tables.md).
 using TableSizes = std::array<std::uint32_t, TS_TABLES>;
 inline constexpr TableSizes kDefaultTableSizes = {65536, 65536, 65536};
 // Slots per interval of each table, all CPUs together (0: off).

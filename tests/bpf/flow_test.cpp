@@ -21,9 +21,11 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace trafstat::test {
@@ -41,12 +43,14 @@ constexpr std::uint32_t kTalkers = TS_TABLE_BIT(TS_TABLE_TALKERS);
 constexpr std::uint32_t kPorts = TS_TABLE_BIT(TS_TABLE_PORTS);
 constexpr std::uint32_t kFlows = TS_TABLE_BIT(TS_TABLE_FLOWS);
 
-std::optional<CounterProgram> load(std::uint32_t tables, TableSizes sizes = {64, 64, 64}, bool histogram = false)
+std::optional<CounterProgram> load(std::uint32_t tables, TableSizes sizes = {64, 64, 64}, bool histogram = false,
+                                   std::uint32_t cache_slots = TableLayout::kAutoCache)
 {
     LoadOptions o;
     o.tables = tables;
     o.table_size = sizes;
     o.size_histogram = histogram;
+    o.cache_slots = cache_slots;
     return acquire_privileged("load the counter program with its keyed tables",
                               [&] { return CounterProgram::load(o); });
 }
@@ -82,7 +86,7 @@ TableEntries drain_all(CounterProgram& p, TableEntries* so_far = nullptr,
     const ClassCounters totals = p.read();
     for (int t = 0; t < TS_TABLES; ++t) {
         out[t] = merge_by_key(raw[t]);
-        EXPECT_EQ(out[t].size(), raw[t].size()) << "a key has two entries on one CPU";
+        EXPECT_EQ(out[t].size(), raw[t].size()) << "a key has two entries on one CPU (tests run pinned)";
         if (!(p.tables_on() & TS_TABLE_BIT(t))) {
             EXPECT_TRUE(raw[t].empty()) << table_name(t) << " is off";
             continue;
@@ -238,30 +242,58 @@ TEST_P(FlowKeyTest, NonIpFramesAreNotTheTablesBusiness)
     EXPECT_EQ(c.table_overflow[TS_TABLE_FLOWS], Counter{});
 }
 
+// A table of 4 keys: 8 shared slots behind a cache of 4 on this CPU, 12
+// keys in all; the other keys are overflow.
 TEST_P(FlowKeyTest, FullTableCountsOverflowAndReconciles)
 {
-    constexpr std::uint32_t capacity = 4;
-    auto p = load(kFlows, {64, 64, capacity});
+    constexpr std::uint32_t room = 4 + 8;
+    auto p = load(kFlows, {64, 64, 4}, false, 4);
     if (!p)
         return;
+    ASSERT_EQ(p->table_capacity(TS_TABLE_FLOWS), 4 * p->table_layout().cpus + 8);
     std::uint64_t bytes = 0;
-    for (std::uint16_t i = 0; i < 10; ++i) {
+    for (std::uint16_t i = 0; i < 20; ++i) {
         const Bytes f = B().eth().ipv4().udp(static_cast<std::uint16_t>(1000 + i), 9).payload(i).build();
         run(*p, GetParam(), f, 2);
         bytes += 2 * f.size();
     }
     TableEntries drained;
     const auto got = drain(*p, &drained);  // also checks entries + overflow = ipv4
-    EXPECT_EQ(got.size(), capacity);
+    EXPECT_EQ(got.size(), room);
     std::uint64_t in_entries = 0;
     for (const auto& e : got)
         in_entries += e.stats.packets;
-    EXPECT_EQ(in_entries, 2 * capacity);
-    EXPECT_EQ(p->read().table_overflow[TS_TABLE_FLOWS].packets, 20 - 2 * capacity);
+    EXPECT_EQ(in_entries, 2 * room);
+    EXPECT_EQ(p->read().table_overflow[TS_TABLE_FLOWS].packets, 40 - 2 * room);
     EXPECT_EQ(p->read()[TS_CLASS_IPV4].bytes, bytes);
     // Drained, the table has room again.
     run(*p, GetParam(), B().eth().ipv4().udp(7, 7).build());
     EXPECT_EQ(drain(*p, &drained).size(), 1u);
+}
+
+// The cache holds the first keys a CPU sees; the next go to the shared
+// table, counted there exactly, with their TCP flags ORed (atomically).
+TEST_P(FlowKeyTest, KeysBeyondTheCacheGoToTheSharedTable)
+{
+    for (const std::uint32_t cache : {4u, 0u}) {
+        SCOPED_TRACE(cache ? "a cache of 4" : "no cache");
+        auto p = load(kFlows, {64, 64, 64}, false, cache);
+        if (!p)
+            return;
+        for (std::uint16_t i = 0; i < 40; ++i) {
+            run(*p, GetParam(),
+                B().eth().ipv4().tcp({.sport = static_cast<std::uint16_t>(1000 + i), .flags = 0x02}).build(), i + 1);
+            run(*p, GetParam(),
+                B().eth().ipv4().tcp({.sport = static_cast<std::uint16_t>(1000 + i), .flags = 0x10}).build());
+        }
+        const auto got = drain(*p);  // checks the rule
+        ASSERT_EQ(got.size(), 40u);
+        for (const auto& e : got) {
+            EXPECT_EQ(e.stats.packets, e.key.sport - 1000u + 2) << e.key.sport;
+            EXPECT_EQ(e.stats.tcp_flags, 0x12) << e.key.sport;
+        }
+        EXPECT_EQ(p->read().table_overflow[TS_TABLE_FLOWS], Counter{});
+    }
 }
 
 TEST_P(FlowKeyTest, NoTableNoEntries)
@@ -319,13 +351,13 @@ TEST_P(FlowKeyTest, EachTableIsKeyedByItsOwnFields)
 
 TEST_P(FlowKeyTest, AFullTableLeavesTheOthersExact)
 {
-    // 10 flows between one pair of addresses: the 4-slot flow table overflows,
-    // the talkers table holds them all in one entry.
-    auto p = load(kTalkers | kFlows, {4, 64, 4});
+    // 20 flows between one pair of addresses: the flow table of 4 keys (12
+    // slots on this CPU) overflows, the talkers table holds them all in one entry.
+    auto p = load(kTalkers | kFlows, {4, 64, 4}, false, 4);
     if (!p)
         return;
     std::uint64_t bytes = 0;
-    for (std::uint16_t i = 0; i < 10; ++i) {
+    for (std::uint16_t i = 0; i < 20; ++i) {
         const Bytes f = B().eth().ipv4().udp(static_cast<std::uint16_t>(1000 + i), 9).build();
         run(*p, GetParam(), f);
         bytes += f.size();
@@ -333,10 +365,10 @@ TEST_P(FlowKeyTest, AFullTableLeavesTheOthersExact)
     const TableEntries got = drain_all(*p);  // checks each table's rule
     ASSERT_EQ(got[TS_TABLE_TALKERS].size(), 1u);
     EXPECT_EQ((Counter{got[TS_TABLE_TALKERS][0].stats.packets, got[TS_TABLE_TALKERS][0].stats.bytes}),
-              (Counter{10, bytes}));
-    EXPECT_EQ(got[TS_TABLE_FLOWS].size(), 4u);
+              (Counter{20, bytes}));
+    EXPECT_EQ(got[TS_TABLE_FLOWS].size(), 12u);
     const ClassCounters c = p->read();
-    EXPECT_EQ(c.table_overflow[TS_TABLE_FLOWS].packets, 6u);
+    EXPECT_EQ(c.table_overflow[TS_TABLE_FLOWS].packets, 8u);
     EXPECT_EQ(c.table_overflow[TS_TABLE_TALKERS], Counter{});
     EXPECT_TRUE(got[TS_TABLE_PORTS].empty()) << "off";
 }
@@ -438,6 +470,83 @@ TEST(FlowDrain, BatchAndPerSlotReadersReadWhatMmapReads)
         for (const auto& e : got[TS_TABLE_FLOWS])
             EXPECT_EQ(e.stats.packets, round);
     }
+}
+
+// Two CPUs count the same keys at the same time: each in its own cache (one
+// entry per CPU), or, with no cache, in the shared table, where they race to
+// claim each key's slot and then add to it atomically. Merged, every key
+// holds exactly what was sent, and the table reconciles.
+TEST(FlowCpus, HotKeysOnTwoCpusAtOnceCountExactly)
+{
+    std::vector<int> cpus;
+    cpu_set_t allowed;
+    sched_getaffinity(0, sizeof allowed, &allowed);
+    for (int c = 0; c < CPU_SETSIZE && cpus.size() < 2; ++c)
+        if (CPU_ISSET(c, &allowed))
+            cpus.push_back(c);
+    if (cpus.size() < 2) {
+        missing_privileges("count on two CPUs at once", "this process may run on one CPU only");
+        return;
+    }
+    constexpr int kKeys = 16, kRepeat = 20000;
+    std::vector<Bytes> frames;
+    for (int k = 0; k < kKeys; ++k)
+        frames.push_back(B().eth().ipv4().udp(static_cast<std::uint16_t>(2000 + k), 53).build());
+    for (const std::uint32_t cache : {TableLayout::kAutoCache, 0u}) {
+        SCOPED_TRACE(cache ? "caches" : "shared table alone");
+        auto p = load(kFlows, {64, 64, 64}, false, cache);
+        if (!p)
+            return;
+        std::atomic<int> ready = 0;
+        const auto count_on = [&](int cpu) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            sched_setaffinity(0, sizeof one, &one);
+            ++ready;
+            while (ready < 2) {
+            }
+            for (int round = 0; round < 5; ++round)
+                for (const Bytes& f : frames)
+                    run(*p, Entry::xdp, f, kRepeat / 5);
+        };
+        std::thread a(count_on, cpus[0]), b(count_on, cpus[1]);
+        a.join();
+        b.join();
+        TableEntries raw;
+        p->drain_tables(raw, true);
+        const auto got = merge_by_key(raw[TS_TABLE_FLOWS]);
+        if (cache)
+            EXPECT_EQ(raw[TS_TABLE_FLOWS].size(), 2u * kKeys) << "one entry per key in each CPU's cache";
+        const auto broken = reconcile_table(p->read(), TS_TABLE_FLOWS, got);
+        EXPECT_TRUE(broken.empty()) << broken.front();
+        ASSERT_EQ(got.size(), static_cast<std::size_t>(kKeys));
+        for (const auto& e : got)
+            EXPECT_EQ(e.stats.packets, 2u * kRepeat) << e.key.sport;
+        EXPECT_EQ(p->read().table_overflow[TS_TABLE_FLOWS], Counter{});
+    }
+}
+
+// Kernel memory does not grow with the CPU count: with default sizes, all
+// three tables take at most 64 MiB on any machine up to 256 CPUs (and 1024),
+// and each holds at least 65536 keys in its shared part alone.
+TEST(FlowLayout, DefaultTablesFit64MiBOnAnyCpuCount)
+{
+    const std::uint32_t all = kTalkers | kPorts | kFlows;
+    for (std::size_t cpus = 1; cpus <= 1024; cpus = cpus < 8 ? cpus + 1 : cpus * 2) {
+        const TableLayout l = TableLayout::of(all, kDefaultTableSizes, TableLayout::kAutoCache, cpus);
+        EXPECT_LE(l.kernel_bytes(), std::size_t{64} << 20) << cpus << " CPUs";
+        for (int t = 0; t < TS_TABLES; ++t) {
+            EXPECT_GE(l.shared[t], 2u * 65536) << cpus << " CPUs: twice the slots it holds keys";
+            EXPECT_GE(l.cache[t], TableLayout::kMinCacheSlots) << cpus << " CPUs";
+        }
+    }
+    // The caches share a budget: 32768 slots per table and parity, at least 16 per CPU.
+    EXPECT_EQ(TableLayout::of(all, kDefaultTableSizes, TableLayout::kAutoCache, 2).cache[TS_TABLE_FLOWS], 16384u);
+    EXPECT_EQ(TableLayout::of(all, kDefaultTableSizes, TableLayout::kAutoCache, 256).cache[TS_TABLE_FLOWS], 128u);
+    EXPECT_EQ(TableLayout::of(all, kDefaultTableSizes, TableLayout::kAutoCache, 96).cache[TS_TABLE_FLOWS], 256u);
+    // A small table: a cache no larger than the table.
+    EXPECT_EQ(TableLayout::of(kFlows, {16, 16, 16}, TableLayout::kAutoCache, 2).cache[TS_TABLE_FLOWS], 16u);
 }
 
 // Replay keeps each slot's first and last capture times (table_times): a

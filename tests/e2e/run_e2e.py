@@ -125,7 +125,15 @@ def trafstat_once(ns, *args, timeout=20, user=None, binary=None):
 
 def bpftool_json(*args, ns=None):
     cmd = ["bpftool", "-j", *args]
-    return json.loads(run(in_ns(ns, *cmd) if ns else cmd).stdout or "null")
+    # bpftool lists objects by id, then opens each: one that another process
+    # closes in between fails the listing ("can't get ... by id"). Try again.
+    for _ in range(5):
+        res = run(in_ns(ns, *cmd) if ns else cmd, check=False)
+        if res.returncode == 0 or "by id" not in res.stdout:
+            break
+    if res.returncode != 0:
+        raise AssertionError(f"command failed (exit {res.returncode}): {' '.join(cmd)}\n{res.stdout}{res.stderr}")
+    return json.loads(res.stdout or "null")
 
 
 def held_bpf_objects(pid):

@@ -68,6 +68,26 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # ---------------------------------------------------------------------------
 
 
+def possible_cpus():
+    """The CPUs the kernel may ever bring up: what trafstat sizes its per-CPU maps by."""
+    with open("/sys/devices/system/cpu/possible") as f:
+        total = 0
+        for part in f.read().strip().split(","):
+            first, _, last = part.partition("-")
+            total += int(last or first) - int(first) + 1
+        return total
+
+
+def table_capacity(keys):
+    """Slots per interval of a keyed table sized for `keys` (docs/tables.md): a
+    cache per CPU from a budget of 32768 slots (at least 16 each, at most the
+    table's keys), then the shared table of twice the keys."""
+    keys = 1 << (keys - 1).bit_length()
+    cpus = possible_cpus()
+    cache = min(keys, max(16, 1 << ((32768 // cpus).bit_length() - 1)))
+    return cpus * cache + 2 * keys
+
+
 def arg_parser(doc):
     """The runners' command line: --trafstat, described by the first line of the runner's docstring;
     everything not parsed goes to unittest (parse_known_args)."""
