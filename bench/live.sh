@@ -49,6 +49,8 @@ ip -n "$ns_r" link set vb0 up
 in_g() { ip netns exec "$ns_g" "$@"; }
 in_r() { ip netns exec "$ns_r" "$@"; }
 json_get() { python3 -c "import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print($1)"; }
+# EXPR with DIGITS decimals and a leading zero (bc writes .5, which JSON refuses).
+calc() { LC_ALL=C printf "%.${1}f" "$(echo "scale=6; $2" | bc -l)"; }
 xdp_packets() { in_r ethtool -S vb0 | awk '/rx_queue_[0-9]+_xdp_packets/ {s += $2} END {print s + 0}'; }
 
 # Starts "$@" in the background in $ns (its JSON to $holder_out) and waits
@@ -92,7 +94,7 @@ xdp_case() {
     stop_holder
     local seconds rate got=""
     seconds=$(echo "$g" | json_get 'd["duration_s"]')
-    rate=$(echo "scale=3; ($after - $before) / $seconds / 1000000" | bc -l)
+    rate=$(calc 3 "($after - $before) / $seconds / 1000000")
     if grep -q '"type":"summary"' "$holder_out"; then
         got=$(json_get 'd["interfaces"][0]["classes"]["all"]["packets"]' < "$holder_out")
         [ "$got" = $((after - before)) ] || { echo "LOST COUNTS in $name: counted $got of $((after - before))"; lost=1; }
@@ -122,7 +124,7 @@ for name in bare_drop trafstat_drop bare_pass trafstat_protocols trafstat_full_1
     results+=("{\"name\":\"$name\",\"mpps\":${mpps[$name]},\"delivered\":${delivered[$name]},\"counted\":${counted[$name]:-null}}")
 done
 
-ratio() { echo "scale=3; ${mpps[$1]} / ${mpps[$2]}" | bc -l; }
+ratio() { calc 3 "${mpps[$1]} / ${mpps[$2]}"; }
 echo "trafstat -d / bare XDP_DROP:            $(ratio trafstat_drop bare_drop)x"
 echo "trafstat (protocols) / bare XDP_PASS:   $(ratio trafstat_protocols bare_pass)x"
 echo "trafstat --flows / bare XDP_PASS:       $(ratio trafstat_full_1flow bare_pass)x (1 flow), $(ratio trafstat_full_64kflows bare_pass)x (64k flows)"
@@ -186,7 +188,7 @@ cpu_case() {
     stop_holder
     local tick pct
     tick=$(getconf CLK_TCK)
-    pct=$(echo "scale=2; 100 * ($c1 - $c0) / $tick / ($t1 - $t0)" | bc -l)
+    pct=$(calc 2 "100 * ($c1 - $c0) / $tick / ($t1 - $t0)")
     local flows_seen
     flows_seen=$(json_get 'd["interfaces"][0]["tables"]["flows"]["entries"]' < "$holder_out")
     printf '%-28s CPU %6s%% of a core   peak RSS %6d KiB   distinct flows %s\n' "$name" "$pct" "$rss" "$flows_seen"
