@@ -6,6 +6,8 @@
 #
 #   XDP: Mpps reaching the program on vb0 (the kernel's own per-queue XDP
 #        counter, ethtool -S) and whether trafstat counted every one of them.
+#        At 64k flows, also the peers' map designs (bench/peers.bpf.c), each
+#        attached by trafstat-bench in the same rounds.
 #   TC:  gen --inject into va0's receive path; Mpps with trafstat on TC
 #        ingress against no program at all.
 #   Userspace: trafstat's CPU time at a 1 s interval with 64k live flows,
@@ -107,6 +109,7 @@ xdp_case() {
 }
 
 rounds=${ROUNDS:-3}
+peers=(pktstat node_agent netobserv)
 echo "== live XDP: 64-byte frames from trafstat gen (2 threads) into vb0, native XDP, best of $rounds rounds of ${dur}s"
 for _ in $(seq "$rounds"); do
     xdp_case bare_drop "" "$B" attach vb0 drop
@@ -116,6 +119,10 @@ for _ in $(seq "$rounds"); do
     xdp_case trafstat_full_1flow "" "$T" --json --xdp-mode native --flows vb0
     xdp_case trafstat_full_64kflows "--flows 65536" "$T" --json --xdp-mode native --flows vb0
     xdp_case trafstat_tables_64kflows "--flows 65536" "$T" --json --xdp-mode native --talkers --ports --flows vb0
+    xdp_case bare_pass_64kflows "--flows 65536" "$B" attach vb0 pass
+    for peer in "${peers[@]}"; do
+        xdp_case "${peer}_64kflows" "--flows 65536" "$B" attach vb0 "$peer"
+    done
 done
 for name in bare_drop trafstat_drop bare_pass trafstat_protocols trafstat_full_1flow trafstat_full_64kflows \
     trafstat_tables_64kflows; do
@@ -130,6 +137,14 @@ echo "trafstat (protocols) / bare XDP_PASS:   $(ratio trafstat_protocols bare_pa
 echo "trafstat --flows / bare XDP_PASS:       $(ratio trafstat_full_1flow bare_pass)x (1 flow), $(ratio trafstat_full_64kflows bare_pass)x (64k flows)"
 echo "trafstat --talkers --ports --flows / bare XDP_PASS: $(ratio trafstat_tables_64kflows bare_pass)x (64k flows)"
 [ $lost = 0 ] && echo "every packet that reached the program was counted, in every run"
+
+echo
+echo "== live Mpps at 64k flows: trafstat --flows against the peers' map designs, same rounds as above"
+for name in bare_pass_64kflows trafstat_full_64kflows "${peers[@]/%/_64kflows}"; do
+    printf '%-28s %9s Mpps  %sx bare XDP_PASS\n' "$name" "${mpps[$name]}" "$(ratio "$name" bare_pass_64kflows)"
+    [ "$name" = trafstat_full_64kflows ] ||
+        results+=("{\"name\":\"$name\",\"mpps\":${mpps[$name]},\"delivered\":${delivered[$name]}}")
+done
 
 echo
 echo "== live TC: trafstat gen --inject into va0's receive path (2 threads), best of $rounds rounds of ${dur}s"
