@@ -6,6 +6,8 @@
 #
 #   XDP: Mpps reaching the program on vb0 (the kernel's own per-queue XDP
 #        counter, ethtool -S) and whether trafstat counted every one of them.
+#        At 64k flows, also the peers' map designs (bench/peers.bpf.c), each
+#        attached by trafstat-bench in the same rounds.
 #   TC:  gen --inject into va0's receive path; Mpps with trafstat on TC
 #        ingress against no program at all.
 #   Userspace: trafstat's CPU time at a 1 s interval with 64k live flows,
@@ -49,6 +51,8 @@ ip -n "$ns_r" link set vb0 up
 in_g() { ip netns exec "$ns_g" "$@"; }
 in_r() { ip netns exec "$ns_r" "$@"; }
 json_get() { python3 -c "import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print($1)"; }
+# EXPR with DIGITS decimals and a leading zero (bc writes .5, which JSON refuses).
+calc() { LC_ALL=C printf "%.${1}f" "$(echo "scale=6; $2" | bc -l)"; }
 xdp_packets() { in_r ethtool -S vb0 | awk '/rx_queue_[0-9]+_xdp_packets/ {s += $2} END {print s + 0}'; }
 
 # Starts "$@" in the background in $ns (its JSON to $holder_out) and waits
@@ -92,7 +96,7 @@ xdp_case() {
     stop_holder
     local seconds rate got=""
     seconds=$(echo "$g" | json_get 'd["duration_s"]')
-    rate=$(echo "scale=3; ($after - $before) / $seconds / 1000000" | bc -l)
+    rate=$(calc 3 "($after - $before) / $seconds / 1000000")
     if grep -q '"type":"summary"' "$holder_out"; then
         got=$(json_get 'd["interfaces"][0]["classes"]["all"]["packets"]' < "$holder_out")
         [ "$got" = $((after - before)) ] || { echo "LOST COUNTS in $name: counted $got of $((after - before))"; lost=1; }
@@ -105,6 +109,7 @@ xdp_case() {
 }
 
 rounds=${ROUNDS:-3}
+peers=(pktstat node_agent netobserv)
 echo "== live XDP: 64-byte frames from trafstat gen (2 threads) into vb0, native XDP, best of $rounds rounds of ${dur}s"
 for _ in $(seq "$rounds"); do
     xdp_case bare_drop "" "$B" attach vb0 drop
@@ -114,6 +119,10 @@ for _ in $(seq "$rounds"); do
     xdp_case trafstat_full_1flow "" "$T" --json --xdp-mode native --flows vb0
     xdp_case trafstat_full_64kflows "--flows 65536" "$T" --json --xdp-mode native --flows vb0
     xdp_case trafstat_tables_64kflows "--flows 65536" "$T" --json --xdp-mode native --talkers --ports --flows vb0
+    xdp_case bare_pass_64kflows "--flows 65536" "$B" attach vb0 pass
+    for peer in "${peers[@]}"; do
+        xdp_case "${peer}_64kflows" "--flows 65536" "$B" attach vb0 "$peer"
+    done
 done
 for name in bare_drop trafstat_drop bare_pass trafstat_protocols trafstat_full_1flow trafstat_full_64kflows \
     trafstat_tables_64kflows; do
@@ -122,12 +131,20 @@ for name in bare_drop trafstat_drop bare_pass trafstat_protocols trafstat_full_1
     results+=("{\"name\":\"$name\",\"mpps\":${mpps[$name]},\"delivered\":${delivered[$name]},\"counted\":${counted[$name]:-null}}")
 done
 
-ratio() { echo "scale=3; ${mpps[$1]} / ${mpps[$2]}" | bc -l; }
+ratio() { calc 3 "${mpps[$1]} / ${mpps[$2]}"; }
 echo "trafstat -d / bare XDP_DROP:            $(ratio trafstat_drop bare_drop)x"
 echo "trafstat (protocols) / bare XDP_PASS:   $(ratio trafstat_protocols bare_pass)x"
 echo "trafstat --flows / bare XDP_PASS:       $(ratio trafstat_full_1flow bare_pass)x (1 flow), $(ratio trafstat_full_64kflows bare_pass)x (64k flows)"
 echo "trafstat --talkers --ports --flows / bare XDP_PASS: $(ratio trafstat_tables_64kflows bare_pass)x (64k flows)"
 [ $lost = 0 ] && echo "every packet that reached the program was counted, in every run"
+
+echo
+echo "== live Mpps at 64k flows: trafstat --flows against the peers' map designs, same rounds as above"
+for name in bare_pass_64kflows trafstat_full_64kflows "${peers[@]/%/_64kflows}"; do
+    printf '%-28s %9s Mpps  %sx bare XDP_PASS\n' "$name" "${mpps[$name]}" "$(ratio "$name" bare_pass_64kflows)"
+    [ "$name" = trafstat_full_64kflows ] ||
+        results+=("{\"name\":\"$name\",\"mpps\":${mpps[$name]},\"delivered\":${delivered[$name]}}")
+done
 
 echo
 echo "== live TC: trafstat gen --inject into va0's receive path (2 threads), best of $rounds rounds of ${dur}s"
@@ -186,7 +203,7 @@ cpu_case() {
     stop_holder
     local tick pct
     tick=$(getconf CLK_TCK)
-    pct=$(echo "scale=2; 100 * ($c1 - $c0) / $tick / ($t1 - $t0)" | bc -l)
+    pct=$(calc 2 "100 * ($c1 - $c0) / $tick / ($t1 - $t0)")
     local flows_seen
     flows_seen=$(json_get 'd["interfaces"][0]["tables"]["flows"]["entries"]' < "$holder_out")
     printf '%-28s CPU %6s%% of a core   peak RSS %6d KiB   distinct flows %s\n' "$name" "$pct" "$rss" "$flows_seen"

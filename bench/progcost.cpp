@@ -6,6 +6,11 @@
 //       XDP_DROP, the minimal per-CPU protocol counter (bpf/minimal.bpf.c),
 //       and trafstat in each configuration; keyed tables holding 1, 1k, 100k
 //       and 1M flows.
+//   trafstat-bench peers [--keys N,...] [--runs K] [--packets P]
+//       ns/packet over frames spanning N distinct 5-tuples (one
+//       BPF_PROG_TEST_RUN per frame, cycling over them), trafstat's tables
+//       against the peers' map designs (bench/peers.bpf.c), raw and net of a
+//       bare XDP_PASS measured the same way.
 //   trafstat-bench read [--entries N,...]
 //       time to read (drain) a flow table of N entries, against
 //       `bpftool map dump` of the same table pinned in bpffs.
@@ -23,6 +28,8 @@
 #include "bpf/skeleton.hpp"
 #include "minimal.skel.h"
 #include "net/interface.hpp"
+#include "peers.h"
+#include "peers.skel.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -37,13 +44,16 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
+#include <initializer_list>
 #include <linux/magic.h>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +90,10 @@ Bytes udp4_frame(std::uint32_t flow)
     udp[5] = 26;
     return f;
 }
+
+// udp4_frame(flow) differs in its 5-tuple for every flow below this: bits
+// 0-13 go into the source port, bits 8-24 into the source address.
+constexpr std::uint32_t kMaxDistinctFrames = 1U << 25;
 
 // The key the program builds from udp4_frame(flow) with TS_KEY_ADDRS|TS_KEY_PORTS.
 ts_flow_key udp4_key(std::uint32_t flow)
@@ -253,6 +267,199 @@ nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vecto
     return out;
 }
 
+// The flow table trafstat gets for `n` keys: today slots per CPU and interval
+// (the loader rounds up to a power of two), room for every key at most half
+// full so that probing stays short, and never below the default.
+std::uint32_t trafstat_flow_table_for(std::uint32_t n)
+{
+    return std::max<std::uint32_t>(2 * n, 65536);
+}
+
+// The peers' map designs (bench/peers.bpf.c), by the names `attach` takes.
+using PeerPrograms = decltype(peers::progs);
+struct PeerDesign {
+    const char* name;
+    const char* what;
+    bpf_program* PeerPrograms::*program;
+};
+constexpr PeerDesign kPeerDesigns[] = {
+    {"pktstat", "pktstat-bpf: LRU per-CPU hash per 5-tuple, lookup then update", &PeerPrograms::peer_pktstat},
+    {"node_agent", "node agent: per-CPU hash per source IP + shared LRU hash per flow, atomic adds",
+     &PeerPrograms::peer_node_agent},
+    {"netobserv", "NetObserv: shared hash per flow, updated under a bpf_spin_lock", &PeerPrograms::peer_netobserv},
+};
+
+// The peers' programs, every map sized for `keys` keys: twice as many entries
+// (a power of two, at least 1024), so the hashes hold them all and the LRU
+// maps never evict (an LRU map takes its free nodes from one common list, in
+// batches of 128 per CPU, and evicts only when that list runs dry).
+Skeleton<peers> load_peers(std::uint32_t keys)
+{
+    Skeleton<peers> skel = open_skeleton(peers__open, peers__destroy, "a peer's");
+    const std::uint32_t entries = std::bit_ceil(std::max<std::uint32_t>(2 * keys, 1024));
+    for (bpf_map* m :
+         {skel->maps.pktstat_flows, skel->maps.agent_sources, skel->maps.agent_flows, skel->maps.netobserv_flows})
+        if (const int err = bpf_map__set_max_entries(m, entries); err)
+            throw Error(exit_code::load, fmt::format("cannot size {}: {}", bpf_map__name(m), errno_text(err)));
+    load_skeleton(peers__load, *skel, "a peer's");
+    return skel;
+}
+
+// The peers' key of udp4_frame(flow).
+peer_flow_key peer_key(std::uint32_t flow)
+{
+    const ts_flow_key k = udp4_key(flow);
+    peer_flow_key p{};
+    std::memcpy(p.src, k.src, sizeof p.src);
+    std::memcpy(p.dst, k.dst, sizeof p.dst);
+    p.sport = k.sport;
+    p.dport = k.dport;
+    p.proto = k.proto;
+    return p;
+}
+
+// Throws unless every peer counted `expected` packets of udp4_frame(flow):
+// none of their maps evicted it, and each design counts what it should.
+void check_peer_counts(const peers& skel, std::uint32_t flow, std::uint64_t expected)
+{
+    const peer_flow_key key = peer_key(flow);
+    auto check = [&](const char* what, std::uint64_t got, int err) {
+        if (err || got != expected)
+            throw Error(exit_code::runtime, fmt::format("{} counted {} packets of flow {}, not {}{}", what, got, flow,
+                                                        expected, err ? " (no entry)" : ""));
+    };
+    std::vector<peer_counts> per_cpu(possible_cpus());
+    int err = bpf_map__lookup_elem(skel.maps.pktstat_flows, &key, sizeof key, per_cpu.data(),
+                                   per_cpu.size() * sizeof(peer_counts), 0);
+    std::uint64_t sum = 0;
+    for (const peer_counts& c : per_cpu)
+        sum += c.packets;
+    check("pktstat", sum, err);
+    peer_counts shared{};
+    err = bpf_map__lookup_elem(skel.maps.agent_flows, &key, sizeof key, &shared, sizeof shared, 0);
+    check("node_agent", shared.packets, err);
+    netobserv_value locked{};
+    err = bpf_map__lookup_elem(skel.maps.netobserv_flows, &key, sizeof key, &locked, sizeof locked, BPF_F_LOCK);
+    check("netobserv", locked.packets, err);
+}
+
+// `n` distinct frames udp4_frame(0..n-1), back to back in one buffer.
+struct Frames {
+    static constexpr std::size_t kSize = 60;
+    Bytes bytes;
+    std::uint32_t count;
+
+    explicit Frames(std::uint32_t n) : bytes(n * kSize), count(n)
+    {
+        for (std::uint32_t i = 0; i < n; ++i)
+            std::memcpy(bytes.data() + i * kSize, udp4_frame(i).data(), kSize);
+    }
+};
+
+// Sum of BPF_PROG_TEST_RUN durations, ns, over `passes` passes through the
+// frames, one run per frame: the program's run plus one clock read each
+// (the syscall around it is not in `duration`).
+std::uint64_t run_frames(int prog_fd, const Frames& frames, std::uint32_t passes)
+{
+    std::uint64_t total = 0;
+    for (std::uint32_t pass = 0; pass < passes; ++pass)
+        for (std::uint32_t i = 0; i < frames.count; ++i) {
+            bpf_test_run_opts opts{};
+            opts.sz = sizeof opts;
+            opts.data_in = frames.bytes.data() + i * Frames::kSize;
+            opts.data_size_in = Frames::kSize;
+            opts.repeat = 1;
+            if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
+                throw Error(exit_code::runtime, fmt::format("BPF_PROG_TEST_RUN: {}", errno_text(-errno)));
+            total += opts.duration;
+        }
+    return total;
+}
+
+// One N of `peers`: every candidate on the same N frames. A first pass
+// inserts the keys (untimed); then each round runs `passes` passes of every
+// candidate in turn, and each keeps its best round.
+nlohmann::ordered_json run_peers_at(const References& refs, std::uint32_t n, std::uint32_t packets, int runs)
+{
+    struct Case {
+        std::string name, what;
+        int fd = -1;
+        double raw = 1e18;
+    };
+    const Frames frames(n);
+    const std::uint32_t passes = std::max<std::uint32_t>((packets + n - 1) / n, 1);
+
+    std::vector<Case> cases;
+    cases.push_back(
+        {"bare", "XDP_PASS, nothing else (subtracted: net)", bpf_program__fd(refs.base->progs.baseline_pass)});
+    cases.push_back({"minimal", "per-CPU protocol counter, no key", bpf_program__fd(refs.min->progs.minimal_counter)});
+    std::vector<CounterProgram> programs;
+    programs.reserve(3);
+    auto add = [&](const std::string& name, const std::string& what, const LoadOptions& o) {
+        programs.push_back(CounterProgram::load(o));
+        cases.push_back({name, what, programs.back().xdp_fd()});
+    };
+    LoadOptions native;  // as attached natively below kMaxSingleBufferMtu (as run_prog)
+    native.frames_may_be_multibuf = false;
+    add("trafstat_protocols", "trafstat, no table", native);
+    LoadOptions flows = native;
+    flows.size_histogram = true;  // on with any table, as trafstat --flows runs
+    flows.tables = TS_TABLE_BIT(TS_TABLE_FLOWS);
+    const std::uint32_t slots = trafstat_flow_table_for(n);
+    flows.table_size = {slots, slots, slots};
+    add("trafstat_flows", "trafstat --flows", flows);
+    LoadOptions all = flows;
+    all.tables = TS_TABLE_BIT(TS_TABLE_TALKERS) | TS_TABLE_BIT(TS_TABLE_PORTS) | TS_TABLE_BIT(TS_TABLE_FLOWS);
+    add("trafstat_all", "trafstat --talkers --ports --flows", all);
+    const Skeleton<peers> peer_progs = load_peers(n);
+    for (const PeerDesign& d : kPeerDesigns)
+        cases.push_back({d.name, d.what, bpf_program__fd(peer_progs->progs.*d.program)});
+
+    for (const Case& c : cases)
+        run_frames(c.fd, frames, 1);
+    const double packets_per_round = static_cast<double>(passes) * n;
+    for (int round = 0; round < runs; ++round)
+        for (Case& c : cases)
+            c.raw = std::min(c.raw, static_cast<double>(run_frames(c.fd, frames, passes)) / packets_per_round);
+    // Every frame went through each program 1 + runs * passes times.
+    const std::uint64_t expected = 1 + static_cast<std::uint64_t>(runs) * passes;
+    check_peer_counts(*peer_progs, 0, expected);
+    check_peer_counts(*peer_progs, n - 1, expected);
+
+    const double bare = cases[0].raw;
+    const auto flows_case =
+        std::find_if(cases.begin(), cases.end(), [](const Case& c) { return c.name == "trafstat_flows"; });
+    const double flows_net = flows_case->raw - bare;
+    fmt::print("\n{} keys: {} pass(es) of {} frames per round, best of {} rounds\n", n, passes, n, runs);
+    fmt::print("{:<20} {:>9} {:>9} {:>10}  {}\n", "candidate", "raw ns", "net ns", "x flows", "what");
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (const Case& c : cases) {
+        const double net = c.raw - bare;
+        const double ratio = flows_net > 0 ? net / flows_net : 0;
+        fmt::print("{:<20} {:>9.1f} {:>9.1f} {:>9.2f}x  {}\n", c.name, c.raw, net, ratio, c.what);
+        rows.push_back({{"name", c.name},
+                        {"what", c.what},
+                        {"raw_ns_per_packet", c.raw},
+                        {"net_ns_per_packet", net},
+                        {"net_x_trafstat_flows", ratio}});
+    }
+    return {{"keys", n}, {"passes", passes}, {"trafstat_flow_table_size", slots}, {"results", rows}};
+}
+
+nlohmann::ordered_json run_peers(const std::vector<std::uint32_t>& key_counts, std::uint32_t packets, int runs)
+{
+    for (std::uint32_t n : key_counts)
+        if (n == 0 || n > kMaxDistinctFrames)
+            throw Error(exit_code::usage, fmt::format("--keys: {} is not between 1 and {}", n, kMaxDistinctFrames));
+    const References refs;
+    fmt::print("peers: ns/packet, 64-byte IPv4/UDP frames spanning N distinct 5-tuples, one BPF_PROG_TEST_RUN each;\n"
+               "net = raw - bare XDP_PASS (both include one clock read); x flows = net / net of trafstat_flows\n");
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (std::uint32_t n : key_counts)
+        out.push_back(run_peers_at(refs, n, packets, runs));
+    return out;
+}
+
 // bpffs is where bpftool finds a map by path; mount it if this host has not.
 std::string bpffs_dir()
 {
@@ -367,6 +574,10 @@ nlohmann::ordered_json run_read(const std::vector<std::uint32_t>& sizes, std::ui
     return out;
 }
 
+// The flows of live.sh's keyed runs (trafstat gen --flows 65536): what the
+// peers' maps are sized for when attached.
+constexpr std::uint32_t kLiveFlows = 65536;
+
 // Holds a reference program on an interface's XDP hook (native mode, as a
 // link) until SIGINT/SIGTERM: the baseline of the live benchmarks.
 int run_attach(const std::string& ifname, const std::string& which)
@@ -385,9 +596,15 @@ int run_attach(const std::string& ifname, const std::string& which)
     if (which == "tc")
         return hold(TcAttachment::attach(bpf_program__fd(refs.base->progs.baseline_tc), iface, TcDirection::ingress,
                                          TcMode::auto_, notes));
-    const int fd = which == "minimal" ? bpf_program__fd(refs.min->progs.minimal_counter)
-                   : which == "pass"  ? bpf_program__fd(refs.base->progs.baseline_pass)
-                                      : bpf_program__fd(refs.base->progs.baseline_drop);
+    const auto peer = std::find_if(std::begin(kPeerDesigns), std::end(kPeerDesigns),
+                                   [&](const PeerDesign& d) { return which == d.name; });
+    std::optional<Skeleton<peers>> peer_progs;
+    if (peer != std::end(kPeerDesigns))
+        peer_progs.emplace(load_peers(kLiveFlows));
+    const int fd = peer_progs           ? bpf_program__fd((*peer_progs)->progs.*peer->program)
+                   : which == "minimal" ? bpf_program__fd(refs.min->progs.minimal_counter)
+                   : which == "pass"    ? bpf_program__fd(refs.base->progs.baseline_pass)
+                                        : bpf_program__fd(refs.base->progs.baseline_drop);
     return hold(XdpAttachment::attach(fd, iface, XdpMode::native, false, notes));
 }
 
@@ -421,6 +638,17 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1'000'000U, 100'000'000U));
     prog->add_option("--runs", runs, "best of this many")->check(CLI::Range(1, 100));
     prog->add_option("--flows", flows, "keyed-table sizes to measure, comma-separated");
+    std::string keys = "1,1000,65536,1000000";
+    std::uint32_t packets = 200'000;
+    int peer_runs = 5;
+    auto* peer_cmd =
+        app.add_subcommand("peers", "ns/packet over N distinct keys: trafstat's tables against the peers' designs");
+    peer_cmd->add_option("--keys", keys, "distinct 5-tuples, comma-separated (1 to 2^25)");
+    peer_cmd->add_option("--runs", peer_runs, "best of this many interleaved rounds")->check(CLI::Range(1, 100));
+    peer_cmd
+        ->add_option("--packets", packets,
+                     "timed packets per candidate and round, in whole passes over the keys (at least one)")
+        ->check(CLI::Range(1U, 100'000'000U));
     auto* read = app.add_subcommand("read", "time to read flow tables, against bpftool map dump");
     read->add_option("--entries", sizes, "entries to read, comma-separated");
     std::uint32_t table_keys = 0;
@@ -429,8 +657,11 @@ int main(int argc, char** argv)
     std::string ifname, which = "drop";
     auto* attach = app.add_subcommand("attach", "hold a reference program on IFACE's XDP hook (native) until SIGTERM");
     attach->add_option("IFACE", ifname)->required();
-    attach->add_option("PROGRAM", which, "drop (bare XDP_DROP), pass, minimal, or tc (bare TC ingress)")
-        ->check(CLI::IsMember({"drop", "pass", "minimal", "tc"}));
+    attach
+        ->add_option("PROGRAM", which,
+                     "drop (bare XDP_DROP), pass, minimal, tc (bare TC ingress), or a peer's design: pktstat, "
+                     "node_agent, netobserv (maps for 64k flows)")
+        ->check(CLI::IsMember({"drop", "pass", "minimal", "tc", "pktstat", "node_agent", "netobserv"}));
     app.add_option("--json", json_path, "write the results here");
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "libbpf debug output and full verifier logs");
@@ -449,6 +680,8 @@ int main(int argc, char** argv)
         nlohmann::ordered_json results;
         if (*prog)
             results["prog"] = run_prog(repeat, runs, parse_list(flows));
+        if (*peer_cmd)
+            results["peers"] = run_peers(parse_list(keys), packets, peer_runs);
         if (*read)
             results["read"] = run_read(parse_list(sizes), table_keys);
         if (!json_path.empty())

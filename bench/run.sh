@@ -12,6 +12,9 @@ echo "== machine: $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpui
 echo "== program cost: BPF_PROG_TEST_RUN, 64-byte IPv4/UDP frame, best of 7 interleaved rounds of 2M repeats"
 "$build/trafstat-bench" --json "$out/prog.json" prog
 echo
+echo "== keyed tables against the peers' map designs: BPF_PROG_TEST_RUN per frame over N distinct 5-tuples"
+"$build/trafstat-bench" --json "$out/peers.json" peers
+echo
 echo "== reading a flow table: trafstat's drain against bpftool map dump of the same pinned map"
 "$build/trafstat-bench" --json "$out/read.json" read
 echo
@@ -20,4 +23,4 @@ echo
 echo "== replay: trafstat replay against tshark -q -z io,phs on the same capture"
 OUT=$out "$here/replay.sh" "$build/trafstat"
 echo
-echo "results: $out/prog.json $out/read.json $out/live.json $out/replay.json"
+echo "results: $out/prog.json $out/peers.json $out/read.json $out/live.json $out/replay.json"

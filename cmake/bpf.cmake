@@ -1,6 +1,7 @@
-# bpf_skeleton(NAME SOURCE): compile SOURCE with clang -target bpf into
+# bpf_skeleton(NAME SOURCE [HEADER...]): compile SOURCE with clang -target bpf into
 # NAME.bpf.o and generate NAME.skel.h with bpftool, so the object is embedded
-# in the binary (libbpf-bootstrap's pattern).
+# in the binary (libbpf-bootstrap's pattern). HEADERs: what SOURCE includes
+# besides bpf/*.bpf.h and include/trafstat/ (a benchmark's own header).
 find_program(CLANG_BPF NAMES clang clang-14 REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
 execute_process(COMMAND uname -m OUTPUT_VARIABLE BPF_HOST_ARCH OUTPUT_STRIP_TRAILING_WHITESPACE)
@@ -27,7 +28,7 @@ function(bpf_skeleton name source)
             -I${CMAKE_CURRENT_SOURCE_DIR}/include -I${CMAKE_CURRENT_SOURCE_DIR}/bpf
             -I${BPF_MULTIARCH_INCLUDE}
             -c ${CMAKE_CURRENT_SOURCE_DIR}/${source} -o ${obj}
-    DEPENDS ${source} ${BPF_HEADERS}
+    DEPENDS ${source} ${BPF_HEADERS} ${ARGN}
     COMMENT "BPF ${source}"
     VERBATIM)
   add_custom_command(
