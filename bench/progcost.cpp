@@ -267,12 +267,12 @@ nlohmann::ordered_json run_prog(std::uint32_t repeat, int runs, const std::vecto
     return out;
 }
 
-// The flow table trafstat gets for `n` keys: today slots per CPU and interval
-// (the loader rounds up to a power of two), room for every key at most half
-// full so that probing stays short, and never below the default.
+// The flow table trafstat gets for `n` keys: a table that holds them (its
+// shared part has twice the slots, as the peers' maps have twice the
+// entries), never below the default.
 std::uint32_t trafstat_flow_table_for(std::uint32_t n)
 {
-    return std::max<std::uint32_t>(2 * n, 65536);
+    return std::max<std::uint32_t>(n, 65536);
 }
 
 // The peers' map designs (bench/peers.bpf.c), by the names `attach` takes.
@@ -405,8 +405,8 @@ nlohmann::ordered_json run_peers_at(const References& refs, std::uint32_t n, std
     LoadOptions flows = native;
     flows.size_histogram = true;  // on with any table, as trafstat --flows runs
     flows.tables = TS_TABLE_BIT(TS_TABLE_FLOWS);
-    const std::uint32_t slots = trafstat_flow_table_for(n);
-    flows.table_size = {slots, slots, slots};
+    const std::uint32_t keys = trafstat_flow_table_for(n);
+    flows.table_size = {keys, keys, keys};
     add("trafstat_flows", "trafstat --flows", flows);
     LoadOptions all = flows;
     all.tables = TS_TABLE_BIT(TS_TABLE_TALKERS) | TS_TABLE_BIT(TS_TABLE_PORTS) | TS_TABLE_BIT(TS_TABLE_FLOWS);
@@ -443,7 +443,7 @@ nlohmann::ordered_json run_peers_at(const References& refs, std::uint32_t n, std
                         {"net_ns_per_packet", net},
                         {"net_x_trafstat_flows", ratio}});
     }
-    return {{"keys", n}, {"passes", passes}, {"trafstat_flow_table_size", slots}, {"results", rows}};
+    return {{"keys", n}, {"passes", passes}, {"trafstat_flow_table_keys", keys}, {"results", rows}};
 }
 
 nlohmann::ordered_json run_peers(const std::vector<std::uint32_t>& key_counts, std::uint32_t packets, int runs)

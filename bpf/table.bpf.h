@@ -74,8 +74,9 @@ struct {
  * word loads before the byte stores that built the key (strict aliasing). */
 typedef __u64 __attribute__((may_alias)) key_word;
 
-/* One multiply-xorshift round per 64-bit word of the key (the key is 8-aligned). */
-static __always_inline __u32 flow_hash(const struct ts_flow_key *key)
+/* One multiply-xorshift round per 64-bit word of the key (the key is
+ * 8-aligned). Its two halves start the key's two runs of shared probes. */
+static __always_inline __u64 flow_hash(const struct ts_flow_key *key)
 {
 	const key_word *w = (const key_word *)key;
 	__u64 h = table_seed;
@@ -86,7 +87,7 @@ static __always_inline __u32 flow_hash(const struct ts_flow_key *key)
 		h *= 0x9E3779B97F4A7C15ULL;
 		h ^= h >> 29;
 	}
-	return (__u32)(h >> 32);
+	return h;
 }
 
 static __always_inline bool flow_key_equal(const struct ts_flow_key *a, const struct ts_flow_key *b)
@@ -133,9 +134,10 @@ static __always_inline void mark_used(__u32 table, __u32 parity, __u32 off)
  * One table's update for one IP packet. First up to TS_CACHE_PROBES slots of
  * this CPU's cache: the key's slot, or the first free one, is updated with
  * plain stores. When the cache has no room for it, up to TS_SHARED_PROBES
- * slots of the shared table: a key's slot is counted with atomic adds, a free
- * one claimed with a compare-and-swap. When all are taken by other keys, the
- * packet is overflow.
+ * slots of the shared table, in two runs from two hashes (linear probing's
+ * long clusters made a single run lose keys well below half full): a key's
+ * slot is counted with atomic adds, a free one claimed with a
+ * compare-and-swap. When all are taken by other keys, the packet is overflow.
  *
  * A shared slot is claimed in three steps: its epoch goes from free to
  * TS_SLOT_CLAIMING (one CPU wins), the key and the first counts are written,
@@ -158,7 +160,8 @@ static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 cpu, const
 {
 	__u32 parity = epoch & 1;
 	__u32 half = table_first[table] + parity * table_half[table];
-	__u32 h = flow_hash(key);
+	__u64 hash = flow_hash(key);
+	__u32 h = (__u32)(hash >> 32);
 	__u32 base, mask;
 
 	if (cache_slots[table]) {
@@ -198,7 +201,9 @@ static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 cpu, const
 	mask = shared_slots[table] - 1;
 	base = table_cpus * cache_slots[table];
 	for (int i = 0; i < TS_SHARED_PROBES; i++) {
-		__u32 off = base + ((h + i) & mask);
+		/* Probes 0 to 15 from one half of the hash, 16 to 31 from the other. */
+		__u32 start = i < TS_SHARED_PROBES / 2 ? h : (__u32)hash;
+		__u32 off = base + ((start + i) & mask);
 		__u32 idx = half + off;
 		struct ts_flow_entry *e = bpf_map_lookup_elem(&tables, &idx);
 		__u32 seen;

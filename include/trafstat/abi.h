@@ -177,9 +177,10 @@ struct ts_flow_times {
 };
 
 /* Slots tried from a key's hash: in its CPU's cache, then in the shared
- * table; a key that finds all of them taken by others is overflow. */
+ * table (two runs of half, from two hashes); a key that finds all of them
+ * taken by others is overflow. */
 #define TS_CACHE_PROBES 4
-#define TS_SHARED_PROBES 16
+#define TS_SHARED_PROBES 32
 
 /*
  * Replay only (rodata replay_mode): BPF_PROG_TEST_RUN puts this in the XDP

@@ -527,6 +527,26 @@ TEST(FlowCpus, HotKeysOnTwoCpusAtOnceCountExactly)
     }
 }
 
+// A table holds the keys it is sized for: 65536 flows (the default) in the
+// shared table alone (no cache), twice as many slots, probed in two runs of
+// 16 from two hashes: none is overflow.
+TEST(FlowLayout, TheSharedTableAloneHoldsTheDefaultKeys)
+{
+    PinnedToOneCpu pinned;
+    auto p = load(kFlows, kDefaultTableSizes, false, 0);
+    if (!p)
+        return;
+    constexpr std::uint32_t kKeys = 65536;
+    for (std::uint32_t k = 0; k < kKeys; ++k)
+        run(*p, Entry::xdp,
+            B().eth()
+                .ipv4({.src = {10, 1, static_cast<std::uint8_t>(k >> 8), static_cast<std::uint8_t>(k)}})
+                .udp(static_cast<std::uint16_t>(1024 + k % 7), 53)
+                .build());
+    EXPECT_EQ(p->read().table_overflow[TS_TABLE_FLOWS], Counter{});
+    EXPECT_EQ(drain(*p).size(), kKeys);  // checks the rule
+}
+
 // Kernel memory does not grow with the CPU count: with default sizes, all
 // three tables take at most 64 MiB on any machine up to 256 CPUs (and 1024),
 // and each holds at least 65536 keys in its shared part alone.
