@@ -394,7 +394,7 @@ nlohmann::ordered_json run_peers_at(const References& refs, std::uint32_t n, std
         {"bare", "XDP_PASS, nothing else (subtracted: net)", bpf_program__fd(refs.base->progs.baseline_pass)});
     cases.push_back({"minimal", "per-CPU protocol counter, no key", bpf_program__fd(refs.min->progs.minimal_counter)});
     std::vector<CounterProgram> programs;
-    programs.reserve(3);
+    programs.reserve(5);
     auto add = [&](const std::string& name, const std::string& what, const LoadOptions& o) {
         programs.push_back(CounterProgram::load(o));
         cases.push_back({name, what, programs.back().xdp_fd()});
@@ -408,6 +408,16 @@ nlohmann::ordered_json run_peers_at(const References& refs, std::uint32_t n, std
     const std::uint32_t keys = trafstat_flow_table_for(n);
     flows.table_size = {keys, keys, keys};
     add("trafstat_flows", "trafstat --flows", flows);
+    // The design's alternatives, in the same run (docs/tables.md): the
+    // shared table alone (atomics for every packet), and caches large enough
+    // for every key (per-CPU regions only, as before the shared table; on
+    // 256 CPUs that would be 256 times the memory).
+    LoadOptions shared_only = flows;
+    shared_only.cache_slots = 0;
+    add("trafstat_flows_shared", "trafstat --flows, shared table alone (no cache)", shared_only);
+    LoadOptions cache_only = flows;
+    cache_only.cache_slots = 2 * keys;
+    add("trafstat_flows_percpu", "trafstat --flows, a per-CPU cache that holds every key", cache_only);
     LoadOptions all = flows;
     all.tables = TS_TABLE_BIT(TS_TABLE_TALKERS) | TS_TABLE_BIT(TS_TABLE_PORTS) | TS_TABLE_BIT(TS_TABLE_FLOWS);
     add("trafstat_all", "trafstat --talkers --ports --flows", all);

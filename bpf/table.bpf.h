@@ -131,9 +131,9 @@ static __always_inline void mark_used(__u32 table, __u32 parity, __u32 off)
 }
 
 /*
- * One table's update for one IP packet. First up to TS_CACHE_PROBES slots of
- * this CPU's cache: the key's slot, or the first free one, is updated with
- * plain stores. When the cache has no room for it, up to TS_SHARED_PROBES
+ * One table's update for one IP packet. First the TS_CACHE_PROBES slots of
+ * the key's set in this CPU's cache: the key's slot, or the first free one,
+ * is updated with plain stores. When the cache has no room for it, up to TS_SHARED_PROBES
  * slots of the shared table, in two runs from two hashes (linear probing's
  * long clusters made a single run lose keys well below half full): a key's
  * slot is counted with atomic adds, a free one claimed with a
@@ -166,10 +166,12 @@ static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 cpu, const
 
 	if (cache_slots[table]) {
 		mask = cache_slots[table] - 1;
-		base = cpu * cache_slots[table];
+		/* The key's set: TS_CACHE_PROBES slots aligned on their size, so a
+		 * key not in the cache costs one fetch, not one per probe. */
+		base = cpu * cache_slots[table] + (h & mask & ~(__u32)(TS_CACHE_PROBES - 1));
 #pragma unroll
 		for (int i = 0; i < TS_CACHE_PROBES; i++) {
-			__u32 off = base + ((h + i) & mask);
+			__u32 off = base + i;
 			__u32 idx = half + off;
 			struct ts_flow_entry *e = bpf_map_lookup_elem(&tables, &idx);
 

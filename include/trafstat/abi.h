@@ -176,10 +176,11 @@ struct ts_flow_times {
 	__u64 last_ns;	/* 0: the same */
 };
 
-/* Slots tried from a key's hash: in its CPU's cache, then in the shared
- * table (two runs of half, from two hashes); a key that finds all of them
- * taken by others is overflow. */
-#define TS_CACHE_PROBES 4
+/* Slots tried from a key's hash: in its CPU's cache (a set of two adjacent
+ * slots: one 128-byte pair of cache lines, which the CPU fetches together),
+ * then in the shared table (two runs of half, from two hashes); a key that
+ * finds all of them taken by others is overflow. */
+#define TS_CACHE_PROBES 2
 #define TS_SHARED_PROBES 32
 
 /*

@@ -68,7 +68,7 @@ TableLayout TableLayout::of(std::uint32_t tables, const TableSizes& sizes, std::
         layout.shared[t] = 2 * keys;
         layout.cache[t] =
             cache_slots != kAutoCache
-                ? (cache_slots ? std::bit_ceil(std::size_t{cache_slots}) : 0)
+                ? (cache_slots ? std::bit_ceil(std::max<std::size_t>(cache_slots, TS_CACHE_PROBES)) : 0)
                 : std::min(keys, std::max(kMinCacheSlots, std::bit_floor(kCacheBudgetSlots / layout.cpus)));
         layout.first[t] = layout.entries;
         layout.entries += 2 * layout.half(t);
