@@ -339,6 +339,22 @@ class TestOdd(BadInputCase):
         self.assert_summary(run, FRAMES[:1] * 4)
 
 
+class TestTableMemory(BadInputCase):
+    def test_a_table_larger_than_the_default_states_its_memory(self):
+        path = write("memory.pcap", pcap_of(FRAMES))
+        default = replay("--json", "--flows", path)
+        self.assertEqual((default.returncode, default.stderr), (0, ""), str(default))
+        run = replay("--json", "--flows", "--flow-table-size", "1000000", path)
+        self.assertEqual(run.returncode, 0, str(run))
+        lines = run.stderr.splitlines()
+        self.assertEqual(len(lines), 1, f"one line on stderr:\n{run}")
+        # docs/tables.md: 64-byte slots and a bit per slot, both epoch parities
+        slots = testlib.table_capacity(1 << 20)
+        mib = 2 * (slots * 64 + (slots + 63) // 64 * 8) / (1 << 20)
+        self.assertIn(f"flows of 1048576 keys) take {mib:.0f} MiB of kernel memory", lines[0], str(run))
+        self.assert_summary(run, FRAMES)
+
+
 class TestFlags(BadInputCase):
     def test_bad_flags_exit_2(self):
         path = write("flags.pcap", pcap_of(FRAMES[:1]))
