@@ -14,9 +14,10 @@
 #   PACKETS, FLOWS   the exactness run: gen -n PACKETS --flows FLOWS on every vCPU (default
 #                    400000, 4096: every vCPU sends every flow)
 #   INTERVALS, INTERVAL_S   trafstat's CPU time is measured over INTERVALS intervals of
-#                    INTERVAL_S seconds (default 10 of 3)
+#                    INTERVAL_S seconds (default 6 of 10)
 #   BURST            frames gen sends (FLOWS flows, from every vCPU but the first) at the start
-#                    of each interval of the "many keys" case (default 65536)
+#                    of each interval of the "many keys" case (default 65536); INTERVAL_S leaves
+#                    it time to end before the drain (a burst that does not is reported)
 #   READ_ENTRIES     trafstat-bench read --entries (default 1,65536)
 #   BIG_TABLE=0      skips the idle drain of a 1M-slot flow table
 #   TIMEOUT          seconds before a guest is killed (default 3600)
@@ -35,8 +36,8 @@ out=$build/bench
 vcpus_list=${VCPUS:-32}
 packets=${PACKETS:-400000}
 flows=${FLOWS:-4096}
-intervals=${INTERVALS:-10}
-interval_s=${INTERVAL_S:-3}
+intervals=${INTERVALS:-6}
+interval_s=${INTERVAL_S:-10}
 burst=${BURST:-65536}
 read_entries=${READ_ENTRIES:-1,65536}
 big_table=${BIG_TABLE:-1}

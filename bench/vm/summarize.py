@@ -142,6 +142,7 @@ def cpu_case(d, name, intervals):
         "cpu_share": round(cpu_s / wall_s, 4) if wall_s > 0 else None,
         "entries_per_interval_mean": round(sum(keys) / len(keys)) if keys else None,
         "capacity_per_interval": capacity,
+        "bursts_overlapping_a_drain": len((read(d, f"{name}.overlaps", "") or "").split()),
         "distinct_keys_since_start": (
             {n: t["entries"] for n, t in summary["interfaces"][0].get("tables", {}).items()} if summary else None
         ),
@@ -212,6 +213,11 @@ def print_table(r):
                 f"drain   {name:<18} {c['cpu_ms_per_interval']:>8.1f} ms CPU per interval"
                 f" ({100 * c['cpu_share']:.1f} % of a CPU), {c['entries_per_interval_mean']} entries"
                 f" of {c['capacity_per_interval']} slots per interval"
+                + (
+                    f"; {c['bursts_overlapping_a_drain']} bursts overlapped a drain"
+                    if c["bursts_overlapping_a_drain"]
+                    else ""
+                )
             )
 
 
