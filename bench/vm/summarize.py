@@ -122,6 +122,23 @@ def exactness(d):
     }
 
 
+def tc_fallback(d):
+    """trafstat at TC ingress against what gen injected: the mode it chose and the counts."""
+    summary = next((line for line in ndjson(read(d, "tc.out")) if line["type"] == "summary"), None)
+    gen = json.loads(read(d, "tc.gen.json", "null") or "null")
+    if summary is None or gen is None:
+        return {"error": ((read(d, "tc.err", "") or "") + (read(d, "tc.gen.err", "") or "")).strip()[-600:]}
+    iface = summary["interfaces"][0]
+    counted = iface["classes"]["all"]["packets"]
+    return {
+        "mode": iface["mode"],
+        "injected": gen["packets"],
+        "counted": counted,
+        "exact": counted == gen["packets"],
+        "tables_reconcile": reconciles(summary),
+    }
+
+
 def cpu_case(d, name, intervals):
     marks = (read(d, f"{name}.cpu", "") or "").split("\n")
     marks = [m.split() for m in marks if m.strip()]
@@ -164,6 +181,7 @@ def guest(d, intervals):
         "errors": [e for e in (read(d, "errors", "") or "").splitlines() if e],
         "memory": {n: memory(d, n) for n in ("mem_default", "mem_flows_1m")},
         "exactness": exactness(d),
+        "tc_ingress": tc_fallback(d) if (d / "tc.err").exists() else None,
         "drain_bench_read": read_bench or {"error": (read(d, "read.err", "") or "no output").strip()[-600:]},
         "drain_trafstat": {
             n: cpu_case(d, n, intervals)
@@ -197,6 +215,14 @@ def print_table(r):
             f"  delivered to XDP {x['delivered_xdp']}  counted {x['counted']}:"
             f" {'EXACT' if x['exact'] else 'MISMATCH'}; tables reconcile: {x['tables_reconcile']};"
             f" {x['queues_with_packets']} queues / {x['cpus_with_net_rx']} CPUs counted"
+        )
+    t = r["tc_ingress"]
+    if t and "error" in t:
+        print(f"tc      FAILED: {t['error']}")
+    elif t:
+        print(
+            f"tc      tc-ingress ({t['mode']}): injected {t['injected']}  counted {t['counted']}:"
+            f" {'EXACT' if t['exact'] else 'MISMATCH'}; tables reconcile: {t['tables_reconcile']}"
         )
     for row in r["drain_bench_read"] if isinstance(r["drain_bench_read"], list) else []:
         print(
@@ -233,6 +259,7 @@ def main():
     Path(args.json).write_text(json.dumps({"runs": results}, indent=2) + "\n")
     print(f"\nresults: {args.json}")
     bad = [r for r in results if "error" in r["exactness"] or not r["exactness"]["exact"]]
+    bad += [r for r in results if r["tc_ingress"] and not r["tc_ingress"].get("exact")]
     return 1 if bad else 0
 
 
