@@ -44,6 +44,7 @@ def memory(d, name):
                     "name": m.get("name", ""),
                     "type": m["type"],
                     "max_entries": m["max_entries"],
+                    "bytes_value": m["bytes_value"],
                     "bytes_memlock": m.get("bytes_memlock", 0),
                 }
                 for m in maps
