@@ -6,7 +6,7 @@ IFACE ?=
 ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build-deps configure build trafstat run test unit lint fuzz bench clean
+.PHONY: all deps build-deps configure build trafstat run test unit lint fuzz bench bench-vm clean
 
 all: build
 
@@ -57,6 +57,13 @@ fuzz: configure
 bench: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target trafstat trafstat-bench
 	./bench/run.sh $(BUILD_DIR)
+
+# Many CPUs under software emulation (issue 14): boots a 6.1 guest with VCPUS vCPUs (default 32;
+# VCPUS="8 32 64" boots each) and measures trafstat's kernel memory, exact counting and drain
+# there; writes build/bench/vm.json. Needs root; downloads Debian's kernel package, installs none.
+bench-vm: build-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target trafstat trafstat-bench
+	./bench/vm/run.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs, from Debian 12's archive, whatever trafstat needs that is not
 # installed yet: `install-deps.sh build` what building and running it takes,
-# `install-deps.sh` (all) that and what the tests and benchmarks use too.
+# `install-deps.sh` (all) that and what the tests and benchmarks use too,
+# `install-deps.sh vm` what the many-vCPU VM benchmark (bench/vm/) boots with.
 # Idempotent; needs root only when something is missing.
 set -eu
 
@@ -9,11 +10,15 @@ BUILD="make cmake g++ clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g
        libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libpcap-dev libclang-rt-14-dev
        netbase libncurses-dev"  # netbase: /etc/services, the port names of the views; ncurses: --tui
 TEST="iproute2 iputils-ping ethtool tcpreplay tshark socat python3 clang-format python3-scapy procps bc python3-dpkt pcapfix golang-github-google-gopacket-dev tmux black"
+# The emulator, the guest's shell, depmod and cpio for its initramfs; the guest kernel is
+# unpacked by bench/vm/run.sh, not installed.
+VM="qemu-system-x86 busybox-static kmod cpio"
 
 case "${1:-all}" in
     build) WANTED=$BUILD ;;
     all) WANTED="$BUILD $TEST" ;;
-    *) echo "usage: install-deps.sh [build|all]" >&2; exit 2 ;;
+    vm) WANTED=$VM ;;
+    *) echo "usage: install-deps.sh [build|all|vm]" >&2; exit 2 ;;
 esac
 
 missing=""
