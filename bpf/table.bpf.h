@@ -75,7 +75,7 @@ struct {
 typedef __u64 __attribute__((may_alias)) key_word;
 
 /* One multiply-xorshift round per 64-bit word of the key (the key is
- * 8-aligned). Its two halves start the key's two runs of shared probes. */
+ * 8-aligned). It also gives the starts of the key's runs of shared probes. */
 static __always_inline __u64 flow_hash(const struct ts_flow_key *key)
 {
 	const key_word *w = (const key_word *)key;
@@ -134,8 +134,9 @@ static __always_inline void mark_used(__u32 table, __u32 parity, __u32 off)
  * One table's update for one IP packet. First the TS_CACHE_PROBES slots of
  * the key's set in this CPU's cache: the key's slot, or the first free one,
  * is updated with plain stores. When the cache has no room for it, up to TS_SHARED_PROBES
- * slots of the shared table, in two runs from two hashes (linear probing's
- * long clusters made a single run lose keys well below half full): a key's
+ * slots of the shared table, in three runs from three starts (linear probing's
+ * long clusters made one run lose keys well below half full, and two runs
+ * a key now and then at half full): a key's
  * slot is counted with atomic adds, a free one claimed with a
  * compare-and-swap. When all are taken by other keys, the packet is overflow.
  *
@@ -203,8 +204,10 @@ static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 cpu, const
 	mask = shared_slots[table] - 1;
 	base = table_cpus * cache_slots[table];
 	for (int i = 0; i < TS_SHARED_PROBES; i++) {
-		/* Probes 0 to 15 from one half of the hash, 16 to 31 from the other. */
-		__u32 start = i < TS_SHARED_PROBES / 2 ? h : (__u32)hash;
+		/* Runs of TS_SHARED_RUN slots, each from its own start: the hash's
+		 * high half, its low half, then both mixed by one more multiply. */
+		__u32 start = i < TS_SHARED_RUN ? h : i < 2 * TS_SHARED_RUN ? (__u32)hash
+					 : (__u32)((hash * 0xff51afd7ed558ccdULL) >> 32);
 		__u32 off = base + ((start + i) & mask);
 		__u32 idx = half + off;
 		struct ts_flow_entry *e = bpf_map_lookup_elem(&tables, &idx);

@@ -178,10 +178,11 @@ struct ts_flow_times {
 
 /* Slots tried from a key's hash: in its CPU's cache (a set of two adjacent
  * slots: one 128-byte pair of cache lines, which the CPU fetches together),
- * then in the shared table (two runs of half, from two hashes); a key that
- * finds all of them taken by others is overflow. */
+ * then in the shared table (three runs of TS_SHARED_RUN, each from its own
+ * start); a key that finds all of them taken by others is overflow. */
 #define TS_CACHE_PROBES 2
-#define TS_SHARED_PROBES 32
+#define TS_SHARED_RUN 16
+#define TS_SHARED_PROBES (3 * TS_SHARED_RUN)
 
 /*
  * Replay only (rodata replay_mode): BPF_PROG_TEST_RUN puts this in the XDP
