@@ -18,16 +18,14 @@ LoadOptions load_options(const CountingConfig& config)
 
 std::optional<std::string> table_memory_note(const CountingConfig& config)
 {
-    bool larger = false;
     std::string sizes;
     for (int t = 0; t < TS_TABLES; ++t) {
         if (!(config.tables & TS_TABLE_BIT(t)) || config.table_size[t] <= kDefaultTableSizes[t])
             continue;
-        larger = true;
         sizes += fmt::format("{}{} of {} keys", sizes.empty() ? "" : ", ", table_name(t),
                              std::bit_ceil(config.table_size[t]));
     }
-    if (!larger)
+    if (sizes.empty())
         return std::nullopt;
     constexpr double kMiB = 1 << 20;
     const double asked = static_cast<double>(TableLayout::of(config.tables, config.table_size).kernel_bytes()) / kMiB;
