@@ -21,6 +21,7 @@
 const volatile __u32 tables_on = 0; /* TS_TABLE_BIT()s: the keyed tables counted; 0 = none */
 const volatile __u32 key_fields = 0; /* TS_KEY_*: what the parser fills in (the tables' fields together) */
 const volatile __u32 cache_slots[TS_TABLES] = {};  /* per CPU and epoch parity; a power of two, or 0: no cache */
+const volatile __u32 cache_probes[TS_TABLES] = {}; /* up to TS_CACHE_PROBES: fewer in a small cache */
 const volatile __u32 shared_slots[TS_TABLES] = {}; /* per epoch parity; a power of two */
 const volatile __u32 table_first[TS_TABLES] = {};  /* index of each table's first slot */
 const volatile __u32 table_half[TS_TABLES] = {};   /* slots per parity: cpus * cache + shared */
@@ -131,9 +132,9 @@ static __always_inline void mark_used(__u32 table, __u32 parity, __u32 off)
 }
 
 /*
- * One table's update for one IP packet. First the TS_CACHE_PROBES slots of
- * the key's set in this CPU's cache: the key's slot, or the first free one,
- * is updated with plain stores. When the cache has no room for it, up to TS_SHARED_PROBES
+ * One table's update for one IP packet. First up to TS_CACHE_PROBES slots of
+ * this CPU's cache, from the key's hash on: the key's slot, or the first free
+ * one, is updated with plain stores. When the cache has no room for it, up to TS_SHARED_PROBES
  * slots of the shared table, in three runs from three starts (linear probing's
  * long clusters made one run lose keys well below half full, and two runs
  * a key now and then at half full): a key's
@@ -167,12 +168,13 @@ static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 cpu, const
 
 	if (cache_slots[table]) {
 		mask = cache_slots[table] - 1;
-		/* The key's set: TS_CACHE_PROBES slots aligned on their size, so a
-		 * key not in the cache costs one fetch, not one per probe. */
-		base = cpu * cache_slots[table] + (h & mask & ~(__u32)(TS_CACHE_PROBES - 1));
+		base = cpu * cache_slots[table];
 #pragma unroll
 		for (int i = 0; i < TS_CACHE_PROBES; i++) {
-			__u32 off = base + i;
+			__u32 off = base + ((h + i) & mask);
+
+			if (i >= cache_probes[table])
+				break; /* rodata: the verifier drops the probes a small cache skips */
 			__u32 idx = half + off;
 			struct ts_flow_entry *e = bpf_map_lookup_elem(&tables, &idx);
 

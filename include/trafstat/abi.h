@@ -176,11 +176,12 @@ struct ts_flow_times {
 	__u64 last_ns;	/* 0: the same */
 };
 
-/* Slots tried from a key's hash: in its CPU's cache (a set of two adjacent
- * slots: one 128-byte pair of cache lines, which the CPU fetches together),
- * then in the shared table (three runs of TS_SHARED_RUN, each from its own
- * start); a key that finds all of them taken by others is overflow. */
-#define TS_CACHE_PROBES 2
+/* Slots tried from a key's hash: in its CPU's cache (consecutive slots, as
+ * the per-CPU regions before it: a cache as large as the table's keys packs
+ * them as densely, in as few pages), then in the shared table (three runs of
+ * TS_SHARED_RUN, each from its own start); a key that finds all of them
+ * taken by others is overflow. */
+#define TS_CACHE_PROBES 8
 #define TS_SHARED_RUN 16
 #define TS_SHARED_PROBES (3 * TS_SHARED_RUN)
 

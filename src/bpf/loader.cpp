@@ -42,6 +42,7 @@ CounterProgram CounterProgram::load(const LoadOptions& options)
                 continue;
             fields |= TS_TABLE_KEY_FIELDS(t);
             skel->rodata->cache_slots[t] = static_cast<__u32>(tables.cache[t]);
+            skel->rodata->cache_probes[t] = static_cast<__u32>(tables.cache_probes[t]);
             skel->rodata->shared_slots[t] = static_cast<__u32>(tables.shared[t]);
             skel->rodata->table_first[t] = static_cast<__u32>(tables.first[t]);
             skel->rodata->table_half[t] = static_cast<__u32>(tables.half(t));

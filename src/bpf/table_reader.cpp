@@ -58,6 +58,9 @@ TableLayout TableLayout::of(std::uint32_t tables, const TableSizes& sizes, std::
     if (!layout.on)
         return layout;
     layout.cpus = cpus ? cpus : possible_cpus();
+    // A slot costs its 64 bytes and a bit of the bitmap, in each epoch parity.
+    constexpr std::size_t kSlotBytes = 2 * sizeof(ts_flow_entry) + 1;
+    std::size_t shared_bytes = 0, tables_on = 0;
     for (int t = 0; t < TS_TABLES; ++t) {
         if (!(layout.on & TS_TABLE_BIT(t)))
             continue;
@@ -66,10 +69,18 @@ TableLayout TableLayout::of(std::uint32_t tables, const TableSizes& sizes, std::
             throw Error(exit_code::usage, fmt::format("{} table of {} keys is too large", table_name(t), keys));
         // Twice the slots it holds keys: probes stay short, and a key finds room.
         layout.shared[t] = 2 * keys;
-        layout.cache[t] =
-            cache_slots != kAutoCache
-                ? (cache_slots ? std::bit_ceil(std::max<std::size_t>(cache_slots, TS_CACHE_PROBES)) : 0)
-                : std::min(keys, std::max(kMinCacheSlots, std::bit_floor(kCacheBudgetSlots / layout.cpus)));
+        shared_bytes += layout.shared[t] * kSlotBytes;
+        ++tables_on;
+    }
+    const std::size_t left = kBudgetBytes > shared_bytes ? kBudgetBytes - shared_bytes : 0;
+    const std::size_t per_cpu = left / tables_on / layout.cpus / kSlotBytes;
+    for (int t = 0; t < TS_TABLES; ++t) {
+        if (!layout.shared[t])
+            continue;
+        layout.cache[t] = cache_slots != kAutoCache
+                              ? (cache_slots ? std::bit_ceil(std::size_t{cache_slots}) : 0)
+                              : std::min(layout.shared[t] / 2, std::max(kMinCacheSlots, std::bit_floor(per_cpu)));
+        layout.cache_probes[t] = layout.cache[t] >= kDenseCacheSlots ? TS_CACHE_PROBES : 2;
         layout.first[t] = layout.entries;
         layout.entries += 2 * layout.half(t);
         layout.used_first[t] = layout.words;

@@ -23,15 +23,22 @@ namespace trafstat {
 // Where each table lies in the array. Decided before the program loads (its
 // rodata says the same) and fixed after.
 struct TableLayout {
-    // Each CPU's cache by default: 32768 slots per table and parity over all
-    // CPUs together (4 MiB per table), at least 16 slots per CPU (up to 2048
-    // CPUs within the budget).
-    static constexpr std::size_t kCacheBudgetSlots = 32768;
+    // Kernel memory of all the tables together: the shared tables take what
+    // their keys need, the CPUs' caches share the rest equally (by default:
+    // each CPU's cache a power of two, at least 16 slots, at most the
+    // table's keys). With the three tables at default sizes, 16 384 slots
+    // per CPU on 2 CPUs, 128 on 256; with one table, all its keys on 2.
+    static constexpr std::size_t kBudgetBytes = std::size_t{64} << 20;
     static constexpr std::size_t kMinCacheSlots = 16;
     static constexpr std::uint32_t kAutoCache = ~0U;
 
-    std::uint32_t on = 0;                             // TS_TABLE_BIT()s
-    std::array<std::size_t, TS_TABLES> cache{};       // slots per CPU and parity (0: none)
+    std::uint32_t on = 0;                        // TS_TABLE_BIT()s
+    std::array<std::size_t, TS_TABLES> cache{};  // slots per CPU and parity (0: none)
+    // Slots a key tries in its CPU's cache: TS_CACHE_PROBES in a cache that
+    // holds a CPU's keys (kDenseCacheSlots or more), else 2: a small cache is
+    // for hot keys, and when full it would cost every other key its probes.
+    static constexpr std::size_t kDenseCacheSlots = 4096;
+    std::array<std::size_t, TS_TABLES> cache_probes{};
     std::array<std::size_t, TS_TABLES> shared{};      // slots per parity; 0: the table is off
     std::array<std::size_t, TS_TABLES> first{};       // each table's first slot in the array
     std::array<std::size_t, TS_TABLES> used_first{};  // and its first word in the bitmap
@@ -41,8 +48,8 @@ struct TableLayout {
 
     // The tables `tables` (TS_TABLE_BIT()s), each holding `sizes` keys:
     // shared slots twice that, rounded up to a power of two, behind caches of
-    // `cache_slots` per CPU (kAutoCache: from the budget above, at most the
-    // table's size; rounded up to a power of two; 0: none), for `cpus` CPUs
+    // `cache_slots` per CPU (kAutoCache: from the budget above; rounded up
+    // to a power of two; 0: none), for `cpus` CPUs
     // (0: the possible CPUs). Throws Error(exit_code::usage) when too large.
     static TableLayout of(std::uint32_t tables, const TableSizes& sizes, std::uint32_t cache_slots = kAutoCache,
                           std::size_t cpus = 0);

@@ -249,8 +249,8 @@ struct TableFlags {
         const auto size = [&](const char* flag, ts_table t, const char* what) {
             app.add_option(flag, o.table_size[t],
                            fmt::format("Keys the {} table holds per interval, all CPUs together, rounded up to a "
-                                       "power of two; kernel memory: 256 bytes per key + 4 MiB of per-CPU caches "
-                                       "[default: {}: 20 MiB]",
+                                       "power of two; kernel memory: 256 bytes per key, and the CPUs' caches share "
+                                       "what the tables leave of 64 MiB [default: {}]",
                                        what, kDefaultTableSizes[t]))
                 ->check(CLI::Range(16U, 1U << 26))
                 ->type_name("N");

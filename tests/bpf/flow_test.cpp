@@ -561,11 +561,15 @@ TEST(FlowLayout, DefaultTablesFit64MiBOnAnyCpuCount)
             EXPECT_GE(l.cache[t], TableLayout::kMinCacheSlots) << cpus << " CPUs";
         }
     }
-    // The caches share a budget: 32768 slots per table and parity, at least 16 per CPU.
+    // The caches share what the shared tables leave of 64 MiB: at least 16 slots per CPU.
     EXPECT_EQ(TableLayout::of(all, kDefaultTableSizes, TableLayout::kAutoCache, 2).cache[TS_TABLE_FLOWS], 16384u);
     EXPECT_EQ(TableLayout::of(all, kDefaultTableSizes, TableLayout::kAutoCache, 256).cache[TS_TABLE_FLOWS], 128u);
     EXPECT_EQ(TableLayout::of(all, kDefaultTableSizes, TableLayout::kAutoCache, 96).cache[TS_TABLE_FLOWS], 256u);
-    // A small table: a cache no larger than the table.
+    // One table alone: each CPU's cache holds all its keys here.
+    EXPECT_EQ(TableLayout::of(kFlows, kDefaultTableSizes, TableLayout::kAutoCache, 2).cache[TS_TABLE_FLOWS], 65536u);
+    EXPECT_LE(TableLayout::of(kFlows, kDefaultTableSizes, TableLayout::kAutoCache, 2).kernel_bytes(),
+              std::size_t{64} << 20);
+    // A small table: a cache no larger than its keys.
     EXPECT_EQ(TableLayout::of(kFlows, {16, 16, 16}, TableLayout::kAutoCache, 2).cache[TS_TABLE_FLOWS], 16u);
 }
 

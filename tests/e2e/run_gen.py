@@ -313,7 +313,7 @@ class TestKeyedTable(GenCase):
         self.assertEqual((talkers["overflow"]["packets"], ports["overflow"]["packets"]), (0, 0))
         self.assertEqual(
             (flows["capacity"], talkers["capacity"], ports["capacity"]),
-            (table_capacity(16), table_capacity(16384), table_capacity(8192)),
+            tuple(testlib.table_capacities(16, 16384, 8192)),
         )
         # every packet is in a talker and a port row, whatever the flow table lost
         self.assertEqual(sum(t["sent"]["packets"] for t in entry["talkers"]), self.N)

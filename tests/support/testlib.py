@@ -78,14 +78,23 @@ def possible_cpus():
         return total
 
 
-def table_capacity(keys):
-    """Slots per interval of a keyed table sized for `keys` (docs/tables.md): a
-    cache per CPU from a budget of 32768 slots (at least 16 each, at most the
-    table's keys), then the shared table of twice the keys."""
-    keys = 1 << (keys - 1).bit_length()
+def table_capacities(*keys):
+    """Slots per interval of each keyed table that is on, sized for `keys` each
+    (docs/tables.md): the shared table of twice the keys, then a cache per CPU
+    from what is left of 64 MiB (a slot: 64 bytes and a bitmap bit, in each
+    parity), shared equally, a power of two between 16 and the table's keys."""
+    shared = [2 << (k - 1).bit_length() for k in keys]
     cpus = possible_cpus()
-    cache = min(keys, max(16, 1 << ((32768 // cpus).bit_length() - 1)))
-    return cpus * cache + 2 * keys
+    slot_bytes = 2 * 64 + 1
+    left = max((64 << 20) - sum(shared) * slot_bytes, 0)
+    per_cpu = left // len(keys) // cpus // slot_bytes
+    floor = 1 << (per_cpu.bit_length() - 1) if per_cpu else 0
+    return [cpus * min(s // 2, max(16, floor)) + s for s in shared]
+
+
+def table_capacity(keys):
+    """table_capacities() of one table alone."""
+    return table_capacities(keys)[0]
 
 
 def arg_parser(doc):
