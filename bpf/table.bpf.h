@@ -131,6 +131,21 @@ static __always_inline void mark_used(__u32 table, __u32 parity, __u32 off)
 		__sync_fetch_and_or(word, 1ULL << (off & 63)); /* CPUs' caches may share a word */
 }
 
+/* A slot just claimed for `key`: its first counts, its bit in the bitmap,
+ * and in replay its first capture time. The caller then makes it visible. */
+static __always_inline void fill_slot(struct ts_flow_entry *e, __u32 table, __u32 parity, __u32 off, __u32 idx,
+				      const struct ts_flow_key *key, __u64 packets, __u64 bytes, __u32 tcp_flags,
+				      __u64 now, const volatile bool *timed)
+{
+	__builtin_memcpy(&e->key, key, sizeof(*key));
+	e->packets = packets;
+	e->bytes = bytes;
+	e->tcp_flags = tcp_flags;
+	mark_used(table, parity, off);
+	if (*timed)
+		note_time(idx, now, true);
+}
+
 /*
  * One table's update for one IP packet. First up to TS_CACHE_PROBES slots of
  * this CPU's cache, from the key's hash on: the key's slot, or the first free
@@ -182,14 +197,8 @@ static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 cpu, const
 				return false;
 			if (e->epoch != epoch) {
 				/* A free slot of this CPU's own cache: nobody else writes it. */
-				__builtin_memcpy(&e->key, key, sizeof(*key));
-				e->packets = packets;
-				e->bytes = bytes;
-				e->tcp_flags = tcp_flags;
+				fill_slot(e, table, parity, off, idx, key, packets, bytes, tcp_flags, now, timed);
 				e->epoch = epoch;
-				mark_used(table, parity, off);
-				if (*timed)
-					note_time(idx, now, true);
 				return true;
 			}
 			if (flow_key_equal(&e->key, key)) {
@@ -232,13 +241,7 @@ static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 cpu, const
 		}
 		if (seen == TS_SLOT_CLAIMING || __sync_val_compare_and_swap(&e->epoch, seen, TS_SLOT_CLAIMING) != seen)
 			continue;
-		__builtin_memcpy(&e->key, key, sizeof(*key));
-		e->packets = packets;
-		e->bytes = bytes;
-		e->tcp_flags = tcp_flags;
-		mark_used(table, parity, off);
-		if (*timed)
-			note_time(idx, now, true);
+		fill_slot(e, table, parity, off, idx, key, packets, bytes, tcp_flags, now, timed);
 		__sync_lock_test_and_set(&e->epoch, epoch);
 		return true;
 	}
