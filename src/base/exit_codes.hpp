@@ -12,4 +12,5 @@ inline constexpr int load = 6;           // BPF object load / verifier failure
 inline constexpr int interrupted = 130;  // replay stopped by SIGINT/SIGTERM before the end (128 + SIGINT)
 inline constexpr int capture = 7;        // replay: capture missing, not a capture, damaged, unsupported link type
 inline constexpr int unsupported = 8;    // gen: the kernel cannot send live frames (BPF_F_TEST_XDP_LIVE_FRAMES)
+inline constexpr int address = 9;        // agent: the metrics address cannot be bound (in use, not local)
 }  // namespace trafstat::exit_code
