@@ -14,8 +14,10 @@
 /* Count into the half of the current epoch (set with a keyed table or the histogram on). */
 const volatile bool epoch_halves = false;
 
-/* The counting epoch: .bss, advanced by userspace at every interval (abi.h). */
-__u32 counting_epoch = 0;
+/* The attachment's control block (abi.h struct ts_control): .bss, mapped by
+ * userspace, which advances the counting epoch at every interval and flips
+ * the tables' runtime switches. Pinned as `control` by `trafstat attach`. */
+struct ts_control control = {};
 
 /* Everything this attachment counts, one copy per CPU, in two halves (abi.h). */
 struct {
@@ -29,7 +31,7 @@ struct {
  * table slots land in the same half. */
 static __always_inline __u32 this_epoch(void)
 {
-	return epoch_halves ? *(volatile __u32 *)&counting_epoch : 0;
+	return epoch_halves ? *(volatile __u32 *)&control.counting_epoch : 0;
 }
 
 static __always_inline struct ts_stats *this_cpu_stats(__u32 epoch)

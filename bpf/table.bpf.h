@@ -37,7 +37,7 @@ const volatile __u64 table_seed = 0;  /* random per load: keys cannot be chosen 
  * and a key hot on many CPUs has a slot in each (userspace sums them). A key
  * the cache has no room for goes to the shared table, which every CPU writes
  * with atomics: its size does not grow with the CPU count. A slot whose epoch
- * (counting_epoch, stats.bpf.h) is not the current one is free: userspace
+ * (control.counting_epoch, stats.bpf.h) is not the current one is free: userspace
  * empties a parity by moving to the next epoch, then reads it through mmap
  * once no program can still be writing it. Sizes are set at load time.
  */
@@ -70,6 +70,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ts_flow_times);
 } table_times SEC(".maps");
+
+/* The agent's totals per key since attach (abi.h struct ts_total_key):
+ * userspace's alone, never touched here. Declared here so that it carries
+ * BTF (bpftool prints its fields) and is created, sized and pinned with the
+ * rest; one entry unless pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__type(key, struct ts_total_key);
+	__type(value, struct ts_total);
+} key_totals SEC(".maps");
 
 /* The key read as five 64-bit words: may_alias, or clang may reorder the
  * word loads before the byte stores that built the key (strict aliasing). */
@@ -250,13 +262,17 @@ static __always_inline bool table_add(__u32 table, __u32 epoch, __u32 cpu, const
 
 /* `table`'s update, its key cut to its own fields when the parser filled more. */
 static __always_inline void account_table(struct ts_stats *s, const __u32 table, __u32 epoch, __u32 cpu,
-					  const struct ts_flow_key *key, __u8 tcp_flags, __u64 packets,
-					  __u64 bytes, __u64 now, const volatile bool *timed)
+					  __u32 active, const struct ts_flow_key *key, __u8 tcp_flags,
+					  __u64 packets, __u64 bytes, __u64 now, const volatile bool *timed)
 {
 	struct ts_flow_key own;
 
 	if (!(tables_on & TS_TABLE_BIT(table)))
 		return;
+	if (!(active & TS_TABLE_BIT(table))) {
+		add(&s->table_paused[table], packets, bytes);
+		return;
+	}
 	if (key_fields != TS_TABLE_KEY_FIELDS(table)) {
 		__builtin_memcpy(&own, key, sizeof(own));
 		if (!(TS_TABLE_KEY_FIELDS(table) & TS_KEY_PORTS)) {
@@ -283,7 +299,7 @@ static __always_inline void account_key(struct ts_stats *s, __u32 epoch, const s
 					__u8 tcp_flags, __u64 packets, __u64 bytes, __u64 now,
 					const volatile bool *timed)
 {
-	__u32 cpu;
+	__u32 cpu, active;
 
 	if (!key->ip_version) {
 		add(&s->table_unkeyed, packets, bytes);
@@ -295,9 +311,11 @@ static __always_inline void account_key(struct ts_stats *s, __u32 epoch, const s
 		return; /* cannot happen: possible CPUs; the check bounds the index */
 	/* `epoch`, read once per packet: the slots' epoch, the parity they are
 	 * in and the half of `s` agree. */
-	account_table(s, TS_TABLE_TALKERS, epoch, cpu, key, tcp_flags, packets, bytes, now, timed);
-	account_table(s, TS_TABLE_PORTS, epoch, cpu, key, tcp_flags, packets, bytes, now, timed);
-	account_table(s, TS_TABLE_FLOWS, epoch, cpu, key, tcp_flags, packets, bytes, now, timed);
+	/* The runtime switches (trafstat control), read once per packet. */
+	active = *(volatile __u32 *)&control.tables_active;
+	account_table(s, TS_TABLE_TALKERS, epoch, cpu, active, key, tcp_flags, packets, bytes, now, timed);
+	account_table(s, TS_TABLE_PORTS, epoch, cpu, active, key, tcp_flags, packets, bytes, now, timed);
+	account_table(s, TS_TABLE_FLOWS, epoch, cpu, active, key, tcp_flags, packets, bytes, now, timed);
 }
 
 #endif /* TRAFSTAT_TABLE_BPF_H */

@@ -109,9 +109,12 @@ struct ts_stats {
 	/* L4 classes split by IP version, so each version reconciles on its own */
 	struct ts_counter l4_by_ip[TS_IP_VERSIONS][TS_L4_COUNT];
 	/* Each keyed table's own reconciliation (see enum ts_table):
-	 *   sum of its entries + table_overflow[table] + table_unkeyed = ipv4 + ipv6 */
+	 *   sum of its entries + table_overflow[table] + table_paused[table] + table_unkeyed = ipv4 + ipv6 */
 	struct ts_counter table_overflow[TS_TABLES]; /* IP packets a full table had no room for */
 	struct ts_counter table_unkeyed; /* IP packets whose addresses could not be read: in no table */
+	/* IP packets that came while a loaded table was switched off at run time
+	 * (ts_control.tables_active, `trafstat control`) */
+	struct ts_counter table_paused[TS_TABLES];
 	/* Frame sizes (bytes on the wire, without FCS), RMON-style buckets */
 	struct ts_counter size_hist[TS_SIZE_BUCKETS];
 	/* Generic XDP only (rodata max_wire_frame): frames longer than the
@@ -186,6 +189,82 @@ struct ts_flow_times {
 #define TS_SHARED_PROBES (3 * TS_SHARED_RUN)
 
 /*
+ * The control block of one attachment (docs/agent.md): the program's .bss,
+ * one global `control`, pinned as `control` with the attachment. The program
+ * reads only the first two fields, once per packet; userspace writes them
+ * through the map's mapping. The rest is written by userspace alone: the
+ * attachment's identity and configuration at attach, so that `status`,
+ * `dump` and a restarted agent read the layout from it and never guess; and
+ * the agent's merge state. `bpftool map dump pinned DIR/control` prints it
+ * with its field names.
+ */
+#define TS_LAYOUT_VERSION 1 /* of the pinned maps (docs/agent.md); bumped on any change to them */
+#define TS_IFNAME_LEN 16
+#define TS_NAME_LEN 16
+#define TS_CONTROL_DROP_MODE (1U << 0) /* in ts_control.flags: XDP drop mode, every packet dropped */
+#define TS_CONTROL_HISTOGRAM (1U << 1) /* frame sizes counted */
+
+struct ts_control {
+	__u32 counting_epoch; /* the epoch counted now (stats halves, table slots) */
+	__u32 tables_active;  /* TS_TABLE_BIT()s of the loaded tables that count now (trafstat control) */
+	__u32 layout_version; /* TS_LAYOUT_VERSION; 0 in a program not pinned */
+	__u32 tables_on;      /* TS_TABLE_BIT()s of the tables loaded */
+	__u32 flags;          /* TS_CONTROL_* */
+	__u32 ifindex;
+	__u64 netns_cookie;   /* of the interface's network namespace (0: unknown) */
+	__u64 attached_at_ns; /* CLOCK_REALTIME */
+	char ifname[TS_IFNAME_LEN];
+	char hook[TS_NAME_LEN]; /* "xdp", "tc-ingress", "tc-egress" */
+	char mode[TS_NAME_LEN]; /* "native", "generic", "tcx" */
+	/* Each table: the keys asked for, and where its slots lie in `tables`
+	 * and `table_used` (as the rodata the program was loaded with says). */
+	__u32 table_keys[TS_TABLES];
+	__u32 cache_slots[TS_TABLES];
+	__u32 cache_probes[TS_TABLES];
+	__u32 shared_slots[TS_TABLES];
+	__u32 table_first[TS_TABLES];
+	__u32 used_first[TS_TABLES];
+	__u32 table_cpus;
+	__u32 table_entries; /* slots of `tables` */
+	__u32 table_words;   /* words of `table_used` */
+	/* The agent's (or dump's) merge of closed epochs into key_totals */
+	__u32 agent_pid;         /* the last agent that served it (status checks it is alive) */
+	__u32 last_merged_epoch; /* every epoch up to it is in key_totals */
+	__u32 merge_seq;         /* odd while a merge is written: a reader retries */
+	__u32 table_occupancy[TS_TABLES]; /* keys of the last epoch merged */
+	__u32 keys_kept[TS_TABLES];       /* keys in key_totals */
+	/* Each half of `stats` as it was when its last epoch was merged, summed
+	 * over CPUs: their sum holds the same packets as key_totals, so a dump
+	 * reconciles exactly. */
+	struct ts_stats merged_halves[TS_STATS_HALVES];
+};
+
+/*
+ * key_totals (pinned, userspace's alone; the program never touches it): the
+ * totals per key since attach, of every table, merged from closed epochs by
+ * the agent or `dump`. What its capacity cannot hold goes to the table's
+ * `other` row (key.ip_version 0, which no counted key has), so it reconciles.
+ */
+struct ts_total_key {
+	__u32 table; /* enum ts_table */
+	__u32 pad;
+	struct ts_flow_key key;
+};
+
+#define TS_TOTAL_EXPORTED (1U << 0) /* exported as its own metric series (kept across restarts) */
+
+struct ts_total {
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_ns; /* the drain that first saw it (CLOCK_REALTIME) */
+	__u64 last_ns;
+	__u32 merged_epoch; /* the last epoch merged in: a merge of an epoch is never applied twice */
+	__u32 tcp_flags;
+	__u32 flags; /* TS_TOTAL_* */
+	__u32 pad;
+};
+
+/*
  * Replay only (rodata replay_mode): BPF_PROG_TEST_RUN puts this in the XDP
  * metadata area in front of each frame. A capture may hold fewer bytes than
  * the wire carried (snap length), so the bytes counted come from here.
@@ -222,18 +301,20 @@ struct ts_replay_frame {
 #ifdef __cplusplus
 static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
 static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
-static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + TS_TABLES + 1 + TS_SIZE_BUCKETS + 1),
+static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + 2 * TS_TABLES + 1 + TS_SIZE_BUCKETS + 1),
               "ts_stats ABI");
 static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 64 && sizeof(struct ts_flow_times) == 16, "keyed table ABI");
 static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
+static_assert(sizeof(struct ts_total_key) == 48 && sizeof(struct ts_total) == 48, "key_totals ABI");
 static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
 #else
 _Static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
 _Static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
-_Static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + TS_TABLES + 1 + TS_SIZE_BUCKETS + 1),
+_Static_assert(sizeof(struct ts_stats) == 16 * (TS_CLASS_MAX + TS_IP_VERSIONS * TS_L4_COUNT + 2 * TS_TABLES + 1 + TS_SIZE_BUCKETS + 1),
 	       "ts_stats ABI");
 _Static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) == 64 && sizeof(struct ts_flow_times) == 16, "keyed table ABI");
 _Static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
+_Static_assert(sizeof(struct ts_total_key) == 48 && sizeof(struct ts_total) == 48, "key_totals ABI");
 _Static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
 #endif
 

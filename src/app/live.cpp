@@ -76,22 +76,6 @@ double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::ste
     return std::chrono::duration<double>(b - a).count();
 }
 
-// Sleeps until `until` (monotonic) or a stop signal; true when woken by a signal.
-bool sleep_until(std::chrono::steady_clock::time_point until)
-{
-    // steady_clock is CLOCK_MONOTONIC on Linux/libstdc++.
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
-    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    while (!stop_requested()) {
-        int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
-        if (rc == 0)
-            return false;
-        if (rc != EINTR)
-            return false;
-    }
-    return true;
-}
-
 // --tui: waits like sleep_until, and meanwhile reads keys and redraws on them
 // and on a resize (SIGWINCH interrupts ppoll; curses then reports KEY_RESIZE).
 // The deadline stays `until`, so the interval schedule is that of line output.

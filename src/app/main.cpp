@@ -1,7 +1,9 @@
 // trafstat: count packets per protocol class in the kernel, print rates.
 // The one catch site: every fatal error becomes one line and an exit code.
+#include "app/agent.hpp"
 #include "app/gen.hpp"
 #include "app/live.hpp"
+#include "app/pinned.hpp"
 #include "app/replay.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
@@ -45,6 +47,18 @@ int main(int argc, char** argv)
                                   init_libbpf_logging(c.verbose);
                                   return run_gen(c);
                               },
+                              [](const AttachCommandConfig& c) {
+                                  init_libbpf_logging(c.verbose);
+                                  return run_attach(c);
+                              },
+                              [](const AgentConfig& c) {
+                                  init_libbpf_logging(c.pinned.verbose);
+                                  return run_agent(c);
+                              },
+                              [](const StatusConfig& c) { return run_status(c); },
+                              [](const DumpConfig& c) { return run_dump(c); },
+                              [](const DetachConfig& c) { return run_detach(c); },
+                              [](const ControlConfig& c) { return run_control(c); },
                               [](const ParseExit& e) { return e.code; },
                           },
                           parsed);

@@ -44,7 +44,7 @@ AttachedCounter attach_generic(const Interface& iface, const AttachConfig& confi
 AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, const LoadOptions& load,
                            std::string& notes, bool verbose)
 {
-    const bool want_native = config.xdp_mode != XdpMode::generic;
+    const bool want_native = config.xdp_mode == XdpMode::native || config.xdp_mode == XdpMode::auto_;
     // Native XDP below this MTU, without receive aggregation before XDP,
     // never sees a multi-buffer frame: its length needs no helper call
     // (docs/attaching.md).

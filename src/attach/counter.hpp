@@ -27,6 +27,11 @@ public:
     {
         return std::visit([](const auto& l) -> std::string_view { return l.mode(); }, link_);
     }
+    // The BPF link, to pin (-1: the program is held otherwise: --force, clsact).
+    int link_fd() const
+    {
+        return std::visit([](const auto& l) { return l.link_fd(); }, link_);
+    }
 
 private:
     std::variant<XdpAttachment, TcAttachment> link_;

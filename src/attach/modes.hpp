@@ -20,10 +20,11 @@ constexpr std::string_view hook_name(Hook h)
     return kHookNames.name(h);
 }
 
-enum class XdpMode { native, generic, auto_ };
+enum class XdpMode { native, generic, offload, auto_ };
 inline constexpr auto kXdpModeNames = name_table<XdpMode>({
     {XdpMode::native, "native", "in the driver"},
     {XdpMode::generic, "generic", "slower, any driver"},
+    {XdpMode::offload, "offload", "in the NIC itself (hardware XDP; few NICs can)"},
     {XdpMode::auto_, "auto", "native if the driver can, else generic"},
 });
 constexpr std::string_view xdp_mode_name(XdpMode m)

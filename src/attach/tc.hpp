@@ -27,6 +27,8 @@ public:
     ~TcAttachment();
 
     std::string_view mode() const { return tc_mode_name(mode_); }  // "tcx" / "clsact"
+    // The TCX link holding the program (-1 for a clsact filter, which has none).
+    int link_fd() const { return link_.get(); }
 
 private:
     TcAttachment() = default;

@@ -129,6 +129,20 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
         return a;
     }
 
+    if (mode == XdpMode::offload) {
+        // Hardware XDP runs in the NIC (Netronome's nfp): a driver without it refuses the flag.
+        int fd = create_link(a.ours_.get(), iface.ifindex, XDP_FLAGS_HW_MODE);
+        if (fd == -EPERM)
+            attach_failed(fd, iface, kXdpAttachedNames.name(XdpAttached::offload));
+        if (fd < 0)
+            throw Error(exit_code::attach,
+                        fmt::format("offload (hardware) XDP is not available on {} ({}): its driver cannot run XDP "
+                                    "programs in the NIC; use --xdp-mode native or generic",
+                                    iface.name, errno_text(fd)));
+        a.link_ = Fd(fd);
+        a.mode_ = XdpAttached::offload;
+        return a;
+    }
     if (mode == XdpMode::native || mode == XdpMode::auto_) {
         int fd = create_link(a.ours_.get(), iface.ifindex, XDP_FLAGS_DRV_MODE);
         if (fd >= 0) {

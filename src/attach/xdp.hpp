@@ -44,6 +44,8 @@ public:
     ~XdpAttachment();
 
     std::string_view mode() const { return kXdpAttachedNames.name(mode_); }  // "native" / "generic"
+    // The BPF link holding the program (-1 for a --force swap, which has none).
+    int link_fd() const { return link_.get(); }
 
 private:
     XdpAttachment() = default;

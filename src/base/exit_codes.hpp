@@ -13,4 +13,6 @@ inline constexpr int interrupted = 130;  // replay stopped by SIGINT/SIGTERM bef
 inline constexpr int capture = 7;        // replay: capture missing, not a capture, damaged, unsupported link type
 inline constexpr int unsupported = 8;    // gen: the kernel cannot send live frames (BPF_F_TEST_XDP_LIVE_FRAMES)
 inline constexpr int address = 9;        // agent: the metrics address cannot be bound (in use, not local)
+inline constexpr int pin_dir = 10;       // the pin dir is not on a BPF filesystem, or holds another layout version
+inline constexpr int not_attached = 11;  // detach, dump, control: no trafstat attachment there
 }  // namespace trafstat::exit_code

@@ -1,6 +1,9 @@
 #include "base/signals.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <ctime>
+#include <pthread.h>
 
 namespace trafstat {
 namespace {
@@ -37,6 +40,36 @@ void install_hangup_handler()
 bool stop_requested()
 {
     return g_stop != 0;
+}
+
+bool sleep_until(std::chrono::steady_clock::time_point until)
+{
+    // steady_clock is CLOCK_MONOTONIC on Linux/libstdc++.
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    while (!stop_requested()) {
+        int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+        if (rc != EINTR)
+            return false;
+    }
+    return true;
+}
+
+void without_stop_signals(const std::function<void()>& start)
+{
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, &old);
+    try {
+        start();
+    } catch (...) {
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 }  // namespace trafstat

@@ -28,6 +28,13 @@ CountingEpoch::CountingEpoch(std::uint32_t* epoch) : epoch_(epoch)
     __atomic_store_n(epoch_, 1, __ATOMIC_SEQ_CST);
 }
 
+CountingEpoch CountingEpoch::resume(std::uint32_t* epoch)
+{
+    CountingEpoch e;
+    e.epoch_ = epoch;
+    return e;
+}
+
 std::uint32_t CountingEpoch::current() const
 {
     return __atomic_load_n(epoch_, __ATOMIC_RELAXED);

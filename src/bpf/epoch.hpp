@@ -10,9 +10,11 @@ namespace trafstat {
 
 class CountingEpoch {
 public:
-    // `epoch`: the program's .bss counting_epoch. Epoch 0 would match the
+    // `epoch`: the program's control.counting_epoch. Epoch 0 would match the
     // zeroed slots of a fresh table: counting starts at 1.
     explicit CountingEpoch(std::uint32_t* epoch);
+    // A pinned program's epoch, counting since its attach: goes on from where it is.
+    static CountingEpoch resume(std::uint32_t* epoch);
 
     // The epoch being counted now.
     std::uint32_t current() const;
@@ -21,7 +23,8 @@ public:
     std::uint32_t close(bool quiescent);
 
 private:
-    std::uint32_t* epoch_;
+    CountingEpoch() = default;
+    std::uint32_t* epoch_ = nullptr;
 };
 
 }  // namespace trafstat

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "bpf/epoch.hpp"
+#include "bpf/fd.hpp"
 #include "bpf/skeleton.hpp"
 #include "bpf/table_reader.hpp"
 #include "stats/counters.hpp"
@@ -11,6 +12,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 struct counter;  // generated skeleton (counter.skel.h)
 struct bpf_program;
@@ -38,6 +41,9 @@ struct LoadOptions {
     TableSizes table_size = kDefaultTableSizes;
     std::uint32_t cache_slots = TableLayout::kAutoCache;
     bool size_histogram = false;  // count frame sizes (ts_stats.size_hist)
+    // Keys the pinned store of totals per key (key_totals) may hold, every
+    // table's together: set for `trafstat attach` (0: one entry, unused).
+    std::uint32_t key_totals = 0;
     // Which entry points to load (xdp_fd(), tc_fd() of the others are -1).
     bool load_xdp = true;
     bool load_tc = true;
@@ -47,6 +53,20 @@ class CounterProgram {
 public:
     // Throws Error(exit_code::load or ::privileges) with the verifier log tail.
     static CounterProgram load(const LoadOptions& options);
+    // The program of a pinned attachment (bpf/pins.hpp), from the maps pinned
+    // in `dir`, counting on since its attach: its epoch goes on, its tables'
+    // layout is read from its control block. It has no entry points
+    // (xdp_fd(), tc_fd() are -1). Throws Error(exit_code::pin_dir) for maps
+    // of another layout, Error(exit_code::not_attached) when they are gone.
+    static CounterProgram adopt(const std::string& dir);
+    // Pins the maps in `dir` (Pin names; the caller pins the link).
+    void pin(const std::string& dir) const;
+
+    // The control block (abi.h struct ts_control), shared with the program
+    // and, once pinned, with every trafstat that adopts it.
+    ts_control& control() { return *control_; }
+    const ts_control& control() const { return *control_; }
+    int key_totals_fd() const { return key_totals_.get(); }
 
     // The XDP entry: device-bound (trafstat_xdpdev*) when loaded so, for
     // generic XDP (trafstat_xdpgen*) when max_wire_frame is set, with the
@@ -60,6 +80,9 @@ public:
 
     // Totals since load: both halves of the counters, every possible CPU.
     ClassCounters read() const;
+    // One half of the counters (an epoch parity), summed over the CPUs as
+    // the kernel's struct (ts_control.merged_halves keeps them so).
+    ts_stats read_half_raw(std::uint32_t half) const;
 
     // Closes the counting epoch (bpf/epoch.hpp): appends its table entries to
     // `out` and returns the half of the counters it counted in, so that the
@@ -95,21 +118,31 @@ public:
     std::uint32_t table_epoch() const { return epoch_.current(); }
     using Reader = TableReadMethod;
     std::size_t drain_tables_with(Reader reader, TableEntries& out, bool quiescent);
+    // The entries of the closed epoch `epoch` (no epoch moves), read from
+    // every slot of its parity rather than those its bitmap marks: for an
+    // epoch that a process killed mid-drain may have partly cleared.
+    std::size_t read_closed_epoch(std::uint32_t epoch, TableEntries& out);
 
 private:
+    struct Unmap {
+        std::size_t bytes;
+        void operator()(ts_control* p) const;
+    };
     // One half of the counters (an epoch parity, abi.h) since load.
     ClassCounters read_half(std::uint32_t half) const;
-    CounterProgram(Skeleton<counter> skel, bpf_program* xdp, TableReader tables, CountingEpoch epoch, bool halves,
-                   bool super_packets)
-        : skel_(std::move(skel)), xdp_(xdp), tables_(std::move(tables)), epoch_(epoch), halves_(halves),
-          super_packets_(super_packets)
-    {}
-    Skeleton<counter> skel_;
-    bpf_program* xdp_ = nullptr;  // the XDP entry loaded (one of four)
-    TableReader tables_;          // reads skel_'s maps: destroyed first
-    CountingEpoch epoch_;         // skel_'s .bss counting_epoch
-    bool halves_ = false;         // counts in epoch halves (rodata epoch_halves)
-    bool super_packets_ = false;  // loaded with max_wire_frame
+    CounterProgram(Skeleton<counter> skel, Fd stats, Fd key_totals, TableReader tables, bool halves,
+                   bool super_packets);
+    Skeleton<counter> skel_;                              // null when adopted from pins
+    Fd stats_;                                            // the per-CPU counters
+    Fd key_totals_;                                       // the store of totals per key
+    Fd control_fd_, tables_fd_, used_fd_;                 // adopted: the pinned maps
+    std::unique_ptr<ts_control, Unmap> control_mapping_;  // adopted: the control block's mapping
+    ts_control* control_ = nullptr;                       // the skeleton's .bss, or the mapping
+    bpf_program* xdp_ = nullptr;                          // the XDP entry loaded (one of four)
+    TableReader tables_;                                  // reads the maps above: destroyed first
+    CountingEpoch epoch_;                                 // control_->counting_epoch
+    bool halves_ = false;                                 // counts in epoch halves (rodata epoch_halves)
+    bool super_packets_ = false;                          // loaded with max_wire_frame
 };
 
 }  // namespace trafstat

@@ -3,7 +3,10 @@
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+
+#include <cerrno>
 #include <fmt/format.h>
 
 namespace trafstat {
@@ -16,11 +19,10 @@ std::size_t possible_cpus()
     return static_cast<std::size_t>(ncpus);
 }
 
-void lookup_per_cpu(const bpf_map* map, std::uint32_t key, void* values, std::size_t value_size, std::size_t count,
-                    std::string_view what)
+void lookup_per_cpu(int map_fd, std::uint32_t key, void* values, std::string_view what)
 {
-    if (int err = bpf_map__lookup_elem(map, &key, sizeof key, values, value_size * count, 0); err)
-        throw Error(exit_code::runtime, fmt::format("cannot read {}: {}", what, errno_text(err)));
+    if (bpf_map_lookup_elem(map_fd, &key, values) != 0)
+        throw Error(exit_code::runtime, fmt::format("cannot read {}: {}", what, errno_text(-errno)));
 }
 
 }  // namespace trafstat

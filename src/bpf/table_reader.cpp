@@ -92,6 +92,38 @@ TableLayout TableLayout::of(std::uint32_t tables, const TableSizes& sizes, std::
     return layout;
 }
 
+void TableLayout::write_to(ts_control& control) const
+{
+    control.tables_on = on;
+    control.table_cpus = static_cast<__u32>(cpus);
+    control.table_entries = static_cast<__u32>(entries);
+    control.table_words = static_cast<__u32>(words);
+    for (int t = 0; t < TS_TABLES; ++t) {
+        control.cache_slots[t] = static_cast<__u32>(cache[t]);
+        control.cache_probes[t] = static_cast<__u32>(cache_probes[t]);
+        control.shared_slots[t] = static_cast<__u32>(shared[t]);
+        control.table_first[t] = static_cast<__u32>(first[t]);
+        control.used_first[t] = static_cast<__u32>(used_first[t]);
+    }
+}
+
+TableLayout TableLayout::read_from(const ts_control& control)
+{
+    TableLayout l;
+    l.on = control.tables_on;
+    l.cpus = control.table_cpus;
+    l.entries = control.table_entries;
+    l.words = control.table_words;
+    for (int t = 0; t < TS_TABLES; ++t) {
+        l.cache[t] = control.cache_slots[t];
+        l.cache_probes[t] = control.cache_probes[t];
+        l.shared[t] = control.shared_slots[t];
+        l.first[t] = control.table_first[t];
+        l.used_first[t] = control.used_first[t];
+    }
+    return l;
+}
+
 void TableReader::Unmap::operator()(const void* p) const
 {
     munmap(const_cast<void*>(p), bytes);
@@ -131,7 +163,7 @@ TableReader::TableReader(const TableLayout& layout, int entries_fd, int used_fd,
     method_ = err == 0 || err == -ENOENT ? TableReadMethod::batch : TableReadMethod::lookup;
 }
 
-std::vector<std::size_t> TableReader::take_used(TableReadMethod method, int t, std::uint32_t parity)
+std::vector<std::size_t> TableReader::take_used(TableReadMethod method, int t, std::uint32_t parity, bool every_slot)
 {
     const std::size_t n = layout_.half_words(t);
     const std::size_t first = layout_.used_first[t] + parity * n;
@@ -145,9 +177,11 @@ std::vector<std::size_t> TableReader::take_used(TableReadMethod method, int t, s
     }
     std::vector<std::size_t> used;
     for (std::size_t w = 0; w < n; ++w) {
-        std::uint64_t bits = words[w];
+        std::uint64_t bits = every_slot ? ~std::uint64_t{0} : words[w];
         if (!bits)
             continue;
+        if (every_slot && (w + 1) * 64 > layout_.half(t))
+            bits >>= (w + 1) * 64 - layout_.half(t);  // the last word's slots only
         // No program writes this parity until the next epoch: the drain may clear it.
         if (method == TableReadMethod::mmap) {
             words[w] = 0;
@@ -163,7 +197,7 @@ std::vector<std::size_t> TableReader::take_used(TableReadMethod method, int t, s
     return used;
 }
 
-std::size_t TableReader::read(TableReadMethod method, std::uint32_t old, TableEntries& out)
+std::size_t TableReader::read(TableReadMethod method, std::uint32_t old, TableEntries& out, bool every_slot)
 {
     if (!layout_.on)
         return 0;
@@ -188,7 +222,7 @@ std::size_t TableReader::read(TableReadMethod method, std::uint32_t old, TableEn
         if (!layout_.shared[t])
             continue;
         const std::size_t half = layout_.first[t] + (old & 1) * layout_.half(t);
-        for (std::size_t off : take_used(method, t, old & 1)) {
+        for (std::size_t off : take_used(method, t, old & 1, every_slot)) {
             const std::size_t idx = half + off;
             ts_flow_entry e{};
             ts_flow_times when{drained_at, drained_at};
@@ -202,7 +236,7 @@ std::size_t TableReader::read(TableReadMethod method, std::uint32_t old, TableEn
                     lookup(times_fd_, idx, when);
             }
             if (e.epoch != old)
-                continue;  // cannot happen: a slot is marked when claimed for its epoch
+                continue;  // a free slot (every_slot); else cannot happen: a slot is marked when claimed
             out[t].push_back(
                 {flow_key_of(e.key),
                  {e.packets, e.bytes, when.first_ns, when.last_ns, static_cast<std::uint8_t>(e.tcp_flags)}});

@@ -58,6 +58,10 @@ struct TableLayout {
     std::size_t half_words(int t) const { return (half(t) + 63) / 64; }
     // Slots of a table per interval, all CPUs together (0: the table is off).
     std::size_t capacity(ts_table t) const { return shared[t] ? half(t) : 0; }
+    // The layout a pinned program's control block records (abi.h
+    // struct ts_control), and back: adopting an attachment reads it there.
+    void write_to(ts_control& control) const;
+    static TableLayout read_from(const ts_control& control);
     // Locked kernel memory of the arrays (without replay's capture times).
     std::size_t kernel_bytes() const { return entries * sizeof(ts_flow_entry) + words * sizeof(std::uint64_t); }
 };
@@ -90,8 +94,10 @@ public:
     // read by `method` (mmap where the array is not mapped: method()), and
     // clears the epoch's bitmap for its next turn. A key may have several
     // entries (one per CPU's cache, and the shared table's): merge_by_key()
-    // sums them. Returns how many entries were read.
-    std::size_t read(TableReadMethod method, std::uint32_t epoch, TableEntries& out);
+    // sums them. Returns how many entries were read. `every_slot`: read every
+    // slot of the parity, not only those the bitmap marks (a drain that a
+    // killed process left half done may have cleared some of its bits).
+    std::size_t read(TableReadMethod method, std::uint32_t epoch, TableEntries& out, bool every_slot = false);
 
     int map_fd() const { return entries_fd_; }
 
@@ -109,7 +115,7 @@ private:
     static Mapping<Slot> map_array(int fd, std::size_t slots);
 
     // The used slots of table `t`'s parity `parity` (offsets in it), its bitmap cleared.
-    std::vector<std::size_t> take_used(TableReadMethod method, int t, std::uint32_t parity);
+    std::vector<std::size_t> take_used(TableReadMethod method, int t, std::uint32_t parity, bool every_slot);
 
     TableLayout layout_;
     int entries_fd_ = -1;

@@ -35,8 +35,17 @@ constexpr std::string_view k_footer = R"(Examples:
   sudo trafstat replay capture.pcapng          a capture through the same program (trafstat replay --help)
   sudo trafstat gen -n 1000000 veth0           send a million frames from the kernel (trafstat gen --help)
 
+Pinned, counting with no process (docs/agent.md):
+  sudo trafstat attach --flows eth0            attach, pin, exit; the kernel keeps counting
+  sudo trafstat agent --flows eth0             adopt (or attach) and serve Prometheus metrics on 127.0.0.1:9469
+  sudo trafstat status                         every attachment, its tables and its agent
+  sudo trafstat dump --json eth0               totals since attach, with no agent running
+  sudo trafstat control eth0 --flows off       stop counting flows from the next packet
+  sudo trafstat detach eth0                    remove the links and the pins
+
 Exit codes: 0 ok, 1 runtime error, 2 usage, 3 no interface, 4 privileges, 5 attach refused,
-6 BPF load/verifier failure, 7 bad capture (docs/exit-codes.md).)";
+6 BPF load/verifier failure, 7 bad capture, 9 metrics address, 10 pin dir, 11 not attached
+(docs/exit-codes.md).)";
 
 constexpr std::string_view k_replay_description =
     "Run every packet of a pcap or pcapng file through trafstat's own XDP program (BPF_PROG_TEST_RUN, "
@@ -288,6 +297,75 @@ struct TableFlags {
             o.histogram = true;
     }
 };
+
+// Where and how a run attaches (live, attach, agent): --hook, --xdp-mode,
+// --tc-mode, -d; `check` refuses the combinations that make no sense.
+struct AttachFlags {
+    CLI::Option* xdp_mode = nullptr;
+    CLI::Option* tc_mode = nullptr;
+
+    void add_to(CLI::App& app, AttachConfig& attach)
+    {
+        add_enum_option(app, "--hook", attach.hook, kHookNames,
+                        fmt::format("Where to count {}:\n{}", default_of(kHookNames, AttachConfig{}.hook),
+                                    kHookNames.described()),
+                        "HOOK");
+        xdp_mode = add_enum_option(app, "--xdp-mode", attach.xdp_mode, kXdpModeNames,
+                                   fmt::format("How XDP attaches {}:\n{}",
+                                               default_of(kXdpModeNames, AttachConfig{}.xdp_mode),
+                                               kXdpModeNames.described()),
+                                   "MODE");
+        tc_mode = add_enum_option(app, "--tc-mode", attach.tc_mode, kTcModeNames,
+                                  fmt::format("How TC attaches {}:\n{}", default_of(kTcModeNames, AttachConfig{}.tc_mode),
+                                              kTcModeNames.described()),
+                                  "MODE");
+        app.add_flag("-d,--drop", attach.drop, "Count totals only and drop every packet (XDP only; for load tests)");
+    }
+
+    std::optional<ParseExit> check(const AttachConfig& attach, const CountingConfig& counting) const
+    {
+        if (attach.drop && (counting.tables || counting.histogram)) {
+            return usage_error("--drop counts totals only: it cannot be combined with --talkers, --ports, --flows or "
+                               "--histogram");
+        }
+        const bool tc = attach.hook != Hook::xdp;
+        if (tc && attach.drop) {
+            return usage_error(
+                "--drop works only with --hook xdp: TC cannot drop before the kernel has allocated the packet");
+        }
+        if (tc && xdp_mode->count() > 0) {
+            return usage_error(
+                fmt::format("--xdp-mode applies only to --hook xdp, not --hook {}", hook_name(attach.hook)));
+        }
+        if (!tc && tc_mode->count() > 0) {
+            return usage_error("--tc-mode applies only to --hook tc-ingress, tc-egress or tc");
+        }
+        return std::nullopt;
+    }
+};
+
+// Interface names: valid, each once.
+std::optional<ParseExit> check_interfaces(const std::vector<std::string>& names)
+{
+    std::set<std::string_view> seen;
+    for (const std::string& name : names) {
+        if (auto error = ifname_error(name); !error.empty()) {
+            return usage_error(error);
+        }
+        if (!seen.insert(name).second) {
+            return usage_error(fmt::format("interface '{}' given twice", name));
+        }
+    }
+    return std::nullopt;
+}
+
+// --pin-dir, for every command of pinned attachments.
+void add_pin_dir(CLI::App& app, std::string& pin_dir)
+{
+    app.add_option("--pin-dir", pin_dir,
+                   fmt::format("Where the pinned attachments live, on a BPF filesystem [default: {}]", kDefaultPinDir))
+        ->type_name("DIR");
+}
 
 // `trafstat replay [options] FILE`
 ParseResult parse_replay(int argc, const char* const* argv)
@@ -561,8 +639,200 @@ ParseResult parse_gen(int argc, const char* const* argv)
     return g;
 }
 
+// The options `attach` and `agent` share: where and what to count, pinned.
+struct PinnedAttachFlags {
+    AttachFlags attach;
+    TableFlags tables;
+
+    void add_to(CLI::App& app, AttachCommandConfig& o)
+    {
+        app.add_option("IFACE", o.interfaces, "Interfaces to count on")->required()->type_name("");
+        attach.add_to(app, o.attach);
+        tables.add_to(app, o.counting);
+        add_pin_dir(app, o.pin_dir);
+        app.add_option("--totals-size", o.totals_size,
+                       "Keys whose totals since attach are kept, every table's together; what does not fit is "
+                       "counted in one `other` row [default: 4 x the tables' keys]")
+            ->check(CLI::Range(16U, 1U << 28))
+            ->type_name("N");
+        app.add_flag("-v,--verbose", o.verbose, "libbpf debug output, and the whole verifier log on load errors");
+    }
+
+    std::optional<ParseExit> finish(AttachCommandConfig& o) const
+    {
+        tables.finish(o.counting);
+        if (auto exit = attach.check(o.attach, o.counting))
+            return exit;
+        return check_interfaces(o.interfaces);
+    }
+};
+
+constexpr std::string_view k_attach_description =
+    "Attach the counting program with pinned BPF links and maps, then exit: the kernel keeps counting with no "
+    "process (docs/agent.md). Read it with `trafstat dump`, serve it with `trafstat agent`, remove it with "
+    "`trafstat detach`.";
+
+ParseResult parse_attach(int argc, const char* const* argv)
+{
+    AttachCommandConfig o;
+    CLI::App app{std::string{k_attach_description}, "trafstat attach"};
+    app.formatter(std::make_shared<Formatter>("trafstat attach [options] IFACE...", k_attach_description));
+    PinnedAttachFlags flags;
+    flags.add_to(app, o);
+    if (auto exit = parse_subcommand(app, argc, argv))
+        return *exit;
+    if (auto exit = flags.finish(o))
+        return *exit;
+    return o;
+}
+
+constexpr std::string_view k_agent_description =
+    "Serve pinned attachments: adopt the attachment of each IFACE made with the same options (or make it), drain "
+    "its tables every interval into totals that outlive the process, and serve Prometheus metrics "
+    "(docs/agent.md, docs/metrics.md). It runs in the foreground, for systemd; stopped or killed, it leaves the "
+    "attachment counting.";
+
+ParseResult parse_agent(int argc, const char* const* argv)
+{
+    AgentConfig o;
+    CLI::App app{std::string{k_agent_description}, "trafstat agent"};
+    app.formatter(std::make_shared<Formatter>("trafstat agent [options] IFACE...", k_agent_description));
+    PinnedAttachFlags flags;
+    flags.add_to(app, o.pinned);
+    app.add_option("--metrics", o.metrics,
+                   fmt::format("Serve /metrics, /healthz and /status on ADDR:PORT ([::1]:PORT for IPv6) "
+                               "[default: {}]",
+                               o.metrics))
+        ->type_name("ADDR:PORT");
+    app.add_option("--metrics-top", o.metrics_top,
+                   "Series per key: the K largest talkers, ports or flows of each table (chosen once, kept), "
+                   "the rest in one `other` series [default: 0, none]")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{10000}))
+        ->type_name("K");
+    app.add_option("-i,--interval", o.interval_s, "Drain the tables every SECONDS [default: 5]")
+        ->check(check(interval_error))
+        ->type_name("SECONDS");
+    app.add_flag("--detach-on-exit", o.detach_on_exit, "Detach and remove the pins when stopped (SIGTERM, SIGINT)");
+    app.add_flag("--replace", o.replace,
+                 "Re-attach where the attachment found differs from the options (its counts start again)");
+    if (auto exit = parse_subcommand(app, argc, argv))
+        return *exit;
+    if (auto exit = flags.finish(o.pinned))
+        return *exit;
+    return o;
+}
+
+ParseResult parse_status(int argc, const char* const* argv)
+{
+    StatusConfig o;
+    constexpr std::string_view what = "Every trafstat attachment pinned on this host (docs/agent.md): interface, hook, "
+                                      "mode, program and link, since when, tables, control flags, its agent, and "
+                                      "stale pins.";
+    CLI::App app{std::string{what}, "trafstat status"};
+    app.formatter(std::make_shared<Formatter>("trafstat status [options]", what));
+    add_pin_dir(app, o.pin_dir);
+    app.add_flag("--json", o.json, "One JSON object (docs/agent.md)");
+    if (auto exit = parse_subcommand(app, argc, argv))
+        return *exit;
+    return o;
+}
+
+ParseResult parse_dump(int argc, const char* const* argv)
+{
+    DumpConfig o;
+    constexpr std::string_view what =
+        "Totals since attach of pinned attachments, read from the kernel with no agent running: the classes and "
+        "the tables, reconciled as the live summary (same JSON, docs/json.md).";
+    CLI::App app{std::string{what}, "trafstat dump"};
+    app.formatter(std::make_shared<Formatter>("trafstat dump [options] [IFACE...]", what));
+    app.add_option("IFACE", o.interfaces, "Interfaces to read (default: every attachment)")->type_name("");
+    add_pin_dir(app, o.pin_dir);
+    bool json = false;
+    app.add_flag("--json", json, "One JSON object (the summary of docs/json.md)");
+    app.add_flag("-z,--hide-zero", o.output.hide_zero, "Hide classes that saw no packets (never the all row)");
+    app.add_option("--top", o.views.top, "Rows per view, lines only; JSON has them all [default: 10]")
+        ->type_name("N");
+    add_enum_option(app, "--sort", o.views.sort, kSortKeyNames,
+                    fmt::format("Order of the views: {}", kSortKeyNames.alternatives()), "KEY");
+    if (auto exit = parse_subcommand(app, argc, argv))
+        return *exit;
+    o.output.format = json ? OutputFormat::json : OutputFormat::line;
+    if (auto exit = check_interfaces(o.interfaces))
+        return *exit;
+    return o;
+}
+
+ParseResult parse_detach(int argc, const char* const* argv)
+{
+    DetachConfig o;
+    constexpr std::string_view what = "Remove trafstat's pinned attachments: their links (the program stops "
+                                      "counting) and their pins. Nothing trafstat did not create is touched.";
+    CLI::App app{std::string{what}, "trafstat detach"};
+    app.formatter(std::make_shared<Formatter>("trafstat detach [options] IFACE...|--all", what));
+    app.add_option("IFACE", o.interfaces, "Interfaces to detach from")->type_name("");
+    app.add_flag("--all", o.all, "Every trafstat attachment under the pin dir");
+    add_pin_dir(app, o.pin_dir);
+    if (auto exit = parse_subcommand(app, argc, argv))
+        return *exit;
+    if (o.all == !o.interfaces.empty())
+        return usage_error("name the interfaces to detach, or --all (not both)");
+    if (auto exit = check_interfaces(o.interfaces))
+        return *exit;
+    return o;
+}
+
+ParseResult parse_control(int argc, const char* const* argv)
+{
+    ControlConfig o;
+    constexpr std::string_view what = "Switch a pinned attachment's loaded tables on or off at run time, with no "
+                                      "re-attach: the program obeys from its next packet (docs/agent.md).";
+    CLI::App app{std::string{what}, "trafstat control"};
+    app.formatter(std::make_shared<Formatter>("trafstat control [options] IFACE", what));
+    app.add_option("IFACE", o.interface, "The interface")->required()->type_name("");
+    Hook hook = Hook::xdp;
+    auto* hook_opt = add_enum_option(app, "--hook", hook, kHookNames,
+                                     "Which attachment of IFACE (default: every one)", "HOOK");
+    std::array<std::string, TS_TABLES> switches;
+    for (int t = 0; t < TS_TABLES; ++t)
+        app.add_option(fmt::format("--{}", table_name(t)), switches[t],
+                       fmt::format("Count the {} table (on) or not (off)", table_name(t)))
+            ->check(one_of({"on", "off"}))
+            ->type_name("on|off");
+    add_pin_dir(app, o.pin_dir);
+    if (auto exit = parse_subcommand(app, argc, argv))
+        return *exit;
+    if (hook_opt->count() > 0)
+        o.hook = hook;
+    bool any = false;
+    for (int t = 0; t < TS_TABLES; ++t)
+        if (!switches[t].empty()) {
+            o.tables_on[t] = switches[t] == "on";
+            any = true;
+        }
+    if (!any)
+        return usage_error("nothing to switch: give --talkers, --ports or --flows on|off");
+    if (auto error = ifname_error(o.interface); !error.empty())
+        return usage_error(error);
+    return o;
+}
+
 ParseResult parse(int argc, const char* const* argv)
 {
+    if (argc >= 2 && argv[1]) {
+        const std::string_view command = argv[1];
+        if (command == "attach")
+            return parse_attach(argc, argv);
+        if (command == "agent")
+            return parse_agent(argc, argv);
+        if (command == "status")
+            return parse_status(argc, argv);
+        if (command == "dump")
+            return parse_dump(argc, argv);
+        if (command == "detach")
+            return parse_detach(argc, argv);
+        if (command == "control")
+            return parse_control(argc, argv);
+    }
     if (argc >= 2 && argv[1] && std::string_view{argv[1]} == "gen") {
         return parse_gen(argc, argv);
     }
@@ -581,21 +851,8 @@ ParseResult parse(int argc, const char* const* argv)
 
     app.add_option("IFACE", o.interfaces, "Interfaces to count on (default: the one of the default route)")
         ->type_name("");
-    add_enum_option(
-        app, "--hook", attach.hook, kHookNames,
-        fmt::format("Where to count {}:\n{}", default_of(kHookNames, AttachConfig{}.hook), kHookNames.described()),
-        "HOOK");
-    auto* xdp_mode_opt =
-        add_enum_option(app, "--xdp-mode", attach.xdp_mode, kXdpModeNames,
-                        fmt::format("How XDP attaches {}:\n{}", default_of(kXdpModeNames, AttachConfig{}.xdp_mode),
-                                    kXdpModeNames.described()),
-                        "MODE");
-    auto* tc_mode_opt =
-        add_enum_option(app, "--tc-mode", attach.tc_mode, kTcModeNames,
-                        fmt::format("How TC attaches {}:\n{}", default_of(kTcModeNames, AttachConfig{}.tc_mode),
-                                    kTcModeNames.described()),
-                        "MODE");
-    app.add_flag("-d,--drop", attach.drop, "Count totals only and drop every packet (XDP only; for load tests)");
+    AttachFlags attach_flags;
+    attach_flags.add_to(app, attach);
     app.add_flag("--force", attach.force, "Replace an XDP program already attached to the interface");
     app.add_option("-i,--interval", o.interval_s, "Print every SECONDS, fractional, up to 3600 [default: 1]")
         ->check(check(interval_error))
@@ -643,30 +900,11 @@ ParseResult parse(int argc, const char* const* argv)
         tables.flows = true;
     }
     tables.finish(o.counting);
-    if (attach.drop && (o.counting.tables || o.counting.histogram)) {
-        return usage_error("--drop counts totals only: it cannot be combined with --talkers, --ports, --flows or "
-                           "--histogram");
+    if (auto exit = attach_flags.check(attach, o.counting)) {
+        return *exit;
     }
-
-    const bool tc = attach.hook != Hook::xdp;
-    if (tc && attach.drop) {
-        return usage_error(
-            "--drop works only with --hook xdp: TC cannot drop before the kernel has allocated the packet");
-    }
-    if (tc && xdp_mode_opt->count() > 0) {
-        return usage_error(fmt::format("--xdp-mode applies only to --hook xdp, not --hook {}", hook_name(attach.hook)));
-    }
-    if (!tc && tc_mode_opt->count() > 0) {
-        return usage_error("--tc-mode applies only to --hook tc-ingress, tc-egress or tc");
-    }
-    std::set<std::string_view> seen;
-    for (const std::string& name : o.interfaces) {
-        if (auto error = ifname_error(name); !error.empty()) {
-            return usage_error(error);
-        }
-        if (!seen.insert(name).second) {
-            return usage_error(fmt::format("interface '{}' given twice", name));
-        }
+    if (auto exit = check_interfaces(o.interfaces)) {
+        return *exit;
     }
     return o;
 }

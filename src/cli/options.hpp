@@ -4,10 +4,12 @@
 #pragma once
 
 #include "attach/modes.hpp"
+#include "bpf/pins.hpp"
 #include "engine/config.hpp"
 #include "gen/frame.hpp"
 #include "output/writer.hpp"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -59,6 +61,58 @@ struct GenConfig {
     bool verbose = false;
 };
 
+// `trafstat attach [options] IFACE...` (docs/agent.md): pinned attachments
+// that count with no process; `trafstat agent` makes or adopts them.
+struct AttachCommandConfig {
+    std::vector<std::string> interfaces;  // at least one
+    AttachConfig attach;                  // --hook, --xdp-mode, --tc-mode, -d (no --force)
+    CountingConfig counting;              // the tables and their sizes, --histogram
+    std::string pin_dir{kDefaultPinDir};  // --pin-dir
+    // --totals-size: keys the store of totals per key holds, all tables
+    // together (0: four times the tables' keys)
+    std::uint32_t totals_size = 0;
+    bool verbose = false;
+};
+
+// `trafstat agent [options] IFACE...`
+struct AgentConfig {
+    AttachCommandConfig pinned;
+    std::string metrics = "127.0.0.1:9469";  // --metrics ADDR:PORT ("" with --no-metrics)
+    double interval_s = 5;                   // -i: how often the tables are drained
+    std::size_t metrics_top = 0;             // --metrics-top K: series per key and table (0: none)
+    bool detach_on_exit = false;             // --detach-on-exit
+    bool replace = false;                    // --replace: re-attach when the configuration differs
+};
+
+// `trafstat status [--json]`
+struct StatusConfig {
+    std::string pin_dir{kDefaultPinDir};
+    bool json = false;
+};
+
+// `trafstat dump [options] [IFACE...]`
+struct DumpConfig {
+    std::string pin_dir{kDefaultPinDir};
+    std::vector<std::string> interfaces;  // empty: every attachment
+    OutputConfig output;                  // --json, -z
+    ViewOptions views;                    // --top, --sort, --talkers-by
+};
+
+// `trafstat detach IFACE...|--all`
+struct DetachConfig {
+    std::string pin_dir{kDefaultPinDir};
+    std::vector<std::string> interfaces;
+    bool all = false;
+};
+
+// `trafstat control IFACE [--hook H] [--talkers|--ports|--flows on|off]`
+struct ControlConfig {
+    std::string pin_dir{kDefaultPinDir};
+    std::string interface;
+    std::optional<Hook> hook;                                // default: each hook attached on it
+    std::array<std::optional<bool>, TS_TABLES> tables_on{};  // per table: switch on or off
+};
+
 // Outcome of parsing that is not a command to run: print text and exit with
 // a code (help/version -> stdout, exit 0; usage error -> stderr one line, exit 2).
 struct ParseExit {
@@ -66,7 +120,8 @@ struct ParseExit {
     std::string text;  // what to print, without a trailing newline
     bool to_stderr;
 };
-using ParseResult = std::variant<LiveConfig, ReplayConfig, GenConfig, ParseExit>;
+using ParseResult = std::variant<LiveConfig, ReplayConfig, GenConfig, AttachCommandConfig, AgentConfig, StatusConfig,
+                                 DumpConfig, DetachConfig, ControlConfig, ParseExit>;
 
 ParseResult parse_options(int argc, const char* const* argv);
 

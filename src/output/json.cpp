@@ -51,7 +51,7 @@ json l4_by_ip_json(const ClassCounters& c)
     return j;
 }
 
-// {"<table>":{"entries":n,"capacity":n,"counted":{...},"overflow":{...},"unkeyed":{...}},...}
+// {"<table>":{"entries":n,"capacity":n,"counted":{...},"overflow":{...},"paused":{...},"unkeyed":{...}},...}
 json tables_json(const std::vector<TableReport>& tables, const ClassCounters& c)
 {
     json j = json::object();
@@ -61,6 +61,7 @@ json tables_json(const std::vector<TableReport>& tables, const ClassCounters& c)
                      {"counted", counter_json(t.counted, std::nullopt)},
                      {"aged", {{"entries", t.aged_keys}, {"packets", t.aged.packets}, {"bytes", t.aged.bytes}}},
                      {"overflow", counter_json(c.table_overflow[t.id], std::nullopt)},
+                     {"paused", counter_json(c.table_paused[t.id], std::nullopt)},
                      {"unkeyed", counter_json(c.table_unkeyed, std::nullopt)}};
     return j;
 }

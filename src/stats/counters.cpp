@@ -111,6 +111,7 @@ void zip(ClassCounters& out, const ClassCounters& a, const ClassCounters& b, F f
     }
     for (std::size_t t = 0; t < out.table_overflow.size(); ++t) {
         f(out.table_overflow[t], a.table_overflow[t], b.table_overflow[t]);
+        f(out.table_paused[t], a.table_paused[t], b.table_paused[t]);
     }
     f(out.table_unkeyed, a.table_unkeyed, b.table_unkeyed);
     for (std::size_t i = 0; i < out.size_hist.size(); ++i) {
@@ -137,6 +138,7 @@ ClassCounters from_kernel(const ts_stats& cpu)
     }
     for (std::size_t t = 0; t < c.table_overflow.size(); ++t) {
         c.table_overflow[t] = of(cpu.table_overflow[t]);
+        c.table_paused[t] = of(cpu.table_paused[t]);
     }
     c.table_unkeyed = of(cpu.table_unkeyed);
     for (std::size_t i = 0; i < c.size_hist.size(); ++i) {

@@ -27,6 +27,8 @@ struct ClassCounters {
     // Each keyed table's share of ipv4 + ipv6 that no entry holds (abi.h).
     std::array<Counter, TS_TABLES> table_overflow{};
     Counter table_unkeyed;
+    // Each table's share that came while it was switched off at run time (trafstat control).
+    std::array<Counter, TS_TABLES> table_paused{};
     std::array<Counter, TS_SIZE_BUCKETS> size_hist{};
     // Generic XDP: frames longer than the interface's largest wire frame (abi.h).
     Counter super_packets;

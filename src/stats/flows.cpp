@@ -56,6 +56,18 @@ FlowKey flow_key_of(const ts_flow_key& k)
     return out;
 }
 
+ts_flow_key kernel_key_of(const FlowKey& k)
+{
+    ts_flow_key out{};
+    std::memcpy(out.src, k.src.data(), sizeof out.src);
+    std::memcpy(out.dst, k.dst.data(), sizeof out.dst);
+    out.sport = k.sport;
+    out.dport = k.dport;
+    out.proto = k.proto;
+    out.ip_version = k.ip_version;
+    return out;
+}
+
 std::vector<FlowEntry> merge_by_key(std::span<const FlowEntry> entries)
 {
     std::unordered_map<FlowKey, std::size_t, FlowKeyHash> index;
@@ -122,8 +134,9 @@ std::vector<FlowEntry> FlowTotals::entries() const
 std::vector<std::string> reconcile_table(const ClassCounters& totals, ts_table which, const Counter& counted)
 {
     const Counter& overflow = totals.table_overflow[which];
-    const Counter table{counted.packets + overflow.packets + totals.table_unkeyed.packets,
-                        counted.bytes + overflow.bytes + totals.table_unkeyed.bytes};
+    const Counter& paused = totals.table_paused[which];
+    const Counter table{counted.packets + overflow.packets + paused.packets + totals.table_unkeyed.packets,
+                        counted.bytes + overflow.bytes + paused.bytes + totals.table_unkeyed.bytes};
     const Counter& v4 = totals[TS_CLASS_IPV4];
     const Counter& v6 = totals[TS_CLASS_IPV6];
     const Counter ip{v4.packets + v6.packets, v4.bytes + v6.bytes};

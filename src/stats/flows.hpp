@@ -50,6 +50,7 @@ struct FlowKeyHash {
 };
 
 FlowKey flow_key_of(const ts_flow_key& k);
+ts_flow_key kernel_key_of(const FlowKey& k);
 // One entry per key: the kernel keeps one per CPU that saw it.
 std::vector<FlowEntry> merge_by_key(std::span<const FlowEntry> entries);
 
@@ -103,8 +104,8 @@ constexpr std::string_view table_name(int table)
     return kTableNames.name(static_cast<ts_table>(table));
 }
 
-// A keyed table's rule (abi.h): its entries + its overflow + unkeyed =
-// ipv4 + ipv6. One line per violation; empty when it adds up.
+// A keyed table's rule (abi.h): its entries + its overflow + its paused
+// share + unkeyed = ipv4 + ipv6. One line per violation; empty when it adds up.
 std::vector<std::string> reconcile_table(const ClassCounters& totals, ts_table table,
                                          std::span<const FlowEntry> entries);
 // The same rule with what the entries hold already summed (`counted`).

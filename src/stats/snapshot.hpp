@@ -53,4 +53,25 @@ struct AgentSnapshot {
     std::vector<AttachmentSnapshot> attachments;
 };
 
+// One pinned attachment as `trafstat status` (and the agent's /status) shows it.
+struct AttachmentStatus {
+    std::string dir;      // its pin directory
+    std::string error;    // set when its pins cannot be read: why (the rest is empty)
+    std::string stale;    // set when it no longer counts: why (the interface is gone, ...)
+    AttachmentSnapshot attachment;
+    int ifindex = 0;
+    std::uint64_t netns_cookie = 0;
+    unsigned program_id = 0;
+    unsigned link_id = 0;
+    bool agent_serving = false;  // an agent holds it now
+    unsigned agent_pid = 0;      // the last agent that served it
+    bool histogram = false;
+};
+
+struct StatusReport {
+    std::string pin_dir;
+    std::string layout;  // "v1"
+    std::vector<AttachmentStatus> attachments;
+};
+
 }  // namespace trafstat

@@ -1,0 +1,215 @@
+#include "app/agent.hpp"
+
+#include "app/pinned.hpp"
+#include "attach/privileges.hpp"
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
+#include "base/signals.hpp"
+#include "bpf/pins.hpp"
+#include "output/metrics.hpp"
+#include "output/status.hpp"
+#include "serve/metrics_server.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fmt/format.h>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace trafstat {
+namespace {
+
+// One attachment the agent serves: its lock (held while the agent runs),
+// its drain, and the keys it exports as series.
+struct Served {
+    PinnedDir dir;
+    DirLock lock;
+    PinnedCounting counting;
+};
+
+std::string joined(const std::vector<std::string>& lines)
+{
+    std::string out;
+    for (const std::string& l : lines)
+        out += (out.empty() ? "" : "; ") + l;
+    return out;
+}
+
+bool exists(const std::string& path)
+{
+    struct stat st {};
+    return stat(path.c_str(), &st) == 0;
+}
+
+// The attachments of one interface: adopted when they match the options,
+// re-attached with --replace when they do not, attached when there are none.
+void adopt_or_attach(const AgentConfig& config, const std::string& ifname, std::vector<std::unique_ptr<Served>>& out)
+{
+    const std::vector<std::string> dirs = pinned_dirs(config.pinned, ifname);
+    bool any = false;
+    for (const std::string& dir : dirs) {
+        if (!exists(dir))
+            continue;
+        any = true;
+        const CounterProgram found = CounterProgram::adopt(dir);
+        const std::vector<std::string> diff = config_differences(config.pinned, found.control());
+        if (diff.empty())
+            continue;
+        if (!config.replace)
+            throw Error(exit_code::attach,
+                        fmt::format("{} is attached with other options ({}): give the options it was attached "
+                                    "with, or --replace to re-attach (its counts start again)",
+                                    dir, joined(diff)));
+        DirLock lock(dir);
+        if (!lock.valid())
+            throw Error(exit_code::attach, fmt::format("another agent (pid {}) serves {}: stop it first",
+                                                       found.control().agent_pid, dir));
+        detach_pinned(config.pinned.pin_dir, dir);
+        std::fprintf(stderr, "trafstat: --replace: detached %s (%s)\n", dir.c_str(), joined(diff).c_str());
+        any = false;
+    }
+    if (!any || std::any_of(dirs.begin(), dirs.end(), [](const std::string& d) { return !exists(d); }))
+        attach_pinned(config.pinned, ifname);
+    for (const std::string& dir : dirs) {
+        DirLock lock(dir);
+        if (!lock.valid()) {
+            const CounterProgram program = CounterProgram::adopt(dir);
+            throw Error(exit_code::attach, fmt::format("another agent (pid {}) serves {}: one agent per attachment",
+                                                       program.control().agent_pid, dir));
+        }
+        PinnedCounting counting(CounterProgram::adopt(dir));
+        counting.program().control().agent_pid = static_cast<__u32>(getpid());
+        PinnedDir d{ifname, dir.substr(dir.rfind('/') + 1), dir};
+        out.push_back(std::make_unique<Served>(Served{std::move(d), std::move(lock), std::move(counting)}));
+    }
+}
+
+// Picks the keys exported as series: up to `top` per table, the largest by
+// bytes among those not exported yet. A key once exported stays so (its
+// series never disappears, and `other` never decreases).
+void export_keys(KeyTotals& totals, std::uint32_t tables_on, std::size_t top)
+{
+    for (int t = 0; t < TS_TABLES && top; ++t) {
+        if (!(tables_on & TS_TABLE_BIT(t)))
+            continue;
+        std::vector<std::pair<std::uint64_t, FlowKey>> candidates;
+        std::size_t exported = 0;
+        for (const auto& [key, kept] : totals.table(t)) {
+            if (kept.exported)
+                ++exported;
+            else
+                candidates.emplace_back(kept.stats.bytes, key);
+        }
+        if (exported >= top || candidates.empty())
+            continue;
+        const std::size_t take = std::min(top - exported, candidates.size());
+        std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(take), candidates.end(),
+                          [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+        for (std::size_t i = 0; i < take; ++i)
+            totals.mark_exported(t, candidates[i].second);
+    }
+}
+
+AttachmentSnapshot snapshot_of(const Served& s)
+{
+    AttachmentSnapshot a = status_of(s.dir, s.counting.program()).attachment;
+    const KeyTotals& totals = s.counting.totals();
+    for (int t = 0; t < TS_TABLES; ++t) {
+        TableSnapshot& tb = a.tables[t];
+        if (!tb.loaded)
+            continue;
+        Counter other = totals.other(t);
+        for (const auto& [key, kept] : totals.table(t)) {
+            if (kept.exported) {
+                tb.exported.push_back({key, {kept.stats.packets, kept.stats.bytes}, kept.stats.tcp_flags});
+            } else {
+                other.packets += kept.stats.packets;
+                other.bytes += kept.stats.bytes;
+            }
+        }
+        std::sort(tb.exported.begin(), tb.exported.end(),
+                  [](const KeyTotal& x, const KeyTotal& y) { return x.key < y.key; });
+        tb.other = other;
+    }
+    return a;
+}
+
+}  // namespace
+
+int run_agent(const AgentConfig& config)
+{
+    install_stop_handlers();
+    require_bpf_privileges();
+    check_pin_dir(config.pinned.pin_dir, true);
+    std::optional<MetricsServer> server;
+    std::mutex lock;  // the drains and the scrapes take turns
+    std::vector<std::unique_ptr<Served>> served;
+    // Bound first: an address in use fails before anything is attached.
+    if (!config.metrics.empty()) {
+        const ListenAddress address = parse_listen_address(config.metrics);
+        MetricsHandlers handlers;
+        handlers.metrics = [&] {
+            const auto start = std::chrono::steady_clock::now();
+            const std::lock_guard<std::mutex> hold(lock);
+            AgentSnapshot snapshot;
+            for (const auto& s : served)
+                snapshot.attachments.push_back(snapshot_of(*s));
+            const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            return metrics_text(snapshot, took);
+        };
+        handlers.status = [&] { return status_json(status_report(config.pinned.pin_dir)) + "\n"; };
+        server.emplace(address.address, address.port, std::move(handlers));
+    }
+    for (const std::string& ifname : config.pinned.interfaces)
+        adopt_or_attach(config, ifname, served);
+    for (auto& s : served)
+        export_keys(s->counting.totals(), s->counting.program().tables_on(), config.metrics_top);
+    if (server)
+        without_stop_signals([&] { server->start(); });
+    {
+        std::string what;
+        for (const auto& s : served)
+            what += fmt::format("{}{} ({})", what.empty() ? "" : ", ", s->dir.ifname, s->dir.hook);
+        std::fprintf(stderr, "trafstat: agent serving %s%s\n", what.c_str(),
+                     server ? fmt::format("; metrics on http://{}/metrics", server->address()).c_str() : "");
+    }
+
+    const auto interval =
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(config.interval_s));
+    auto next = std::chrono::steady_clock::now() + interval;
+    while (!sleep_until(next)) {
+        {
+            const std::lock_guard<std::mutex> hold(lock);
+            for (auto& s : served) {
+                try {
+                    s->counting.drain();
+                    export_keys(s->counting.totals(), s->counting.program().tables_on(), config.metrics_top);
+                } catch (const Error& e) {
+                    std::fprintf(stderr, "trafstat: %s %s: %s\n", s->dir.ifname.c_str(), s->dir.hook.c_str(),
+                                 e.what());
+                }
+            }
+        }
+        next += interval;
+        while (next <= std::chrono::steady_clock::now())
+            next += interval;
+    }
+    if (server)
+        server->stop();
+    if (config.detach_on_exit) {
+        for (const auto& s : served) {
+            detach_pinned(config.pinned.pin_dir, s->dir.path);
+            std::fprintf(stderr, "trafstat: --detach-on-exit: detached %s (%s)\n", s->dir.ifname.c_str(),
+                         s->dir.hook.c_str());
+        }
+    } else {
+        std::fprintf(stderr, "trafstat: agent stopped; the attachments keep counting (trafstat detach removes them)\n");
+    }
+    return exit_code::ok;
+}
+
+}  // namespace trafstat
