@@ -14,6 +14,11 @@
 //   trafstat-bench read [--entries N,...]
 //       time to read (drain) a flow table of N entries, against
 //       `bpftool map dump` of the same table pinned in bpffs.
+//   trafstat-bench scrape [--series N,...] [--requests R]
+//       GET /metrics latency (median, p99 over R requests, keep-alive as
+//       Prometheus scrapes; plain and gzip) from the agent's MetricsServer on
+//       loopback, serving a snapshot of about N series; and the rendering
+//       alone.
 //
 // Prints a table and, with --json FILE, writes the results.
 #include "attach/tc.hpp"
@@ -28,8 +33,10 @@
 #include "bpf/skeleton.hpp"
 #include "minimal.skel.h"
 #include "net/interface.hpp"
+#include "output/metrics.hpp"
 #include "peers.h"
 #include "peers.skel.h"
+#include "serve/metrics_server.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -50,6 +57,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
+#include <httplib.h>
 #include <initializer_list>
 #include <linux/magic.h>
 #include <nlohmann/json.hpp>
@@ -618,6 +626,117 @@ int run_attach(const std::string& ifname, const std::string& which)
     return hold(XdpAttachment::attach(fd, iface, XdpMode::native, false, notes));
 }
 
+// Lines of the exposition text that are samples (not # HELP, # TYPE).
+std::size_t sample_lines(const std::string& text)
+{
+    std::size_t n = 0;
+    bool line_start = true;
+    for (const char c : text) {
+        n += line_start && c != '#';
+        line_start = c == '\n';
+    }
+    return n;
+}
+
+// One attachment with the flows table, exporting enough keys that the whole
+// text holds about `series` samples (each key: a packets and a bytes series).
+AgentSnapshot scrape_snapshot(std::uint32_t series)
+{
+    AttachmentSnapshot a;
+    a.device = "eth0";
+    a.hook = "xdp";
+    a.mode = "native";
+    a.attached_at_s = 1764493029;
+    TableSnapshot& flows = a.tables[TS_TABLE_FLOWS];
+    flows.loaded = flows.active = true;
+    flows.capacity = 65536;
+    AgentSnapshot s{{a}};
+    const std::size_t fixed = sample_lines(metrics_text(s, 0));
+    const std::size_t keys = series > fixed ? (series - fixed) / 2 : 0;
+    auto& exported = s.attachments[0].tables[TS_TABLE_FLOWS].exported;
+    for (std::uint32_t i = 0; i < keys; ++i) {
+        KeyTotal k;
+        k.key.ip_version = i % 4 == 0 ? 6 : 4;
+        if (k.key.ip_version == 4)
+            k.key.src[10] = k.key.src[11] = k.key.dst[10] = k.key.dst[11] = 0xff;
+        k.key.src[12] = 10;
+        k.key.src[14] = static_cast<std::uint8_t>(i >> 8);
+        k.key.src[15] = static_cast<std::uint8_t>(i);
+        k.key.dst[12] = 192;
+        k.key.dst[15] = 1;
+        k.key.proto = i % 3 == 0 ? 17 : 6;
+        k.key.sport = static_cast<std::uint16_t>(32768 + i % 28000);
+        k.key.dport = 443;
+        k.counter = {1'000'000ULL + i, 1'500'000'000ULL + i};
+        exported.push_back(k);
+    }
+    return s;
+}
+
+double percentile(std::vector<double> v, double p)
+{
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+// Each size served plain and gzipped (Prometheus asks for gzip; the server
+// compresses what is asked so).
+nlohmann::ordered_json run_scrape(const std::vector<std::uint32_t>& series_counts, int requests)
+{
+    fmt::print("scrape: GET /metrics from MetricsServer on loopback, keep-alive, {} requests each;\n"
+               "render = metrics_text() alone (median); body KiB before compression\n",
+               requests);
+    fmt::print("{:>8} {:>8} {:>10} {:>9} {:>11} {:>14} {:>11}\n", "series", "keys", "body KiB", "encoding", "render ms",
+               "GET median ms", "GET p99 ms");
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const std::uint32_t n : series_counts) {
+        const AgentSnapshot snapshot = scrape_snapshot(n);
+        const std::size_t keys = snapshot.attachments[0].tables[TS_TABLE_FLOWS].exported.size();
+        for (const std::string encoding : {"identity", "gzip"}) {
+            std::vector<double> render;
+            MetricsHandlers handlers;
+            handlers.metrics = [&] {
+                const auto t0 = Clock::now();
+                std::string text = metrics_text(snapshot, 0.001);
+                render.push_back(seconds_since(t0));
+                return text;
+            };
+            MetricsServer server("127.0.0.1", 0, std::move(handlers));
+            server.start();
+            httplib::Client client("127.0.0.1", server.port());
+            client.set_keep_alive(true);
+            client.set_tcp_nodelay(true);  // as Prometheus (Go) does
+            std::size_t body = 0, samples = 0;
+            std::vector<double> latency;
+            for (int i = -10; i < requests; ++i) {  // 10 untimed to warm up
+                const auto t0 = Clock::now();
+                const auto res = client.Get("/metrics", {{"Accept-Encoding", encoding}});
+                const double wall = seconds_since(t0);
+                if (!res || res->status != 200)
+                    throw Error(exit_code::runtime, "GET /metrics failed");
+                body = res->body.size();
+                samples = sample_lines(res->body);
+                if (i >= 0)
+                    latency.push_back(wall);
+            }
+            server.stop();
+            const double median = percentile(latency, 0.5), p99 = percentile(latency, 0.99);
+            const double render_median = percentile(render, 0.5);
+            fmt::print("{:>8} {:>8} {:>10.1f} {:>9} {:>11.3f} {:>14.3f} {:>11.3f}\n", samples, keys,
+                       static_cast<double>(body) / 1024, encoding, render_median * 1e3, median * 1e3, p99 * 1e3);
+            out.push_back({{"series", samples},
+                           {"keys", keys},
+                           {"body_bytes", body},
+                           {"encoding", encoding},
+                           {"render_median_ms", render_median * 1e3},
+                           {"get_median_ms", median * 1e3},
+                           {"get_p99_ms", p99 * 1e3},
+                           {"requests", requests}});
+        }
+    }
+    return out;
+}
+
 std::vector<std::uint32_t> parse_list(const std::string& s)
 {
     std::vector<std::uint32_t> out;
@@ -672,6 +791,11 @@ int main(int argc, char** argv)
                      "drop (bare XDP_DROP), pass, minimal, tc (bare TC ingress), or a peer's design: pktstat, "
                      "node_agent, netobserv (maps for 64k flows)")
         ->check(CLI::IsMember({"drop", "pass", "minimal", "tc", "pktstat", "node_agent", "netobserv"}));
+    std::string series = "100,10000";
+    int requests = 200;
+    auto* scrape = app.add_subcommand("scrape", "GET /metrics latency from the agent's server on loopback");
+    scrape->add_option("--series", series, "series in the served text, about, comma-separated");
+    scrape->add_option("--requests", requests, "timed requests per size")->check(CLI::Range(1, 1'000'000));
     app.add_option("--json", json_path, "write the results here");
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "libbpf debug output and full verifier logs");
@@ -679,11 +803,14 @@ int main(int argc, char** argv)
 
     init_libbpf_logging(verbose);
     // One CPU for the whole run: the keyed table is per CPU, and a migration
-    // mid-measurement would move the counting to a cold region.
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(static_cast<unsigned>(std::max(sched_getcpu(), 0)), &one);
-    sched_setaffinity(0, sizeof one, &one);
+    // mid-measurement would move the counting to a cold region. Not for
+    // scrape: its server and client threads run as the agent and Prometheus do.
+    if (!*scrape) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(static_cast<unsigned>(std::max(sched_getcpu(), 0)), &one);
+        sched_setaffinity(0, sizeof one, &one);
+    }
     try {
         if (*attach)
             return run_attach(ifname, which);
@@ -694,6 +821,8 @@ int main(int argc, char** argv)
             results["peers"] = run_peers(parse_list(keys), packets, peer_runs);
         if (*read)
             results["read"] = run_read(parse_list(sizes), table_keys);
+        if (*scrape)
+            results["scrape"] = run_scrape(parse_list(series), requests);
         if (!json_path.empty())
             std::ofstream(json_path) << results.dump(2) << "\n";
         return 0;

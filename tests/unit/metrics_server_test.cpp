@@ -67,6 +67,11 @@ TEST(MetricsServer, ServesItsPaths)
     EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
     EXPECT_EQ(metrics->body, "trafstat_build_info{version=\"x\"} 1\n");
 
+    const auto head = client.Head("/metrics");
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->status, 200);
+    EXPECT_EQ(head->body, "");
+
     const auto status = client.Get("/status");
     ASSERT_TRUE(status);
     EXPECT_EQ(status->status, 200);
