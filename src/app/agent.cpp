@@ -66,8 +66,8 @@ void adopt_or_attach(const AgentConfig& config, const std::string& ifname, std::
                                     dir, joined(diff)));
         DirLock lock(dir);
         if (!lock.valid())
-            throw Error(exit_code::attach, fmt::format("another agent (pid {}) serves {}: stop it first",
-                                                       found.control().agent_pid, dir));
+            throw Error(exit_code::attach,
+                        fmt::format("another agent (pid {}) serves {}: stop it first", found.control().agent_pid, dir));
         detach_pinned(config.pinned.pin_dir, dir);
         std::fprintf(stderr, "trafstat: --replace: detached %s (%s)\n", dir.c_str(), joined(diff).c_str());
         any = false;
@@ -108,7 +108,9 @@ void export_keys(KeyTotals& totals, std::uint32_t tables_on, std::size_t top)
             continue;
         const std::size_t take = std::min(top - exported, candidates.size());
         std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(take), candidates.end(),
-                          [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+                          [](const auto& a, const auto& b) {
+                              return a.first > b.first || (a.first == b.first && a.second < b.second);
+                          });
         for (std::size_t i = 0; i < take; ++i)
             totals.mark_exported(t, candidates[i].second);
     }
@@ -178,8 +180,8 @@ int run_agent(const AgentConfig& config)
                      server ? fmt::format("; metrics on http://{}/metrics", server->address()).c_str() : "");
     }
 
-    const auto interval =
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(config.interval_s));
+    const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(config.interval_s));
     auto next = std::chrono::steady_clock::now() + interval;
     while (!sleep_until(next)) {
         {
@@ -189,8 +191,7 @@ int run_agent(const AgentConfig& config)
                     s->counting.drain();
                     export_keys(s->counting.totals(), s->counting.program().tables_on(), config.metrics_top);
                 } catch (const Error& e) {
-                    std::fprintf(stderr, "trafstat: %s %s: %s\n", s->dir.ifname.c_str(), s->dir.hook.c_str(),
-                                 e.what());
+                    std::fprintf(stderr, "trafstat: %s %s: %s\n", s->dir.ifname.c_str(), s->dir.hook.c_str(), e.what());
                 }
             }
         }

@@ -103,16 +103,16 @@ std::vector<PinnedDir> dirs_on(const std::string& pin_dir, const std::vector<std
             out.push_back(std::move(d));
     for (const std::string& name : interfaces)
         if (std::none_of(out.begin(), out.end(), [&](const PinnedDir& d) { return d.ifname == name; }))
-            throw Error(exit_code::not_attached,
-                        fmt::format("no trafstat attachment on {} under {} (trafstat status lists them)", name,
-                                    pin_dir));
+            throw Error(
+                exit_code::not_attached,
+                fmt::format("no trafstat attachment on {} under {} (trafstat status lists them)", name, pin_dir));
     return out;
 }
 
 std::string agent_note(const std::string& dir, const ts_control& control)
 {
-    return fmt::format("an agent (pid {}) serves {}: stop it first (systemctl stop trafstat-agent)",
-                       control.agent_pid, dir);
+    return fmt::format("an agent (pid {}) serves {}: stop it first (systemctl stop trafstat-agent)", control.agent_pid,
+                       dir);
 }
 
 }  // namespace
@@ -206,8 +206,8 @@ std::vector<std::string> config_differences(const AttachCommandConfig& config, c
         const bool asked = config.counting.counts(t);
         const bool loaded = (control.tables_on & TS_TABLE_BIT(t)) != 0;
         if (asked != loaded)
-            out.push_back(fmt::format("--{}: asked {}, attached {}", table_name(t), asked ? "on" : "off",
-                                      loaded ? "on" : "off"));
+            out.push_back(
+                fmt::format("--{}: asked {}, attached {}", table_name(t), asked ? "on" : "off", loaded ? "on" : "off"));
         else if (asked && config.counting.table_size[t] != control.table_keys[t])
             out.push_back(fmt::format("{} table size: asked {} keys, attached {}", table_name(t),
                                       config.counting.table_size[t], control.table_keys[t]));
@@ -338,8 +338,8 @@ int run_dump(const DumpConfig& config)
             PinnedCounting counting(std::move(program));
             if (lock.valid())
                 counting.drain();
-            AttachmentReport report = counting.report(ifname, hook, mode, config.views,
-                                                      config.output.format == OutputFormat::json);
+            AttachmentReport report =
+                counting.report(ifname, hook, mode, config.views, config.output.format == OutputFormat::json);
             if (!lock.valid() && __atomic_load_n(&counting.program().control().merge_seq, __ATOMIC_SEQ_CST) != seq &&
                 attempt < 100)
                 continue;
@@ -401,9 +401,8 @@ int run_control(const ControlConfig& config)
         std::fprintf(stderr, "trafstat: %s %s:%s\n", d.ifname.c_str(), d.hook.c_str(), state.c_str());
     }
     if (!found)
-        throw Error(exit_code::not_attached,
-                    fmt::format("no trafstat attachment on {} {} under {}", config.interface,
-                                config.hook ? hook_name(*config.hook) : "", config.pin_dir));
+        throw Error(exit_code::not_attached, fmt::format("no trafstat attachment on {} {} under {}", config.interface,
+                                                         config.hook ? hook_name(*config.hook) : "", config.pin_dir));
     return exit_code::ok;
 }
 

@@ -20,7 +20,8 @@ ts_total_key other_key(int t)
 
 [[noreturn]] void failed(std::string_view what, int err)
 {
-    throw Error(exit_code::runtime, fmt::format("cannot {} the totals per key (key_totals): {}", what, errno_text(err)));
+    throw Error(exit_code::runtime,
+                fmt::format("cannot {} the totals per key (key_totals): {}", what, errno_text(err)));
 }
 
 }  // namespace
@@ -64,9 +65,14 @@ int KeyTotals::write(int t, const FlowKey& key, const Kept& kept, bool create)
     ts_total_key k{};
     k.table = static_cast<__u32>(t);
     k.key = kernel_key_of(key);
-    const ts_total v{kept.stats.packets, kept.stats.bytes,  kept.stats.first_ns,
-                     kept.stats.last_ns, kept.merged_epoch, kept.stats.tcp_flags,
-                     kept.exported ? TS_TOTAL_EXPORTED : 0U, 0};
+    const ts_total v{kept.stats.packets,
+                     kept.stats.bytes,
+                     kept.stats.first_ns,
+                     kept.stats.last_ns,
+                     kept.merged_epoch,
+                     kept.stats.tcp_flags,
+                     kept.exported ? TS_TOTAL_EXPORTED : 0U,
+                     0};
     return bpf_map_update_elem(fd_, &k, &v, create ? BPF_NOEXIST : BPF_EXIST) == 0 ? 0 : errno;
 }
 

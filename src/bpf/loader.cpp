@@ -12,8 +12,8 @@
 #include <cerrno>
 #include <fmt/format.h>
 #include <sys/mman.h>
-#include <unistd.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <utility>

@@ -6,7 +6,6 @@
 #include <string_view>
 #include <vector>
 
-
 namespace trafstat {
 
 // The CPUs the kernel may ever bring up (counted once): a per-CPU map holds

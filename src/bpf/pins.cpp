@@ -94,7 +94,8 @@ std::vector<PinnedDir> list_pinned(const std::string& pin_dir)
             continue;
         for (const auto& hook : fs::directory_iterator(iface.path(), ec))
             if (hook.is_directory())
-                out.push_back({iface.path().filename().string(), hook.path().filename().string(), hook.path().string()});
+                out.push_back(
+                    {iface.path().filename().string(), hook.path().filename().string(), hook.path().string()});
     }
     std::sort(out.begin(), out.end(), [](const PinnedDir& a, const PinnedDir& b) { return a.path < b.path; });
     return out;

@@ -306,19 +306,20 @@ struct AttachFlags {
 
     void add_to(CLI::App& app, AttachConfig& attach)
     {
-        add_enum_option(app, "--hook", attach.hook, kHookNames,
-                        fmt::format("Where to count {}:\n{}", default_of(kHookNames, AttachConfig{}.hook),
-                                    kHookNames.described()),
-                        "HOOK");
-        xdp_mode = add_enum_option(app, "--xdp-mode", attach.xdp_mode, kXdpModeNames,
-                                   fmt::format("How XDP attaches {}:\n{}",
-                                               default_of(kXdpModeNames, AttachConfig{}.xdp_mode),
-                                               kXdpModeNames.described()),
-                                   "MODE");
-        tc_mode = add_enum_option(app, "--tc-mode", attach.tc_mode, kTcModeNames,
-                                  fmt::format("How TC attaches {}:\n{}", default_of(kTcModeNames, AttachConfig{}.tc_mode),
-                                              kTcModeNames.described()),
-                                  "MODE");
+        add_enum_option(
+            app, "--hook", attach.hook, kHookNames,
+            fmt::format("Where to count {}:\n{}", default_of(kHookNames, AttachConfig{}.hook), kHookNames.described()),
+            "HOOK");
+        xdp_mode =
+            add_enum_option(app, "--xdp-mode", attach.xdp_mode, kXdpModeNames,
+                            fmt::format("How XDP attaches {}:\n{}", default_of(kXdpModeNames, AttachConfig{}.xdp_mode),
+                                        kXdpModeNames.described()),
+                            "MODE");
+        tc_mode =
+            add_enum_option(app, "--tc-mode", attach.tc_mode, kTcModeNames,
+                            fmt::format("How TC attaches {}:\n{}", default_of(kTcModeNames, AttachConfig{}.tc_mode),
+                                        kTcModeNames.described()),
+                            "MODE");
         app.add_flag("-d,--drop", attach.drop, "Count totals only and drop every packet (XDP only; for load tests)");
     }
 
@@ -750,8 +751,7 @@ ParseResult parse_dump(int argc, const char* const* argv)
     bool json = false;
     app.add_flag("--json", json, "One JSON object (the summary of docs/json.md)");
     app.add_flag("-z,--hide-zero", o.output.hide_zero, "Hide classes that saw no packets (never the all row)");
-    app.add_option("--top", o.views.top, "Rows per view, lines only; JSON has them all [default: 10]")
-        ->type_name("N");
+    app.add_option("--top", o.views.top, "Rows per view, lines only; JSON has them all [default: 10]")->type_name("N");
     add_enum_option(app, "--sort", o.views.sort, kSortKeyNames,
                     fmt::format("Order of the views: {}", kSortKeyNames.alternatives()), "KEY");
     if (auto exit = parse_subcommand(app, argc, argv))
@@ -790,8 +790,8 @@ ParseResult parse_control(int argc, const char* const* argv)
     app.formatter(std::make_shared<Formatter>("trafstat control [options] IFACE", what));
     app.add_option("IFACE", o.interface, "The interface")->required()->type_name("");
     Hook hook = Hook::xdp;
-    auto* hook_opt = add_enum_option(app, "--hook", hook, kHookNames,
-                                     "Which attachment of IFACE (default: every one)", "HOOK");
+    auto* hook_opt =
+        add_enum_option(app, "--hook", hook, kHookNames, "Which attachment of IFACE (default: every one)", "HOOK");
     std::array<std::string, TS_TABLES> switches;
     for (int t = 0; t < TS_TABLES; ++t)
         app.add_option(fmt::format("--{}", table_name(t)), switches[t],

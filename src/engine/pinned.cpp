@@ -37,8 +37,7 @@ private:
 
 }  // namespace
 
-PinnedCounting::PinnedCounting(CounterProgram program)
-    : program_(std::move(program)), totals_(program_.key_totals_fd())
+PinnedCounting::PinnedCounting(CounterProgram program) : program_(std::move(program)), totals_(program_.key_totals_fd())
 {}
 
 void PinnedCounting::merge(std::uint32_t epoch, const TableEntries& entries)
@@ -103,9 +102,9 @@ AttachmentReport PinnedCounting::report(const std::string& ifname, const std::st
         counters.table_overflow[t].packets += other.packets;
         counters.table_overflow[t].bytes += other.bytes;
     }
-    CountingEngine engine(std::make_unique<StoredSource>(std::move(counters), std::move(entries),
-                                                         program_.table_capacities()),
-                          config, 1.0, AttachmentLabel{ifname, hook, mode, false});
+    CountingEngine engine(
+        std::make_unique<StoredSource>(std::move(counters), std::move(entries), program_.table_capacities()), config,
+        1.0, AttachmentLabel{ifname, hook, mode, false});
     return engine.summary(all_rows);
 }
 

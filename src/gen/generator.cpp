@@ -124,7 +124,8 @@ Generator::~Generator() = default;
 Totals Generator::read() const
 {
     Totals t;
-    for (const ts_gen_stats& s : read_per_cpu<ts_gen_stats>(bpf_map__fd(skel_->maps.gen_stats), 0, "the generator's counters")) {
+    for (const ts_gen_stats& s :
+         read_per_cpu<ts_gen_stats>(bpf_map__fd(skel_->maps.gen_stats), 0, "the generator's counters")) {
         t.aborted += s.aborted;
         for (std::size_t i = 0; i < TS_GEN_MAX_SLOTS; ++i) {
             t.slot_packets[i] += s.packets[i];

@@ -111,7 +111,7 @@ struct Families {
     Exposition::Family build_info, up, attached_at;
     CounterPair frames, flags, dropped;
     Exposition::Family table_capacity, table_entries, table_active;
-    CounterPair table_overflow, table_unkeyed;
+    CounterPair table_overflow, table_paused, table_unkeyed;
     std::array<CounterPair, TS_TABLES> keys;
     Exposition::Family scrape_duration;
 };
@@ -139,6 +139,9 @@ Families declare_families(Exposition& ex)
         ex.family("trafstat_table_active", kGauge, "1 while the keyed table counts, 0 while switched off at run time.");
     f.table_overflow = counter_pair(ex, "trafstat_table_overflow",
                                     "IP packets since attach that the full keyed table had no room for");
+    f.table_paused = counter_pair(ex, "trafstat_table_paused",
+                                  "IP packets since attach that came while the keyed table was switched off "
+                                  "(trafstat control)");
     f.table_unkeyed = counter_pair(ex, "trafstat_table_unkeyed",
                                    "IP packets since attach whose addresses could not be read, in no keyed table");
     f.keys[TS_TABLE_TALKERS] =
@@ -235,6 +238,7 @@ void add_tables(Exposition& ex, const Families& f, const AttachmentSnapshot& a, 
         ex.sample(f.table_entries, labels, table.entries);
         ex.sample(f.table_active, labels, table.active ? 1 : 0);
         add(ex, f.table_overflow, labels, a.totals.table_overflow[static_cast<std::size_t>(t)]);
+        add(ex, f.table_paused, labels, a.totals.table_paused[static_cast<std::size_t>(t)]);
         add_keys(ex, f.keys[static_cast<std::size_t>(t)], table, t, base);
     }
     if (any_loaded)

@@ -1,6 +1,5 @@
 #include "output/status.hpp"
 
-
 #include <ctime>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

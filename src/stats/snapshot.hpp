@@ -55,9 +55,9 @@ struct AgentSnapshot {
 
 // One pinned attachment as `trafstat status` (and the agent's /status) shows it.
 struct AttachmentStatus {
-    std::string dir;      // its pin directory
-    std::string error;    // set when its pins cannot be read: why (the rest is empty)
-    std::string stale;    // set when it no longer counts: why (the interface is gone, ...)
+    std::string dir;    // its pin directory
+    std::string error;  // set when its pins cannot be read: why (the rest is empty)
+    std::string stale;  // set when it no longer counts: why (the interface is gone, ...)
     AttachmentSnapshot attachment;
     int ifindex = 0;
     std::uint64_t netns_cookie = 0;
