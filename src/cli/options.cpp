@@ -250,7 +250,8 @@ struct TableFlags {
     bool talkers = false, ports = false, flows = false;
     std::string idle;
 
-    void add_to(CLI::App& app, CountingConfig& o)
+    // `views`: the options of how the views are shown too (not for attach and the agent).
+    void add_to(CLI::App& app, CountingConfig& o, bool views = true)
     {
         app.add_flag("--talkers", talkers, "Count and show talkers: per address, sent and received (docs/tables.md)");
         app.add_flag("--ports", ports, "Count and show ports: per protocol and port, with service names");
@@ -268,6 +269,8 @@ struct TableFlags {
         size("--port-table-size", TS_TABLE_PORTS, "ports");
         size("--flow-table-size", TS_TABLE_FLOWS, "flows");
         app.add_flag("--histogram", o.histogram, "Count packet sizes in RMON buckets (on with any table)");
+        if (!views)
+            return;
         app.add_option("--top", o.views.top,
                        fmt::format("Rows per view and interval; 0 shows all [default: {}]", ViewOptions{}.top))
             ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24))
@@ -649,7 +652,7 @@ struct PinnedAttachFlags {
     {
         app.add_option("IFACE", o.interfaces, "Interfaces to count on")->required()->type_name("");
         attach.add_to(app, o.attach);
-        tables.add_to(app, o.counting);
+        tables.add_to(app, o.counting, false);
         add_pin_dir(app, o.pin_dir);
         app.add_option("--totals-size", o.totals_size,
                        "Keys whose totals since attach are kept, every table's together; what does not fit is "
