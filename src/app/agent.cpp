@@ -166,7 +166,7 @@ int run_agent(const AgentConfig& config)
         handlers.status = [&] { return status_json(status_report(config.pinned.pin_dir)) + "\n"; };
         server.emplace(address.address, address.port, std::move(handlers));
     }
-    for (const std::string& ifname : config.pinned.interfaces)
+    for (const std::string& ifname : interfaces_of(config.pinned))
         adopt_or_attach(config, ifname, served);
     for (auto& s : served)
         export_keys(s->counting.totals(), s->counting.program().tables_on(), config.metrics_top);

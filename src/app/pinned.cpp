@@ -7,6 +7,7 @@
 #include "bpf/pins.hpp"
 #include "engine/sources.hpp"
 #include "net/interface.hpp"
+#include "net/route.hpp"
 #include "output/status.hpp"
 #include "output/writer.hpp"
 
@@ -116,6 +117,16 @@ std::string agent_note(const std::string& dir, const ts_control& control)
 }
 
 }  // namespace
+
+std::vector<std::string> interfaces_of(const AttachCommandConfig& config)
+{
+    if (!config.interfaces.empty())
+        return config.interfaces;
+    auto name = default_route_interface();
+    if (!name)
+        throw Error(exit_code::no_interface, "no interface given and no default route to pick one from: name one");
+    return {*name};
+}
 
 std::vector<std::string> pinned_dirs(const AttachCommandConfig& config, const std::string& ifname)
 {
@@ -294,7 +305,7 @@ int run_attach(const AttachCommandConfig& config)
         std::fprintf(stderr, "%s\n", note->c_str());
     std::vector<std::string> made;
     try {
-        for (const std::string& name : config.interfaces)
+        for (const std::string& name : interfaces_of(config))
             for (std::string& dir : attach_pinned(config, name))
                 made.push_back(std::move(dir));
     } catch (...) {

@@ -17,6 +17,8 @@ int run_dump(const DumpConfig& config);
 int run_detach(const DetachConfig& config);
 int run_control(const ControlConfig& config);
 
+// The interfaces named, or the one of the default route. Throws Error(exit_code::no_interface).
+std::vector<std::string> interfaces_of(const AttachCommandConfig& config);
 // The pin directories `config` asks for on `ifname`, one per hook.
 std::vector<std::string> pinned_dirs(const AttachCommandConfig& config, const std::string& ifname);
 // Attaches and pins as `trafstat attach` does, one interface; returns the

@@ -650,7 +650,8 @@ struct PinnedAttachFlags {
 
     void add_to(CLI::App& app, AttachCommandConfig& o)
     {
-        app.add_option("IFACE", o.interfaces, "Interfaces to count on")->required()->type_name("");
+        app.add_option("IFACE", o.interfaces, "Interfaces to count on (default: the one of the default route)")
+            ->type_name("");
         attach.add_to(app, o.attach);
         tables.add_to(app, o.counting, false);
         add_pin_dir(app, o.pin_dir);

@@ -64,7 +64,7 @@ struct GenConfig {
 // `trafstat attach [options] IFACE...` (docs/agent.md): pinned attachments
 // that count with no process; `trafstat agent` makes or adopts them.
 struct AttachCommandConfig {
-    std::vector<std::string> interfaces;  // at least one
+    std::vector<std::string> interfaces;  // empty: the interface of the default route
     AttachConfig attach;                  // --hook, --xdp-mode, --tc-mode, -d (no --force)
     CountingConfig counting;              // the tables and their sizes, --histogram
     std::string pin_dir{kDefaultPinDir};  // --pin-dir

@@ -549,5 +549,75 @@ TEST(KeyedTable, ReplayTakesTheSameOptions)
     EXPECT_EQ(o.views.top, 0u);
 }
 
+// -- pinned attachments: attach, agent, status, dump, detach, control --------------------------
+
+TEST(PinnedOptions, AttachTakesTheLiveAttachOptionsAndPinDir)
+{
+    const auto o = accepted_as<AttachCommandConfig>({"attach", "--hook", "tc", "--flows", "--flow-table-size", "1024",
+                                                     "--pin-dir", "/x/y", "--totals-size", "99", "veth0", "veth1"});
+    EXPECT_EQ(o.interfaces, (std::vector<std::string>{"veth0", "veth1"}));
+    EXPECT_EQ(o.attach.hook, Hook::tc_both);
+    EXPECT_EQ(o.counting.tables, TS_TABLE_BIT(TS_TABLE_FLOWS));
+    EXPECT_EQ(o.counting.table_size[TS_TABLE_FLOWS], 1024u);
+    EXPECT_TRUE(o.counting.histogram);
+    EXPECT_EQ(o.pin_dir, "/x/y");
+    EXPECT_EQ(o.totals_size, 99u);
+    EXPECT_EQ(accepted_as<AttachCommandConfig>({"attach"}).pin_dir, std::string(kDefaultPinDir));
+    EXPECT_EQ(accepted_as<AttachCommandConfig>({"attach", "--xdp-mode", "offload", "v"}).attach.xdp_mode,
+              XdpMode::offload);
+}
+
+TEST(PinnedOptions, AttachRefusesWhatCannotBePinnedOrShown)
+{
+    EXPECT_TRUE(contains(usage_error({"attach", "--force", "v"}), "--force"));
+    EXPECT_TRUE(contains(usage_error({"attach", "--top", "5", "v"}), "--top"));
+    EXPECT_TRUE(contains(usage_error({"attach", "-d", "--flows", "v"}), "--drop"));
+    EXPECT_TRUE(contains(usage_error({"attach", "--hook", "tc", "--xdp-mode", "native", "v"}), "--xdp-mode"));
+    EXPECT_TRUE(contains(usage_error({"attach", "v", "v"}), "given twice"));
+}
+
+TEST(PinnedOptions, AgentDefaultsAndOptions)
+{
+    const auto d = accepted_as<AgentConfig>({"agent", "eth0"});
+    EXPECT_EQ(d.metrics, "127.0.0.1:9469");
+    EXPECT_EQ(d.interval_s, 5.0);
+    EXPECT_EQ(d.metrics_top, 0u);
+    EXPECT_FALSE(d.detach_on_exit);
+    EXPECT_FALSE(d.replace);
+    const auto o = accepted_as<AgentConfig>({"agent", "--talkers", "--metrics", "[::1]:9999", "--metrics-top", "20",
+                                             "-i", "0.5", "--detach-on-exit", "--replace", "eth0"});
+    EXPECT_EQ(o.pinned.counting.tables, TS_TABLE_BIT(TS_TABLE_TALKERS));
+    EXPECT_EQ(o.metrics, "[::1]:9999");
+    EXPECT_EQ(o.metrics_top, 20u);
+    EXPECT_EQ(o.interval_s, 0.5);
+    EXPECT_TRUE(o.detach_on_exit);
+    EXPECT_TRUE(o.replace);
+    EXPECT_TRUE(contains(usage_error({"agent", "--metrics-top", "100000", "eth0"}), "--metrics-top"));
+    EXPECT_TRUE(contains(usage_error({"agent", "-i", "0", "eth0"}), "-i"));
+}
+
+TEST(PinnedOptions, StatusDumpDetachControl)
+{
+    EXPECT_TRUE(accepted_as<StatusConfig>({"status", "--json"}).json);
+    const auto dump = accepted_as<DumpConfig>({"dump", "--json", "--top", "3", "eth0"});
+    EXPECT_EQ(dump.output.format, OutputFormat::json);
+    EXPECT_EQ(dump.views.top, 3u);
+    EXPECT_EQ(dump.interfaces, (std::vector<std::string>{"eth0"}));
+    EXPECT_TRUE(accepted_as<DetachConfig>({"detach", "--all"}).all);
+    EXPECT_EQ(accepted_as<DetachConfig>({"detach", "a", "b"}).interfaces.size(), 2u);
+    EXPECT_TRUE(contains(usage_error({"detach"}), "--all"));
+    EXPECT_TRUE(contains(usage_error({"detach", "--all", "a"}), "--all"));
+    const auto c = accepted_as<ControlConfig>({"control", "eth0", "--flows", "off", "--talkers", "on"});
+    EXPECT_EQ(c.interface, "eth0");
+    EXPECT_FALSE(c.hook.has_value());
+    EXPECT_EQ(c.tables_on[TS_TABLE_FLOWS], std::optional<bool>(false));
+    EXPECT_EQ(c.tables_on[TS_TABLE_TALKERS], std::optional<bool>(true));
+    EXPECT_FALSE(c.tables_on[TS_TABLE_PORTS].has_value());
+    EXPECT_EQ(accepted_as<ControlConfig>({"control", "eth0", "--hook", "tc-egress", "--ports", "on"}).hook,
+              std::optional<Hook>(Hook::tc_egress));
+    EXPECT_TRUE(contains(usage_error({"control", "eth0"}), "nothing to switch"));
+    EXPECT_TRUE(contains(usage_error({"control", "eth0", "--flows", "maybe"}), "--flows"));
+}
+
 }  // namespace
 }  // namespace trafstat
