@@ -8,20 +8,17 @@
 #include <thread>
 
 namespace trafstat {
-namespace {
 
-// Waits until every BPF program run that started before the call has ended:
-// programs run inside RCU read-side sections, and MEMBARRIER_CMD_GLOBAL is a
-// synchronize_rcu(). Where membarrier is refused (nohz_full CPUs), a pause far
-// longer than any program run stands in.
-void wait_for_running_programs()
+// Every BPF program run that started before the call has ended once it
+// returns: programs run inside RCU read-side sections, and
+// MEMBARRIER_CMD_GLOBAL is a synchronize_rcu(). Where membarrier is refused
+// (nohz_full CPUs), a pause far longer than any program run stands in.
+void CountingEpoch::wait_for_running_programs()
 {
     if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
         return;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
-
-}  // namespace
 
 CountingEpoch::CountingEpoch(std::uint32_t* epoch) : epoch_(epoch)
 {

@@ -18,6 +18,9 @@ public:
 
     // The epoch being counted now.
     std::uint32_t current() const;
+    // Waits until no program run that started before the call can still be
+    // counting (into any epoch).
+    static void wait_for_running_programs();
     // Moves counting on and returns the closed epoch. `quiescent`: the caller
     // knows no program is running (replay between runs); no wait.
     std::uint32_t close(bool quiescent);

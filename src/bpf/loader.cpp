@@ -255,6 +255,8 @@ std::size_t CounterProgram::drain_tables_with(Reader reader, TableEntries& out, 
 
 std::size_t CounterProgram::read_closed_epoch(std::uint32_t epoch, TableEntries& out)
 {
+    // Whoever closed it may have died before waiting for the runs still counting into it.
+    CountingEpoch::wait_for_running_programs();
     return tables_.read(tables_.method(), epoch, out, true);
 }
 
