@@ -402,6 +402,10 @@ class TestRestarts(AgentCase):
             + agentlib.metric_sum(final, "trafstat_flow_packets_total")
         )
         self.assertEqual((ip, keyed), (n, n))
+        flow_series = [dict(labels) for name, labels in final if name == "trafstat_flow_packets_total"]
+        self.assertEqual(
+            len(flow_series), int(self.TOP) + 1, f"--metrics-top {self.TOP} flows and `other`: {flow_series}"
+        )
 
         code, stderr = agent.stop()
         self.assertEqual(code, 0, stderr)
@@ -535,7 +539,7 @@ class TestBadInput(AgentCase):
         self.ok(p.rcv_ns, "attach", "--talkers", p.rcv_if)
         self.addCleanup(self.ts, p.rcv_ns, "detach", p.rcv_if)
         q = self.ts(p.rcv_ns, "control", p.rcv_if, "--flows", "off")
-        self.assert_one_line_error(q, EXIT_USAGE, "flows", "not loaded")
+        self.assert_one_line_error(q, EXIT_USAGE, "flows table was not loaded", "switched off", "--flows")
 
     def test_offload_on_veth(self):
         p = self.pair
