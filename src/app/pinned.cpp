@@ -397,9 +397,10 @@ int run_control(const ControlConfig& config)
                 continue;
             if (!(c.tables_on & TS_TABLE_BIT(t)))
                 throw Error(exit_code::usage,
-                            fmt::format("{} {}: the {} table was not loaded at attach, so it cannot be switched on: "
+                            fmt::format("{} {}: the {} table was not loaded at attach, so it cannot be switched {}: "
                                         "attach with --{}",
-                                        d.ifname, d.hook, table_name(t), table_name(t)));
+                                        d.ifname, d.hook, table_name(t), *config.tables_on[t] ? "on" : "off",
+                                        table_name(t)));
             if (*config.tables_on[t])
                 __atomic_fetch_or(&c.tables_active, TS_TABLE_BIT(t), __ATOMIC_SEQ_CST);
             else

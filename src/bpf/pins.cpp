@@ -78,11 +78,6 @@ void check_pin_dir(const std::string& pin_dir, bool create)
                                     "--pin-dir {}), or remove {}",
                                     pin_dir, name, version_name(TS_LAYOUT_VERSION), pin_dir, e.path().string()));
     }
-    if (create) {
-        const std::string v = layout_dir(pin_dir);
-        if (mkdir(v.c_str(), 0700) != 0 && errno != EEXIST)
-            throw Error(exit_code::pin_dir, fmt::format("cannot create {}: {}", v, errno_text(-errno)));
-    }
 }
 
 std::vector<PinnedDir> list_pinned(const std::string& pin_dir)

@@ -1,19 +1,41 @@
 """Helpers of the agent's test runners (tests/e2e/run_agent.py, run_prometheus.py): a private BPF
 filesystem for the pins, `trafstat agent` processes, and /metrics read as numbers.
 
-The runners are started by CTest under `unshare -m --propagation private`: the BPF filesystem they
-mount is then in a mount namespace of their own and vanishes with it, whatever happens to the run,
+The runners run as root under `unshare -m --propagation private` (they start themselves again so,
+reexec_in_private_mount_namespace): the BPF filesystem they mount is then in a mount namespace of their own and vanishes with it, whatever happens to the run,
 so no pin is ever left on the host. `ip netns exec` copies that namespace, so trafstat run in a test
 namespace sees the same pins.
 """
 
+import json
 import os
 import re
 import subprocess
+import sys
+import threading
 import time
 import urllib.request
 
 from testlib import collect, in_ns, read_stderr_until
+
+
+def private_mount_namespace():
+    """Whether this process has a mount namespace of its own: not init's, or, where init's cannot
+    be read (a container), not its parent's (CTest's, the shell's)."""
+    ours = os.readlink("/proc/self/ns/mnt")
+    try:
+        return ours != os.readlink("/proc/1/ns/mnt")
+    except PermissionError:
+        return ours != os.readlink(f"/proc/{os.getppid()}/ns/mnt")
+
+
+def reexec_in_private_mount_namespace():
+    """Root outside a mount namespace of its own: this runner starts again as itself under
+    `unshare -m --propagation private` (never returns). Anything else returns, so that a run
+    without root reaches the skip-or-fail policy (unshare needs CAP_SYS_ADMIN, and would only fail)."""
+    if os.geteuid() == 0 and not private_mount_namespace():
+        cmd = ["unshare", "-m", "--propagation", "private", sys.executable, *sys.argv]
+        os.execvp(cmd[0], cmd)
 
 
 class PrivateBpffs:
@@ -21,19 +43,24 @@ class PrivateBpffs:
     Refuses to mount in the host's mount namespace."""
 
     def __init__(self, harness):
-        if os.readlink("/proc/self/ns/mnt") == os.readlink("/proc/1/ns/mnt"):
+        if not private_mount_namespace():
             raise RuntimeError("run under `unshare -m --propagation private`: pins must not reach the host")
         self.harness = harness
         self.root = harness.mkdtemp()
         harness.run(["mount", "-t", "bpf", "bpf", self.root])
+        # What the kernel puts in every new bpffs (bpf_preload: maps.debug, progs.debug): not ours.
+        self.kernel_entries = set(os.listdir(self.root))
         self.pin_dir = os.path.join(self.root, "trafstat")
 
     def pins(self):
-        """Every path under the mount, relative to it (what a clean run must leave empty)."""
+        """Every path under the mount, relative to it, but the kernel's own entries (what a clean
+        run must leave empty)."""
         out = []
         for dirpath, dirnames, filenames in os.walk(self.root):
             for name in dirnames + filenames:
-                out.append(os.path.relpath(os.path.join(dirpath, name), self.root))
+                path = os.path.relpath(os.path.join(dirpath, name), self.root)
+                if path not in self.kernel_entries:
+                    out.append(path)
         return sorted(out)
 
     def close(self):
@@ -109,6 +136,46 @@ def scrape(ns, url, timeout=10):
         check=True,
     )
     return done.stdout
+
+
+class Scraper:
+    """GETs `url` every `period` seconds from inside namespace `ns`, in one child process, until
+    stop(); stop() returns every scrape in order: {"t": monotonic time, "body": text} or
+    {"t": ..., "error": why} (an agent being restarted does not answer)."""
+
+    LOOP = """
+import json, sys, time, urllib.request
+url, period = sys.argv[1], float(sys.argv[2])
+while True:
+    t = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            line = {"t": t, "body": r.read().decode()}
+    except Exception as e:
+        line = {"t": t, "error": str(e)}
+    print(json.dumps(line), flush=True)
+    time.sleep(max(0.0, t + period - time.monotonic()))
+"""
+
+    def __init__(self, harness, ns, url, period=0.1):
+        self.proc = harness.spawn(
+            in_ns(ns, "python3", "-c", self.LOOP, url, str(period)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        self.scrapes = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.scrapes.append(json.loads(line))
+
+    def stop(self):
+        """Ends the child (by its pid) and returns the scrapes; idempotent."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.reader.join(10)
+        return self.scrapes
 
 
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$")
