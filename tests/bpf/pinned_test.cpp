@@ -48,6 +48,7 @@ protected:
         pin_dir_ = root_ + "/trafstat";
         check_pin_dir(pin_dir_, true);
         dir_ = attachment_dir(pin_dir_, "test0", "xdp");
+        ASSERT_EQ(mkdir(layout_dir(pin_dir_).c_str(), 0700), 0);
         ASSERT_EQ(mkdir((layout_dir(pin_dir_) + "/test0").c_str(), 0700), 0);
         ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
     }
