@@ -16,12 +16,21 @@ import urllib.request
 from testlib import collect, in_ns, read_stderr_until
 
 
+def host_mount_namespace():
+    """The mount namespace of PID 1, or, where that cannot be read (no CAP_SYS_PTRACE over it, as
+    in some containers), of our parent: CTest's, when `unshare -m` has exec'ed this runner."""
+    try:
+        return os.readlink("/proc/1/ns/mnt")
+    except PermissionError:
+        return os.readlink(f"/proc/{os.getppid()}/ns/mnt")
+
+
 class PrivateBpffs:
     """A BPF filesystem mounted on a fresh temp dir; `pin_dir` is trafstat's --pin-dir inside it.
     Refuses to mount in the host's mount namespace."""
 
     def __init__(self, harness):
-        if os.readlink("/proc/self/ns/mnt") == os.readlink("/proc/1/ns/mnt"):
+        if os.readlink("/proc/self/ns/mnt") == host_mount_namespace():
             raise RuntimeError("run under `unshare -m --propagation private`: pins must not reach the host")
         self.harness = harness
         self.root = harness.mkdtemp()
