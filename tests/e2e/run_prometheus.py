@@ -15,7 +15,8 @@ scraping the agent every second; the test reads Prometheus's HTTP query API.
   TestGen          N frames of `trafstat gen`: sum(trafstat_packets_total) and the bytes are exactly
                    N and N x size once a scrape after the traffic is in; the agent SIGKILLed and
                    started again (it adopts the pinned attachment), M more frames: N + M, and
-                   resets() over the whole run is 0. `promtool check metrics` on a live scrape.
+                   resets() over the whole run is 0. `promtool check metrics` on a live scrape
+                   (the agent runs with --flows --metrics-top 10: per-flow series too).
   TestReplay       tcpreplay of a capture of real traffic (python3-dpkt's http.pcap, which the
                    replay oracle also reads): frames and bytes equal what tshark says it holds.
   TestFleet        docs/fleet.md in small: three nodes (a rcv namespace each, its own veth pair,
@@ -256,6 +257,9 @@ class PromCase(unittest.TestCase):
             "native",
             "-i",
             "1",
+            "--flows",
+            "--metrics-top",
+            "10",
             "--detach-on-exit",
             cls.pair.rcv_if,
         ).start()
@@ -277,9 +281,10 @@ class TestGen(PromCase):
     N, M, SIZE = 20000, 7000, 128
 
     def test_exact_across_agent_restart(self):
+        base_packets, base_bytes = self.device_totals(time.time())  # other tests of the class may have sent
         gen(self.pair, self.N, self.SIZE)
         time.sleep(SETTLE)
-        self.assertEqual(self.device_totals(time.time()), (self.N, self.N * self.SIZE))
+        self.assertEqual(self.device_totals(time.time()), (base_packets + self.N, base_bytes + self.N * self.SIZE))
 
         # A crash: the attachment stays pinned and counting; a new agent adopts it.
         self.agent.kill()
@@ -287,14 +292,17 @@ class TestGen(PromCase):
         gen(self.pair, self.M, self.SIZE)
         time.sleep(SETTLE)
         total = self.N + self.M
-        self.assertEqual(self.device_totals(time.time()), (total, total * self.SIZE))
+        self.assertEqual(self.device_totals(time.time()), (base_packets + total, base_bytes + total * self.SIZE))
         dev = f'device="{self.pair.rcv_if}"'
         self.assertEqual(self.prom.scalar(f"sum(resets(trafstat_packets_total{{{dev}}}[10m]))"), 0)
         self.assertEqual(self.prom.scalar(f"sum(resets(trafstat_bytes_total{{{dev}}}[10m]))"), 0)
 
     def test_promtool_accepts_a_live_scrape(self):
+        gen(self.pair, 100, self.SIZE)  # a flow of its own series (--metrics-top), whatever ran before
+        time.sleep(1 + SETTLE)  # a drain (-i 1): the agent picks the keys it exports
         text = agentlib.scrape(self.pair.rcv_ns, self.agent.metrics_url())
         self.assertIn("trafstat_packets_total", text)
+        self.assertRegex(text, r'trafstat_flow_packets_total\{[^}]*proto="udp",src="198\.18\.0\.1"')
         p = run(["promtool", "check", "metrics"], input=text, check=False)
         self.assertEqual(p.returncode, 0, f"promtool check metrics: {p.stdout}{p.stderr}")
 
