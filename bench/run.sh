@@ -23,4 +23,6 @@ echo
 echo "== replay: trafstat replay against tshark -q -z io,phs on the same capture"
 OUT=$out "$here/replay.sh" "$build/trafstat"
 echo
-echo "results: $out/prog.json $out/peers.json $out/read.json $out/live.json $out/replay.json"
+OUT=$out "$here/agent.sh" "$build"
+echo
+echo "results: $out/prog.json $out/peers.json $out/read.json $out/live.json $out/replay.json $out/agent.json"
