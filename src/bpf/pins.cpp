@@ -54,15 +54,17 @@ void check_pin_dir(const std::string& pin_dir, bool create)
     std::error_code ec;
     if (create && !fs::exists(pin_dir, ec)) {
         // Only inside a BPF filesystem: a pin dir elsewhere would be a plain directory.
-        const fs::path parent = fs::path(pin_dir).parent_path();
-        if (!on_bpffs(parent.string()))
+        fs::path existing = fs::path(pin_dir).parent_path();
+        while (!existing.empty() && !fs::exists(existing, ec))
+            existing = existing.parent_path();
+        if (!on_bpffs(existing.string()))
             throw Error(exit_code::pin_dir,
-                        fmt::format("{} is not on a BPF filesystem: mount one (mount -t bpf bpf {}) or choose "
-                                    "--pin-dir inside one",
-                                    parent.string(), parent.string()));
-        if (mkdir(pin_dir.c_str(), 0700) != 0 && errno != EEXIST)
-            throw Error(errno == EACCES || errno == EPERM ? exit_code::privileges : exit_code::pin_dir,
-                        fmt::format("cannot create {}: {}", pin_dir, errno_text(-errno)));
+                        fmt::format("{} is not on a BPF filesystem: mount one (mount -t bpf bpf DIR) and choose "
+                                    "--pin-dir inside it",
+                                    pin_dir));
+        if (!fs::create_directories(pin_dir, ec) && ec)
+            throw Error(ec.value() == EACCES || ec.value() == EPERM ? exit_code::privileges : exit_code::pin_dir,
+                        fmt::format("cannot create {}: {}", pin_dir, ec.message()));
     }
     if (!fs::exists(pin_dir, ec))
         return;
