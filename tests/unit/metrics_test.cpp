@@ -190,7 +190,8 @@ TEST(Metrics, EveryFamilyOnceAndTogether)
         EXPECT_EQ(name, current) << "a sample away from its family: " << line;
     }
     EXPECT_EQ(typed, helped);
-    EXPECT_EQ(typed.size(), 19U);  // all 23 but the flows' and drop mode's
+    EXPECT_EQ(typed.size(), 21U);  // all 25 but the flows' and drop mode's
+    EXPECT_TRUE(typed.count("trafstat_table_paused_packets_total")) << "the paused counters";
 }
 
 TEST(Metrics, PartitionAddsUpToEveryFrame)
