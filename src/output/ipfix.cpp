@@ -437,7 +437,7 @@ Template read_template(Reader& set, bool options)
         Field f{set.u16("template field"), set.u16("template field")};
         if (f.id & kEnterpriseBit) {
             set.number(4, "enterprise number");
-            f.id = 0;  // not one of ours: read past it
+            f.id = 0;  // not one of ours (no IANA IE has id 0): read past it
         }
         if (f.length == 0)
             malformed(set.offset(), fmt::format("template {}: field of length 0", t.id));
@@ -446,16 +446,42 @@ Template read_template(Reader& set, bool options)
     return t;
 }
 
-bool is_unsigned_field(std::uint16_t id)
+// How the decoder reads an IE: one of trafstat's numbers or addresses, or
+// another exporter's IE that it reads past.
+enum class FieldKind { other, number, address };
+
+FieldKind kind_of(std::uint16_t id)
 {
     switch (id) {
     case ie::sourceIPv4Address:
     case ie::destinationIPv4Address:
     case ie::sourceIPv6Address:
     case ie::destinationIPv6Address:
-        return false;
+        return FieldKind::address;
+    case ie::octetDeltaCount:
+    case ie::packetDeltaCount:
+    case ie::protocolIdentifier:
+    case ie::tcpControlBits:
+    case ie::sourceTransportPort:
+    case ie::ingressInterface:
+    case ie::destinationTransportPort:
+    case ie::egressInterface:
+    case ie::icmpTypeCodeIPv4:
+    case ie::exportedFlowRecordTotalCount:
+    case ie::flowDirection:
+    case ie::octetTotalCount:
+    case ie::packetTotalCount:
+    case ie::flowEndReason:
+    case ie::icmpTypeCodeIPv6:
+    case ie::observationDomainId:
+    case ie::flowStartMilliseconds:
+    case ie::flowEndMilliseconds:
+    case ie::ignoredPacketTotalCount:
+    case ie::ignoredOctetTotalCount:
+    case ie::notSentFlowTotalCount:
+        return FieldKind::number;
     }
-    return true;
+    return FieldKind::other;
 }
 
 void set_address(std::array<std::uint8_t, 16>& to, std::span<const std::uint8_t> from)
@@ -569,13 +595,16 @@ void read_record(Reader& set, const Template& t, Decoded& out)
                 length = set.u16("variable-length field");
         }
         const auto value = set.take(length, "data record");
-        const bool known = f.id != 0;
-        if (known && is_unsigned_field(f.id) && length > 8)
+        const FieldKind kind = kind_of(f.id);
+        if (kind == FieldKind::other)
+            continue;
+        if (kind == FieldKind::number && length > 8)
             malformed(set.offset(), fmt::format("IE {} of {} bytes", f.id, length));
-        if (known && !is_unsigned_field(f.id) && length != 4 && length != 16)
+        const bool v4 = f.id == ie::sourceIPv4Address || f.id == ie::destinationIPv4Address;
+        if (kind == FieldKind::address && length != (v4 ? 4u : 16u))
             malformed(set.offset(), fmt::format("address IE {} of {} bytes", f.id, length));
         std::uint64_t number = 0;
-        if (length <= 8)
+        if (kind == FieldKind::number)
             for (std::uint8_t b : value)
                 number = number << 8 | b;
         if (t.scope_fields)
