@@ -371,6 +371,54 @@ void add_pin_dir(CLI::App& app, std::string& pin_dir)
         ->type_name("DIR");
 }
 
+// Flow export (docs/ipfix.md): --ipfix, --ipfix-file and their settings.
+struct ExportFlags {
+    std::string active, idle, refresh;
+
+    void add_to(CLI::App& app, ExportConfig& o)
+    {
+        app.add_option("--ipfix", o.collector,
+                       "Export flow records over IPFIX (UDP) to HOST[:PORT], port 4739 by default; turns on --flows "
+                       "(docs/ipfix.md)")
+            ->type_name("HOST:PORT");
+        app.add_option("--ipfix-file", o.file, "Write the IPFIX messages to FILE (RFC 5655) instead")
+            ->type_name("FILE");
+        app.add_option("--ipfix-active-timeout", active, "Export a flow that lasts every DURATION [default: 60s]")
+            ->check(check(duration_error))
+            ->type_name("DURATION");
+        app.add_option("--ipfix-idle-timeout", idle, "A flow idle for DURATION has ended [default: 15s]")
+            ->check(check(duration_error))
+            ->type_name("DURATION");
+        app.add_option("--ipfix-mtu", o.mtu, "The largest IPFIX message, bytes [default: 1400]")
+            ->check(CLI::Range(std::size_t{64}, std::size_t{65507}))
+            ->type_name("BYTES");
+        app.add_option("--ipfix-template-refresh", refresh, "Send the templates again every DURATION over UDP "
+                                                            "[default: 10m]")
+            ->check(check(duration_error))
+            ->type_name("DURATION");
+        app.add_option("--ipfix-domain", o.observation_domain, "The observation domain id [default: 1]")
+            ->type_name("N");
+    }
+
+    // Turns on the flows table the records come from.
+    std::optional<ParseExit> finish(ExportConfig& o, CountingConfig& counting) const
+    {
+        if (!active.empty())
+            o.active_timeout_s = *parse_duration(active);
+        if (!idle.empty())
+            o.idle_timeout_s = *parse_duration(idle);
+        if (!refresh.empty())
+            o.template_refresh_s = *parse_duration(refresh);
+        if (!o.collector.empty() && !o.file.empty())
+            return usage_error("--ipfix and --ipfix-file cannot be combined: one destination");
+        if (o.on()) {
+            counting.tables |= TS_TABLE_BIT(TS_TABLE_FLOWS);
+            counting.histogram = true;
+        }
+        return std::nullopt;
+    }
+};
+
 // `trafstat replay [options] FILE`
 ParseResult parse_replay(int argc, const char* const* argv)
 {
@@ -389,10 +437,15 @@ ParseResult parse_replay(int argc, const char* const* argv)
     app.add_flag("-v,--verbose", o.verbose, "libbpf debug output, and the whole verifier log on load errors");
     TableFlags tables;
     tables.add_to(app, o.counting);
+    ExportFlags ipfix;
+    ipfix.add_to(app, o.ipfix);
     if (auto exit = parse_subcommand(app, argc, argv)) {
         return *exit;
     }
     tables.finish(o.counting);
+    if (auto exit = ipfix.finish(o.ipfix, o.counting)) {
+        return *exit;
+    }
     o.output.format = json ? OutputFormat::json : OutputFormat::line;
     if (bin_opt->count() > 0) {
         o.bin_s = bin;
@@ -720,9 +773,15 @@ ParseResult parse_agent(int argc, const char* const* argv)
     app.add_flag("--detach-on-exit", o.detach_on_exit, "Detach and remove the pins when stopped (SIGTERM, SIGINT)");
     app.add_flag("--replace", o.replace,
                  "Re-attach where the attachment found differs from the options (its counts start again)");
+    ExportFlags ipfix;
+    ipfix.add_to(app, o.ipfix);
     if (auto exit = parse_subcommand(app, argc, argv))
         return *exit;
     if (auto exit = flags.finish(o.pinned))
+        return *exit;
+    if (o.ipfix.on() && !o.pinned.counting.counts(TS_TABLE_FLOWS))
+        return usage_error("--ipfix exports the flows table: attach it with --flows");
+    if (auto exit = ipfix.finish(o.ipfix, o.pinned.counting))
         return *exit;
     return o;
 }
@@ -873,6 +932,8 @@ ParseResult parse(int argc, const char* const* argv)
     app.add_flag("-z,--hide-zero", o.output.hide_zero, "Hide classes that saw no packets (never the all row)");
     TableFlags tables;
     tables.add_to(app, o.counting);
+    ExportFlags ipfix;
+    ipfix.add_to(app, o.ipfix);
     app.add_flag("--tui", o.tui,
                  "Full-screen live view (keys: t p f views, s sort, space pause, q quit);\n"
                  "turns on --flows when no view is given (docs/tui.md)");
@@ -904,6 +965,9 @@ ParseResult parse(int argc, const char* const* argv)
         tables.flows = true;
     }
     tables.finish(o.counting);
+    if (auto exit = ipfix.finish(o.ipfix, o.counting)) {
+        return *exit;
+    }
     if (auto exit = attach_flags.check(attach, o.counting)) {
         return *exit;
     }

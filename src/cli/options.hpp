@@ -24,6 +24,7 @@ struct LiveConfig {
     AttachConfig attach;                  // --hook, --xdp-mode, --tc-mode, --force, -d
     CountingConfig counting;              // tables, histogram, views
     OutputConfig output;                  // --json, -z
+    ExportConfig ipfix;                   // --ipfix, --ipfix-file (turn on --flows)
     double interval_s = 1.0;              // -i, > 0, fractional
     std::optional<std::uint64_t> count;   // -c N intervals (N >= 1)
     std::optional<double> timeout_s;      // -t DURATION
@@ -39,6 +40,7 @@ struct ReplayConfig {
     std::optional<double> bin_s;  // -i: interval lines in capture time
     CountingConfig counting;
     OutputConfig output;
+    ExportConfig ipfix;  // flow records with capture times, as softflowd -r
     bool verbose = false;
 };
 
@@ -82,6 +84,7 @@ struct AgentConfig {
     std::size_t metrics_top = 0;             // --metrics-top K: series per key and table (0: none)
     bool detach_on_exit = false;             // --detach-on-exit
     bool replace = false;                    // --replace: re-attach when the configuration differs
+    ExportConfig ipfix;                      // --ipfix, --ipfix-file (need --flows attached)
 };
 
 // `trafstat status [--json]`

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace trafstat {
 
@@ -23,6 +24,19 @@ struct CountingConfig {
     std::optional<double> idle_timeout_s = 300;  // --idle-timeout: keys idle longer leave memory
 
     bool counts(int table) const { return (tables & TS_TABLE_BIT(table)) != 0; }
+};
+
+// Flow export over IPFIX (docs/ipfix.md): --ipfix HOST[:PORT] or --ipfix-file FILE.
+struct ExportConfig {
+    std::string collector;  // "host:port", "[v6]:port" or "host" (port 4739); empty: none
+    std::string file;       // an IPFIX file (RFC 5655) instead; empty: none
+    double active_timeout_s = 60;
+    double idle_timeout_s = 15;
+    std::size_t mtu = 1400;              // the largest message
+    double template_refresh_s = 600;     // templates re-sent this often over UDP
+    std::uint32_t observation_domain = 1;
+
+    bool on() const { return !collector.empty() || !file.empty(); }
 };
 
 }  // namespace trafstat

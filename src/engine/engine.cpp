@@ -22,10 +22,17 @@ AttachmentReport CountingEngine::blank() const
 
 void CountingEngine::close_epoch()
 {
-    const HalfCounters closed = source_->close_epoch(pending_entries_);
+    TableEntries fresh;
+    const HalfCounters closed = source_->close_epoch(observer_ ? fresh : pending_entries_);
     ClassCounters& last = last_[closed.half & 1];
-    pending_counters_ += delta(closed.since_load, last);
+    const ClassCounters counted = delta(closed.since_load, last);
+    pending_counters_ += counted;
     last = closed.since_load;
+    if (!observer_)
+        return;
+    observer_(fresh[TS_TABLE_FLOWS], counted);
+    for (int t = 0; t < TS_TABLES; ++t)
+        pending_entries_[t].insert(pending_entries_[t].end(), fresh[t].begin(), fresh[t].end());
 }
 
 AttachmentReport CountingEngine::interval(std::size_t top)

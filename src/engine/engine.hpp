@@ -12,6 +12,8 @@
 
 #include <array>
 #include <cstddef>
+#include <functional>
+#include <span>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +42,10 @@ public:
     // interval() (replay closes one every so many frames, so per-CPU table
     // slots never fill).
     void close_epoch();
+    // Called with every epoch closed from now on: its flows table's entries
+    // (one or more per key) and its counters' delta. The flow exporter's feed.
+    using EpochObserver = std::function<void(std::span<const FlowEntry> flows, const ClassCounters& delta)>;
+    void observe_epochs(EpochObserver observer) { observer_ = std::move(observer); }
     // Closes an interval: what the epochs closed since the last interval (the
     // first: since load) counted, counters and table entries alike, so that
     // every line reconciles. Views cut to `top` rows (0: all).
@@ -69,6 +75,7 @@ private:
     TableEntries pending_entries_;                       // likewise
     ClassCounters total_;                                // every epoch reported or absorbed
     std::optional<TableTracker> tables_;                 // when a table is on
+    EpochObserver observer_;
 };
 
 }  // namespace trafstat

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "base/names.hpp"
-#include "stats/flows.hpp"
+#include "stats/flow_records.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -13,50 +13,7 @@
 
 namespace trafstat::ipfix {
 
-// flowEndReason (IE 136, RFC 7270 / IANA), with the IANA values.
-enum class EndReason : std::uint8_t {
-    idle_timeout = 1,
-    active_timeout = 2,
-    end_of_flow = 3,
-    forced_end = 4,
-    lack_of_resources = 5,
-};
-inline constexpr auto kEndReasonNames = name_table<EndReason>({
-    {EndReason::idle_timeout, "idle-timeout", "no packet for the idle timeout"},
-    {EndReason::active_timeout, "active-timeout", "still active at the active timeout (a long flow's share)"},
-    {EndReason::end_of_flow, "end-of-flow", "TCP FIN or RST seen"},
-    {EndReason::forced_end, "forced-end", "trafstat stopped (exit, end of the capture)"},
-    {EndReason::lack_of_resources, "lack-of-resources", "the flow table was full"},
-});
-
-// One flow's share of an export interval.
-struct FlowRecord {
-    // ip_version 4 or 6 picks the template. ICMP/ICMPv6 (proto 1/58): sport is
-    // the type and dport the code, exported as icmpTypeCodeIPv4/IPv6 by a
-    // template without ports.
-    FlowKey key;
-    std::uint64_t start_ms = 0, end_ms = 0;  // Unix ms
-    std::uint64_t packets = 0, octets = 0;   // deltas, L2 bytes (the frame without FCS, as the JSON counts)
-    std::uint8_t tcp_flags = 0;
-    std::uint32_t ifindex = 0;  // ingressInterface, or egressInterface when `egress`
-    bool egress = false;        // flowDirection 1 (egress) / 0 (ingress)
-    EndReason end_reason = EndReason::active_timeout;
-    friend bool operator==(const FlowRecord&, const FlowRecord&) = default;
-};
-
-// The options record of one interface of the observation domain (scope:
-// observationDomainId + ingressInterface, or egressInterface when `egress`):
-// flow records + ignored = totals, and what the exporter could not send.
-struct ExporterTotals {
-    std::uint32_t ifindex = 0;
-    bool egress = false;
-    std::uint64_t ignored_packets = 0,
-                  ignored_octets = 0;    // the flow table could not hold them (overflow + unkeyed + paused)
-    std::uint64_t exported_records = 0;  // exportedFlowRecordTotalCount
-    std::uint64_t not_sent_records = 0;  // notSentFlowTotalCount
-    std::uint64_t packets_total = 0, octets_total = 0;  // IP packets and bytes seen
-    friend bool operator==(const ExporterTotals&, const ExporterTotals&) = default;
-};
+// The records and totals it encodes: stats/flow_records.hpp.
 
 inline constexpr std::uint16_t kDefaultPort = 4739;  // IANA, ipfix over UDP
 inline constexpr std::size_t kDefaultMtu = 1400;

@@ -20,11 +20,11 @@ enum class EndReason : std::uint8_t {
     lack_of_resources = 5,
 };
 inline constexpr auto kEndReasonNames = name_table<EndReason>({
-    {EndReason::idle_timeout, "idle"},
-    {EndReason::active_timeout, "active"},
-    {EndReason::end_of_flow, "end"},
-    {EndReason::forced_end, "forced"},
-    {EndReason::lack_of_resources, "resources"},
+    {EndReason::idle_timeout, "idle-timeout", "no packet for the idle timeout"},
+    {EndReason::active_timeout, "active-timeout", "still active at the active timeout (a long flow's share)"},
+    {EndReason::end_of_flow, "end-of-flow", "TCP FIN or RST seen"},
+    {EndReason::forced_end, "forced-end", "trafstat stopped (exit, end of the capture)"},
+    {EndReason::lack_of_resources, "lack-of-resources", "the flow table was full"},
 });
 
 struct FlowRecord {
@@ -37,6 +37,7 @@ struct FlowRecord {
     std::uint32_t ifindex = 0;   // ingressInterface, or egressInterface with `egress`
     bool egress = false;         // flowDirection
     EndReason end_reason = EndReason::active_timeout;
+    friend bool operator==(const FlowRecord&, const FlowRecord&) = default;
 };
 
 // One exporter's account of one attachment, as of its last records: what
@@ -51,6 +52,7 @@ struct ExporterTotals {
     std::uint64_t not_sent_records = 0;  // of those, records it could not send
     std::uint64_t packets_total = 0;     // IP packets and bytes seen
     std::uint64_t octets_total = 0;
+    friend bool operator==(const ExporterTotals&, const ExporterTotals&) = default;
 };
 
 }  // namespace trafstat
