@@ -275,6 +275,29 @@ TEST(Ipfix, MalformedInputIsAnError)
     EXPECT_NO_THROW(decode(stream));
 }
 
+// Another exporter's template: a variable-length IE (interfaceName, 82) and an
+// enterprise-specific one are read past; packetDeltaCount in 4 bytes is read.
+TEST(Ipfix, DecoderReadsPastOtherExportersIes)
+{
+    std::vector<std::uint8_t> m;
+    auto u16 = [&m](unsigned v) { m.insert(m.end(), {std::uint8_t(v >> 8), std::uint8_t(v)}); };
+    auto u32 = [&](unsigned v) { u16(v >> 16), u16(v & 0xffff); };
+    u16(10), u16(54), u32(1), u32(0), u32(9);  // header: length 54, domain 9
+    u16(2), u16(24), u16(256), u16(3);         // template set: template 256, 3 fields
+    u16(82), u16(0xffff);                      //   interfaceName, variable length
+    u16(0x8001), u16(2), u32(8080);            //   enterprise 8080's IE 1, 2 bytes
+    u16(2), u16(4);                            //   packetDeltaCount in 4 bytes
+    u16(256), u16(14);                         // data set 256
+    m.insert(m.end(), {3, 'e', 't', 'h'});     //   "eth"
+    u16(0xabcd);                               //   the enterprise IE
+    u32(258);                                  //   258 packets
+    const auto decoded = decode(m);
+    ASSERT_EQ(decoded.size(), 1u);
+    ASSERT_EQ(decoded[0].records.size(), 1u);
+    EXPECT_EQ(decoded[0].records[0].packets, 258u);
+    EXPECT_EQ(decoded[0].domain, 9u);
+}
+
 TEST(IpfixSink, CollectorAddresses)
 {
     EXPECT_EQ(parse_collector("collector.example:2055"), (Collector{"collector.example", 2055}));
