@@ -1,5 +1,6 @@
 #include "app/live.hpp"
 
+#include "app/ipfix_export.hpp"
 #include "attach/counter.hpp"
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
@@ -53,7 +54,19 @@ std::vector<Interface> pick_interfaces(const LiveConfig& c)
     return out;
 }
 
-std::vector<Counting> attach_all(const LiveConfig& c, const std::vector<Interface>& ifaces)
+std::uint64_t unix_ms()
+{
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+}
+
+std::uint32_t unix_s()
+{
+    return static_cast<std::uint32_t>(unix_ms() / 1000);
+}
+
+std::vector<Counting> attach_all(const LiveConfig& c, const std::vector<Interface>& ifaces, IpfixExporter* ipfix)
 {
     std::vector<Counting> out;
     out.reserve(ifaces.size() * 2);
@@ -65,6 +78,13 @@ std::vector<Counting> attach_all(const LiveConfig& c, const std::vector<Interfac
             out.push_back(Counting{CountingEngine(std::make_unique<ProgramSource>(std::move(a.program)), c.counting,
                                                   c.interval_s, std::move(label)),
                                    std::move(a.link)});
+            if (ipfix) {
+                const std::size_t i =
+                    ipfix->follow(static_cast<std::uint32_t>(iface.ifindex), a.hook == Hook::tc_egress);
+                out.back().engine.observe_epochs([ipfix, i](std::span<const FlowEntry> flows, const ClassCounters& d) {
+                    ipfix->epoch(i, flows, d, unix_ms());
+                });
+            }
         }
     }
     std::fputs(notes.c_str(), stderr);
@@ -130,7 +150,11 @@ int run_live(const LiveConfig& o)
 
     if (const auto note = table_memory_note(o.counting))
         std::fprintf(stderr, "%s\n", note->c_str());
-    auto countings = attach_all(o, ifaces);
+    // The collector is resolved (or the file made) before anything is attached.
+    std::optional<IpfixExporter> ipfix;
+    if (o.ipfix.on())
+        ipfix.emplace(o.ipfix);
+    auto countings = attach_all(o, ifaces, ipfix ? &*ipfix : nullptr);
     {
         std::string what;
         for (const auto& c : countings) {
@@ -186,6 +210,8 @@ int run_live(const LiveConfig& o)
         last_read = now;
         for (auto& c : countings)
             report.attachments.push_back(c.engine.interval(tui ? 0 : o.counting.views.top));
+        if (ipfix)
+            ipfix->send(unix_s());
         if (tui) {
             tui->push(std::move(report));
             screen->draw(tui->lines(screen->width(), screen->height()));
@@ -211,6 +237,12 @@ int run_live(const LiveConfig& o)
         for (auto& c : countings)
             summary.attachments.push_back(c.engine.summary(o.output.format == OutputFormat::json));
         out.summary(summary);
+    }
+    if (ipfix) {
+        if (!out.open())
+            for (auto& c : countings)
+                c.engine.absorb();  // the last epoch's flows, which the summary would have closed
+        ipfix->finish(unix_s());
     }
     return exit_code::ok;
 }

@@ -1,5 +1,6 @@
 #include "app/replay.hpp"
 
+#include "app/ipfix_export.hpp"
 #include "attach/modes.hpp"
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
@@ -155,6 +156,10 @@ int run_replay(const ReplayConfig& o)
 
     if (const auto note = table_memory_note(o.counting))
         std::fprintf(stderr, "%s\n", note->c_str());
+    // Flow records in capture time, as softflowd -r makes them.
+    std::optional<IpfixExporter> ipfix;
+    if (o.ipfix.on())
+        ipfix.emplace(o.ipfix);
     auto source = std::make_unique<ReplaySource>(o.counting);
     ReplayRunner& runner = source->runner();
     // Idle keys age in bins of capture time (one second without -i).
@@ -168,6 +173,14 @@ int run_replay(const ReplayConfig& o)
     std::optional<std::int64_t> first_ts;
     std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();
     std::optional<Error> damage;
+    if (ipfix) {
+        const std::size_t i = ipfix->follow(0, false);
+        engine.observe_epochs([&, i](std::span<const FlowEntry> flows, const ClassCounters& d) {
+            const auto now_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(last_ts, 0));
+            ipfix->epoch(i, flows, d, now_ns / 1'000'000);
+            ipfix->send(static_cast<std::uint32_t>(now_ns / 1'000'000'000));
+        });
+    }
 
     try {
         CaptureRecord rec;
@@ -200,6 +213,8 @@ int run_replay(const ReplayConfig& o)
     summary.duration_s = first_ts ? (static_cast<double>(last_ts) - static_cast<double>(*first_ts)) / 1e9 : 0;
     summary.attachments.push_back(engine.summary(o.output.format == OutputFormat::json));
     out.summary(summary);
+    if (ipfix)
+        ipfix->finish(static_cast<std::uint32_t>(std::max<std::int64_t>(last_ts, 0) / 1'000'000'000));
     if (damage)
         throw *damage;
     if (stop_requested()) {

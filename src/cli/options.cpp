@@ -392,8 +392,9 @@ struct ExportFlags {
         app.add_option("--ipfix-mtu", o.mtu, "The largest IPFIX message, bytes [default: 1400]")
             ->check(CLI::Range(std::size_t{64}, std::size_t{65507}))
             ->type_name("BYTES");
-        app.add_option("--ipfix-template-refresh", refresh, "Send the templates again every DURATION over UDP "
-                                                            "[default: 10m]")
+        app.add_option("--ipfix-template-refresh", refresh,
+                       "Send the templates again every DURATION over UDP "
+                       "[default: 10m]")
             ->check(check(duration_error))
             ->type_name("DURATION");
         app.add_option("--ipfix-domain", o.observation_domain, "The observation domain id [default: 1]")

@@ -32,8 +32,8 @@ struct ExportConfig {
     std::string file;       // an IPFIX file (RFC 5655) instead; empty: none
     double active_timeout_s = 60;
     double idle_timeout_s = 15;
-    std::size_t mtu = 1400;              // the largest message
-    double template_refresh_s = 600;     // templates re-sent this often over UDP
+    std::size_t mtu = 1400;           // the largest message
+    double template_refresh_s = 600;  // templates re-sent this often over UDP
     std::uint32_t observation_domain = 1;
 
     bool on() const { return !collector.empty() || !file.empty(); }

@@ -13,9 +13,9 @@
 #include <array>
 #include <cstddef>
 #include <functional>
-#include <span>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 

@@ -343,6 +343,14 @@ private:
 
 }  // namespace
 
+std::uint32_t sequence_of(std::span<const std::uint8_t> message)
+{
+    if (message.size() < kMessageHeaderSize)
+        return 0;
+    return (std::uint32_t{message[8]} << 24) | (std::uint32_t{message[9]} << 16) | (std::uint32_t{message[10]} << 8) |
+           std::uint32_t{message[11]};
+}
+
 std::size_t minimum_mtu()
 {
     const std::size_t largest_record = template_of(FlowRecord{.key = {.ip_version = 6}}).record_size();

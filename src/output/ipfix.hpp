@@ -40,6 +40,8 @@ public:
 
     // Puts the templates in the next message (a new file, a collector that restarted).
     void resend_templates() { templates_due_ = true; }
+    // The sequence number of the next message: the data records sent so far, mod 2^32.
+    std::uint32_t sequence() const { return sequence_; }
 
 private:
     std::uint32_t domain_;
@@ -49,6 +51,10 @@ private:
     std::uint32_t templates_sent_at_ = 0;
     std::uint32_t sequence_ = 0;
 };
+
+// The sequence number in a message's header: with the next message's (or
+// Encoder::sequence()), how many data records it holds.
+std::uint32_t sequence_of(std::span<const std::uint8_t> message);
 
 // One message parsed back, templates learnt from the stream.
 struct Decoded {

@@ -28,7 +28,7 @@ inline constexpr auto kEndReasonNames = name_table<EndReason>({
 });
 
 struct FlowRecord {
-    FlowKey key;  // ip_version picks the template; ICMP: sport = type, dport = code
+    FlowKey key;                 // ip_version picks the template; ICMP: sport = type, dport = code
     std::uint64_t start_ms = 0;  // Unix ms: the first packet of this delta
     std::uint64_t end_ms = 0;    // the last
     std::uint64_t packets = 0;   // deltas; bytes as trafstat counts them (L2, docs/ipfix.md)

@@ -74,7 +74,8 @@ TEST(FlowExport, ALongFlowIsExportedEveryActiveTimeoutAsDeltas)
 TEST(FlowExport, TcpFinOrRstEndsTheFlowAndWhatFollowsIsANewOne)
 {
     FlowExport x({60, 15}, 1, false);
-    const auto out = x.add(std::vector{entry(key(80, 6), 4, 0, 10, 0x02 | 0x10), entry(key(80, 6), 1, 20, 20, 0x01)}, 30);
+    const auto out =
+        x.add(std::vector{entry(key(80, 6), 4, 0, 10, 0x02 | 0x10), entry(key(80, 6), 1, 20, 20, 0x01)}, 30);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].end_reason, EndReason::end_of_flow);
     EXPECT_EQ(out[0].packets, 5u);
