@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Writes a synthetic Ethernet pcap for replay benchmarks: N frames cycling through a
-mix of IPv4/IPv6 TCP/UDP/ICMP frames of several sizes, 1 us apart. Stdlib only, fast."""
+mix of IPv4/IPv6 TCP/UDP/ICMP frames of several sizes, 1 us apart. Stdlib only, fast.
+--flows F: the TCP and UDP source ports (and the ICMP identifier) cycle through F values,
+one step per round of the mix: 3 F + 1 flows (trafstat keys ICMP by type and code)."""
 import argparse
 import struct
 
@@ -44,13 +46,24 @@ def mix():
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--packets", type=int, default=1_000_000)
+    ap.add_argument("--flows", type=int, default=1)
     ap.add_argument("out")
     a = ap.parse_args()
     frames = mix()
+
+    def port_at(fr):  # where a frame's source port (ICMP: identifier) is, after the IP header
+        v4 = fr[12:14] == b"\x08\x00"
+        return 14 + (20 if v4 else 40) + (4 if v4 and fr[23] == 1 else 0)
+
+    ports = [port_at(fr) for fr in frames]
     with open(a.out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         for i in range(a.packets):
-            fr = frames[i % len(frames)]
+            k = i % len(frames)
+            fr = frames[k]
+            if a.flows > 1:
+                fr = bytearray(fr)
+                fr[ports[k] : ports[k] + 2] = struct.pack("!H", 1024 + (i // len(frames)) % a.flows)
             f.write(struct.pack("<IIII", 1_700_000_000 + i // 1_000_000, i % 1_000_000, len(fr), len(fr)))
             f.write(fr)
 

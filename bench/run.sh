@@ -25,4 +25,7 @@ OUT=$out "$here/replay.sh" "$build/trafstat"
 echo
 OUT=$out "$here/agent.sh" "$build"
 echo
-echo "results: $out/prog.json $out/peers.json $out/read.json $out/live.json $out/replay.json $out/agent.json"
+echo "== IPFIX export: trafstat replay --ipfix against the same replay without it, and softflowd -r, into nfcapd"
+OUT=$out "$here/ipfix.sh" "$build"
+echo
+echo "results: $out/prog.json $out/peers.json $out/read.json $out/live.json $out/replay.json $out/agent.json $out/ipfix.json"
