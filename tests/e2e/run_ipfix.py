@@ -12,7 +12,8 @@ namespace created here (live). docs/ipfix.md describes what is exported.
                    tshark's per-direction frames and bytes (sum of frame.len) of the same capture,
                    and each 5-tuple's first start and last end are its first and last frame times
                    to the millisecond
-  TestDecoders     ipfixDump reads an --ipfix-file export with no error or warning
+  TestDecoders     ipfixDump reads an --ipfix-file export with no error or warning; in its reading
+                   the TCP flows that end with FIN say end-of-flow
   TestSoftflowd    `softflowd -r` of the same captures into a second nfcapd: per 5-tuple the same
                    packets; bytes differ by the Ethernet header (softflowd counts IP bytes)
   TestLive         gen sends thousands of flows through a veth for several active timeouts into
@@ -37,6 +38,7 @@ import collections
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -377,6 +379,19 @@ class TestDecoders(IpfixCase):
         self.assertEqual(d.stdout.count("flowStartMilliseconds"), exported + 2 * 4, "flow records + 8 templates")
         self.assertIn("ignoredPacketTotalCount", d.stdout)
         COVERAGE["ipfixDump"] = f"{exported} flow records of recorded.pcapng's file export, no error or warning"
+
+    def test_fin_ends_a_tcp_flow(self):
+        """http.pcap's two TCP connections end with FIN: their records say end-of-flow (3), in
+        ipfixDump's reading; the other records idle out or end with the capture."""
+        out = os.path.join(scratch(), "http.ipfix")
+        run([TRAFSTAT, "replay", "--ipfix-file", out, "-i", "1", INSTALLED[0]])
+        d = run(["ipfixDump", "--in", out]).stdout
+        flags = [int(x) for x in re.findall(r"tcpControlBits : (\d+)", d)]
+        reasons = [int(x) for x in re.findall(r"flowEndReason : (\d+)", d)]
+        self.assertEqual(len(flags), len(reasons))
+        ended = [r for f, r in zip(flags, reasons) if f & 0x01]  # FIN seen
+        self.assertEqual(ended, [3, 3], f"records with FIN: end reasons {ended}")
+        self.assertNotIn(3, [r for f, r in zip(flags, reasons) if not f & 0x05])
 
 
 class TestSoftflowd(IpfixCase):
