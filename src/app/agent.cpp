@@ -1,5 +1,6 @@
 #include "app/agent.hpp"
 
+#include "app/ipfix_export.hpp"
 #include "app/pinned.hpp"
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
@@ -166,8 +167,20 @@ int run_agent(const AgentConfig& config)
         handlers.status = [&] { return status_json(status_report(config.pinned.pin_dir)) + "\n"; };
         server.emplace(address.address, address.port, std::move(handlers));
     }
+    // The collector is resolved (or the file made) before anything is attached.
+    std::optional<IpfixExporter> ipfix;
+    if (config.ipfix.on())
+        ipfix.emplace(config.ipfix);
     for (const std::string& ifname : interfaces_of(config.pinned))
         adopt_or_attach(config, ifname, served);
+    std::vector<CountingEngine::EpochObserver> exporting(served.size());
+    for (std::size_t k = 0; ipfix && k < served.size(); ++k) {
+        const ts_control& c = served[k]->counting.program().control();
+        const std::size_t i = ipfix->follow(c.ifindex, served[k]->dir.hook == hook_name(Hook::tc_egress));
+        exporting[k] = [&ipfix, i](std::span<const FlowEntry> flows, const ClassCounters& d) {
+            ipfix->epoch(i, flows, d, unix_ms());
+        };
+    }
     for (auto& s : served)
         export_keys(s->counting.totals(), s->counting.program().tables_on(), config.metrics_top);
     if (server)
@@ -186,14 +199,17 @@ int run_agent(const AgentConfig& config)
     while (!sleep_until(next)) {
         {
             const std::lock_guard<std::mutex> hold(lock);
-            for (auto& s : served) {
+            for (std::size_t k = 0; k < served.size(); ++k) {
+                auto& s = served[k];
                 try {
-                    s->counting.drain();
+                    s->counting.drain(exporting[k]);
                     export_keys(s->counting.totals(), s->counting.program().tables_on(), config.metrics_top);
                 } catch (const Error& e) {
                     std::fprintf(stderr, "trafstat: %s %s: %s\n", s->dir.ifname.c_str(), s->dir.hook.c_str(), e.what());
                 }
             }
+            if (ipfix)
+                ipfix->send(static_cast<std::uint32_t>(unix_ms() / 1000));
         }
         next += interval;
         while (next <= std::chrono::steady_clock::now())
@@ -201,6 +217,12 @@ int run_agent(const AgentConfig& config)
     }
     if (server)
         server->stop();
+    if (ipfix) {
+        // The last interval's flows, then every flow ended: the collector holds all that was merged.
+        for (std::size_t k = 0; k < served.size(); ++k)
+            served[k]->counting.drain(exporting[k]);
+        ipfix->finish(static_cast<std::uint32_t>(unix_ms() / 1000));
+    }
     if (config.detach_on_exit) {
         for (const auto& s : served) {
             detach_pinned(config.pinned.pin_dir, s->dir.path);

@@ -1,5 +1,6 @@
 #include "app/ipfix_export.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <fmt/format.h>
 
@@ -14,6 +15,13 @@ std::unique_ptr<ipfix::Sink> sink_for(const ExportConfig& c)
 }
 
 }  // namespace
+
+std::uint64_t unix_ms()
+{
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+}
 
 IpfixExporter::IpfixExporter(const ExportConfig& config)
     : destination_(config.file.empty() ? config.collector : config.file), timeouts_{config.active_timeout_s,

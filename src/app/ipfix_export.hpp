@@ -16,6 +16,9 @@
 
 namespace trafstat {
 
+// Now, in Unix ms: the exporter's clock, live.
+std::uint64_t unix_ms();
+
 class IpfixExporter {
 public:
     // Resolves the collector or creates the file, and checks the MTU: Error

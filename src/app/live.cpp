@@ -54,13 +54,6 @@ std::vector<Interface> pick_interfaces(const LiveConfig& c)
     return out;
 }
 
-std::uint64_t unix_ms()
-{
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
-}
-
 std::uint32_t unix_s()
 {
     return static_cast<std::uint32_t>(unix_ms() / 1000);

@@ -63,6 +63,8 @@ private:
 // Every so many records the keyed tables are drained, so that their per-CPU
 // slots never fill with more than one drain's keys.
 constexpr std::uint64_t kDrainEvery = 65536;
+// With --ipfix: an epoch per second of capture time at least.
+constexpr std::int64_t kExportEvery = 1'000'000'000;
 
 // Interval lines in capture time: bins [t0 + k*width, t0 + (k+1)*width).
 class Binner {
@@ -173,6 +175,7 @@ int run_replay(const ReplayConfig& o)
     std::optional<std::int64_t> first_ts;
     std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();
     std::optional<Error> damage;
+    std::int64_t next_export_ns = std::numeric_limits<std::int64_t>::min();
     if (ipfix) {
         const std::size_t i = ipfix->follow(0, false);
         engine.observe_epochs([&, i](std::span<const FlowEntry> flows, const ClassCounters& d) {
@@ -192,7 +195,12 @@ int run_replay(const ReplayConfig& o)
                 binner->before(rec.ts_ns);
             auto frame = to_ethernet(dlt, rec.data, rec.orig_len, scratch);
             runner.submit(frame->bytes, frame->wire_len, rec.ts_ns);
-            if (o.counting.tables && reader->records() % kDrainEvery == 0) {
+            // Exporting, epochs also close every second of capture time: the
+            // flows' timeouts are then judged to the second, as softflowd -r does.
+            const bool export_due = ipfix && rec.ts_ns >= next_export_ns;
+            if (export_due)
+                next_export_ns = rec.ts_ns + kExportEvery;
+            if (o.counting.tables && (reader->records() % kDrainEvery == 0 || export_due)) {
                 // Binned, the entries wait for their bin's line; else straight into the totals.
                 if (binner)
                     engine.close_epoch();

@@ -76,8 +76,9 @@ int KeyTotals::write(int t, const FlowKey& key, const Kept& kept, bool create)
     return bpf_map_update_elem(fd_, &k, &v, create ? BPF_NOEXIST : BPF_EXIST) == 0 ? 0 : errno;
 }
 
-void KeyTotals::merge(std::uint32_t epoch, const TableEntries& entries, std::uint64_t now_ns)
+TableEntries KeyTotals::merge(std::uint32_t epoch, const TableEntries& entries, std::uint64_t now_ns)
 {
+    TableEntries merged;
     for (int t = 0; t < TS_TABLES; ++t) {
         if (entries[t].empty())
             continue;
@@ -90,6 +91,7 @@ void KeyTotals::merge(std::uint32_t epoch, const TableEntries& entries, std::uin
             const bool create = found == tables_[t].end();
             if (!create && found->second.merged_epoch == epoch)
                 continue;  // merged before a restart
+            merged[t].push_back(e);
             Kept kept = create ? Kept{} : found->second;
             FlowStats share = e.stats;
             share.first_ns = share.last_ns = now_ns;
@@ -112,6 +114,7 @@ void KeyTotals::merge(std::uint32_t epoch, const TableEntries& entries, std::uin
         if (bpf_map_update_elem(fd_, &k, &other, BPF_ANY) != 0)
             failed("write", -errno);
     }
+    return merged;
 }
 
 std::vector<FlowEntry> KeyTotals::entries(int t) const

@@ -22,8 +22,9 @@ public:
 
     // Merges the entries of the closed epoch `epoch` (one or more per key),
     // dated `now_ns`. A key already merged with this epoch is skipped; a key
-    // the map has no room for goes to its table's `other` row.
-    void merge(std::uint32_t epoch, const TableEntries& entries, std::uint64_t now_ns);
+    // the map has no room for goes to its table's `other` row. Returns what
+    // it merged now, one entry per key (the store's overflow included).
+    TableEntries merge(std::uint32_t epoch, const TableEntries& entries, std::uint64_t now_ns);
 
     struct Kept {
         FlowStats stats;

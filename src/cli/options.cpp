@@ -31,6 +31,7 @@ constexpr std::string_view k_footer = R"(Examples:
   sudo trafstat --json -t 30s eth0 | jq .    30 seconds of NDJSON (docs/json.md)
   sudo trafstat -d eth1                      count, then drop everything (load tests)
   sudo trafstat --tui eth0                   full-screen view, flows below the totals (q quits)
+  sudo trafstat --ipfix 10.0.0.5 eth0        flow records over IPFIX to 10.0.0.5:4739 (docs/ipfix.md)
 
   sudo trafstat replay capture.pcapng          a capture through the same program (trafstat replay --help)
   sudo trafstat gen -n 1000000 veth0           send a million frames from the kernel (trafstat gen --help)

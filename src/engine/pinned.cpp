@@ -1,7 +1,5 @@
 #include "engine/pinned.hpp"
 
-#include "engine/engine.hpp"
-
 #include <chrono>
 #include <utility>
 
@@ -40,13 +38,18 @@ private:
 PinnedCounting::PinnedCounting(CounterProgram program) : program_(std::move(program)), totals_(program_.key_totals_fd())
 {}
 
-void PinnedCounting::merge(std::uint32_t epoch, const TableEntries& entries)
+void PinnedCounting::merge(std::uint32_t epoch, const TableEntries& entries,
+                           const CountingEngine::EpochObserver& observer)
 {
     ts_control& c = program_.control();
     // Odd while written: a reader that sees it odd, or changed, reads again.
     __atomic_store_n(&c.merge_seq, c.merge_seq | 1, __ATOMIC_SEQ_CST);
-    totals_.merge(epoch, entries, now_ns());
-    c.merged_halves[epoch & 1] = program_.read_half_raw(epoch);
+    // The observer sees what this merge adds: after a restart, not what the killed drainer merged.
+    const TableEntries merged = totals_.merge(epoch, entries, now_ns());
+    const ts_stats half = program_.read_half_raw(epoch);
+    if (observer)
+        observer(merged[TS_TABLE_FLOWS], delta(sum_per_cpu({&half, 1}), sum_per_cpu({&c.merged_halves[epoch & 1], 1})));
+    c.merged_halves[epoch & 1] = half;
     for (int t = 0; t < TS_TABLES; ++t) {
         c.table_occupancy[t] = static_cast<__u32>(entries[t].size());
         c.keys_kept[t] = static_cast<__u32>(totals_.table(t).size());
@@ -55,7 +58,7 @@ void PinnedCounting::merge(std::uint32_t epoch, const TableEntries& entries)
     __atomic_store_n(&c.merge_seq, c.merge_seq + 1, __ATOMIC_SEQ_CST);
 }
 
-void PinnedCounting::drain()
+void PinnedCounting::drain(const CountingEngine::EpochObserver& observer)
 {
     if (!program_.tables_on())
         return;
@@ -67,12 +70,12 @@ void PinnedCounting::drain()
     if (closed != 0 && c.last_merged_epoch != closed) {
         TableEntries left;
         program_.read_closed_epoch(closed, left);
-        merge(closed, left);
+        merge(closed, left, observer);
     }
     TableEntries entries;
     const std::uint32_t epoch = program_.table_epoch();
     program_.drain_tables(entries);
-    merge(epoch, entries);
+    merge(epoch, entries, observer);
 }
 
 ClassCounters PinnedCounting::merged_counters() const

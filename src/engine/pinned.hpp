@@ -7,6 +7,7 @@
 #include "bpf/key_totals.hpp"
 #include "bpf/loader.hpp"
 #include "engine/config.hpp"
+#include "engine/engine.hpp"
 #include "stats/report.hpp"
 
 #include <cstddef>
@@ -22,8 +23,8 @@ public:
     // Closes the counting epoch and merges it into the totals per key, after
     // any closed epoch that a drainer killed mid-way left unmerged, so that
     // no packet is lost or counted twice across restarts. Nothing to do
-    // without a table.
-    void drain();
+    // without a table. `observer` (the flow exporter) sees each epoch merged.
+    void drain(const CountingEngine::EpochObserver& observer = {});
 
     // What every merged epoch counted: the same packets as the totals per
     // key (without a table, everything counted since attach).
@@ -46,7 +47,7 @@ public:
 private:
     // Merges the closed epoch `epoch`, whose entries are in `entries`, and
     // records it (the counters' half as merged, last_merged_epoch).
-    void merge(std::uint32_t epoch, const TableEntries& entries);
+    void merge(std::uint32_t epoch, const TableEntries& entries, const CountingEngine::EpochObserver& observer);
 
     CounterProgram program_;
     KeyTotals totals_;

@@ -239,6 +239,28 @@ TEST(Engine, TableReportsReconcileWithOverflowAndMergedCpus)
     EXPECT_TRUE(CountingEngine::reconcile(r).empty());
 }
 
+TEST(Engine, AnObserverSeesEachEpochOnceAndTheReportsStayWhole)
+{
+    auto [s, engine] = make(flows_on());
+    std::vector<std::size_t> seen_flows;
+    std::vector<Counter> seen_udp;
+    engine.observe_epochs([&](std::span<const FlowEntry> f, const ClassCounters& d) {
+        seen_flows.push_back(f.size());
+        seen_udp.push_back(d[TS_CLASS_UDP]);
+    });
+    count_udp4(*s, 0, 3, 100);
+    s->add_entries(flows({flow(1, 3, 300)}));
+    engine.close_epoch();  // as replay does between intervals
+    count_udp4(*s, 1, 2, 100);
+    s->add_entries(flows({flow(2, 2, 200)}));
+    const AttachmentReport r = engine.interval(10);
+    ASSERT_EQ(seen_flows, (std::vector<std::size_t>{1, 1}));
+    EXPECT_EQ(seen_udp, (std::vector<Counter>{{3, 300}, {2, 200}}));
+    ASSERT_EQ(r.tables.size(), 1u);
+    EXPECT_EQ(r.tables[0].counted, (Counter{5, 500})) << "the observer takes nothing from the report";
+    EXPECT_TRUE(CountingEngine::reconcile(r).empty());
+}
+
 TEST(Engine, ReconcileNamesWhatDoesNotAddUp)
 {
     auto [s, engine] = make(flows_on());

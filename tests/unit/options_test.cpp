@@ -619,5 +619,33 @@ TEST(PinnedOptions, StatusDumpDetachControl)
     EXPECT_TRUE(contains(usage_error({"control", "eth0", "--flows", "maybe"}), "--flows"));
 }
 
+TEST(IpfixOptions, TurnOnTheFlowsTableAndTakeTheirSettings)
+{
+    const LiveConfig o = ok({"--ipfix", "10.0.0.5:2055", "--ipfix-active-timeout", "30s", "--ipfix-idle-timeout", "5",
+                             "--ipfix-mtu", "9000", "--ipfix-template-refresh", "1m", "--ipfix-domain", "7", "eth0"});
+    EXPECT_EQ(o.ipfix.collector, "10.0.0.5:2055");
+    EXPECT_TRUE(o.ipfix.on());
+    EXPECT_EQ(o.counting.tables, TS_TABLE_BIT(TS_TABLE_FLOWS));
+    EXPECT_EQ(o.ipfix.active_timeout_s, 30.0);
+    EXPECT_EQ(o.ipfix.idle_timeout_s, 5.0);
+    EXPECT_EQ(o.ipfix.mtu, 9000u);
+    EXPECT_EQ(o.ipfix.template_refresh_s, 60.0);
+    EXPECT_EQ(o.ipfix.observation_domain, 7u);
+    EXPECT_FALSE(ok({"eth0"}).ipfix.on());
+    const auto r = accepted_as<ReplayConfig>({"replay", "--ipfix-file", "out.ipfix", "x.pcap"});
+    EXPECT_EQ(r.ipfix.file, "out.ipfix");
+    EXPECT_TRUE(r.counting.counts(TS_TABLE_FLOWS));
+    EXPECT_EQ(accepted_as<AgentConfig>({"agent", "--flows", "--ipfix", "c", "eth0"}).ipfix.collector, "c");
+}
+
+TEST(IpfixOptions, Refused)
+{
+    EXPECT_TRUE(contains(usage_error({"--ipfix", "a", "--ipfix-file", "b", "eth0"}), "one destination"));
+    EXPECT_TRUE(contains(usage_error({"agent", "--ipfix", "c", "eth0"}), "--flows"));
+    EXPECT_TRUE(contains(usage_error({"--ipfix", "c", "--ipfix-mtu", "10", "eth0"}), "--ipfix-mtu"));
+    EXPECT_TRUE(
+        contains(usage_error({"--ipfix", "c", "--ipfix-idle-timeout", "soon", "eth0"}), "--ipfix-idle-timeout"));
+}
+
 }  // namespace
 }  // namespace trafstat
