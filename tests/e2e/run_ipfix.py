@@ -21,6 +21,8 @@ namespace created here (live). docs/ipfix.md describes what is exported.
                    collected totals equal what gen sent; records with the active-timeout end
                    reason; tshark's IPFIX dissector on the captured export: no malformed packet, no
                    expert error, the same packets
+  TestAgent        the same through `trafstat agent --flows --ipfix`, pins in a private bpffs (the
+                   runner starts itself again under `unshare -m`), stopped by SIGTERM
   TestReconcile    a flow table of 16 keys and 2000 flows: the collected records' packets plus the
                    last options record's ignoredPacketTotalCount equal the packets sent
   TestBadInput     unresolvable or bad collector, too small MTU, unwritable file: one line, exit
@@ -52,6 +54,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 sys.path.insert(0, os.path.join(HERE, "..", "replay"))
+import agentlib  # noqa: E402  (tests/support/agentlib.py)
 import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import ETH_HLEN, in_ns  # noqa: E402
 from captures import Catalogue, GOPACKET  # noqa: E402  (tests/replay/captures.py)
@@ -469,14 +472,60 @@ def gen_json(ns, ifname, *args):
     return line
 
 
+class LiveExporter:
+    """Live `trafstat --ipfix`: SIGINT; its JSON summary kept as `result`."""
+
+    def __init__(self, live):
+        self.live, self.result = live, None
+
+    def __enter__(self):
+        self.live.start()
+        return self
+
+    def __exit__(self, *exc):
+        testlib.interrupt(self.live.proc)
+
+    def stop(self):
+        self.result = self.live.stop(settle=0)
+        return self.result.rc, self.result.stderr
+
+
+class AgentExporter:
+    """`trafstat agent --ipfix`: SIGTERM (its last epoch drained, every flow ended and exported)."""
+
+    def __init__(self, agent):
+        self.agent = agent
+
+    def __enter__(self):
+        self.agent.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.agent.proc.poll() is None:
+            self.agent.stop()
+
+    def stop(self):
+        return self.agent.stop(timeout=20)
+
+
 class LiveExport:
     """trafstat --ipfix on the receiver's veth, nfcapd and dumpcap (udp port P on lo) in its
     namespace, gen sending from the other one; the results after the block."""
 
-    def __init__(self, case, *trafstat_args):
-        self.case, self.args = case, trafstat_args
+    def __init__(self, case, *trafstat_args, pin_dir=None):
+        """pin_dir: `trafstat agent` with its pins there (a private bpffs) instead of live trafstat."""
+        self.case, self.args, self.pin_dir = case, trafstat_args, pin_dir
         self.port = 4739
         self.pcap = os.path.join(scratch(), "export.pcapng")
+
+    def exporter(self, ns, ifname):
+        """The exporting trafstat as a context manager whose stop() gives (exit code, stderr)."""
+        ipfix = ("--ipfix", f"127.0.0.1:{self.port}", *self.args)
+        if self.pin_dir:
+            return AgentExporter(
+                agentlib.Agent(H, TRAFSTAT, ns, self.pin_dir, "--flows", "--detach-on-exit", *ipfix, ifname)
+            )
+        return LiveExporter(testlib.LiveTrafstat(spawn, TRAFSTAT, ns, "--json", *ipfix, ifname))
 
     def run(self, *gen_args):
         topo, pair = testlib.multiqueue_pair(H, "10.81")
@@ -490,17 +539,17 @@ class LiveExport:
             )
             wait_for(lambda: os.path.exists(self.pcap) or dumpcap.poll() is not None, "dumpcap to start")
             time.sleep(0.5)
-            with testlib.LiveTrafstat(
-                spawn, TRAFSTAT, ns, "--json", "--ipfix", f"127.0.0.1:{self.port}", *self.args, pair.rcv_if
-            ) as ts:
+            with self.exporter(ns, pair.rcv_if) as ts:
                 self.gen = gen_json(pair.snd_ns, pair.snd_if, *gen_args)
-                self.result = ts.stop(settle=0.5)
+                time.sleep(0.5)  # the last frames land
+                self.rc, self.stderr = ts.stop()
             time.sleep(0.5)
             dumpcap.send_signal(signal.SIGINT)
             reap(dumpcap, timeout=15)
-        assert self.result.rc == 0, self.result.stderr
+        assert self.rc == 0, self.stderr
         self.records = col.records()
         self.collector_log = col.log
+        self.exporter_result = getattr(ts, "result", None)
         return self
 
     def sequence_errors(self):
@@ -544,27 +593,19 @@ class TestLive(IpfixCase):
             reasons.update(int(x) for x in r)
         return pk, oc, reasons
 
-    def test_collected_totals_equal_what_gen_sent(self):
-        live = LiveExport(
-            self,
-            "--ipfix-active-timeout",
-            "2s",
-            "--ipfix-idle-timeout",
-            "1s",
-            "-i",
-            "0.5",
-            "--flow-table-size",
-            "65536",
-        ).run("-n", str(self.N), "--flows", str(self.FLOWS), "--rate", "10000", "--proto", "udp4,tcp6", "-s", "100")
+    ARGS = ("--ipfix-active-timeout", "2s", "--ipfix-idle-timeout", "1s", "-i", "0.5")
+    GEN = ("--flows", str(FLOWS), "--rate", "10000", "--proto", "udp4,tcp6", "-s", "100")
+
+    def check_export(self, live, label):
+        """What a live export over several active timeouts must be: the collected totals equal what
+        gen sent; tshark dissects it cleanly and agrees; the sequence numbers are right."""
         self.assertEqual(live.gen["packets"], self.N)
         packets = sum(r["in_packets"] for r in live.records)
         octets = sum(r["in_bytes"] for r in live.records)
-        entry = live.result.summary["interfaces"][0]
-        self.assertEqual(entry["classes"]["all"]["packets"], self.N, "trafstat did not count what gen sent")
         self.assertEqual(
             (packets, octets),
             (self.N, self.N * 100),
-            f"nfdump totals != what gen sent; flows table {entry['tables']['flows']}; {live.result.stderr}"
+            f"nfdump totals != what gen sent; {live.stderr}"
             f"tshark: {self.tshark_totals(live)}; nfcapd: {live.collector_log}",
         )
         tuples = per_tuple(live.records)
@@ -592,8 +633,26 @@ class TestLive(IpfixCase):
         self.assertEqual(live.sequence_errors(), [], "sequence numbers (expected, got)")
         self.assertEqual(sum(reasons.values()), len(live.records), "tshark and nfdump: not the same records")
         COVERAGE[
-            "live"
+            label
         ] = f"{len(live.records)} records, {len(tuples)} flows, {multi} in several records; end reasons {dict(reasons)}"
+
+    def test_collected_totals_equal_what_gen_sent(self):
+        live = LiveExport(self, *self.ARGS, "--flow-table-size", "65536").run("-n", str(self.N), *self.GEN)
+        entry = live.exporter_result.summary["interfaces"][0]
+        self.assertEqual(entry["classes"]["all"]["packets"], self.N, "trafstat did not count what gen sent")
+        self.check_export(live, "live")
+
+
+class TestAgent(TestLive):
+    """The same through `trafstat agent --flows --ipfix` (pins in a private bpffs), stopped by
+    SIGTERM: its last epoch drained and every flow exported."""
+
+    def test_collected_totals_equal_what_gen_sent(self):
+        bpffs = agentlib.PrivateBpffs(H)
+        self.addCleanup(bpffs.close)
+        live = LiveExport(self, *self.ARGS, pin_dir=bpffs.pin_dir).run("-n", str(self.N), *self.GEN)
+        self.assertIn(bpffs.pins(), ([], ["trafstat"]), "--detach-on-exit left pins")
+        self.check_export(live, "agent")
 
 
 class TestReconcile(IpfixCase):
@@ -678,6 +737,7 @@ def main():
     args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
     TRAFSTAT = os.path.abspath(args.trafstat)
     os.environ["TZ"] = "UTC"  # nfdump prints times in local time
+    agentlib.reexec_in_private_mount_namespace()  # the agent's bpffs: gone with the run
     failed = H.preflight(
         "not root: replay needs CAP_BPF, the live tests create network namespaces", "IPFIX tests", TOOLS, (TRAFSTAT,)
     )
