@@ -2,11 +2,19 @@
 # IPFIX export speed: `trafstat replay --ipfix` of a large capture with many flows into a local
 # nfcapd against the same replay without export (the difference: the flow export, records
 # encoded and sent per second), and `softflowd -r` of the same capture into an nfcapd: wall time
-# and CPU (user + system) of each, in the same run. Usage: bench/ipfix.sh [BUILD_DIR]
-# PACKETS (2000000) and FLOWS (33334 source ports: 3 * FLOWS + 1 = 100003 flows) size the capture.
+# and CPU (user + system) of each, in the same run. Then the agent live: `trafstat agent --flows
+# -i 1` on a veth (namespaces, pins in a private bpffs: this script re-runs itself under
+# `unshare -m`) while gen keeps LIVE_FLOWS flows active, its CPU with `--ipfix
+# --ipfix-active-timeout 1s` (every flow exported every interval) against without.
+# Usage: bench/ipfix.sh [BUILD_DIR]   (root)
+# PACKETS (2000000) and FLOWS (33334 source ports: 3 * FLOWS + 1 = 100003 flows) size the capture;
+# LIVE_FLOWS (100000), LIVE_RATE (gen's --rate, 200000), LIVE_S (CPU measured over, 10).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
+build=$(cd "${1:-$here/../build}" && pwd)
+if [ -z "${TRAFSTAT_BENCH_PRIVATE_MOUNTS:-}" ]; then
+    exec env TRAFSTAT_BENCH_PRIVATE_MOUNTS=1 unshare -m --propagation private "$0" "$build"
+fi
 trafstat=$build/trafstat
 packets=${PACKETS:-2000000}
 flows=${FLOWS:-33334}
@@ -17,20 +25,34 @@ capture=$out/ipfix-$packets-$flows.pcap
 [ -s "$capture" ] || /usr/bin/python3 "$here/make_capture.py" --packets "$packets" --flows "$flows" "$capture"
 cat "$capture" > /dev/null   # page cache: measure the export, not the disk
 
-work=$(mktemp -d)
+work=$(mktemp -d /tmp/tsbench-ipfix-XXXXXXXX)
 collector=""
+agent=""
+ns_g=tsbench-ig-$$
+ns_r=tsbench-ir-$$
 stop_collector() {  # SIGTERM: nfcapd writes its file and prints what it got
     if [ -n "$collector" ]; then kill -TERM "$collector" 2>/dev/null || true; wait "$collector" || true; fi
     collector=""
 }
-trap 'stop_collector; rm -rf "$work"' EXIT
+cleanup() {
+    if [ -n "$agent" ]; then kill "$agent" 2>/dev/null || true; wait "$agent" 2>/dev/null || true; fi
+    stop_collector
+    ip netns del "$ns_g" 2>/dev/null || true
+    ip netns del "$ns_r" 2>/dev/null || true
+    umount "$work/bpffs" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-start_collector() {  # $1: name; an nfcapd on 127.0.0.1:$port with a buffer for a whole burst
+start_collector() {  # $1: name [$2: namespace]; an nfcapd on 127.0.0.1:$port, a buffer for a whole burst
+    local in=()
+    [ -z "${2:-}" ] || in=(ip netns exec "$2")
     mkdir -p "$work/$1"
-    nfcapd -w "$work/$1" -p "$port" -b 127.0.0.1 -B 67108864 > "$work/$1.log" 2>&1 &
+    "${in[@]}" nfcapd -w "$work/$1" -p "$port" -b 127.0.0.1 -B 67108864 > "$work/$1.log" 2>&1 &
     collector=$!
-    for _ in $(seq 100); do ss -Hlun "sport = :$port" | grep -q . && return; sleep 0.05; done
+    for _ in $(seq 100); do "${in[@]}" ss -Hlun "sport = :$port" | grep -q . && return; sleep 0.05; done
     echo "nfcapd did not start: $(cat "$work/$1.log")" >&2; exit 1
 }
 collected() { grep -o 'Flows: [0-9]*' "$work/$1.log" | tail -n 1 | cut -d' ' -f2; }
@@ -68,8 +90,8 @@ stop_collector
 got_soft=$(( $(collected softflowd) / runs ))
 
 rate() { echo "scale=0; $records / ($1)" | bc -l; }
-export_s=$(echo "$t_ipfix - $t_plain" | bc -l)
-export_cpu=$(echo "$c_ipfix - $c_plain" | bc -l)
+export_s=$(LC_ALL=C printf '%.3f' "$(echo "$t_ipfix - $t_plain" | bc -l)")  # JSON: a leading 0
+export_cpu=$(LC_ALL=C printf '%.3f' "$(echo "$c_ipfix - $c_plain" | bc -l)")
 if [ "$(echo "$export_s > 0.001" | bc -l)" = 1 ]; then rps=$(rate "$export_s"); else rps=0; fi
 printf '%-44s %9s %9s %12s\n' "$packets packets, $records flow records" "wall s" "CPU s" "collected/run"
 printf '%-44s %9.3f %9.3f %12s\n' "trafstat replay --flows (no export)" "$t_plain" "$c_plain" "-"
@@ -77,7 +99,62 @@ printf '%-44s %9.3f %9.3f %12s\n' "trafstat replay --ipfix (best of $runs)" "$t_
 printf '%-44s %9.3f %9.3f %12s\n' "softflowd -r -v 10 (best of $runs)" "$t_soft" "$c_soft" "$got_soft"
 printf '%-44s %9.3f %9.3f\n' "the export alone (difference)" "$export_s" "$export_cpu"
 printf '%-44s %9s\n' "records encoded and sent per second" "$rps"
+
+# The agent live, LIVE_FLOWS active flows per interval.
+live_flows=${LIVE_FLOWS:-100000}
+live_rate=${LIVE_RATE:-200000}
+live_s=${LIVE_S:-10}
+mkdir -p "$work/bpffs"
+mount -t bpf bpf "$work/bpffs"
+ip netns add "$ns_g"
+ip netns add "$ns_r"
+for ns in "$ns_g" "$ns_r"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$ns" link set lo up
+done
+ip link add va0 netns "$ns_g" numtxqueues 2 numrxqueues 2 type veth \
+    peer name vb0 netns "$ns_r" numtxqueues 2 numrxqueues 2
+ip -n "$ns_g" link set va0 up
+ip -n "$ns_r" link set vb0 up
+
+agent_cpu() {  # "$@": the agent's extra options; prints "cpu_percent records"
+    local err=$work/agent.err tick c0 c1 t0 t1
+    ip netns exec "$ns_r" "$trafstat" agent --pin-dir "$work/bpffs/trafstat" --detach-on-exit -i 1 --xdp-mode native \
+        --flows --flow-table-size 262144 "$@" vb0 2> "$err" &
+    agent=$!
+    for _ in $(seq 100); do
+        grep -q "agent serving" "$err" && break
+        kill -0 "$agent" 2>/dev/null || { cat "$err" >&2; exit 1; }
+        sleep 0.1
+    done
+    ip netns exec "$ns_g" "$trafstat" gen --flows "$live_flows" --rate "$live_rate" -t $((live_s + 4))s --threads 1 \
+        va0 > /dev/null 2>&1 &
+    local gen=$!
+    sleep 3 # every flow active, the first exports out
+    tick=$(getconf CLK_TCK)
+    t0=$(date +%s.%N)
+    c0=$(awk '{print $14 + $15}' "/proc/$agent/stat")
+    sleep "$live_s"
+    c1=$(awk '{print $14 + $15}' "/proc/$agent/stat")
+    t1=$(date +%s.%N)
+    wait "$gen"
+    kill -TERM "$agent"
+    wait "$agent" || true
+    agent=""
+    local records
+    records=$(sed -n 's/.*IPFIX: \([0-9]*\) flow records.*/\1/p' "$err")
+    echo "$(LC_ALL=C printf '%.1f' "$(echo "100 * ($c1 - $c0) / $tick / ($t1 - $t0)" | bc -l)") ${records:-0}"
+}
+read -r cpu_plain _ <<< "$(agent_cpu)"
+start_collector agent "$ns_r"
+read -r cpu_ipfix live_records <<< "$(agent_cpu --ipfix "127.0.0.1:$port" --ipfix-active-timeout 1s)"
+stop_collector
+got_live=$(collected agent)
+printf '%-44s %9s\n' "agent, $live_flows flows active (-i 1)" "CPU %"
+printf '%-44s %9s\n' "trafstat agent --flows" "$cpu_plain"
+printf '%-44s %9s   %s records, %s collected\n' "same + --ipfix --ipfix-active-timeout 1s" "$cpu_ipfix" "$live_records" "$got_live"
+
 cat > "$out/ipfix.json" <<JSON
-{"bench":"ipfix","packets":$packets,"flow_records":$records,"cpus":$(nproc),"replay_s":$t_plain,"replay_cpu_s":$c_plain,"replay_ipfix_s":$t_ipfix,"replay_ipfix_cpu_s":$c_ipfix,"export_s":$export_s,"records_per_s":$rps,"softflowd_s":$t_soft,"softflowd_cpu_s":$c_soft,"collected_trafstat":$got_trafstat,"collected_softflowd":$got_soft}
+{"bench":"ipfix","packets":$packets,"flow_records":$records,"cpus":$(nproc),"replay_s":$t_plain,"replay_cpu_s":$c_plain,"replay_ipfix_s":$t_ipfix,"replay_ipfix_cpu_s":$c_ipfix,"export_s":$export_s,"records_per_s":$rps,"softflowd_s":$t_soft,"softflowd_cpu_s":$c_soft,"collected_trafstat":$got_trafstat,"collected_softflowd":$got_soft,"live_flows":$live_flows,"live_rate":$live_rate,"agent_cpu_percent":$cpu_plain,"agent_ipfix_cpu_percent":$cpu_ipfix,"agent_records":$live_records,"agent_collected":$got_live}
 JSON
 echo "results: $out/ipfix.json"
