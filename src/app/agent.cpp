@@ -208,9 +208,10 @@ int run_agent(const AgentConfig& config)
                     std::fprintf(stderr, "trafstat: %s %s: %s\n", s->dir.ifname.c_str(), s->dir.hook.c_str(), e.what());
                 }
             }
-            if (ipfix)
-                ipfix->send(static_cast<std::uint32_t>(unix_ms() / 1000));
         }
+        // Outside the lock: a paced export of many records must not hold up a scrape.
+        if (ipfix)
+            ipfix->send(static_cast<std::uint32_t>(unix_ms() / 1000));
         next += interval;
         while (next <= std::chrono::steady_clock::now())
             next += interval;

@@ -10,10 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <fmt/format.h>
 #include <memory>
+#include <thread>
 
 namespace trafstat::ipfix {
 namespace {
@@ -99,6 +101,17 @@ UdpSink::UdpSink(const std::string& host_port)
 
 void UdpSink::send(const std::vector<std::uint8_t>& message, std::size_t data_records)
 {
+    // Paced (a token bucket): an export at an active timeout can be thousands
+    // of messages, and a collector's receive buffer (nfcapd: 208 KiB by
+    // default) would lose what it cannot take at once, unseen by us.
+    using namespace std::chrono;
+    const auto now = steady_clock::now();
+    const auto burst =
+        duration_cast<steady_clock::duration>(duration<double>(double(kPaceBurstBytes) / kPaceBytesPerSecond));
+    next_send_ = std::max(next_send_, now - burst) +
+                 duration_cast<steady_clock::duration>(duration<double>(double(message.size()) / kPaceBytesPerSecond));
+    if (next_send_ > now)
+        std::this_thread::sleep_for(next_send_ - now);
     const ssize_t sent = ::send(socket_.get(), message.data(), message.size(), MSG_NOSIGNAL);
     if (sent == static_cast<ssize_t>(message.size()))
         return;
