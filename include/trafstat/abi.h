@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The one kernel/user ABI of trafstat. Included by bpf/counter.bpf.c (clang
+ * The one kernel/user ABI of trafstat. Included by every BPF program (clang
  * -target bpf) and by the C++ userspace; never copy these definitions.
  *
  * Rules: fixed-width types only, largest fields first, explicit padding,

@@ -9,8 +9,11 @@
 #include <trafstat/abi.h>
 
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -205,6 +208,46 @@ TEST(DropCounter, IgnoresTheSameInterfaceInAnotherNamespace)
         ASSERT_EQ(send_to_closed_port(), static_cast<std::uint64_t>(kDatagrams));
     }
     EXPECT_EQ(counter->read(), std::vector<DropCount>{});
+}
+
+// An XDP program that aborts every frame, attached in generic mode to lo of
+// the test's namespace: each datagram sent is one XDP_ABORTED.
+TEST(DropCounter, CountsXdpAbortedOnTheInterface)
+{
+    const PrivateNetns netns;
+    auto counter = counter_on_lo(netns);
+    if (!counter)
+        return;
+    const struct bpf_insn abort_all[] = {
+        {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = XDP_ABORTED},
+        {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
+    };
+    const int prog = bpf_prog_load(BPF_PROG_TYPE_XDP, "ts_abort_all", "GPL", abort_all, 2, nullptr);
+    ASSERT_GE(prog, 0) << std::strerror(errno);
+    const int lo = static_cast<int>(if_nametoindex("lo"));
+    ASSERT_EQ(bpf_xdp_attach(lo, prog, XDP_FLAGS_SKB_MODE, nullptr), 0);
+    const std::uint64_t no_ports = send_to_closed_port();
+    EXPECT_EQ(bpf_xdp_detach(lo, XDP_FLAGS_SKB_MODE, nullptr), 0);
+    close(prog);
+    EXPECT_EQ(no_ports, 0U) << "no datagram reached UDP";
+
+    const DropReasons reasons = DropReasons::of_running_kernel();
+    std::uint64_t aborted = 0, freed = 0;
+    for (const DropCount& d : counter->read()) {
+        std::printf("drop: lo %s %s: %llu packets, %llu bytes\n",
+                    d.direction == TS_DROP_RECEIVED ? "received" : "leaving",
+                    std::string(reasons.name(d.reason)).c_str(), static_cast<unsigned long long>(d.packets),
+                    static_cast<unsigned long long>(d.bytes));
+        if (d.reason == TS_DROP_REASON_XDP_ABORTED) {
+            aborted += d.packets;
+            EXPECT_EQ(d.bytes, 0U) << "xdp_exception carries no packet";
+        } else {
+            freed += d.packets;
+        }
+    }
+    EXPECT_EQ(aborted, static_cast<std::uint64_t>(kDatagrams));
+    // Generic XDP then frees each skb with kfree_skb too (Linux 6.18: not_specified).
+    EXPECT_EQ(freed, static_cast<std::uint64_t>(kDatagrams));
 }
 
 }  // namespace
