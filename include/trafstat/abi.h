@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The one kernel/user ABI of trafstat. Included by bpf/counter.bpf.c (clang
+ * The one kernel/user ABI of trafstat. Included by every BPF program (clang
  * -target bpf) and by the C++ userspace; never copy these definitions.
  *
  * Rules: fixed-width types only, largest fields first, explicit padding,
@@ -298,6 +298,44 @@ struct ts_replay_frame {
 	__u64 ts_ns;    /* capture time */
 };
 
+/*
+ * Drop statistics (bpf/drops.bpf.c, issue 13): what the kernel frees as a
+ * drop (tracepoint skb:kfree_skb) and XDP's own failures (xdp:xdp_exception)
+ * on the monitored interfaces. Userspace gives each monitored interface a
+ * slot (map drop_ifaces: namespace and ifindex → slot); the program counts into one
+ * per-CPU counter per (slot, direction, reason), TS_DROP_INDEX() in the
+ * per-CPU array `drop_counts`.
+ *
+ * Reasons: the kernel's enum skb_drop_reason value itself, below
+ * TS_DROP_KERNEL_REASONS (Linux 6.18 ends at 128; the rest is headroom), then
+ * trafstat's own: `unknown` (a value beyond it, a subsystem's reason such as
+ * mac80211's, or a kernel without reasons) and XDP's failures.
+ */
+#define TS_DROP_MAX_IFACES 16
+#define TS_DROP_KERNEL_REASONS 256
+#define TS_DROP_REASON_UNKNOWN (TS_DROP_KERNEL_REASONS + 0)
+#define TS_DROP_REASON_XDP_ABORTED (TS_DROP_KERNEL_REASONS + 1) /* the program returned XDP_ABORTED */
+/* An action the driver cannot carry out: an unknown one, or a failed XDP_TX/XDP_REDIRECT */
+#define TS_DROP_REASON_XDP_INVALID (TS_DROP_KERNEL_REASONS + 2)
+#define TS_DROP_REASONS (TS_DROP_KERNEL_REASONS + 3)
+
+enum ts_drop_direction {
+	TS_DROP_RECEIVED = 0, /* received on the interface (skb_iif; XDP: always) */
+	TS_DROP_LEAVING = 1,  /* leaving through it (skb->dev, not the interface it came in on) */
+	TS_DROP_DIRECTIONS,
+};
+
+/* A key of drop_ifaces: an ifindex means something only in its network namespace. */
+struct ts_drop_iface {
+	__u64 netns_cookie; /* SO_NETNS_COOKIE of the interface's namespace */
+	__u32 ifindex;
+	__u32 pad;
+};
+
+#define TS_DROP_INDEX(slot, direction, reason) \
+	(((slot) * TS_DROP_DIRECTIONS + (direction)) * TS_DROP_REASONS + (reason))
+#define TS_DROP_COUNTERS (TS_DROP_MAX_IFACES * TS_DROP_DIRECTIONS * TS_DROP_REASONS)
+
 #ifdef __cplusplus
 static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
 static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
@@ -307,6 +345,8 @@ static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) =
 static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
 static_assert(sizeof(struct ts_total_key) == 48 && sizeof(struct ts_total) == 48, "key_totals ABI");
 static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
+static_assert(sizeof(struct ts_drop_iface) == 16, "drop_ifaces ABI");
+static_assert(TS_DROP_COUNTERS * 16 <= (1U << 20), "drop counters: one MiB per CPU at most");
 #else
 _Static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
 _Static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
@@ -316,6 +356,8 @@ _Static_assert(sizeof(struct ts_flow_key) == 40 && sizeof(struct ts_flow_entry) 
 _Static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
 _Static_assert(sizeof(struct ts_total_key) == 48 && sizeof(struct ts_total) == 48, "key_totals ABI");
 _Static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
+_Static_assert(sizeof(struct ts_drop_iface) == 16, "drop_ifaces ABI");
+_Static_assert(TS_DROP_COUNTERS * 16 <= (1U << 20), "drop counters: one MiB per CPU at most");
 #endif
 
 #endif /* TRAFSTAT_ABI_H */
