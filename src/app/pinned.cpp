@@ -4,6 +4,7 @@
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "bpf/netns.hpp"
 #include "bpf/pins.hpp"
 #include "engine/sources.hpp"
 #include "net/interface.hpp"
@@ -27,23 +28,8 @@
 namespace trafstat {
 namespace {
 
-// Linux 5.14 UAPI; glibc 2.36's headers lack it.
-constexpr int kSoNetnsCookie = 71;
 // A trafstat program's name, as the kernel keeps it (15 characters at most).
 constexpr std::string_view kProgramPrefix = "trafstat_";
-
-std::uint64_t current_netns_cookie()
-{
-    std::uint64_t cookie = 0;
-    socklen_t len = sizeof cookie;
-    const int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s >= 0) {
-        if (getsockopt(s, SOL_SOCKET, kSoNetnsCookie, &cookie, &len) != 0)
-            cookie = 0;
-        close(s);
-    }
-    return cookie;
-}
 
 double unix_now()
 {
