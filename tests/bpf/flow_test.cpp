@@ -518,8 +518,9 @@ TEST(FlowCpus, HotKeysOnTwoCpusAtOnceCountExactly)
         TableEntries raw;
         p->drain_tables(raw, true);
         const auto got = merge_by_key(raw[TS_TABLE_FLOWS]);
-        if (cache)
+        if (cache) {
             EXPECT_EQ(raw[TS_TABLE_FLOWS].size(), 2u * kKeys) << "one entry per key in each CPU's cache";
+        }
         const auto broken = reconcile_table(p->read(), TS_TABLE_FLOWS, got);
         EXPECT_TRUE(broken.empty()) << broken.front();
         ASSERT_EQ(got.size(), static_cast<std::size_t>(kKeys));
