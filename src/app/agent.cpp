@@ -14,11 +14,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fmt/format.h>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace trafstat {
@@ -40,12 +40,6 @@ std::string joined(const std::vector<std::string>& lines)
     return out;
 }
 
-bool exists(const std::string& path)
-{
-    struct stat st {};
-    return stat(path.c_str(), &st) == 0;
-}
-
 // The attachments of one interface: adopted when they match the options,
 // re-attached with --replace when they do not, attached when there are none.
 void adopt_or_attach(const AgentConfig& config, const std::string& ifname, std::vector<std::unique_ptr<Served>>& out)
@@ -53,7 +47,7 @@ void adopt_or_attach(const AgentConfig& config, const std::string& ifname, std::
     const std::vector<std::string> dirs = pinned_dirs(config.pinned, ifname);
     bool any = false;
     for (const std::string& dir : dirs) {
-        if (!exists(dir))
+        if (!std::filesystem::exists(dir))
             continue;
         any = true;
         const CounterProgram found = CounterProgram::adopt(dir);
@@ -73,7 +67,7 @@ void adopt_or_attach(const AgentConfig& config, const std::string& ifname, std::
         std::fprintf(stderr, "trafstat: --replace: detached %s (%s)\n", dir.c_str(), joined(diff).c_str());
         any = false;
     }
-    if (!any || std::any_of(dirs.begin(), dirs.end(), [](const std::string& d) { return !exists(d); }))
+    if (!any || std::any_of(dirs.begin(), dirs.end(), [](const std::string& d) { return !std::filesystem::exists(d); }))
         attach_pinned(config.pinned, ifname);
     for (const std::string& dir : dirs) {
         DirLock lock(dir);
@@ -211,7 +205,7 @@ int run_agent(const AgentConfig& config)
         }
         // Outside the lock: a paced export of many records must not hold up a scrape.
         if (ipfix)
-            ipfix->send(static_cast<std::uint32_t>(unix_ms() / 1000));
+            ipfix->send(unix_s());
         next += interval;
         while (next <= std::chrono::steady_clock::now())
             next += interval;
@@ -222,7 +216,7 @@ int run_agent(const AgentConfig& config)
         // The last interval's flows, then every flow ended: the collector holds all that was merged.
         for (std::size_t k = 0; k < served.size(); ++k)
             served[k]->counting.drain(exporting[k]);
-        ipfix->finish(static_cast<std::uint32_t>(unix_ms() / 1000));
+        ipfix->finish(unix_s());
     }
     if (config.detach_on_exit) {
         for (const auto& s : served) {

@@ -23,6 +23,11 @@ std::uint64_t unix_ms()
             .count());
 }
 
+std::uint32_t unix_s()
+{
+    return static_cast<std::uint32_t>(unix_ms() / 1000);
+}
+
 IpfixExporter::IpfixExporter(const ExportConfig& config)
     : destination_(config.file.empty() ? config.collector : config.file), timeouts_{config.active_timeout_s,
                                                                                     config.idle_timeout_s},

@@ -16,8 +16,9 @@
 
 namespace trafstat {
 
-// Now, in Unix ms: the exporter's clock, live.
+// Now, in Unix ms and s: the exporter's clock, live (s: the messages' export time).
 std::uint64_t unix_ms();
+std::uint32_t unix_s();
 
 class IpfixExporter {
 public:

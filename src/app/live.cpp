@@ -54,11 +54,6 @@ std::vector<Interface> pick_interfaces(const LiveConfig& c)
     return out;
 }
 
-std::uint32_t unix_s()
-{
-    return static_cast<std::uint32_t>(unix_ms() / 1000);
-}
-
 std::vector<Counting> attach_all(const LiveConfig& c, const std::vector<Interface>& ifaces, IpfixExporter* ipfix)
 {
     std::vector<Counting> out;

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fmt/format.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -125,8 +126,7 @@ std::vector<std::string> pinned_dirs(const AttachCommandConfig& config, const st
 std::vector<std::string> attach_pinned(const AttachCommandConfig& config, const std::string& ifname)
 {
     for (const std::string& dir : pinned_dirs(config, ifname)) {
-        struct stat st {};
-        if (stat(dir.c_str(), &st) == 0)
+        if (std::filesystem::exists(dir))
             throw Error(exit_code::attach,
                         fmt::format("{} is attached already ({}): read it with trafstat dump, serve it with "
                                     "trafstat agent, or remove it with trafstat detach {}",
