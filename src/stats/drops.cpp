@@ -6,6 +6,20 @@
 
 namespace trafstat {
 
+std::string_view DropReasons::name(std::uint32_t reason) const
+{
+    switch (reason) {
+    case TS_DROP_REASON_XDP_ABORTED:
+        return "xdp_aborted";
+    case TS_DROP_REASON_XDP_INVALID:
+        return "xdp_invalid";
+    default:
+        if (reason < names_.size() && !names_[reason].empty())
+            return names_[reason];
+        return "unknown";
+    }
+}
+
 std::string_view drop_direction_name(ts_drop_direction d)
 {
     return d == TS_DROP_RECEIVED ? "received" : "leaving";

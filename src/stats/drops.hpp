@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,24 @@
 #include <vector>
 
 namespace trafstat {
+
+// The names of the drop counters' reasons (abi.h): the kernel's enum
+// skb_drop_reason as the running kernel names them (bpf/drop_reasons.hpp),
+// lower case without the prefix, and trafstat's own.
+class DropReasons {
+public:
+    DropReasons() = default;  // no names: every kernel reason is "unknown"
+    // The kernel's names by value ("" where it names none).
+    explicit DropReasons(std::vector<std::string> by_value) : names_(std::move(by_value)) {}
+
+    // Whether the kernel names its drop reasons.
+    bool known() const { return !names_.empty(); }
+    // "no_socket", ..., "unknown", "xdp_aborted", "xdp_invalid"
+    std::string_view name(std::uint32_t reason) const;
+
+private:
+    std::vector<std::string> names_;
+};
 
 // "received" / "leaving"
 std::string_view drop_direction_name(ts_drop_direction d);
@@ -69,6 +88,12 @@ struct InterfaceDrops {
     std::vector<DroppedFlow> flows;  // a drain: all; a report: sorted, cut as asked
     // The interface's own counters (netlink), over the same interval or since start.
     std::optional<LinkCounters> link;
+};
+
+// What renderers get: the drops of each monitored interface, and their reasons' names.
+struct DropsReport {
+    std::vector<InterfaceDrops> interfaces;
+    std::shared_ptr<const DropReasons> reasons;
 };
 
 // Every rule the drops keep (abi.h): per interface and direction, the flows

@@ -15,4 +15,12 @@ struct LinkCounters {
     friend bool operator==(const LinkCounters&, const LinkCounters&) = default;
 };
 
+inline LinkCounters delta(const LinkCounters& now, const LinkCounters& before)
+{
+    const auto d = [](std::uint64_t n, std::uint64_t b) { return n >= b ? n - b : n; };
+    return {d(now.rx_dropped, before.rx_dropped),       d(now.tx_dropped, before.tx_dropped),
+            d(now.rx_errors, before.rx_errors),         d(now.tx_errors, before.tx_errors),
+            d(now.rx_missed_errors, before.rx_missed_errors), d(now.rx_nohandler, before.rx_nohandler)};
+}
+
 }  // namespace trafstat

@@ -55,7 +55,7 @@ std::optional<std::uint32_t> bpftool_reason_value(const std::string& name)
 
 TEST(DropReasons, NamesTheRunningKernelsReasonsByTheirValues)
 {
-    const DropReasons reasons = DropReasons::of_running_kernel();
+    const DropReasons reasons = drop_reasons_of_running_kernel();
     ASSERT_TRUE(reasons.known()) << "this kernel (6.18) has enum skb_drop_reason in its BTF";
     for (const std::string name :
          {"NOT_SPECIFIED", "NO_SOCKET", "TCP_CSUM", "NETFILTER_DROP", "SOCKET_RCVBUFF", "IP_CSUM"}) {
@@ -76,7 +76,7 @@ TEST(DropReasons, WithoutTheEnumEveryDropIsUnknown)
 {
     const std::unique_ptr<struct btf, void (*)(struct btf*)> empty(btf__new_empty(), btf__free);
     ASSERT_TRUE(empty);
-    const DropReasons reasons = DropReasons::from_btf(empty.get());
+    const DropReasons reasons = drop_reasons_from_btf(empty.get());
     EXPECT_FALSE(reasons.known());
     EXPECT_EQ(reasons.name(3), "unknown");
     EXPECT_EQ(reasons.name(TS_DROP_REASON_XDP_ABORTED), "xdp_aborted");
@@ -192,7 +192,7 @@ TEST(DropCounter, CountsUdpToAClosedPortAsTheKernelDoes)
     auto counter = counter_on_lo(netns);
     if (!counter)
         return;
-    const DropReasons reasons = DropReasons::of_running_kernel();
+    const DropReasons reasons = drop_reasons_of_running_kernel();
 
     const std::uint64_t no_ports = send_to_closed_port();
     ASSERT_EQ(no_ports, static_cast<std::uint64_t>(kDatagrams));
@@ -287,7 +287,7 @@ TEST(DropCounter, CountsXdpAbortedOnTheInterface)
     close(prog);
     EXPECT_EQ(no_ports, 0U) << "no datagram reached UDP";
 
-    const DropReasons reasons = DropReasons::of_running_kernel();
+    const DropReasons reasons = drop_reasons_of_running_kernel();
     const InterfaceDrops drops = drain_one(*counter);
     print(drops, reasons);
     std::uint64_t aborted = 0, freed = 0;
