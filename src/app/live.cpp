@@ -11,6 +11,7 @@
 #include "engine/engine.hpp"
 #include "engine/sources.hpp"
 #include "net/interface.hpp"
+#include "net/link_stats.hpp"
 #include "output/tui.hpp"
 #include "output/tui_screen.hpp"
 #include "output/writer.hpp"
@@ -92,8 +93,17 @@ std::optional<DropEngine> count_drops(const LiveConfig& c, const std::vector<Int
         ifindexes.push_back(static_cast<std::uint32_t>(i.ifindex));
         names.push_back(i.name);
     }
+    // The interfaces' own counters beside the drops; one that cannot be read is left out.
+    LinkReader links = [ifindexes](std::size_t i) -> std::optional<LinkCounters> {
+        try {
+            return link_counters(ifindexes[i]);
+        } catch (const Error&) {
+            return std::nullopt;
+        }
+    };
     return DropEngine(std::make_unique<DropCounterSource>(DropCounter::attach(ifindexes, c.drops.flow_capacity)),
-                      std::move(names), std::make_shared<const DropReasons>(drop_reasons_of_running_kernel()));
+                      std::move(names), std::make_shared<const DropReasons>(drop_reasons_of_running_kernel()),
+                      std::move(links));
 }
 
 double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b)

@@ -102,12 +102,8 @@ void add_to(Counter& to, const Counter& c)
 
 void add_to(LinkCounters& to, const LinkCounters& c)
 {
-    to.rx_dropped += c.rx_dropped;
-    to.tx_dropped += c.tx_dropped;
-    to.rx_errors += c.rx_errors;
-    to.tx_errors += c.tx_errors;
-    to.rx_missed_errors += c.rx_missed_errors;
-    to.rx_nohandler += c.rx_nohandler;
+    for (const LinkCounterField& f : kLinkCounterFields)
+        to.*f.member += c.*f.member;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "bpf/drop_reasons.hpp"
 #include "bpf/drops.hpp"
 #include "stats/drops.hpp"
+#include "support/private_netns.hpp"
 #include "support/privileged.hpp"
 
 #include <trafstat/abi.h>
@@ -99,36 +100,6 @@ std::uint64_t udp_no_ports()
     ADD_FAILURE() << "no Udp NoPorts in /proc/net/snmp";
     return 0;
 }
-
-// The test process in a network namespace of its own with `lo` up, back in
-// the original one when it goes (gtest may run further tests in this process).
-class PrivateNetns {
-public:
-    PrivateNetns() : original_(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC))
-    {
-        if (original_ < 0 || unshare(CLONE_NEWNET) != 0)
-            return;
-        ifreq ifr{};
-        std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-        const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        up_ =
-            s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) == 0);
-        if (s >= 0)
-            close(s);
-    }
-    ~PrivateNetns()
-    {
-        if (original_ >= 0) {
-            EXPECT_EQ(setns(original_, CLONE_NEWNET), 0);
-            close(original_);
-        }
-    }
-    bool up() const { return up_; }
-
-private:
-    int original_;
-    bool up_ = false;
-};
 
 constexpr int kDatagrams = 100;
 constexpr std::size_t kPayload = 32;
