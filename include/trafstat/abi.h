@@ -299,12 +299,22 @@ struct ts_replay_frame {
 };
 
 /*
- * Drop statistics (bpf/drops.bpf.c, issue 13): what the kernel frees as a
- * drop (tracepoint skb:kfree_skb) and XDP's own failures (xdp:xdp_exception)
- * on the monitored interfaces. Userspace gives each monitored interface a
- * slot (map drop_ifaces: namespace and ifindex → slot); the program counts into one
- * per-CPU counter per (slot, direction, reason), TS_DROP_INDEX() in the
- * per-CPU array `drop_counts`.
+ * Drop statistics (bpf/drops.bpf.c, issue 13, docs/drops.md): what the kernel
+ * frees as a drop (tracepoint skb:kfree_skb) and XDP's own failures
+ * (xdp:xdp_exception) on the monitored interfaces. Userspace gives each
+ * monitored interface a slot (map drop_ifaces: namespace and ifindex → slot).
+ *
+ * Two views, both in two halves by the parity of the drop counter's own epoch
+ * (its .bss drop_epoch), closed by userspace as the counter's tables are, so
+ * that an interval's halves reconcile exactly:
+ *   drop_counts: one counter per (parity, slot, direction, reason, class),
+ *     TS_DROP_INDEX(), in a shared array sized for the monitored interfaces
+ *     (not per CPU: drops are the rare path, and its size must not grow with
+ *     the CPUs);
+ *   drop_flows: a hash of (parity, slot, direction, reason, 5-tuple) with
+ *     its own capacity per parity (rodata drop_flow_capacity); a drop it has
+ *     no room for counts in drop_flow_overflow[parity][slot][direction].
+ * Per slot and direction: sum of drop_counts = sum of drop_flows + overflow.
  *
  * Reasons: the kernel's enum skb_drop_reason value itself, below
  * TS_DROP_KERNEL_REASONS (Linux 6.18 ends at 128; the rest is headroom), then
@@ -325,6 +335,16 @@ enum ts_drop_direction {
 	TS_DROP_DIRECTIONS,
 };
 
+/*
+ * A dropped packet's class: the counter's partition of frames (docs/classes.md),
+ * an IP packet by (IP version, L4 class), any other frame by its L3 class,
+ * parsed from its L2 header as the counter parses.
+ */
+#define TS_DROP_CLASS_UNPARSED 0 /* no packet (XDP's failures) or no header to read */
+#define TS_DROP_CLASS_NON_IP(l3) ((l3) - TS_CLASS_ARP + 1) /* arp, other_l3, malformed */
+#define TS_DROP_CLASS_IP(version, l4) (4 + (version) * TS_L4_COUNT + ((l4) - TS_L4_FIRST))
+#define TS_DROP_CLASSES (4 + TS_IP_VERSIONS * TS_L4_COUNT)
+
 /* A key of drop_ifaces: an ifindex means something only in its network namespace. */
 struct ts_drop_iface {
 	__u64 netns_cookie; /* SO_NETNS_COOKIE of the interface's namespace */
@@ -332,9 +352,23 @@ struct ts_drop_iface {
 	__u32 pad;
 };
 
-#define TS_DROP_INDEX(slot, direction, reason) \
-	(((slot) * TS_DROP_DIRECTIONS + (direction)) * TS_DROP_REASONS + (reason))
-#define TS_DROP_COUNTERS (TS_DROP_MAX_IFACES * TS_DROP_DIRECTIONS * TS_DROP_REASONS)
+#define TS_DROP_HALVES 2
+/* The counters of one parity and slot: directions × reasons × classes. */
+#define TS_DROP_PER_SLOT (TS_DROP_DIRECTIONS * TS_DROP_REASONS * TS_DROP_CLASSES)
+#define TS_DROP_INDEX(slots, parity, slot, direction, reason, cls) \
+	((((parity) * (slots) + (slot)) * TS_DROP_DIRECTIONS + (direction)) * TS_DROP_REASONS * TS_DROP_CLASSES + \
+	 (reason) * TS_DROP_CLASSES + (cls))
+
+/* A key of drop_flows. The flow is the counter's 5-tuple key (ts_flow_key);
+ * all zero for a frame that is not IP or could not be read. */
+struct ts_drop_flow_key {
+	__u8 parity;
+	__u8 slot;
+	__u8 direction;
+	__u8 cls; /* TS_DROP_CLASS_*: the flow's packets share it */
+	__u32 reason;
+	struct ts_flow_key flow;
+};
 
 #ifdef __cplusplus
 static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
@@ -346,7 +380,7 @@ static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
 static_assert(sizeof(struct ts_total_key) == 48 && sizeof(struct ts_total) == 48, "key_totals ABI");
 static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
 static_assert(sizeof(struct ts_drop_iface) == 16, "drop_ifaces ABI");
-static_assert(TS_DROP_COUNTERS * 16 <= (1U << 20), "drop counters: one MiB per CPU at most");
+static_assert(sizeof(struct ts_drop_flow_key) == 48, "drop_flows ABI");
 #else
 _Static_assert(sizeof(struct ts_replay_batch) == 8 && sizeof(struct ts_replay_frame) == 16, "replay ABI");
 _Static_assert(sizeof(struct ts_replay_meta) == 16, "ts_replay_meta ABI");
@@ -357,7 +391,7 @@ _Static_assert(sizeof(struct ts_counter) == 16, "ts_counter ABI");
 _Static_assert(sizeof(struct ts_total_key) == 48 && sizeof(struct ts_total) == 48, "key_totals ABI");
 _Static_assert(TS_CLASS_MAX == 18, "class table changed: update names and docs");
 _Static_assert(sizeof(struct ts_drop_iface) == 16, "drop_ifaces ABI");
-_Static_assert(TS_DROP_COUNTERS * 16 <= (1U << 20), "drop counters: one MiB per CPU at most");
+_Static_assert(sizeof(struct ts_drop_flow_key) == 48, "drop_flows ABI");
 #endif
 
 #endif /* TRAFSTAT_ABI_H */

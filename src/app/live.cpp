@@ -6,9 +6,12 @@
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 #include "base/signals.hpp"
+#include "bpf/drop_reasons.hpp"
+#include "engine/drops.hpp"
 #include "engine/engine.hpp"
 #include "engine/sources.hpp"
 #include "net/interface.hpp"
+#include "net/link_stats.hpp"
 #include "output/tui.hpp"
 #include "output/tui_screen.hpp"
 #include "output/writer.hpp"
@@ -79,6 +82,30 @@ std::vector<Counting> attach_all(const LiveConfig& c, const std::vector<Interfac
     return out;
 }
 
+// --drops: the drop counter on the counted interfaces, attached after them.
+std::optional<DropEngine> count_drops(const LiveConfig& c, const std::vector<Interface>& ifaces)
+{
+    if (!c.drops.on)
+        return std::nullopt;
+    std::vector<std::uint32_t> ifindexes;
+    std::vector<std::string> names;
+    for (const Interface& i : ifaces) {
+        ifindexes.push_back(static_cast<std::uint32_t>(i.ifindex));
+        names.push_back(i.name);
+    }
+    // The interfaces' own counters beside the drops; one that cannot be read is left out.
+    LinkReader links = [ifindexes](std::size_t i) -> std::optional<LinkCounters> {
+        try {
+            return link_counters(ifindexes[i]);
+        } catch (const Error&) {
+            return std::nullopt;
+        }
+    };
+    return DropEngine(std::make_unique<DropCounterSource>(DropCounter::attach(ifindexes, c.drops.flow_capacity)),
+                      std::move(names), std::make_shared<const DropReasons>(drop_reasons_of_running_kernel()),
+                      std::move(links));
+}
+
 double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b)
 {
     return std::chrono::duration<double>(b - a).count();
@@ -143,14 +170,15 @@ int run_live(const LiveConfig& o)
     if (o.ipfix.on())
         ipfix.emplace(o.ipfix);
     auto countings = attach_all(o, ifaces, ipfix ? &*ipfix : nullptr);
+    std::optional<DropEngine> drops = count_drops(o, ifaces);
     {
         std::string what;
         for (const auto& c : countings) {
             const AttachmentLabel& l = c.engine.label();
             what += fmt::format("{}{} ({}/{})", what.empty() ? "" : ", ", l.ifname, l.hook, l.mode);
         }
-        std::fprintf(stderr, "trafstat: counting on %s%s; Ctrl-C to stop\n", what.c_str(),
-                     o.attach.drop ? ", DROPPING every packet" : "");
+        std::fprintf(stderr, "trafstat: counting on %s%s%s; Ctrl-C to stop\n", what.c_str(),
+                     drops ? ", and the kernel's drops there" : "", o.attach.drop ? ", DROPPING every packet" : "");
     }
 
     // --tui draws a screen while counting; without a terminal, line output.
@@ -198,6 +226,8 @@ int run_live(const LiveConfig& o)
         last_read = now;
         for (auto& c : countings)
             report.attachments.push_back(c.engine.interval(tui ? 0 : o.counting.views.top));
+        if (drops)
+            report.drops = drops->interval(tui ? 0 : o.counting.views.top);
         if (ipfix)
             ipfix->send(unix_s());
         if (tui) {
@@ -224,6 +254,8 @@ int run_live(const LiveConfig& o)
         // JSON: the views whole, sorted; lines: the top rows.
         for (auto& c : countings)
             summary.attachments.push_back(c.engine.summary(o.output.format == OutputFormat::json));
+        if (drops)
+            summary.drops = drops->summary(o.output.format == OutputFormat::json ? 0 : o.counting.views.top);
         out.summary(summary);
     }
     if (ipfix) {

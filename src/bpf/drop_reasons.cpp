@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace trafstat {
 namespace {
@@ -28,18 +30,18 @@ std::string reason_name(std::string_view enumerator)
 
 }  // namespace
 
-DropReasons DropReasons::of_running_kernel()
+DropReasons drop_reasons_of_running_kernel()
 {
     const std::unique_ptr<struct btf, void (*)(struct btf*)> vmlinux(btf__load_vmlinux_btf(), btf__free);
-    return vmlinux ? from_btf(vmlinux.get()) : DropReasons{};
+    return vmlinux ? drop_reasons_from_btf(vmlinux.get()) : DropReasons{};
 }
 
-DropReasons DropReasons::from_btf(const struct btf* btf)
+DropReasons drop_reasons_from_btf(const struct btf* btf)
 {
-    DropReasons reasons;
+    std::vector<std::string> names;
     const int id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
     if (id < 0)
-        return reasons;
+        return DropReasons{};
     const struct btf_type* type = btf__type_by_id(btf, static_cast<__u32>(id));
     const struct btf_enum* values = btf_enum(type);
     for (int i = 0; i < btf_vlen(type); ++i) {
@@ -49,25 +51,11 @@ DropReasons DropReasons::from_btf(const struct btf* btf)
         // counted as unknown (a subsystem's reasons: SKB_DROP_REASON_SUBSYS_MASK).
         if (enumerator == "SKB_DROP_REASON_MAX" || value >= TS_DROP_KERNEL_REASONS)
             continue;
-        if (value >= reasons.names_.size())
-            reasons.names_.resize(value + 1);
-        reasons.names_[value] = reason_name(enumerator);
+        if (value >= names.size())
+            names.resize(value + 1);
+        names[value] = reason_name(enumerator);
     }
-    return reasons;
-}
-
-std::string_view DropReasons::name(std::uint32_t reason) const
-{
-    switch (reason) {
-    case TS_DROP_REASON_XDP_ABORTED:
-        return "xdp_aborted";
-    case TS_DROP_REASON_XDP_INVALID:
-        return "xdp_invalid";
-    default:
-        if (reason < names_.size() && !names_[reason].empty())
-            return names_[reason];
-        return "unknown";
-    }
+    return DropReasons(std::move(names));
 }
 
 }  // namespace trafstat

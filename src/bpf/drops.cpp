@@ -3,74 +3,144 @@
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 #include "bpf/netns.hpp"
-#include "bpf/per_cpu.hpp"
 
 #include "drops.skel.h"
 
 #include <bpf/bpf.h>
+#include <sys/mman.h>
 
-#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
 
 namespace trafstat {
 
-DropCounter DropCounter::attach()
+namespace {
+
+std::size_t counters_for(std::size_t slots)
 {
+    return TS_DROP_HALVES * slots * TS_DROP_PER_SLOT;
+}
+
+}  // namespace
+
+DropCounter DropCounter::attach(std::span<const std::uint32_t> ifindexes, std::uint32_t flow_capacity)
+{
+    if (ifindexes.empty() || ifindexes.size() > TS_DROP_MAX_IFACES)
+        throw Error(exit_code::usage,
+                    fmt::format("--drops: 1 to {} interfaces, not {}", TS_DROP_MAX_IFACES, ifindexes.size()));
+    if (flow_capacity == 0)
+        throw Error(exit_code::usage, "--drop-flow-table-size: at least 1");
     Skeleton<drops> skel = open_skeleton(drops__open, drops__destroy, "the drop counter's");
+    skel->rodata->drop_slots = static_cast<__u32>(ifindexes.size());
+    skel->rodata->drop_flow_capacity = flow_capacity;
+    const auto counters = static_cast<__u32>(counters_for(ifindexes.size()));
+    // Room for both parities' flows: the closed one is emptied while the next fills.
+    if (bpf_map__set_max_entries(skel->maps.drop_counts, counters) ||
+        bpf_map__set_max_entries(skel->maps.drop_flows, 2 * flow_capacity))
+        throw Error(exit_code::load, "cannot size the drop counter's maps");
     load_skeleton(drops__load, *skel, "the drop counter's");
-    if (const int err = drops__attach(skel.get()); err)
+
+    const __u64 netns = current_netns_cookie();
+    for (std::size_t slot = 0; slot < ifindexes.size(); ++slot) {
+        const ts_drop_iface key{.netns_cookie = netns, .ifindex = ifindexes[slot], .pad = 0};
+        const auto value = static_cast<__u32>(slot);
+        if (const int err =
+                bpf_map__update_elem(skel->maps.drop_ifaces, &key, sizeof key, &value, sizeof value, BPF_NOEXIST);
+            err)
+            throw Error(err == -EEXIST ? exit_code::usage : exit_code::runtime,
+                        fmt::format("cannot monitor the drops of interface {}: {}", ifindexes[slot],
+                                    err == -EEXIST ? "named twice" : errno_text(err)));
+    }
+    DropCounter counter(std::move(skel), ifindexes.size());
+    if (const int err = drops__attach(counter.skel_.get()); err)
         throw Error(
             err == -EPERM ? exit_code::privileges : exit_code::attach,
             fmt::format("cannot attach the drop counter to skb:kfree_skb and xdp:xdp_exception: {}", errno_text(err)));
-    return DropCounter(std::move(skel));
+    return counter;
 }
 
-void DropCounter::monitor(std::uint32_t ifindex)
+DropCounter::DropCounter(Skeleton<drops> skel, std::size_t slots)
+    : skel_(std::move(skel)), slots_(slots), epoch_(&skel_->bss->drop_epoch)
 {
-    if (ifindexes_.size() >= TS_DROP_MAX_IFACES)
-        throw Error(exit_code::usage, fmt::format("drops: at most {} interfaces", TS_DROP_MAX_IFACES));
-    const ts_drop_iface key{.netns_cookie = current_netns_cookie(), .ifindex = ifindex, .pad = 0};
-    const auto slot = static_cast<__u32>(ifindexes_.size());
-    if (const int err =
-            bpf_map__update_elem(skel_->maps.drop_ifaces, &key, sizeof key, &slot, sizeof slot, BPF_NOEXIST);
-        err)
-        throw Error(exit_code::runtime,
-                    fmt::format("cannot monitor the drops of interface {}: {}", ifindex, errno_text(err)));
-    ifindexes_.push_back(ifindex);
+    counts_bytes_ = counters_for(slots_) * sizeof(ts_counter);
+    void* map =
+        mmap(nullptr, counts_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(skel_->maps.drop_counts), 0);
+    if (map == MAP_FAILED)
+        throw Error(exit_code::runtime, fmt::format("cannot map the drop counters: {}", std::strerror(errno)));
+    counts_ = static_cast<ts_counter*>(map);
 }
 
-std::vector<DropCount> DropCounter::read() const
+DropCounter::DropCounter(DropCounter&& other) noexcept
+    : skel_(std::move(other.skel_)), slots_(other.slots_), epoch_(other.epoch_), counts_(other.counts_),
+      counts_bytes_(other.counts_bytes_)
 {
-    // One batch per slot: its directions' and reasons' counters, each one per CPU.
-    constexpr std::uint32_t kPerSlot = TS_DROP_DIRECTIONS * TS_DROP_REASONS;
-    const std::size_t cpus = possible_cpus();
-    const int fd = bpf_map__fd(skel_->maps.drop_counts);
-    std::vector<__u32> keys(kPerSlot);
-    std::vector<ts_counter> values(kPerSlot * cpus);
-    std::vector<DropCount> counts;
-    for (std::uint32_t slot = 0; slot < ifindexes_.size(); ++slot) {
-        // An array's batch starts after the key given as in_batch (none for key 0).
-        const std::uint32_t first = TS_DROP_INDEX(slot, 0, 0);
-        __u32 in = first - 1, next = 0, n = kPerSlot;
+    other.counts_ = nullptr;
+}
+
+DropCounter::~DropCounter()
+{
+    if (counts_)
+        munmap(counts_, counts_bytes_);
+}
+
+std::vector<InterfaceDrops> DropCounter::drain(bool quiescent)
+{
+    const std::uint32_t parity = epoch_.close(quiescent) & 1;
+    std::vector<InterfaceDrops> out(slots_);
+
+    for (std::size_t slot = 0; slot < slots_; ++slot)
+        for (std::uint32_t dir = 0; dir < TS_DROP_DIRECTIONS; ++dir) {
+            DirectionDrops& to = out[slot].directions[dir];
+            ts_counter* row = counts_ + TS_DROP_INDEX(slots_, parity, slot, dir, 0, 0);
+            for (std::uint32_t i = 0; i < TS_DROP_REASONS * TS_DROP_CLASSES; ++i)
+                if (row[i].packets)
+                    to.counts.push_back({.reason = i / TS_DROP_CLASSES,
+                                         .cls = i % TS_DROP_CLASSES,
+                                         .counted = {row[i].packets, row[i].bytes}});
+            std::memset(row, 0, sizeof(ts_counter) * TS_DROP_REASONS * TS_DROP_CLASSES);
+            ts_counter& overflow = skel_->bss->drop_flow_overflow[parity][slot][dir];
+            to.flow_overflow = {overflow.packets, overflow.bytes};
+            overflow = {};
+        }
+
+    // The flows of the closed parity: read them all, then delete them.
+    const int fd = bpf_map__fd(skel_->maps.drop_flows);
+    const std::uint32_t room = bpf_map__max_entries(skel_->maps.drop_flows);
+    std::vector<ts_drop_flow_key> keys(room), closed;
+    std::vector<ts_counter> values(room);
+    __u32 batch = 0;
+    bool first = true;
+    for (;;) {
+        __u32 n = room;
         LIBBPF_OPTS(bpf_map_batch_opts, opts);
         const int err =
-            bpf_map_lookup_batch(fd, first == 0 ? nullptr : &in, &next, keys.data(), values.data(), &n, &opts);
-        if ((err && !(err == -ENOENT && n == kPerSlot)) || n != kPerSlot)
-            throw Error(exit_code::runtime, fmt::format("cannot read the drop counters: {}", errno_text(err)));
-        for (std::uint32_t i = 0; i < kPerSlot; ++i) {
-            DropCount c{.ifindex = ifindexes_[slot],
-                        .direction = static_cast<ts_drop_direction>(i / TS_DROP_REASONS),
-                        .reason = i % TS_DROP_REASONS};
-            for (std::size_t cpu = 0; cpu < cpus; ++cpu) {
-                c.packets += values[i * cpus + cpu].packets;
-                c.bytes += values[i * cpus + cpu].bytes;
-            }
-            if (c.packets)
-                counts.push_back(c);
+            bpf_map_lookup_batch(fd, first ? nullptr : &batch, &batch, keys.data(), values.data(), &n, &opts);
+        if (err && err != -ENOENT)
+            throw Error(exit_code::runtime, fmt::format("cannot read the dropped flows: {}", errno_text(err)));
+        for (__u32 i = 0; i < n; ++i) {
+            const ts_drop_flow_key& k = keys[i];
+            if (k.parity != parity || k.slot >= slots_)
+                continue;
+            out[k.slot].flows.push_back({.key = {.direction = static_cast<ts_drop_direction>(k.direction),
+                                                 .reason = k.reason,
+                                                 .cls = k.cls,
+                                                 .flow = flow_key_of(k.flow)},
+                                         .counted = {values[i].packets, values[i].bytes}});
+            closed.push_back(k);
         }
+        if (err == -ENOENT)
+            break;
+        first = false;
     }
-    return counts;
+    if (!closed.empty()) {
+        auto count = static_cast<__u32>(closed.size());
+        LIBBPF_OPTS(bpf_map_batch_opts, opts);
+        if (const int err = bpf_map_delete_batch(fd, closed.data(), &count, &opts); err)
+            throw Error(exit_code::runtime, fmt::format("cannot empty the dropped flows: {}", errno_text(err)));
+    }
+    skel_->bss->drop_flows_used[parity] = 0;
+    return out;
 }
 
 }  // namespace trafstat

@@ -1,52 +1,57 @@
-// The drop counter (bpf/drops.bpf.c): what the kernel drops on the monitored
-// interfaces, by reason and direction. Its programs are tp_btf links,
-// detached when the DropCounter goes (or the process dies).
+// The drop counter (bpf/drops.bpf.c, abi.h): what the kernel drops on the
+// monitored interfaces, by direction, reason and class, and per dropped flow.
+// Its programs are tp_btf links, detached when the DropCounter goes (or the
+// process dies); they count into the half of the drop epoch, which drain()
+// closes, so that every drain reconciles exactly (stats/drops.hpp).
 //
-//   DropCounter drops = DropCounter::attach();
-//   drops.monitor(if_nametoindex("eth0"));
-//   for (const DropCount& d : drops.read()) ... DropReasons::name(d.reason) ...
+//   DropCounter drops = DropCounter::attach({if_nametoindex("eth0")}, 4096);
+//   for (const InterfaceDrops& d : drops.drain()) ... DropReasons::name(count.reason) ...
 #pragma once
 
+#include "bpf/epoch.hpp"
 #include "bpf/skeleton.hpp"
+#include "stats/drops.hpp"
 
 #include <trafstat/abi.h>
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 struct drops;  // generated skeleton (drops.skel.h)
 
 namespace trafstat {
 
-// The drops of one interface, direction and reason since attach, over all CPUs.
-struct DropCount {
-    std::uint32_t ifindex = 0;
-    ts_drop_direction direction = TS_DROP_RECEIVED;
-    std::uint32_t reason = 0;  // abi.h: the kernel's value, or TS_DROP_REASON_*
-    std::uint64_t packets = 0;
-    std::uint64_t bytes = 0;  // skb->len; 0 for XDP's failures (the event has no packet)
-
-    bool operator==(const DropCount&) const = default;
-};
-
 class DropCounter {
 public:
-    // Loads and attaches the programs. Throws Error: privileges, load, attach.
-    static DropCounter attach();
+    // Dropped flows per interval, all interfaces together, unless asked otherwise.
+    static constexpr std::uint32_t kDefaultFlowCapacity = 4096;
 
-    // Counts the drops of interface `ifindex` of the caller's network
-    // namespace from now on. Throws Error(exit_code::usage) past
-    // TS_DROP_MAX_IFACES interfaces.
-    void monitor(std::uint32_t ifindex);
+    // Loads and attaches the programs, monitoring `ifindexes` of the caller's
+    // network namespace (1 to TS_DROP_MAX_IFACES, else Error(usage)), with room
+    // for `flow_capacity` dropped flows per drain. Throws Error: privileges,
+    // load, attach.
+    static DropCounter attach(std::span<const std::uint32_t> ifindexes, std::uint32_t flow_capacity);
 
-    // Each monitored interface's non-zero counts, in (interface, direction, reason) order.
-    std::vector<DropCount> read() const;
+    DropCounter(DropCounter&&) noexcept;
+    DropCounter& operator=(DropCounter&&) = delete;
+    ~DropCounter();
+
+    // What was dropped since the last drain (or attach), one entry per
+    // monitored interface in attach order (ifname left empty; no link
+    // counters): closes the drop epoch, reads the closed half and empties it.
+    // `quiescent`: the caller knows no drop can be being counted (a test that
+    // makes its drops itself, synchronously); no wait for running programs.
+    std::vector<InterfaceDrops> drain(bool quiescent = false);
 
 private:
-    explicit DropCounter(Skeleton<drops> skel) : skel_(std::move(skel)) {}
+    DropCounter(Skeleton<drops> skel, std::size_t slots);
 
     Skeleton<drops> skel_;
-    std::vector<std::uint32_t> ifindexes_;  // by slot
+    std::size_t slots_;
+    CountingEpoch epoch_;
+    ts_counter* counts_ = nullptr;  // drop_counts, mapped
+    std::size_t counts_bytes_ = 0;
 };
 
 }  // namespace trafstat

@@ -421,6 +421,19 @@ struct ExportFlags {
     }
 };
 
+// Drop statistics (docs/drops.md): --drops and its flow table's size.
+void add_drop_options(CLI::App& app, DropsConfig& o)
+{
+    app.add_flag("--drops", o.on,
+                 "Count what the kernel drops on each IFACE, and why: per reason, class and flow (docs/drops.md)");
+    app.add_option("--drop-flow-table-size", o.flow_capacity,
+                   fmt::format("Dropped flows kept per interval, all interfaces together; the rest is counted as "
+                               "flow_overflow [default: {}]",
+                               DropsConfig{}.flow_capacity))
+        ->check(CLI::Range(1U, 1U << 20))
+        ->type_name("N");
+}
+
 // `trafstat replay [options] FILE`
 ParseResult parse_replay(int argc, const char* const* argv)
 {
@@ -441,8 +454,14 @@ ParseResult parse_replay(int argc, const char* const* argv)
     tables.add_to(app, o.counting);
     ExportFlags ipfix;
     ipfix.add_to(app, o.ipfix);
+    bool drops = false;
+    app.add_flag("--drops", drops)->group("");  // refused below, with the reason
     if (auto exit = parse_subcommand(app, argc, argv)) {
         return *exit;
+    }
+    if (drops) {
+        return usage_error("replay: --drops counts what the kernel drops on a live interface; a capture holds only "
+                           "what was captured, nothing was dropped (use it with live counting or the agent)");
     }
     tables.finish(o.counting);
     if (auto exit = ipfix.finish(o.ipfix, o.counting)) {
@@ -777,6 +796,7 @@ ParseResult parse_agent(int argc, const char* const* argv)
                  "Re-attach where the attachment found differs from the options (its counts start again)");
     ExportFlags ipfix;
     ipfix.add_to(app, o.ipfix);
+    add_drop_options(app, o.drops);
     if (auto exit = parse_subcommand(app, argc, argv))
         return *exit;
     if (auto exit = flags.finish(o.pinned))
@@ -936,6 +956,7 @@ ParseResult parse(int argc, const char* const* argv)
     tables.add_to(app, o.counting);
     ExportFlags ipfix;
     ipfix.add_to(app, o.ipfix);
+    add_drop_options(app, o.drops);
     app.add_flag("--tui", o.tui,
                  "Full-screen live view (keys: t p f views, s sort, space pause, q quit);\n"
                  "turns on --flows when no view is given (docs/tui.md)");

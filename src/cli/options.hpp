@@ -25,6 +25,7 @@ struct LiveConfig {
     CountingConfig counting;              // tables, histogram, views
     OutputConfig output;                  // --json, -z
     ExportConfig ipfix;                   // --ipfix, --ipfix-file (turn on --flows)
+    DropsConfig drops;                    // --drops, --drop-flow-table-size
     double interval_s = 1.0;              // -i, > 0, fractional
     std::optional<std::uint64_t> count;   // -c N intervals (N >= 1)
     std::optional<double> timeout_s;      // -t DURATION
@@ -85,6 +86,7 @@ struct AgentConfig {
     bool detach_on_exit = false;             // --detach-on-exit
     bool replace = false;                    // --replace: re-attach when the configuration differs
     ExportConfig ipfix;                      // --ipfix, --ipfix-file (need --flows attached)
+    DropsConfig drops;                       // --drops: counted while the agent runs (not pinned)
 };
 
 // `trafstat status [--json]`

@@ -26,6 +26,14 @@ struct CountingConfig {
     bool counts(int table) const { return (tables & TS_TABLE_BIT(table)) != 0; }
 };
 
+// Drop statistics (docs/drops.md): --drops, --drop-flow-table-size.
+struct DropsConfig {
+    bool on = false;
+    std::uint32_t flow_capacity = 4096;  // dropped flows per interval, all interfaces together
+
+    friend bool operator==(const DropsConfig&, const DropsConfig&) = default;
+};
+
 // Flow export over IPFIX (docs/ipfix.md): --ipfix HOST[:PORT] or --ipfix-file FILE.
 struct ExportConfig {
     std::string collector;  // "host:port", "[v6]:port" or "host" (port 4739); empty: none

@@ -168,27 +168,110 @@ json interfaces_json(const std::vector<AttachmentReport>& attachments, std::opti
     return list;
 }
 
+// One direction of an interface's drops: totals, per reason and class, flow overflow.
+json drop_direction_json(const DirectionDrops& d, const DropReasons& reasons, std::optional<double> seconds)
+{
+    json j = counter_json(d.total(), seconds);
+    json by_reason = json::object();
+    for (const DropCount& c : d.counts) {
+        json& r = by_reason[std::string(reasons.name(c.reason))];
+        if (r.is_null())
+            r = {{"packets", 0}, {"bytes", 0}, {"classes", json::object()}};
+        r["packets"] = r["packets"].get<std::uint64_t>() + c.counted.packets;
+        r["bytes"] = r["bytes"].get<std::uint64_t>() + c.counted.bytes;
+        json& k = r["classes"][drop_class_name(c.cls)];
+        if (k.is_null())
+            k = {{"packets", 0}, {"bytes", 0}};
+        k["packets"] = k["packets"].get<std::uint64_t>() + c.counted.packets;
+        k["bytes"] = k["bytes"].get<std::uint64_t>() + c.counted.bytes;
+    }
+    j["reasons"] = std::move(by_reason);
+    j["flow_overflow"] = counter_json(d.flow_overflow, std::nullopt);
+    return j;
+}
+
+// "drops": one object per monitored interface (docs/json.md).
+json drops_json(const DropsReport& r, std::optional<double> seconds)
+{
+    const DropReasons none;
+    const DropReasons& reasons = r.reasons ? *r.reasons : none;
+    json list = json::array();
+    for (const InterfaceDrops& i : r.interfaces) {
+        json j = {{"name", i.ifname}};
+        for (std::size_t d = 0; d < TS_DROP_DIRECTIONS; ++d)
+            j[std::string(drop_direction_name(static_cast<ts_drop_direction>(d)))] =
+                drop_direction_json(i.directions[d], reasons, seconds);
+        if (i.link) {
+            json link = json::object();
+            for (const LinkCounterField& f : kLinkCounterFields)
+                link[std::string(f.name)] = (*i.link).*f.member;
+            j["link"] = std::move(link);
+        }
+        list.push_back(std::move(j));
+    }
+    return list;
+}
+
+// "dropped_flows": the flows of every monitored interface, as the report cut them.
+json dropped_flows_json(const DropsReport& r)
+{
+    const DropReasons none;
+    const DropReasons& reasons = r.reasons ? *r.reasons : none;
+    json list = json::array();
+    for (const InterfaceDrops& i : r.interfaces)
+        for (const DroppedFlow& f : i.flows) {
+            const FlowKey& k = f.key.flow;
+            json j = {{"interface", i.ifname},
+                      {"direction", drop_direction_name(f.key.direction)},
+                      {"reason", reasons.name(f.key.reason)},
+                      {"class", drop_class_name(f.key.cls)}};
+            if (k.ip_version) {
+                j["ip_version"] = k.ip_version;
+                j["proto"] = proto_name(k.proto);
+                j["src"] = format_ip(k.src, k.ip_version);
+                j["dst"] = format_ip(k.dst, k.ip_version);
+                j["sport"] = k.sport;
+                j["dport"] = k.dport;
+            }
+            j.update(counter_json(f.counted, std::nullopt));
+            list.push_back(std::move(j));
+        }
+    return list;
+}
+
+void add_drops(json& j, const std::optional<DropsReport>& drops, std::optional<double> seconds)
+{
+    if (!drops)
+        return;
+    j["drops"] = drops_json(*drops, seconds);
+    j["dropped_flows"] = dropped_flows_json(*drops);
+}
+
 }  // namespace
 
 json interval_json(const IntervalReport& r)
 {
-    return {
+    json j = {
         {"type", "interval"},
         {"time", iso8601_utc(r.time)},
         {"interval_s", r.interval_s},
         {"interfaces", interfaces_json(r.attachments, r.interval_s)},
         {"total", {{"classes", classes_json(total_of(r.attachments), r.interval_s)}}},
     };
+    add_drops(j, r.drops, r.interval_s);
+    return j;
 }
 
 json summary_json(const SummaryReport& r)
 {
-    return {
+    json j = {
         {"type", "summary"},
         {"duration_s", r.duration_s},
         {"interfaces", interfaces_json(r.attachments, std::nullopt)},
         {"total", {{"classes", classes_json(total_of(r.attachments), std::nullopt)}}},
     };
+    add_drops(j, r.drops, std::nullopt);
+    return j;
 }
 
 std::string to_line(const json& j)

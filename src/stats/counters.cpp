@@ -41,16 +41,9 @@ Counter add(const Counter& a, const Counter& b)
     return {a.packets + b.packets, a.bytes + b.bytes};
 }
 
-// Counters only grow; a smaller `now` means the map was recreated, so the
-// whole of `now` is new.
-std::uint64_t grown(std::uint64_t now, std::uint64_t before)
-{
-    return now >= before ? now - before : now;
-}
-
 Counter grown(const Counter& now, const Counter& before)
 {
-    return {grown(now.packets, before.packets), grown(now.bytes, before.bytes)};
+    return {trafstat::grown(now.packets, before.packets), trafstat::grown(now.bytes, before.bytes)};
 }
 
 // Compares one side of a rule, packets and bytes separately.

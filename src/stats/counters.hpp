@@ -55,6 +55,13 @@ std::string_view ip_version_name(ts_ip_version v);
 // Sums one value per possible CPU (as returned by a per-CPU map lookup).
 ClassCounters sum_per_cpu(std::span<const ts_stats> per_cpu);
 
+// now - before of one counter. Counters only grow; a smaller `now` means the
+// counter started again (map or interface recreated), so the whole of `now` is new.
+constexpr std::uint64_t grown(std::uint64_t now, std::uint64_t before)
+{
+    return now >= before ? now - before : now;
+}
+
 // now - before, field by field. Counters only grow; a field that went backwards
 // (map recreated) yields `now` for that field rather than a huge wrapped value.
 ClassCounters delta(const ClassCounters& now, const ClassCounters& before);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "stats/counters.hpp"
+#include "stats/drops.hpp"
 #include "stats/views.hpp"
 
 #include <chrono>
@@ -52,11 +53,13 @@ struct IntervalReport {
     std::chrono::system_clock::time_point time;  // end of the interval
     double interval_s = 0;                       // measured length, not the nominal one
     std::vector<AttachmentReport> attachments;
+    std::optional<DropsReport> drops{};  // --drops: what was dropped in the interval
 };
 
 struct SummaryReport {
     double duration_s = 0;
     std::vector<AttachmentReport> attachments;
+    std::optional<DropsReport> drops{};  // --drops: since start, every dropped flow (JSON) or the top
 };
 
 // Sum over attachments (the "total" row/object).

@@ -14,6 +14,7 @@
 // --frames: frames generated (each compared at both hooks); --seconds: stop
 // generating after that long, whichever comes first.
 #include "base/error.hpp"
+#include "bpf/drops.hpp"
 #include "bpf/loader.hpp"
 #include "replay/capture.hpp"
 #include "stats/counters.hpp"
@@ -28,7 +29,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <glob.h>
+#include <net/if.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -39,6 +42,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <ostream>
 #include <random>
@@ -424,6 +428,72 @@ TEST(Differential, RandomFrames)
         EXPECT_EQ(coverage.missing(), "") << "the frames never reached these verdicts";
         EXPECT_GT(tunnels, 0u) << "no tunnel super-packet was compared";
     }
+}
+
+// The drop counter parses a dropped packet as the counter parses a frame
+// (docs/drops.md): BPF_PROG_TEST_RUN at TC frees its skb with kfree_skb on
+// the loopback of the caller's namespace, so each frame run through the
+// counter is also one drop, whose class, 5-tuple and bytes must be the
+// counter's verdict. In a network namespace of the test's own, so that no
+// other drop on its lo is counted.
+TEST(Differential, DropsAreClassifiedAsTheCounterClassifies)
+{
+    PinnedToOneCpu pinned;
+    const int original = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(original, 0);
+    if (unshare(CLONE_NEWNET) != 0) {
+        missing_privileges("enter a network namespace of its own", std::strerror(errno));
+        close(original);
+        return;
+    }
+    struct BackToTheOriginalNamespace {
+        int fd;
+        ~BackToTheOriginalNamespace()
+        {
+            EXPECT_EQ(setns(fd, CLONE_NEWNET), 0);
+            close(fd);
+        }
+    } back{original};
+    auto program = Program::load();
+    const std::uint32_t lo[] = {if_nametoindex("lo")};
+    auto drops = acquire_privileged("attach the drop counter", [&] { return DropCounter::attach(lo, 4); });
+    if (!program || !drops)
+        return;
+    const std::uint64_t frames_to_compare = std::min<std::uint64_t>(g_options.frames, 20000);
+    RandomFrames frames(g_options.seed, kMinFrame, kMaxFrame);
+    std::uint64_t compared = 0, failures = 0;
+    for (std::uint64_t generated = 0; generated < frames_to_compare; ++generated) {
+        const Bytes frame = frames.next();
+        if (refused_at_tc(frame))
+            continue;
+        const Observed counted = program->run(Hook::tc, frame);
+        const std::vector<InterfaceDrops> drained = drops->drain(true);
+        ++compared;
+        const ReferenceVerdict& v = counted.verdict;
+        const bool ip = v.l3 == TS_CLASS_IPV4 || v.l3 == TS_CLASS_IPV6;
+        const std::uint32_t cls =
+            ip ? TS_DROP_CLASS_IP(v.l3 == TS_CLASS_IPV4 ? TS_IP_V4 : TS_IP_V6, v.l4.value_or(TS_CLASS_MALFORMED_L4))
+               : TS_DROP_CLASS_NON_IP(v.l3);
+        const InterfaceDrops& d = drained.front();
+        const std::vector<DropCount>& leaving = d.directions[TS_DROP_LEAVING].counts;
+        const bool agree = counted.anomalies.empty() && d.directions[TS_DROP_RECEIVED].counts.empty() &&
+                           leaving.size() == 1 && leaving.front().cls == cls &&
+                           leaving.front().counted == Counter{1, frame.size()} && d.flows.size() == 1 &&
+                           d.flows.front().key.cls == cls && d.flows.front().key.flow == v.key.value_or(FlowKey{});
+        if (!agree && ++failures <= 20)
+            ADD_FAILURE() << "seed " << g_options.seed << ", frame " << generated << ": the counter says "
+                          << describe(v) << counted.anomalies << "; the drop counter says "
+                          << (leaving.empty() ? std::string("no drop")
+                                              : drop_class_name(leaving.front().cls) + " " +
+                                                    std::to_string(leaving.front().counted.bytes) + " bytes, " +
+                                                    std::to_string(leaving.size()) + " counts, " +
+                                                    std::to_string(d.flows.size()) + " flows")
+                          << "\n  hex: " << to_hex(frame);
+    }
+    std::printf("differential: drops: seed %llu: %llu frames dropped and compared, %llu disagreements\n",
+                static_cast<unsigned long long>(g_options.seed), static_cast<unsigned long long>(compared),
+                static_cast<unsigned long long>(failures));
+    EXPECT_EQ(failures, 0U);
 }
 
 // Frames that once made the two disagree, with the verdict docs/classes.md

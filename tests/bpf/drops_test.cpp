@@ -4,6 +4,8 @@
 // own, against the kernel's own counter of the same drops.
 #include "bpf/drop_reasons.hpp"
 #include "bpf/drops.hpp"
+#include "stats/drops.hpp"
+#include "support/private_netns.hpp"
 #include "support/privileged.hpp"
 
 #include <trafstat/abi.h>
@@ -54,7 +56,7 @@ std::optional<std::uint32_t> bpftool_reason_value(const std::string& name)
 
 TEST(DropReasons, NamesTheRunningKernelsReasonsByTheirValues)
 {
-    const DropReasons reasons = DropReasons::of_running_kernel();
+    const DropReasons reasons = drop_reasons_of_running_kernel();
     ASSERT_TRUE(reasons.known()) << "this kernel (6.18) has enum skb_drop_reason in its BTF";
     for (const std::string name :
          {"NOT_SPECIFIED", "NO_SOCKET", "TCP_CSUM", "NETFILTER_DROP", "SOCKET_RCVBUFF", "IP_CSUM"}) {
@@ -75,7 +77,7 @@ TEST(DropReasons, WithoutTheEnumEveryDropIsUnknown)
 {
     const std::unique_ptr<struct btf, void (*)(struct btf*)> empty(btf__new_empty(), btf__free);
     ASSERT_TRUE(empty);
-    const DropReasons reasons = DropReasons::from_btf(empty.get());
+    const DropReasons reasons = drop_reasons_from_btf(empty.get());
     EXPECT_FALSE(reasons.known());
     EXPECT_EQ(reasons.name(3), "unknown");
     EXPECT_EQ(reasons.name(TS_DROP_REASON_XDP_ABORTED), "xdp_aborted");
@@ -98,36 +100,6 @@ std::uint64_t udp_no_ports()
     ADD_FAILURE() << "no Udp NoPorts in /proc/net/snmp";
     return 0;
 }
-
-// The test process in a network namespace of its own with `lo` up, back in
-// the original one when it goes (gtest may run further tests in this process).
-class PrivateNetns {
-public:
-    PrivateNetns() : original_(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC))
-    {
-        if (original_ < 0 || unshare(CLONE_NEWNET) != 0)
-            return;
-        ifreq ifr{};
-        std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-        const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        up_ =
-            s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) == 0);
-        if (s >= 0)
-            close(s);
-    }
-    ~PrivateNetns()
-    {
-        if (original_ >= 0) {
-            EXPECT_EQ(setns(original_, CLONE_NEWNET), 0);
-            close(original_);
-        }
-    }
-    bool up() const { return up_; }
-
-private:
-    int original_;
-    bool up_ = false;
-};
 
 constexpr int kDatagrams = 100;
 constexpr std::size_t kPayload = 32;
@@ -153,16 +125,36 @@ std::uint64_t send_to_closed_port()
 }
 
 // The drop counter, attached, monitoring `lo` of the caller's namespace (nullopt: recorded).
-std::optional<DropCounter> counter_on_lo(const PrivateNetns& netns)
+std::optional<DropCounter> counter_on_lo(const PrivateNetns& netns, std::uint32_t flow_capacity = 64)
 {
     if (!netns.up()) {
         missing_privileges("enter a network namespace of its own with lo up", std::strerror(errno));
         return std::nullopt;
     }
-    auto counter = acquire_privileged("attach the drop counter", [] { return DropCounter::attach(); });
-    if (counter)
-        counter->monitor(if_nametoindex("lo"));
-    return counter;
+    const std::uint32_t lo[] = {if_nametoindex("lo")};
+    return acquire_privileged("attach the drop counter", [&] { return DropCounter::attach(lo, flow_capacity); });
+}
+
+// One drain of the one interface monitored, each rule of stats/drops.hpp checked.
+InterfaceDrops drain_one(DropCounter& counter, bool quiescent = false)
+{
+    std::vector<InterfaceDrops> drained = counter.drain(quiescent);
+    EXPECT_EQ(drained.size(), 1U);
+    if (drained.empty())
+        return {};
+    EXPECT_EQ(reconcile(drained.front(), true), std::vector<std::string>{});
+    return drained.front();
+}
+
+void print(const InterfaceDrops& drops, const DropReasons& reasons)
+{
+    for (std::uint32_t d = 0; d < TS_DROP_DIRECTIONS; ++d)
+        for (const DropCount& c : drops.directions[d].counts)
+            std::printf("drop: lo %s %s %s: %llu packets, %llu bytes\n",
+                        std::string(drop_direction_name(static_cast<ts_drop_direction>(d))).c_str(),
+                        std::string(reasons.name(c.reason)).c_str(), drop_class_name(c.cls).c_str(),
+                        static_cast<unsigned long long>(c.counted.packets),
+                        static_cast<unsigned long long>(c.counted.bytes));
 }
 
 TEST(DropCounter, CountsUdpToAClosedPortAsTheKernelDoes)
@@ -171,28 +163,60 @@ TEST(DropCounter, CountsUdpToAClosedPortAsTheKernelDoes)
     auto counter = counter_on_lo(netns);
     if (!counter)
         return;
-    const std::uint32_t lo = if_nametoindex("lo");
-    const DropReasons reasons = DropReasons::of_running_kernel();
+    const DropReasons reasons = drop_reasons_of_running_kernel();
 
     const std::uint64_t no_ports = send_to_closed_port();
     ASSERT_EQ(no_ports, static_cast<std::uint64_t>(kDatagrams));
 
-    std::uint64_t no_socket = 0, no_socket_bytes = 0;
-    for (const DropCount& d : counter->read()) {
-        EXPECT_EQ(d.ifindex, lo);
-        std::printf("drop: lo %s %s: %llu packets, %llu bytes\n",
-                    d.direction == TS_DROP_RECEIVED ? "received" : "leaving",
-                    std::string(reasons.name(d.reason)).c_str(), static_cast<unsigned long long>(d.packets),
-                    static_cast<unsigned long long>(d.bytes));
-        if (reasons.name(d.reason) == "no_socket") {
-            EXPECT_EQ(d.direction, TS_DROP_RECEIVED);
-            no_socket += d.packets;
-            no_socket_bytes += d.bytes;
-        }
+    const InterfaceDrops drops = drain_one(*counter);
+    print(drops, reasons);
+    EXPECT_EQ(drops.directions[TS_DROP_LEAVING].counts, std::vector<DropCount>{});
+    // The frame from its Ethernet header (loopback's, all zero): 14 + 20 + 8 + payload.
+    const std::uint64_t frame = 14 + 20 + 8 + kPayload;
+    const std::vector<DropCount> want = {{.reason = *bpftool_reason_value("NO_SOCKET"),
+                                          .cls = TS_DROP_CLASS_IP(TS_IP_V4, TS_CLASS_UDP),
+                                          .counted = {no_ports, no_ports * frame}}};
+    EXPECT_EQ(drops.directions[TS_DROP_RECEIVED].counts, want);
+    // One flow: 127.0.0.1 (some ephemeral port) → 127.0.0.1:9, UDP.
+    ASSERT_EQ(drops.flows.size(), 1U);
+    const DroppedFlow& flow = drops.flows.front();
+    EXPECT_EQ(flow.counted, want.front().counted);
+    EXPECT_EQ(flow.key.direction, TS_DROP_RECEIVED);
+    EXPECT_EQ(flow.key.reason, want.front().reason);
+    EXPECT_EQ(flow.key.flow.ip_version, 4);
+    EXPECT_EQ(flow.key.flow.proto, IPPROTO_UDP);
+    EXPECT_EQ(flow.key.flow.dport, 9);
+    EXPECT_EQ(flow.key.flow.dst[12], 127);
+    EXPECT_EQ(flow.key.flow.src[15], 1);
+
+    // The drain emptied the half it read: the next one has nothing.
+    const InterfaceDrops next = drain_one(*counter);
+    EXPECT_EQ(next.directions[TS_DROP_RECEIVED].counts, std::vector<DropCount>{});
+    EXPECT_EQ(next.flows, std::vector<DroppedFlow>{});
+}
+
+// A flow table of 2 per drain: a third flow is overflow, and the drain still reconciles.
+TEST(DropCounter, CountsWhatAFullFlowTableCannotHoldAsOverflow)
+{
+    const PrivateNetns netns;
+    auto counter = counter_on_lo(netns, 2);
+    if (!counter)
+        return;
+    const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(s, 0);
+    for (std::uint16_t port = 9; port < 12; ++port) {
+        sockaddr_in closed{};
+        closed.sin_family = AF_INET;
+        closed.sin_port = htons(port);
+        closed.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        for (int i = 0; i < 5; ++i)
+            ASSERT_EQ(sendto(s, "x", 1, 0, reinterpret_cast<const sockaddr*>(&closed), sizeof closed), 1);
     }
-    EXPECT_EQ(no_socket, no_ports);
-    // skb->len where UDP drops it: the UDP header and the payload (IP's header is pulled).
-    EXPECT_EQ(no_socket_bytes, no_ports * (8 + kPayload));
+    close(s);
+    const InterfaceDrops drops = drain_one(*counter);
+    EXPECT_EQ(drops.flows.size(), 2U);
+    EXPECT_EQ(drops.directions[TS_DROP_RECEIVED].flow_overflow.packets, 5U);
+    EXPECT_EQ(drops.directions[TS_DROP_RECEIVED].total().packets, 15U);
 }
 
 // lo has the same ifindex in every namespace: only the monitored namespace's counts.
@@ -207,7 +231,10 @@ TEST(DropCounter, IgnoresTheSameInterfaceInAnotherNamespace)
         ASSERT_TRUE(other.up());
         ASSERT_EQ(send_to_closed_port(), static_cast<std::uint64_t>(kDatagrams));
     }
-    EXPECT_EQ(counter->read(), std::vector<DropCount>{});
+    const InterfaceDrops drops = drain_one(*counter);
+    for (const DirectionDrops& d : drops.directions)
+        EXPECT_EQ(d.counts, std::vector<DropCount>{});
+    EXPECT_EQ(drops.flows, std::vector<DroppedFlow>{});
 }
 
 // An XDP program that aborts every frame, attached in generic mode to lo of
@@ -231,18 +258,18 @@ TEST(DropCounter, CountsXdpAbortedOnTheInterface)
     close(prog);
     EXPECT_EQ(no_ports, 0U) << "no datagram reached UDP";
 
-    const DropReasons reasons = DropReasons::of_running_kernel();
+    const DropReasons reasons = drop_reasons_of_running_kernel();
+    const InterfaceDrops drops = drain_one(*counter);
+    print(drops, reasons);
     std::uint64_t aborted = 0, freed = 0;
-    for (const DropCount& d : counter->read()) {
-        std::printf("drop: lo %s %s: %llu packets, %llu bytes\n",
-                    d.direction == TS_DROP_RECEIVED ? "received" : "leaving",
-                    std::string(reasons.name(d.reason)).c_str(), static_cast<unsigned long long>(d.packets),
-                    static_cast<unsigned long long>(d.bytes));
+    for (const DropCount& d : drops.directions[TS_DROP_RECEIVED].counts) {
         if (d.reason == TS_DROP_REASON_XDP_ABORTED) {
-            aborted += d.packets;
-            EXPECT_EQ(d.bytes, 0U) << "xdp_exception carries no packet";
+            aborted += d.counted.packets;
+            EXPECT_EQ(d.counted.bytes, 0U) << "xdp_exception carries no packet";
+            EXPECT_EQ(d.cls, static_cast<std::uint32_t>(TS_DROP_CLASS_UNPARSED));
         } else {
-            freed += d.packets;
+            freed += d.counted.packets;
+            EXPECT_EQ(d.cls, static_cast<std::uint32_t>(TS_DROP_CLASS_IP(TS_IP_V4, TS_CLASS_UDP)));
         }
     }
     EXPECT_EQ(aborted, static_cast<std::uint64_t>(kDatagrams));
