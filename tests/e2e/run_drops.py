@@ -7,7 +7,7 @@ Every test makes its drops in a world of its own (tests/support/testlib.py): nam
 tsdrops-<pid>-<n>-snd / -rcv joined by one veth pair va0 (snd) <-> vb0 (rcv), 10.94.0.1 <-> 10.94.0.2,
 static neighbours, IPv6 off, offloads off, so that nothing but the test's own packets crosses the
 pair. trafstat runs as a user runs it, `ip netns exec <ns> trafstat --drops --json -i 0.2 --top 0
-IFACE`, until SIGINT. Every output line must reconcile (per interface and direction the reasons add
+IFACE` (the default hook, native XDP, unless said), until SIGINT. Every output line must reconcile (per interface and direction the reasons add
 up to the packets, each reason's classes to the reason; the summary's dropped_flows plus
 flow_overflow to the packets), the interval lines must add up to the summary, and the drops must
 equal the kernel's own counter of the same drops, exactly, and sit on the right flow and reason.
@@ -16,8 +16,8 @@ UDP frames are 100 bytes (58 bytes of payload); bytes are counted from the L2 he
   TestNetfilterDrop   an nftables input rule in rcv drops one UDP flow (300 datagrams); a second flow
                       (200) reaches a socket. Oracle: the rule's counter (`nft -j list ruleset`);
                       netfilter_drop, received on vb0, on the first flow's 5-tuple only
-  TestClosedPort      300 UDP datagrams to a port nothing listens on. Oracle: nstat UdpNoPorts in rcv;
-                      no_socket
+  TestClosedPort      300 UDP datagrams to a port nothing listens on, trafstat with --hook tc-ingress.
+                      Oracle: nstat UdpNoPorts in rcv; no_socket
   TestReceiveBuffer   300 datagrams to a socket with the smallest SO_RCVBUF, never read: the first few
                       are queued, the rest dropped. Oracle: UdpRcvbufErrors and the socket's own drops
                       column of /proc/net/udp; socket_rcvbuff
@@ -35,10 +35,11 @@ UDP frames are 100 bytes (58 bytes of payload); bytes are counted from the L2 he
   TestFloodNothingDropped   gen: 50000 ICMP echo requests at 200 kpps into a native-XDP trafstat on
                       vb0, every one answered (IcmpInEchos = IcmpOutEchoReps = what the counter
                       counted): not one drop on vb0, in any line, in either direction
-  TestFloodAllDropped gen: 100000 frames of 100 bytes, six protocols, 10 flows each, into vb0, where an
-                      nftables netdev ingress rule drops everything. Oracle: the rule's counter; the
-                      drops equal, class by class and flow by flow, what trafstat's own counter
-                      (native XDP, --flows) counted on vb0 in the same run
+  TestFloodAllDropped gen: 100000 frames of 100 bytes at 100 kpps, six protocols, 10 flows each, into
+                      vb0, where an nftables netdev ingress rule drops everything. Oracle: the rule's
+                      counter; the drops equal, class by class and flow by flow, what trafstat's own
+                      counter (native XDP, --flows) counted on vb0 in the same run. Again with
+                      --drop-flow-table-size 16: flow_overflow takes what the 16 rows cannot
 
 Safety: the namespaces and their veths are created here and removed on every exit path (class
 cleanups, atexit, SIGINT/SIGTERM/SIGHUP handlers, and a sweep of a SIGKILLed earlier run's
@@ -67,7 +68,7 @@ from testlib import ETH_HLEN, in_ns  # noqa: E402
 TRAFSTAT = ""  # set by main(): absolute path of the binary under test
 
 H = testlib.Harness("drops", "tsdrops-", run_timeout=60)
-run, spawn, reap = H.run, H.spawn, H.reap
+run, spawn = H.run, H.spawn
 
 SUBNET = "10.94"
 INTERVAL = 0.2  # seconds between trafstat's lines
@@ -77,8 +78,15 @@ UDP_FRAME = ETH_HLEN + 20 + 8 + PAYLOAD
 SYN_FRAME = ETH_HLEN + 20 + 20 + 20  # Linux's SYN: MSS, SACK permitted, timestamps, NOP, window scale
 DIRECTIONS = ("received", "leaving")
 LINK_COUNTERS = ("rx_dropped", "tx_dropped", "rx_errors", "tx_errors", "rx_missed_errors", "rx_nohandler")
-GEN_PROTOS = {"udp4": "ipv4/udp", "tcp4": "ipv4/tcp", "icmp4": "ipv4/icmp", "udp6": "ipv6/udp", "tcp6": "ipv6/tcp"}
-GEN_PROTOS["icmp6"] = "ipv6/icmpv6"
+# gen's protocols and the class of their drops
+GEN_PROTOS = {
+    "udp4": "ipv4/udp",
+    "tcp4": "ipv4/tcp",
+    "icmp4": "ipv4/icmp",
+    "udp6": "ipv6/udp",
+    "tcp6": "ipv6/tcp",
+    "icmp6": "ipv6/icmpv6",
+}
 
 # A dropped_flows row's key (docs/json.md), and its value: (packets, bytes).
 Flow = collections.namedtuple("Flow", "interface direction reason cls proto src dst sport dport")
@@ -149,14 +157,14 @@ print(len(raw(frame)))
 """
 
 
-def python_in(ns, script, *args, timeout=None):
+def python_in(ns, script, *args):
     """Runs `script` with /usr/bin/python3 inside `ns` to completion; its stdout."""
-    return run(in_ns(ns, "/usr/bin/python3", "-c", script, *map(str, args)), timeout=timeout).stdout
+    return run(in_ns(ns, "/usr/bin/python3", "-c", script, *map(str, args))).stdout
 
 
-def send_udp(pair, sport, dport, count, *, ns=None, src=None, dst=None):
-    """`count` datagrams of PAYLOAD bytes from snd (src:sport) to rcv (dst:dport)."""
-    python_in(ns or pair.snd_ns, UDP_SENDER, src or pair.snd_ip, sport, dst or pair.rcv_ip, dport, count, PAYLOAD)
+def send_udp(pair, sport, dport, count):
+    """`count` datagrams of PAYLOAD bytes from snd's address:sport to rcv's address:dport."""
+    python_in(pair.snd_ns, UDP_SENDER, pair.snd_ip, sport, pair.rcv_ip, dport, count, PAYLOAD)
 
 
 class UdpSink:
@@ -295,11 +303,7 @@ def drops_entry(line, ifname):
 
 def reason_classes(direction):
     """{(reason, class): (packets, bytes)} of one direction object of a drops entry."""
-    return {
-        (reason, cls): (c["packets"], c["bytes"])
-        for reason, r in direction["reasons"].items()
-        for cls, c in r["classes"].items()
-    }
+    return {(reason, cls): pb(c) for reason, r in direction["reasons"].items() for cls, c in r["classes"].items()}
 
 
 def dropped_flows(line):
@@ -408,6 +412,8 @@ class DropsCase(unittest.TestCase):
             {k: v for k, v in sums.items() if v != (0, 0)}, {k: v for k, v in summary_table.items() if v != (0, 0)}
         )
         self.assertEqual(interval_flows, flows, "the interval lines' dropped_flows add up to the summary's")
+        counted = ", ".join(f"{' '.join(k)} {v[0]}/{v[1]}" for k, v in summary_table.items() if v != (0, 0))
+        H.log(f"{self.id().split('.')[-2]}: trafstat: {counted or 'no drops'}; {len(flows)} dropped flows")
         return summary
 
 
@@ -441,6 +447,7 @@ class TestNetfilterDrop(DropsCase):
         (rule,) = nft_rule_counters(p.rcv_ns)
         self.assertEqual(rule[0], self.DROPPED, "the rule dropped every datagram of its flow")
         self.assertEqual(kernel["UdpInErrors"] + kernel["UdpNoPorts"], 0)
+        H.log(f"nft rule counter: {rule[0]} packets, {rule[1]} bytes from the IP header")
         counted = rule[0], rule[1] + ETH_HLEN * rule[0]  # nft counts from the IP header
         vb0 = drops_entry(summary, p.rcv_if)
         self.assertEqual(reason_classes(vb0["received"]), {("netfilter_drop", "ipv4/udp"): counted})
@@ -455,10 +462,11 @@ class TestClosedPort(DropsCase):
         p = self.pair
         self.assert_known_reason("no_socket")
         with NstatDelta(p.rcv_ns) as kernel:
-            with Trafstat(p.rcv_ns, p.rcv_if) as ts:
+            with Trafstat(p.rcv_ns, "--hook", "tc-ingress", p.rcv_if) as ts:
                 send_udp(p, 5003, 7003, self.N)
                 summary = self.checked(ts.stop(), [p.rcv_if])
         no_ports = kernel["UdpNoPorts"]
+        H.log(f"UdpNoPorts +{no_ports}")
         self.assertEqual(no_ports, self.N)
         vb0 = drops_entry(summary, p.rcv_if)
         self.assertEqual(reason_classes(vb0["received"]), {("no_socket", "ipv4/udp"): (no_ports, no_ports * UDP_FRAME)})
@@ -481,7 +489,9 @@ class TestReceiveBuffer(DropsCase):
                 summary = self.checked(ts.stop(), [p.rcv_if])
             socket_drops, queued = sink.socket_drops(), sink.drain()
         errors = kernel["UdpRcvbufErrors"]
-        H.log(f"SO_RCVBUF {sink.effective_rcvbuf}: {queued} queued, {errors} dropped")
+        H.log(
+            f"SO_RCVBUF {sink.effective_rcvbuf}: {queued} queued; UdpRcvbufErrors +{errors}, socket drops {socket_drops}"
+        )
         self.assertGreater(errors, self.N // 2, "the tiny buffer dropped most datagrams")
         self.assertEqual(errors + queued, self.N)
         self.assertEqual(kernel["UdpInErrors"], errors, "every error a receive buffer error")
@@ -519,6 +529,7 @@ class TestBadIpChecksum(DropsCase):
                 summary = self.checked(ts.stop(), [p.rcv_if])
         self.assertEqual(frame_len, UDP_FRAME)
         errors = kernel["IpInHdrErrors"]
+        H.log(f"IpInHdrErrors +{errors}, IpExtInCsumErrors +{kernel['IpExtInCsumErrors']}")
         self.assertEqual(errors, self.N)
         self.assertEqual(kernel["IpExtInCsumErrors"], self.N, "header errors that are checksum errors")
         want = (errors, errors * frame_len)
@@ -560,7 +571,9 @@ class TestEgressQdisc(DropsCase):
         summary = self.checked(res, [p.snd_if])
         tbf = qdisc_stats(p.snd_ns, p.snd_if)
         drops = tbf["drops"]
-        H.log(f"tbf: {tbf['packets']} sent, {drops} dropped, {tbf['qlen']} queued")
+        H.log(
+            f"tbf: {tbf['packets']} sent, {drops} dropped, {tbf['qlen']} queued; UdpSndbufErrors +{kernel['UdpSndbufErrors']}"
+        )
         self.assertGreater(drops, self.N // 2)
         self.assertEqual(kernel["UdpSndbufErrors"], drops, "each datagram the qdisc dropped: ENOBUFS, swallowed")
         (va0,) = [i for i in summary["interfaces"] if i["name"] == p.snd_if and i["hook"] == "tc-egress"]
@@ -588,6 +601,7 @@ class TestTcpClosedPort(DropsCase):
                 python_in(p.snd_ns, SYN_SENDER, p.snd_ip, 40000, p.rcv_ip, 7007, self.N)
                 summary = self.checked(ts.stop(), [p.rcv_if])
         resets = kernel["TcpOutRsts"]
+        H.log(f"TcpOutRsts +{resets}, TcpInSegs +{kernel['TcpInSegs']}")
         self.assertEqual((resets, kernel["TcpInSegs"]), (self.N, self.N), "one RST for each SYN")
         want = (resets, resets * SYN_FRAME)
         vb0 = drops_entry(summary, p.rcv_if)
@@ -629,6 +643,7 @@ class TestFloodNothingDropped(DropsCase):
         self.assertEqual(sent["packets"], self.N)
         (counted,) = summary["interfaces"]
         echoes = kernel["IcmpInEchos"]
+        H.log(f"gen sent {sent['packets']}; IcmpInEchos +{echoes}, IcmpOutEchoReps +{kernel['IcmpOutEchoReps']}")
         self.assertEqual(counted["classes"]["all"]["packets"], echoes, "the counter saw every echo request")
         self.assertEqual(kernel["IcmpOutEchoReps"], echoes, "every one answered")
         self.assertGreater(echoes, self.N * 9 // 10)
@@ -640,13 +655,17 @@ class TestFloodNothingDropped(DropsCase):
 
 class TestFloodAllDropped(DropsCase):
     multiqueue = True
-    N, SIZE, FLOWS = 100000, 100, 10
+    N, SIZE, FLOWS, RATE = 100000, 100, 10, "100k"  # 1 s: drops in several interval lines
 
-    def test_netdev_ingress_drops_everything(self):
+    def flood(self, *args):
+        """Drops everything vb0 receives (nft netdev ingress), floods it with gen through a native-XDP
+        trafstat --flows --drops: (the summary, its interval lines, the rule's (packets, bytes) from
+        the L2 header, the counter's summary entry)."""
         p = self.pair
         self.assert_known_reason("netfilter_drop")
         nft(
             p.rcv_ns,
+            "flush ruleset\n"
             "table netdev tsdrops {\n"
             "  chain ingress {\n"
             f"    type filter hook ingress device {p.rcv_if} priority 0; policy accept;\n"
@@ -654,20 +673,34 @@ class TestFloodAllDropped(DropsCase):
             "  }\n"
             "}\n",
         )
-        with Trafstat(p.rcv_ns, "--xdp-mode", "native", "--flows", p.rcv_if) as ts:
+        with Trafstat(p.rcv_ns, "--xdp-mode", "native", "--flows", *args, p.rcv_if) as ts:
             sent = gen_json(
-                p, "-n", str(self.N), "-s", str(self.SIZE), "--flows", str(self.FLOWS), "--proto", ",".join(GEN_PROTOS)
+                p,
+                *("-n", str(self.N), "--rate", self.RATE, "-s", str(self.SIZE), "--flows", str(self.FLOWS)),
+                *("--proto", ",".join(GEN_PROTOS)),
             )
             res = ts.stop()
         summary = self.checked(res, [p.rcv_if])
         self.assertEqual(sent["packets"], self.N)
         (rule,) = nft_rule_counters(p.rcv_ns)
-        nft_dropped = rule[0], rule[1] + ETH_HLEN * rule[0]  # nft counts from the L3 header
+        H.log(f"gen sent {sent['packets']}; nft rule counter: {rule[0]} packets, {rule[1]} bytes from the IP header")
         self.assertGreater(rule[0], self.N * 9 // 10, "most of what gen sent arrived")
+        busy = [line for line in res.lines[:-1] if drops_entry(line, p.rcv_if)["received"]["packets"]]
+        self.assertGreaterEqual(len(busy), 3, "drops in several interval lines")
         (counted,) = summary["interfaces"]
-        self.assertEqual(pb(counted["classes"]["all"]), nft_dropped, "the counter saw what the rule dropped")
+        return summary, res.lines[:-1], (rule[0], rule[1] + ETH_HLEN * rule[0]), counted
 
-        vb0 = drops_entry(summary, p.rcv_if)
+    def counter_flows(self, counted):
+        """{(proto, src, sport, dst, dport): (packets, bytes)} of the counter's flows."""
+        rows = {}
+        for f in counted["flows"]:
+            add(rows, (f["proto"], f["src"], f["sport"], f["dst"], f["dport"]), pb(f))
+        return rows
+
+    def test_netdev_ingress_drops_everything(self):
+        summary, _, nft_dropped, counted = self.flood()
+        self.assertEqual(pb(counted["classes"]["all"]), nft_dropped, "the counter saw what the rule dropped")
+        vb0 = drops_entry(summary, self.pair.rcv_if)
         self.assertEqual(pb(vb0["received"]), nft_dropped)
         self.assertEqual(pb(vb0["leaving"]), (0, 0))
         self.assertEqual(list(vb0["received"]["reasons"]), ["netfilter_drop"])
@@ -684,10 +717,24 @@ class TestFloodAllDropped(DropsCase):
         self.assertEqual(pb(vb0["received"]["flow_overflow"]), (0, 0))
         drop_rows = {(k.proto, k.src, k.sport, k.dst, k.dport): v for k, v in dropped_flows(summary).items()}
         self.assertEqual(len(drop_rows), self.FLOWS * len(GEN_PROTOS))
-        counter_rows = {}
-        for f in counted["flows"]:
-            add(counter_rows, (f["proto"], f["src"], f["sport"], f["dst"], f["dport"]), pb(f))
-        self.assertEqual(drop_rows, counter_rows)
+        self.assertEqual(drop_rows, self.counter_flows(counted))
+
+    def test_flow_table_overflow(self):
+        # 16 dropped flows kept per interval, 60 flows dropped: the rest is flow_overflow, and the
+        # rows plus the overflow are still every drop (checked())
+        summary, intervals, nft_dropped, counted = self.flood("--drop-flow-table-size", "16")
+        vb0 = drops_entry(summary, self.pair.rcv_if)
+        self.assertEqual(pb(vb0["received"]), nft_dropped)
+        overflow = pb(vb0["received"]["flow_overflow"])
+        H.log(f"flow_overflow {overflow[0]}/{overflow[1]}")
+        self.assertGreater(overflow[0], 0)
+        for line in intervals:
+            self.assertLessEqual(len(line["dropped_flows"]), 16)
+        counter = self.counter_flows(counted)
+        for k, (packets, nbytes) in dropped_flows(summary).items():
+            key = (k.proto, k.src, k.sport, k.dst, k.dport)
+            self.assertIn(key, counter)
+            self.assertLessEqual(packets, counter[key][0], key)
 
 
 # ---------------------------------------------------------------------------
