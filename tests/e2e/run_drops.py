@@ -72,7 +72,6 @@ run, spawn = H.run, H.spawn
 
 SUBNET = "10.94"
 INTERVAL = 0.2  # seconds between trafstat's lines
-SETTLE = 3 * INTERVAL  # after the last drop: the drops are in printed lines, the partial last interval is empty
 PAYLOAD = 58  # UDP payload bytes: frames of 100 bytes
 UDP_FRAME = ETH_HLEN + 20 + 8 + PAYLOAD
 SYN_FRAME = ETH_HLEN + 20 + 20 + 20  # Linux's SYN: MSS, SACK permitted, timestamps, NOP, window scale
@@ -271,27 +270,31 @@ def kernel_drop_reasons():
 
 
 class Trafstat(testlib.LiveTrafstat):
-    """`trafstat --drops --json -i INTERVAL --top 0 ARGS...` in `ns`; its stdout is read as it comes
-    (a full pipe would hold it up); stop() returns a testlib.Result."""
+    """`trafstat --drops --json -i INTERVAL --top 0 ARGS...` in `ns`; its stdout is read line by line
+    as it comes (a full pipe would hold it up); stop() returns a testlib.Result."""
 
     def __init__(self, ns, *args):
         super().__init__(spawn, TRAFSTAT, ns, "--drops", "--json", "-i", str(INTERVAL), "--top", "0", *args)
-        self.chunks, self.reader = [], None
+        self.out, self.reader = [], None
 
     def start(self, ready_timeout=20):
         super().start(ready_timeout)
-        self.reader = threading.Thread(target=lambda: self.chunks.append(self.proc.stdout.read()))
+        self.reader = threading.Thread(target=lambda: self.out.extend(iter(self.proc.stdout.readline, b"")))
         self.reader.start()
         return self
 
-    def stop(self, sig=signal.SIGINT, settle=SETTLE, timeout=15):
-        time.sleep(settle)
-        self.proc.send_signal(sig)
+    def stop(self, timeout=15):
+        """Once two more interval lines came (the second one read the counters after the first was
+        printed, so after every drop made before stop()), SIGINT: the last, partial interval has no
+        drops, and the interval lines add up to the summary."""
+        wanted, deadline = len(self.out) + 2, time.monotonic() + timeout
+        while len(self.out) < wanted and self.proc.poll() is None:
+            assert time.monotonic() < deadline, f"trafstat printed no interval line within {timeout}s"
+            time.sleep(INTERVAL / 4)
+        self.proc.send_signal(signal.SIGINT)
         self.reader.join(timeout)
         _, err = testlib.collect(self.proc, timeout, f"trafstat did not exit within {timeout}s of SIGINT")
-        res = testlib.Result(
-            self.proc.returncode, b"".join(self.chunks).decode(errors="replace"), self.stderr_head + err
-        )
+        res = testlib.Result(self.proc.returncode, b"".join(self.out).decode(errors="replace"), self.stderr_head + err)
         assert res.rc == 0, f"trafstat exited {res.rc}: {res.stderr}"
         return res
 
@@ -392,7 +395,7 @@ class DropsCase(unittest.TestCase):
                     pb(d[direction]),
                     f"{d['name']} {direction}: flows",
                 )
-        # The interval lines add up to the summary (SETTLE: the last, partial interval has no drops).
+        # The interval lines add up to the summary (Trafstat.stop(): the last, partial interval has no drops).
         sums, interval_flows, summary_table = {}, {}, {}
         for line in intervals:
             self.assertEqual(line.get("type"), "interval")
