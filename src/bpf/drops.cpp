@@ -17,6 +17,17 @@ namespace trafstat {
 
 namespace {
 
+// Runs of a program the kernel skipped because it was running on that CPU already.
+std::uint64_t recursion_misses(const bpf_program* program)
+{
+    bpf_prog_info info{};
+    __u32 size = sizeof info;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &size) != 0)
+        throw Error(exit_code::runtime, fmt::format("cannot read the drop counter's program info: {}",
+                                                    std::strerror(errno)));
+    return info.recursion_misses;
+}
+
 std::size_t counters_for(std::size_t slots)
 {
     return TS_DROP_HALVES * slots * TS_DROP_PER_SLOT;
@@ -73,7 +84,7 @@ DropCounter::DropCounter(Skeleton<drops> skel, std::size_t slots)
 
 DropCounter::DropCounter(DropCounter&& other) noexcept
     : skel_(std::move(other.skel_)), slots_(other.slots_), epoch_(other.epoch_), counts_(other.counts_),
-      counts_bytes_(other.counts_bytes_)
+      counts_bytes_(other.counts_bytes_), missed_before_(other.missed_before_)
 {
     other.counts_ = nullptr;
 }
@@ -84,10 +95,16 @@ DropCounter::~DropCounter()
         munmap(counts_, counts_bytes_);
 }
 
-std::vector<InterfaceDrops> DropCounter::drain(bool quiescent)
+DropDrain DropCounter::drain(bool quiescent)
 {
     const std::uint32_t parity = epoch_.close(quiescent) & 1;
-    std::vector<InterfaceDrops> out(slots_);
+    DropDrain drained;
+    const std::uint64_t missed =
+        recursion_misses(skel_->progs.trafstat_drop) + recursion_misses(skel_->progs.trafstat_xdpexc);
+    drained.missed = missed - missed_before_;
+    missed_before_ = missed;
+    std::vector<InterfaceDrops>& out = drained.interfaces;
+    out.resize(slots_);
 
     for (std::size_t slot = 0; slot < slots_; ++slot)
         for (std::uint32_t dir = 0; dir < TS_DROP_DIRECTIONS; ++dir) {
@@ -140,7 +157,7 @@ std::vector<InterfaceDrops> DropCounter::drain(bool quiescent)
             throw Error(exit_code::runtime, fmt::format("cannot empty the dropped flows: {}", errno_text(err)));
     }
     skel_->bss->drop_flows_used[parity] = 0;
-    return out;
+    return drained;
 }
 
 }  // namespace trafstat

@@ -39,10 +39,11 @@ public:
 
     // What was dropped since the last drain (or attach), one entry per
     // monitored interface in attach order (ifname left empty; no link
-    // counters): closes the drop epoch, reads the closed half and empties it.
+    // counters), and the programs' runs the kernel skipped (recursion
+    // misses): closes the drop epoch, reads the closed half and empties it.
     // `quiescent`: the caller knows no drop can be being counted (a test that
     // makes its drops itself, synchronously); no wait for running programs.
-    std::vector<InterfaceDrops> drain(bool quiescent = false);
+    DropDrain drain(bool quiescent = false);
 
 private:
     DropCounter(Skeleton<drops> skel, std::size_t slots);
@@ -52,6 +53,7 @@ private:
     CountingEpoch epoch_;
     ts_counter* counts_ = nullptr;  // drop_counts, mapped
     std::size_t counts_bytes_ = 0;
+    std::uint64_t missed_before_ = 0;
 };
 
 }  // namespace trafstat

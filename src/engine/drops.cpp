@@ -15,9 +15,10 @@ DropEngine::DropEngine(std::unique_ptr<DropSource> source, std::vector<std::stri
         links_before_.push_back(links_ ? links_(i) : std::nullopt);
 }
 
-std::vector<InterfaceDrops> DropEngine::drain()
+DropDrain DropEngine::drain()
 {
-    std::vector<InterfaceDrops> drained = source_->drain();
+    DropDrain all = source_->drain();
+    std::vector<InterfaceDrops>& drained = all.interfaces;
     drained.resize(ifnames_.size());
     for (std::size_t i = 0; i < drained.size(); ++i) {
         drained[i].ifname = ifnames_[i];
@@ -26,13 +27,14 @@ std::vector<InterfaceDrops> DropEngine::drain()
             drained[i].link = delta(*now, *links_before_[i]);
         links_before_[i] = now;
     }
-    totals_.add(drained);
-    return drained;
+    totals_.add(all);
+    return all;
 }
 
 DropsReport DropEngine::interval(std::size_t top)
 {
-    DropsReport report{.interfaces = drain(), .reasons = reasons_};
+    DropDrain drained = drain();
+    DropsReport report{.interfaces = std::move(drained.interfaces), .reasons = reasons_, .missed = drained.missed};
     for (InterfaceDrops& d : report.interfaces)
         cut_dropped_flows(d, top);
     return report;
@@ -41,7 +43,7 @@ DropsReport DropEngine::interval(std::size_t top)
 DropsReport DropEngine::since_start(std::size_t top)
 {
     drain();
-    return {.interfaces = totals_.totals(top), .reasons = reasons_};
+    return {.interfaces = totals_.totals(top), .reasons = reasons_, .missed = totals_.missed()};
 }
 
 DropEngine attach_drop_engine(const std::vector<DropInterface>& interfaces, const DropsConfig& config,

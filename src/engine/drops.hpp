@@ -20,14 +20,14 @@ namespace trafstat {
 class DropSource {
 public:
     virtual ~DropSource() = default;
-    // What was dropped since the last drain, per monitored interface (DropCounter::drain()).
-    virtual std::vector<InterfaceDrops> drain() = 0;
+    // What was dropped since the last drain (DropCounter::drain()).
+    virtual DropDrain drain() = 0;
 };
 
 class DropCounterSource final : public DropSource {
 public:
     explicit DropCounterSource(DropCounter counter) : counter_(std::move(counter)) {}
-    std::vector<InterfaceDrops> drain() override { return counter_.drain(); }
+    DropDrain drain() override { return counter_.drain(); }
 
 private:
     DropCounter counter_;
@@ -55,7 +55,7 @@ public:
     DropsReport since_start(std::size_t top);
 
 private:
-    std::vector<InterfaceDrops> drain();
+    DropDrain drain();
 
     std::unique_ptr<DropSource> source_;
     std::vector<std::string> ifnames_;

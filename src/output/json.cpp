@@ -247,6 +247,7 @@ void add_drops(json& j, const std::optional<DropsReport>& drops, std::optional<d
         return;
     j["drops"] = drops_json(*drops, seconds);
     j["dropped_flows"] = dropped_flows_json(*drops);
+    j["drops_missed"] = drops->missed;
 }
 
 }  // namespace

@@ -120,8 +120,10 @@ void add_to(LinkCounters& to, const LinkCounters& c)
 
 }  // namespace
 
-void DropTotals::add(const std::vector<InterfaceDrops>& drain)
+void DropTotals::add(const DropDrain& drained)
 {
+    const std::vector<InterfaceDrops>& drain = drained.interfaces;
+    missed_ += drained.missed;
     if (interfaces_.empty())
         for (const InterfaceDrops& d : drain)
             interfaces_.push_back({.ifname = d.ifname});

@@ -92,10 +92,20 @@ struct InterfaceDrops {
     std::optional<LinkCounters> link;
 };
 
-// What renderers get: the drops of each monitored interface, and their reasons' names.
+// One drain of the drop counter: per monitored interface, and the runs of
+// its programs the kernel skipped (a drop inside a drop's count on the same
+// CPU, e.g. in a hard interrupt): drops that no interface counted.
+struct DropDrain {
+    std::vector<InterfaceDrops> interfaces;
+    std::uint64_t missed = 0;
+};
+
+// What renderers get: the drops of each monitored interface, their reasons'
+// names, and the drops missed (DropDrain) over the same time.
 struct DropsReport {
     std::vector<InterfaceDrops> interfaces;
     std::shared_ptr<const DropReasons> reasons;
+    std::uint64_t missed = 0;
 };
 
 // Every rule the drops keep (abi.h): per interface and direction, the flows
@@ -115,7 +125,8 @@ class DropTotals {
 public:
     explicit DropTotals(std::size_t max_flows) : max_flows_(max_flows) {}
     // Adds one drain of the same interfaces, in the same order, as the first.
-    void add(const std::vector<InterfaceDrops>& drain);
+    void add(const DropDrain& drain);
+    std::uint64_t missed() const { return missed_; }
     // Since start: counts, the flows kept (sorted, cut to `top`, 0: all), the
     // link counters' sum.
     std::vector<InterfaceDrops> totals(std::size_t top) const;
@@ -131,6 +142,7 @@ private:
     };
     std::size_t max_flows_;
     std::size_t flows_kept_ = 0;
+    std::uint64_t missed_ = 0;
     std::vector<Interface> interfaces_;
 };
 

@@ -467,7 +467,7 @@ TEST(Differential, DropsAreClassifiedAsTheCounterClassifies)
         if (refused_at_tc(frame))
             continue;
         const Observed counted = program->run(Hook::tc, frame);
-        const std::vector<InterfaceDrops> drained = drops->drain(true);
+        const std::vector<InterfaceDrops> drained = drops->drain(true).interfaces;
         ++compared;
         const ReferenceVerdict& v = counted.verdict;
         const bool ip = v.l3 == TS_CLASS_IPV4 || v.l3 == TS_CLASS_IPV6;

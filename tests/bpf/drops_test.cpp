@@ -138,7 +138,9 @@ std::optional<DropCounter> counter_on_lo(const PrivateNetns& netns, std::uint32_
 // One drain of the one interface monitored, each rule of stats/drops.hpp checked.
 InterfaceDrops drain_one(DropCounter& counter, bool quiescent = false)
 {
-    std::vector<InterfaceDrops> drained = counter.drain(quiescent);
+    const DropDrain drain = counter.drain(quiescent);
+    EXPECT_EQ(drain.missed, 0U) << "no drop inside a drop here";
+    const std::vector<InterfaceDrops>& drained = drain.interfaces;
     EXPECT_EQ(drained.size(), 1U);
     if (drained.empty())
         return {};
