@@ -2,6 +2,8 @@
 """`trafstat --drops` end to end: real drops, counted exactly as the kernel's own counters count them.
 
 Run as root:  /usr/bin/python3 tests/e2e/run_drops.py --trafstat build/trafstat [-v] [-k PATTERN]
+It starts itself again under `unshare -m --propagation private` (tests/support/agentlib.py): the agent's
+pins go to a BPF filesystem of that mount namespace and vanish with the run.
 
 Every test makes its drops in a world of its own (tests/support/testlib.py): namespaces
 tsdrops-<pid>-<n>-snd / -rcv joined by one veth pair va0 (snd) <-> vb0 (rcv), 10.94.0.1 <-> 10.94.0.2,
@@ -40,14 +42,28 @@ UDP frames are 100 bytes (58 bytes of payload); bytes are counted from the L2 he
                       counter; the drops equal, class by class and flow by flow, what trafstat's own
                       counter (native XDP, --flows) counted on vb0 in the same run. Again with
                       --drop-flow-table-size 16: flow_overflow takes what the 16 rows cannot
+  TestAgent           `trafstat agent --drops --detach-on-exit vb0` in rcv (--pin-dir in the private
+                      bpffs, /metrics on rcv's loopback), scraped every second by a real Prometheus
+                      (promlib.py) in rcv. Three drops: 300 datagrams to a closed port (UdpNoPorts;
+                      no_socket), 200 of a flow an nftables input rule drops (the rule's counter;
+                      netfilter_drop), 150 frames of an EtherType nothing handles, sent with scapy
+                      (vb0's own rx_dropped in sysfs; unhandled_proto, class other_l3). /metrics
+                      directly: trafstat_drops_total{device, direction="received", reason, ip, class}
+                      equals each oracle, trafstat_drop_bytes_total the frames' bytes, every
+                      trafstat_link_counter_total the growth of vb0's sysfs statistics, the same
+                      after the agent's own drains; PromQL `sum by (reason) (trafstat_drops_total
+                      {device="vb0"})` answers the oracles; `promtool check metrics` accepts the text;
+                      after SIGTERM nothing is pinned, vb0 has no XDP program and none of the agent's
+                      BPF links (its /proc/PID/fdinfo, `trafstat status`) is left
 
 Safety: the namespaces and their veths are created here and removed on every exit path (class
 cleanups, atexit, SIGINT/SIGTERM/SIGHUP handlers, and a sweep of a SIGKILLed earlier run's
-leftovers); nftables rules and qdiscs live in those namespaces and go with them. Senders and sinks
-run inside them and are stopped by PID. Nothing touches a pre-existing interface or namespace.
+leftovers); nftables rules and qdiscs live in those namespaces and go with them. Senders, sinks, the
+agent and Prometheus run inside them (listening on their loopback only) and are stopped by PID; pins
+only in the private bpffs. Nothing touches a pre-existing interface or namespace.
 
-Privileges: without root (or without the ability to create a netns) the run SKIPs with exit code 77,
-unless CI=true, where it fails.
+Privileges: without root (or without the ability to create a netns or a mount namespace) the run SKIPs
+with exit code 77, unless CI=true, where it fails.
 """
 
 import collections
@@ -62,6 +78,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import agentlib  # noqa: E402  (tests/support/agentlib.py)
+import promlib  # noqa: E402  (tests/support/promlib.py)
 import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import ETH_HLEN, in_ns  # noqa: E402
 
@@ -86,6 +104,9 @@ GEN_PROTOS = {
     "tcp6": "ipv6/tcp",
     "icmp6": "ipv6/icmpv6",
 }
+
+AGENT_METRICS = "127.0.0.1:9469"  # the agent's /metrics, on the rcv namespace's own loopback
+BPFFS = None  # set by main(): the private BPF filesystem of the agent's pins
 
 # A dropped_flows row's key (docs/json.md), and its value: (packets, bytes).
 Flow = collections.namedtuple("Flow", "interface direction reason cls proto src dst sport dport")
@@ -151,6 +172,18 @@ l3 = IP(src=src, dst=dst) / UDP(sport=int(sport), dport=int(dport)) / Raw(b"x" *
 good = IP(raw(l3)).chksum
 frame = Ether(src=smac, dst=dmac) / IP(src=src, dst=dst, chksum=good ^ 0xFFFF) / l3.payload
 assert IP(raw(frame)[14:]).chksum != good
+sendp(frame, iface=iface, count=int(count), verbose=False)
+print(len(raw(frame)))
+"""
+
+
+# argv: iface src_mac dst_mac ethertype count length. `count` copies of one Ethernet frame of `length`
+# bytes with that EtherType, the rest padding; prints the frame's length.
+ETHERTYPE_SENDER = r"""
+import sys
+from scapy.all import Ether, Raw, raw, sendp
+iface, smac, dmac, ethertype, count, length = sys.argv[1:7]
+frame = Ether(src=smac, dst=dmac, type=int(ethertype, 0)) / Raw(b"x" * (int(length) - 14))
 sendp(frame, iface=iface, count=int(count), verbose=False)
 print(len(raw(frame)))
 """
@@ -255,6 +288,19 @@ def qdisc_stats(ns, ifname):
         q for q in json.loads(run(in_ns(ns, "tc", "-s", "-j", "qdisc", "show", "dev", ifname)).stdout) if q.get("root")
     ]
     return root
+
+
+def link_statistics(ns, ifname):
+    """The interface's own counters as sysfs shows them in its namespace
+    (/sys/class/net/IFACE/statistics/<name>, the names of LINK_COUNTERS): {name: value}."""
+    paths = [f"/sys/class/net/{ifname}/statistics/{name}" for name in LINK_COUNTERS]
+    out = run(in_ns(ns, "grep", "-H", ".", *paths)).stdout
+    return {os.path.basename(path): int(value) for path, value in (line.rsplit(":", 1) for line in out.splitlines())}
+
+
+def bpf_link_ids():
+    """The ids of every BPF link of the host."""
+    return {link["id"] for link in json.loads(run(["bpftool", "-j", "link", "show"]).stdout)}
 
 
 def kernel_drop_reasons():
@@ -740,16 +786,176 @@ class TestFloodAllDropped(DropsCase):
             self.assertLessEqual(packets, counter[key][0], key)
 
 
+class TestAgent(DropsCase):
+    CLOSED, FILTERED, UNHANDLED = 300, 200, 150  # datagrams to a closed port, of the dropped flow; frames
+    ETHERTYPE = 0x88B5  # IEEE 802 local experimental: no protocol handler takes it
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        p = cls.pair
+        cls.agent = agentlib.Agent(
+            H,
+            TRAFSTAT,
+            p.rcv_ns,
+            BPFFS.pin_dir,
+            "--drops",
+            "--detach-on-exit",
+            "-i",
+            "1",
+            "--metrics",
+            AGENT_METRICS,
+            p.rcv_if,
+        )
+        cls.addClassCleanup(cls.agent.__exit__)
+        cls.prom = promlib.Prometheus(H, p.rcv_ns, promlib.node_config(AGENT_METRICS))
+        cls.addClassCleanup(cls.prom.stop)
+
+    def agent_links(self):
+        """The ids of the BPF links the agent stands for: the ones it holds open (its
+        /proc/PID/fdinfo: the drop programs'; `ip netns exec` execs trafstat in place, so the child's
+        pid is the agent's) and the pinned ones of its attachments (`trafstat status`)."""
+        pid, held = self.agent.proc.pid, set()
+        for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+            try:
+                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                    held |= {int(m) for m in re.findall(r"^link_id:\s+(\d+)$", f.read(), re.M)}
+            except FileNotFoundError:  # an fd closed meanwhile
+                pass
+        status = json.loads(
+            run(in_ns(self.pair.rcv_ns, TRAFSTAT, "status", "--json", "--pin-dir", BPFFS.pin_dir)).stdout
+        )
+        pinned = {a["link_id"] for a in status["attachments"]}
+        return held, pinned
+
+    def drops_samples(self, text, family):
+        """{(direction, reason, ip, class): value} of a /metrics text's nonzero samples of `family`
+        on vb0."""
+        out = {}
+        for (name, labels), value in agentlib.parse_metrics(text).items():
+            ls = dict(labels)
+            if name == family and ls["device"] == self.pair.rcv_if and value:
+                out[(ls["direction"], ls["reason"], ls["ip"], ls["class"])] = value
+        return out
+
+    def link_samples(self, text):
+        """{counter: value} of trafstat_link_counter_total on vb0."""
+        samples = agentlib.parse_metrics(text)
+        return {
+            dict(ls)["counter"]: int(v)
+            for (name, ls), v in samples.items()
+            if name == "trafstat_link_counter_total" and dict(ls)["device"] == self.pair.rcv_if
+        }
+
+    def test_metrics_and_prometheus_equal_the_kernel(self):
+        p = self.pair
+        for reason in ("no_socket", "netfilter_drop", "unhandled_proto"):
+            self.assert_known_reason(reason)
+        nft(
+            p.rcv_ns,
+            "table inet tsdrops {\n"
+            "  chain input {\n"
+            "    type filter hook input priority 0; policy accept;\n"
+            f"    ip saddr {p.snd_ip} ip daddr {p.rcv_ip} udp sport 5011 udp dport 7011 counter drop\n"
+            "  }\n"
+            "}\n",
+        )
+        link_before = link_statistics(p.rcv_ns, p.rcv_if)
+        self.agent.start()
+        self.prom.start()
+        held, pinned = self.agent_links()
+        H.log(f"agent: BPF links held {sorted(held)}, pinned {sorted(pinned)}")
+        self.assertEqual(len(held), 2, "the drop programs' links: skb:kfree_skb, xdp:xdp_exception")
+        self.assertEqual(len(pinned), 1, "vb0's attachment")
+
+        with NstatDelta(p.rcv_ns) as kernel:
+            send_udp(p, 5012, 7012, self.CLOSED)
+            send_udp(p, 5011, 7011, self.FILTERED)
+            frame_len = int(
+                python_in(
+                    p.snd_ns,
+                    ETHERTYPE_SENDER,
+                    p.snd_if,
+                    p.snd_mac,
+                    p.rcv_mac,
+                    hex(self.ETHERTYPE),
+                    self.UNHANDLED,
+                    UDP_FRAME,
+                )
+            )
+        self.assertEqual(frame_len, UDP_FRAME)
+        time.sleep(INTERVAL)  # the last frames through vb0's NAPI
+        link_grew = {k: v - link_before[k] for k, v in link_statistics(p.rcv_ns, p.rcv_if).items()}
+        no_ports = kernel["UdpNoPorts"]
+        (rule,) = nft_rule_counters(p.rcv_ns)
+        H.log(
+            f"agent: UdpNoPorts +{no_ports}; nft rule counter {rule[0]} packets, {rule[1]} bytes from the IP header;"
+            f" vb0 grew by {link_grew}"
+        )
+        self.assertEqual((no_ports, rule[0], link_grew["rx_dropped"]), (self.CLOSED, self.FILTERED, self.UNHANDLED))
+        self.assertEqual(rule[1], rule[0] * (UDP_FRAME - ETH_HLEN), "nft counts from the IP header")
+        want = {
+            ("received", "no_socket", "ipv4", "udp"): no_ports,
+            ("received", "netfilter_drop", "ipv4", "udp"): rule[0],
+            ("received", "unhandled_proto", "", "other_l3"): link_grew["rx_dropped"],
+        }
+
+        # (a) /metrics itself: every nonzero drop series is an oracle's, exactly; bytes = packets x 100.
+        url = f"http://{AGENT_METRICS}/metrics"
+        text, scraped = agentlib.scrape(p.rcv_ns, url), time.monotonic()
+        counted = self.drops_samples(text, "trafstat_drops_total")
+        H.log(f"agent: trafstat_drops_total {counted}")
+        self.assertEqual(counted, want)
+        self.assertEqual(
+            self.drops_samples(text, "trafstat_drop_bytes_total"), {k: v * UDP_FRAME for k, v in want.items()}
+        )
+        self.assertEqual(self.link_samples(text), link_grew, "the interface's own counters since the agent started")
+
+        # (b) Prometheus, once it has a scrape from after the drops.
+        dev = f'device="{p.rcv_if}"'
+        self.prom.wait_sample_after(f"trafstat_drops_total{{{dev}}}", time.time())
+        by_reason = {
+            ls["reason"]: int(v) for ls, v in self.prom.query(f"sum by (reason) (trafstat_drops_total{{{dev}}})")
+        }
+        H.log(f"agent: Prometheus: sum by (reason) {by_reason}")
+        self.assertEqual(by_reason, {k[1]: v for k, v in want.items()})
+        bytes_by_reason = {
+            ls["reason"]: int(v) for ls, v in self.prom.query(f"sum by (reason) (trafstat_drop_bytes_total{{{dev}}})")
+        }
+        self.assertEqual(bytes_by_reason, {k[1]: v * UDP_FRAME for k, v in want.items()})
+
+        # The agent's own drains since (-i 1: one at least) neither lost nor added a drop.
+        time.sleep(max(0.0, scraped + 1.5 - time.monotonic()))
+        later = agentlib.scrape(p.rcv_ns, url)
+        self.assertEqual(self.drops_samples(later, "trafstat_drops_total"), want, "after the agent's drains")
+        self.assertEqual(self.link_samples(later), link_grew)
+
+        # SIGTERM with --detach-on-exit: nothing pinned, no XDP program on vb0, none of its links alive.
+        self.assertLessEqual(held | pinned, bpf_link_ids(), "the agent's links, alive while it runs")
+        code, err = self.agent.stop()
+        self.assertEqual(code, 0, err)
+        self.assertIn("--detach-on-exit: detached", err)
+        self.assertIn(BPFFS.pins(), ([], ["trafstat"]), "no pin is left")
+        (link,) = json.loads(run(["ip", "-n", p.rcv_ns, "-j", "link", "show", "dev", p.rcv_if]).stdout)
+        self.assertNotIn("xdp", link, "no XDP program is left on vb0")
+        self.assertFalse((held | pinned) & bpf_link_ids(), "none of the agent's links is left")
+
+        # (c) promtool accepts the text of (a) (last: a lint finding must not hide the checks above).
+        check = run(["promtool", "check", "metrics"], input=text, check=False)
+        self.assertEqual(check.returncode, 0, f"promtool check metrics: {check.stdout}{check.stderr}")
+
+
 # ---------------------------------------------------------------------------
 # Entry point.
 # ---------------------------------------------------------------------------
 
-TOOLS = ("ip", "ethtool", "sysctl", "nft", "tc", "nstat", "bpftool")
+TOOLS = ("ip", "ethtool", "sysctl", "nft", "tc", "nstat", "bpftool", "prometheus", "promtool", "mount", "umount")
 KERNEL_REASONS = set()  # set by main()
 
 
 def main():
     global TRAFSTAT, KERNEL_REASONS
+    agentlib.reexec_in_private_mount_namespace()
     args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
     TRAFSTAT = os.path.abspath(args.trafstat)
     failed = H.preflight(
@@ -759,8 +965,21 @@ def main():
         return failed
     if not os.path.exists("/sys/kernel/btf/vmlinux"):
         return H.skip_or_fail("this kernel has no BTF (/sys/kernel/btf/vmlinux): no drop reasons", "drops tests")
+    if not agentlib.private_mount_namespace():
+        return H.skip_or_fail("cannot enter a mount namespace of its own (unshare -m)", "drops tests")
     KERNEL_REASONS = kernel_drop_reasons()
-    return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args))
+
+    def prepare():
+        global BPFFS
+        BPFFS = agentlib.PrivateBpffs(H)
+
+    def finish():
+        for prom in promlib.Prometheus.every:
+            prom.stop()
+        if BPFFS:
+            BPFFS.close()
+
+    return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args), prepare=prepare, finish=finish)
 
 
 if __name__ == "__main__":

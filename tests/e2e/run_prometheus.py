@@ -35,25 +35,20 @@ Privileges: without root (or without the ability to create a netns) the run SKIP
 unless CI=true, where it fails.
 """
 
-import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 import unittest
-import urllib.parse
 
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import agentlib  # noqa: E402  (tests/support/agentlib.py)
 import testlib  # noqa: E402  (tests/support/testlib.py)
+from promlib import DIST, PROM_PORT, Prometheus, node_config  # noqa: E402  (tests/support/promlib.py)
 from testlib import in_ns  # noqa: E402
 
 TRAFSTAT = ""  # set by main(): absolute path of the binary under test
-SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-DIST = os.path.join(SOURCE, "dist", "prometheus")
 # A capture of real traffic (an HTTP download, DNS), Ethernet, nothing truncated, no frame above 1514.
 REAL_CAPTURE = "/usr/share/doc/python3-dpkt/examples/data/http.pcap"
 
@@ -61,138 +56,12 @@ H = testlib.Harness("prometheus", "tsprom-", run_timeout=60)
 run = H.run
 
 AGENT_PORT = 9469  # the agent's default, on each namespace's own loopback
-PROM_PORT = 9090
 SETTLE = 0.5  # after the sender is done, for the last frames to be counted
 
 
 # ---------------------------------------------------------------------------
-# HTTP inside a namespace, Prometheus processes.
+# Prometheus configs.
 # ---------------------------------------------------------------------------
-
-
-def http_get(ns, url, timeout=5):
-    """GET `url` from inside `ns`: the body, or None when it cannot be had (refused, not 2xx)."""
-    try:
-        return agentlib.scrape(ns, url, timeout=timeout)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-        return None
-
-
-def eventually(what, probe, timeout=30, every=0.25):
-    """probe()'s first truthy value within `timeout` s; AssertionError naming `what` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
-        time.sleep(every)
-
-
-class Prometheus:
-    """One Prometheus in namespace `ns`, with a temp dir of its own (config, storage, log), listening
-    on `listen` (the test reaches it at `address`: the same, or a loopback one when `listen` is every
-    address); started by Harness.spawn, stopped by its pid (SIGTERM, then SIGKILL)."""
-
-    every = []  # all of this run's, for main()'s final cleanup (an interrupted run skips class cleanups)
-
-    def __init__(self, ns, config, *, listen=f"127.0.0.1:{PROM_PORT}", agent_mode=False, extra_files=()):
-        self.ns, self.listen, self.agent_mode = ns, listen, agent_mode
-        self.address = listen.replace("0.0.0.0:", "127.0.0.1:")
-        self.dir = H.mkdtemp()
-        Prometheus.every.append(self)
-        self.config = os.path.join(self.dir, "prometheus.yml")
-        with open(self.config, "w") as f:
-            yaml.safe_dump(config, f, sort_keys=False)
-        for path in extra_files:  # e.g. the rule files the config names, next to it
-            shutil.copy(path, self.dir)
-        self.proc = None
-        self.log_path = os.path.join(self.dir, "prometheus.log")
-
-    def start(self):
-        storage = os.path.join(self.dir, "data")
-        mode = ["--enable-feature=agent", f"--storage.agent.path={storage}"] if self.agent_mode else []
-        cmd = in_ns(
-            self.ns,
-            "prometheus",
-            f"--config.file={self.config}",
-            f"--web.listen-address={self.listen}",
-            *(mode or [f"--storage.tsdb.path={storage}", "--web.enable-remote-write-receiver"]),
-        )
-        with open(self.log_path, "w") as log:
-            self.proc = H.spawn(cmd, stdout=log, stderr=subprocess.STDOUT)
-        eventually(f"Prometheus ready in {self.ns}{self.log_tail()}", self.ready, timeout=30)
-        return self
-
-    def ready(self):
-        assert self.proc.poll() is None, f"Prometheus exited {self.proc.returncode}:{self.log_tail()}"
-        return http_get(self.ns, f"http://{self.address}/-/ready") is not None
-
-    def log_tail(self):
-        try:
-            with open(self.log_path) as f:
-                return "\n" + "".join(f.readlines()[-15:])
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        shutil.rmtree(self.dir, True)
-
-    def query(self, expr):
-        """The instant query's vector as [(labels, value)]; AssertionError when the API fails."""
-        url = f"http://{self.address}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-        body = http_get(self.ns, url)
-        assert body is not None, f"query failed: {expr}{self.log_tail()}"
-        answer = json.loads(body)
-        assert answer["status"] == "success", answer
-        assert answer["data"]["resultType"] == "vector", answer
-        return [(r["metric"], float(r["value"][1])) for r in answer["data"]["result"]]
-
-    def scalar(self, expr):
-        """The value of a query that must answer one sample."""
-        result = self.query(expr)
-        assert len(result) == 1, f"{expr}: {result}"
-        return result[0][1]
-
-    def wait_sample_after(self, selector, after, timeout=30):
-        """Waits until every series of `selector` has a sample stored later than wall-clock time
-        `after` (a scrape, or a remote write, of what the agent said after it)."""
-
-        def fresh():
-            stamps = [v for _, v in self.query(f"timestamp({selector})")]
-            return stamps and min(stamps) > after
-
-        eventually(f"a sample of {selector} after {after:.3f}", fresh, timeout=timeout)
-
-
-def node_config(agent_target, *, node=None, remote_write=None):
-    """dist/prometheus/node-agent.yml, made for the test: scrape every second the agent at
-    `agent_target`; with `node`, the external label; with `remote_write`, that URL (and a short batch
-    deadline); without, no remote write. node_exporter's job is left out (there is none here)."""
-    with open(os.path.join(DIST, "node-agent.yml")) as f:
-        config = yaml.safe_load(f)
-    config["global"].update(scrape_interval="1s", scrape_timeout="1s")
-    (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "trafstat"]
-    job["static_configs"] = [{"targets": [agent_target]}]
-    config["scrape_configs"] = [job]
-    if node:
-        config["global"]["external_labels"] = {"node": node}
-    else:
-        del config["global"]["external_labels"]
-    if remote_write:
-        (rw,) = config["remote_write"]
-        rw["url"] = remote_write
-        rw["queue_config"] = {"batch_send_deadline": "1s"}
-    else:
-        del config["remote_write"]
-    return config
 
 
 def central_config(listen):
@@ -264,7 +133,7 @@ class PromCase(unittest.TestCase):
             cls.pair.rcv_if,
         ).start()
         cls.addClassCleanup(cls.agent.__exit__)
-        cls.prom = Prometheus(cls.pair.rcv_ns, node_config(f"127.0.0.1:{AGENT_PORT}")).start()
+        cls.prom = Prometheus(H, cls.pair.rcv_ns, node_config(f"127.0.0.1:{AGENT_PORT}")).start()
         cls.addClassCleanup(cls.prom.stop)
 
     def device_totals(self, after):
@@ -350,6 +219,7 @@ class TestFleet(unittest.TestCase):
             nodes.append((name, pair, link))
 
         central = Prometheus(
+            H,
             central_ns,
             central_config(f"127.0.0.1:{PROM_PORT}"),
             listen=f"0.0.0.0:{PROM_PORT}",  # the central namespace's own veths and loopback only
@@ -361,7 +231,7 @@ class TestFleet(unittest.TestCase):
             config = node_config(
                 f"127.0.0.1:{AGENT_PORT}", node=name, remote_write=f"http://{link.snd_ip}:{PROM_PORT}/api/v1/write"
             )
-            node_prom = Prometheus(pair.rcv_ns, config, agent_mode=True)
+            node_prom = Prometheus(H, pair.rcv_ns, config, agent_mode=True)
             self.addCleanup(node_prom.stop)
             node_prom.start()
 

@@ -1,5 +1,5 @@
-"""Helpers of the agent's test runners (tests/e2e/run_agent.py, run_prometheus.py): a private BPF
-filesystem for the pins, `trafstat agent` processes, and /metrics read as numbers.
+"""Helpers of the agent's test runners (tests/e2e/run_agent.py, run_prometheus.py, run_drops.py): a
+private BPF filesystem for the pins, `trafstat agent` processes, and /metrics read as numbers.
 
 The runners run as root under `unshare -m --propagation private` (they start themselves again so,
 reexec_in_private_mount_namespace): the BPF filesystem they mount is then in a mount namespace of their own and vanishes with it, whatever happens to the run,
