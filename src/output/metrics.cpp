@@ -113,7 +113,7 @@ struct Families {
     Exposition::Family table_capacity, table_entries, table_active;
     CounterPair table_overflow, table_paused, table_unkeyed;
     std::array<CounterPair, TS_TABLES> keys;
-    Exposition::Family drops, drop_bytes, link_counters;
+    Exposition::Family drops, drop_bytes, drops_missed, link_stats;
     Exposition::Family scrape_duration;
 };
 
@@ -157,7 +157,10 @@ Families declare_families(Exposition& ex)
     f.drop_bytes = ex.family("trafstat_drop_bytes_total", kCounter,
                              "Bytes of the dropped packets, from their L2 header (docs/drops.md); XDP's failures "
                              "have none.");
-    f.link_counters = ex.family("trafstat_link_counter_total", kCounter,
+    f.drops_missed = ex.family("trafstat_drops_missed_total", kCounter,
+                               "Drops no interface counted: runs of the drop counter the kernel skipped (a drop "
+                               "inside a drop's count on the same CPU).");
+    f.link_stats = ex.family("trafstat_link_stat_total", kCounter,
                                 "The interface's own counters since the agent started, from netlink "
                                 "(IFLA_STATS64: the driver's and the stack's totals, as node_exporter's "
                                 "node_network_*), beside trafstat_drops_total.");
@@ -277,8 +280,9 @@ void add_drops(Exposition& ex, const Families& f, const DropsReport& drops)
             }
         if (i.link)
             for (const LinkCounterField& field : kLinkCounterFields)
-                ex.sample(f.link_counters, label_set(device, {{"counter", field.name}}), (*i.link).*field.member);
+                ex.sample(f.link_stats, label_set(device, {{"stat", field.name}}), (*i.link).*field.member);
     }
+    ex.sample(f.drops_missed, {}, drops.missed);
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ UDP frames are 100 bytes (58 bytes of payload); bytes are counted from the L2 he
                       (vb0's own rx_dropped in sysfs; unhandled_proto, class other_l3). /metrics
                       directly: trafstat_drops_total{device, direction="received", reason, ip, class}
                       equals each oracle, trafstat_drop_bytes_total the frames' bytes, every
-                      trafstat_link_counter_total the growth of vb0's sysfs statistics, the same
+                      trafstat_link_stat_total the growth of vb0's sysfs statistics, the same
                       after the agent's own drains; PromQL `sum by (reason) (trafstat_drops_total
                       {device="vb0"})` answers the oracles; `promtool check metrics` accepts the text;
                       after SIGTERM nothing is pinned, vb0 has no XDP program and none of the agent's
@@ -839,12 +839,12 @@ class TestAgent(DropsCase):
         return out
 
     def link_samples(self, text):
-        """{counter: value} of trafstat_link_counter_total on vb0."""
+        """{stat: value} of trafstat_link_stat_total on vb0."""
         samples = agentlib.parse_metrics(text)
         return {
-            dict(ls)["counter"]: int(v)
+            dict(ls)["stat"]: int(v)
             for (name, ls), v in samples.items()
-            if name == "trafstat_link_counter_total" and dict(ls)["device"] == self.pair.rcv_if
+            if name == "trafstat_link_stat_total" and dict(ls)["device"] == self.pair.rcv_if
         }
 
     def test_metrics_and_prometheus_equal_the_kernel(self):
