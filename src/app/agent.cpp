@@ -7,6 +7,7 @@
 #include "base/exit_codes.hpp"
 #include "base/signals.hpp"
 #include "bpf/pins.hpp"
+#include "engine/drops.hpp"
 #include "output/metrics.hpp"
 #include "output/status.hpp"
 #include "serve/metrics_server.hpp"
@@ -145,6 +146,7 @@ int run_agent(const AgentConfig& config)
     std::optional<MetricsServer> server;
     std::mutex lock;  // the drains and the scrapes take turns
     std::vector<std::unique_ptr<Served>> served;
+    std::optional<DropEngine> drops;  // --drops: the agent's own, not pinned
     // Bound first: an address in use fails before anything is attached.
     if (!config.metrics.empty()) {
         const ListenAddress address = parse_listen_address(config.metrics);
@@ -155,6 +157,8 @@ int run_agent(const AgentConfig& config)
             AgentSnapshot snapshot;
             for (const auto& s : served)
                 snapshot.attachments.push_back(snapshot_of(*s));
+            if (drops)
+                snapshot.drops = drops->since_start(0);
             const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             return metrics_text(snapshot, took);
         };
@@ -177,13 +181,23 @@ int run_agent(const AgentConfig& config)
     }
     for (auto& s : served)
         export_keys(s->counting.totals(), s->counting.program().tables_on(), config.metrics_top);
+    if (config.drops.on) {
+        std::vector<DropInterface> watched;
+        for (const auto& s : served)
+            if (std::none_of(watched.begin(), watched.end(),
+                             [&](const DropInterface& w) { return w.name == s->dir.ifname; }))
+                watched.push_back({s->dir.ifname, s->counting.program().control().ifindex});
+        // No flows kept since start: the metrics have no per-flow series.
+        drops.emplace(attach_drop_engine(watched, config.drops, 0));
+    }
     if (server)
         without_stop_signals([&] { server->start(); });
     {
         std::string what;
         for (const auto& s : served)
             what += fmt::format("{}{} ({})", what.empty() ? "" : ", ", s->dir.ifname, s->dir.hook);
-        std::fprintf(stderr, "trafstat: agent serving %s%s\n", what.c_str(),
+        std::fprintf(stderr, "trafstat: agent serving %s%s%s\n", what.c_str(),
+                     drops ? ", and the kernel's drops there" : "",
                      server ? fmt::format("; metrics on http://{}/metrics", server->address()).c_str() : "");
     }
 
@@ -202,6 +216,8 @@ int run_agent(const AgentConfig& config)
                     std::fprintf(stderr, "trafstat: %s %s: %s\n", s->dir.ifname.c_str(), s->dir.hook.c_str(), e.what());
                 }
             }
+            if (drops)
+                drops->interval(0);  // into the totals; the flow table is free again
         }
         // Outside the lock: a paced export of many records must not hold up a scrape.
         if (ipfix)

@@ -6,12 +6,10 @@
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 #include "base/signals.hpp"
-#include "bpf/drop_reasons.hpp"
 #include "engine/drops.hpp"
 #include "engine/engine.hpp"
 #include "engine/sources.hpp"
 #include "net/interface.hpp"
-#include "net/link_stats.hpp"
 #include "output/tui.hpp"
 #include "output/tui_screen.hpp"
 #include "output/writer.hpp"
@@ -87,23 +85,10 @@ std::optional<DropEngine> count_drops(const LiveConfig& c, const std::vector<Int
 {
     if (!c.drops.on)
         return std::nullopt;
-    std::vector<std::uint32_t> ifindexes;
-    std::vector<std::string> names;
-    for (const Interface& i : ifaces) {
-        ifindexes.push_back(static_cast<std::uint32_t>(i.ifindex));
-        names.push_back(i.name);
-    }
-    // The interfaces' own counters beside the drops; one that cannot be read is left out.
-    LinkReader links = [ifindexes](std::size_t i) -> std::optional<LinkCounters> {
-        try {
-            return link_counters(ifindexes[i]);
-        } catch (const Error&) {
-            return std::nullopt;
-        }
-    };
-    return DropEngine(std::make_unique<DropCounterSource>(DropCounter::attach(ifindexes, c.drops.flow_capacity)),
-                      std::move(names), std::make_shared<const DropReasons>(drop_reasons_of_running_kernel()),
-                      std::move(links));
+    std::vector<DropInterface> watched;
+    for (const Interface& i : ifaces)
+        watched.push_back({i.name, static_cast<std::uint32_t>(i.ifindex)});
+    return attach_drop_engine(watched, c.drops);
 }
 
 double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b)
@@ -255,7 +240,7 @@ int run_live(const LiveConfig& o)
         for (auto& c : countings)
             summary.attachments.push_back(c.engine.summary(o.output.format == OutputFormat::json));
         if (drops)
-            summary.drops = drops->summary(o.output.format == OutputFormat::json ? 0 : o.counting.views.top);
+            summary.drops = drops->since_start(o.output.format == OutputFormat::json ? 0 : o.counting.views.top);
         out.summary(summary);
     }
     if (ipfix) {

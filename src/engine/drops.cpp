@@ -1,10 +1,15 @@
 #include "engine/drops.hpp"
 
+#include "base/error.hpp"
+#include "bpf/drop_reasons.hpp"
+#include "net/link_stats.hpp"
+
 namespace trafstat {
 
 DropEngine::DropEngine(std::unique_ptr<DropSource> source, std::vector<std::string> ifnames,
-                       std::shared_ptr<const DropReasons> reasons, LinkReader links)
-    : source_(std::move(source)), ifnames_(std::move(ifnames)), reasons_(std::move(reasons)), links_(std::move(links))
+                       std::shared_ptr<const DropReasons> reasons, LinkReader links, std::size_t max_flows)
+    : source_(std::move(source)), ifnames_(std::move(ifnames)), reasons_(std::move(reasons)), links_(std::move(links)),
+      totals_(max_flows)
 {
     for (std::size_t i = 0; i < ifnames_.size(); ++i)
         links_before_.push_back(links_ ? links_(i) : std::nullopt);
@@ -29,17 +34,35 @@ DropsReport DropEngine::interval(std::size_t top)
 {
     DropsReport report{.interfaces = drain(), .reasons = reasons_};
     for (InterfaceDrops& d : report.interfaces)
-        d.flows = top_dropped_flows(std::move(d.flows), top);
+        cut_dropped_flows(d, top);
     return report;
 }
 
-DropsReport DropEngine::summary(std::size_t top)
+DropsReport DropEngine::since_start(std::size_t top)
 {
     drain();
-    DropsReport report{.interfaces = totals_.totals(), .reasons = reasons_};
-    for (InterfaceDrops& d : report.interfaces)
-        d.flows = top_dropped_flows(std::move(d.flows), top);
-    return report;
+    return {.interfaces = totals_.totals(top), .reasons = reasons_};
+}
+
+DropEngine attach_drop_engine(const std::vector<DropInterface>& interfaces, const DropsConfig& config,
+                              std::size_t max_flows)
+{
+    std::vector<std::uint32_t> ifindexes;
+    std::vector<std::string> names;
+    for (const DropInterface& i : interfaces) {
+        ifindexes.push_back(i.ifindex);
+        names.push_back(i.name);
+    }
+    LinkReader links = [ifindexes](std::size_t i) -> std::optional<LinkCounters> {
+        try {
+            return link_counters(ifindexes[i]);
+        } catch (const Error&) {
+            return std::nullopt;
+        }
+    };
+    return DropEngine(std::make_unique<DropCounterSource>(DropCounter::attach(ifindexes, config.flow_capacity)),
+                      std::move(names), std::make_shared<const DropReasons>(drop_reasons_of_running_kernel()),
+                      std::move(links), max_flows);
 }
 
 }  // namespace trafstat

@@ -187,6 +187,8 @@ json drop_direction_json(const DirectionDrops& d, const DropReasons& reasons, st
     }
     j["reasons"] = std::move(by_reason);
     j["flow_overflow"] = counter_json(d.flow_overflow, std::nullopt);
+    j["flows"] = d.flows;
+    j["flows_not_shown"] = counter_json(d.flows_not_shown, std::nullopt);
     return j;
 }
 

@@ -113,6 +113,7 @@ struct Families {
     Exposition::Family table_capacity, table_entries, table_active;
     CounterPair table_overflow, table_paused, table_unkeyed;
     std::array<CounterPair, TS_TABLES> keys;
+    Exposition::Family drops, drop_bytes, link_counters;
     Exposition::Family scrape_duration;
 };
 
@@ -149,6 +150,17 @@ Families declare_families(Exposition& ex)
     f.keys[TS_TABLE_PORTS] =
         counter_pair(ex, "trafstat_port", "IP packets since attach by protocol, source and destination port");
     f.keys[TS_TABLE_FLOWS] = counter_pair(ex, "trafstat_flow", "IP packets since attach by 5-tuple");
+    f.drops = ex.family("trafstat_drops_total", kCounter,
+                        "Packets the kernel dropped on the interface since the agent started (agent --drops), by "
+                        "direction (received on it, leaving through it), the kernel's drop reason, and the "
+                        "packet's IP version and class (docs/drops.md).");
+    f.drop_bytes = ex.family("trafstat_drop_bytes_total", kCounter,
+                             "Bytes of the dropped packets, from their L2 header (docs/drops.md); XDP's failures "
+                             "have none.");
+    f.link_counters = ex.family("trafstat_link_counter_total", kCounter,
+                                "The interface's own counters since the agent started, from netlink "
+                                "(IFLA_STATS64: the driver's and the stack's totals, as node_exporter's "
+                                "node_network_*), beside trafstat_drops_total.");
     f.scrape_duration = ex.family("trafstat_scrape_duration_seconds", kGauge,
                                   "How long collecting this scrape's snapshot of the counters took.");
     return f;
@@ -245,6 +257,30 @@ void add_tables(Exposition& ex, const Families& f, const AttachmentSnapshot& a, 
         add(ex, f.table_unkeyed, base, a.totals.table_unkeyed);
 }
 
+// --drops: per interface, direction, reason and class; the link counters.
+void add_drops(Exposition& ex, const Families& f, const DropsReport& drops)
+{
+    const DropReasons none;
+    const DropReasons& reasons = drops.reasons ? *drops.reasons : none;
+    for (const InterfaceDrops& i : drops.interfaces) {
+        const std::string device = label_set({}, {{"device", i.ifname}});
+        for (std::size_t d = 0; d < TS_DROP_DIRECTIONS; ++d)
+            for (const DropCount& c : i.directions[d].counts) {
+                const auto ip = drop_class_ip(c.cls);
+                const std::string labels =
+                    label_set(device, {{"direction", drop_direction_name(static_cast<ts_drop_direction>(d))},
+                                       {"reason", reasons.name(c.reason)},
+                                       {"ip", ip ? ip_version_name(*ip) : ""},
+                                       {"class", drop_class_l4(c.cls)}});
+                ex.sample(f.drops, labels, c.counted.packets);
+                ex.sample(f.drop_bytes, labels, c.counted.bytes);
+            }
+        if (i.link)
+            for (const LinkCounterField& field : kLinkCounterFields)
+                ex.sample(f.link_counters, label_set(device, {{"counter", field.name}}), (*i.link).*field.member);
+    }
+}
+
 }  // namespace
 
 std::string metrics_text(const AgentSnapshot& s, double scrape_duration_s)
@@ -259,6 +295,8 @@ std::string metrics_text(const AgentSnapshot& s, double scrape_duration_s)
         add_traffic(ex, f, a, base);
         add_tables(ex, f, a, base);
     }
+    if (s.drops)
+        add_drops(ex, f, *s.drops);
     ex.sample(f.scrape_duration, {}, scrape_duration_s);
     return ex.text();
 }

@@ -58,38 +58,50 @@ Counter DirectionDrops::total() const
     return t;
 }
 
-std::vector<std::string> reconcile(const InterfaceDrops& drops, bool flows_complete)
+std::vector<std::string> reconcile(const InterfaceDrops& drops)
 {
     std::vector<std::string> errors;
-    if (!flows_complete)
-        return errors;
-    std::array<Counter, TS_DROP_DIRECTIONS> in_flows{};
+    std::array<Counter, TS_DROP_DIRECTIONS> shown{};
     for (const DroppedFlow& f : drops.flows) {
-        in_flows[f.key.direction].packets += f.counted.packets;
-        in_flows[f.key.direction].bytes += f.counted.bytes;
+        shown[f.key.direction].packets += f.counted.packets;
+        shown[f.key.direction].bytes += f.counted.bytes;
     }
     for (std::size_t d = 0; d < TS_DROP_DIRECTIONS; ++d) {
-        const Counter total = drops.directions[d].total();
-        const Counter& overflow = drops.directions[d].flow_overflow;
-        if (in_flows[d].packets + overflow.packets != total.packets ||
-            in_flows[d].bytes + overflow.bytes != total.bytes)
-            errors.push_back(fmt::format("drops of {} {}: flows {}/{} + flow_overflow {}/{} != {}/{} packets/bytes",
-                                         drops.ifname, drop_direction_name(static_cast<ts_drop_direction>(d)),
-                                         in_flows[d].packets, in_flows[d].bytes, overflow.packets, overflow.bytes,
-                                         total.packets, total.bytes));
+        const DirectionDrops& dir = drops.directions[d];
+        const Counter total = dir.total();
+        const Counter& rest = dir.flows_not_shown;
+        const Counter& overflow = dir.flow_overflow;
+        if (shown[d].packets + rest.packets + overflow.packets != total.packets ||
+            shown[d].bytes + rest.bytes + overflow.bytes != total.bytes)
+            errors.push_back(fmt::format(
+                "drops of {} {}: flows shown {}/{} + not shown {}/{} + flow_overflow {}/{} != {}/{} packets/bytes",
+                drops.ifname, drop_direction_name(static_cast<ts_drop_direction>(d)), shown[d].packets, shown[d].bytes,
+                rest.packets, rest.bytes, overflow.packets, overflow.bytes, total.packets, total.bytes));
     }
     return errors;
 }
 
-std::vector<DroppedFlow> top_dropped_flows(std::vector<DroppedFlow> flows, std::size_t top)
+void cut_dropped_flows(InterfaceDrops& drops, std::size_t top)
 {
+    std::vector<DroppedFlow>& flows = drops.flows;
     std::sort(flows.begin(), flows.end(), [](const DroppedFlow& a, const DroppedFlow& b) {
         return std::tie(b.counted.packets, b.counted.bytes, a.key) <
                std::tie(a.counted.packets, a.counted.bytes, b.key);
     });
+    for (DirectionDrops& d : drops.directions) {
+        d.flows = 0;
+        d.flows_not_shown = {};
+    }
+    for (std::size_t i = 0; i < flows.size(); ++i) {
+        DirectionDrops& d = drops.directions[flows[i].key.direction];
+        ++d.flows;
+        if (top && i >= top) {
+            d.flows_not_shown.packets += flows[i].counted.packets;
+            d.flows_not_shown.bytes += flows[i].counted.bytes;
+        }
+    }
     if (top && flows.size() > top)
         flows.resize(top);
-    return flows;
 }
 
 namespace {
@@ -121,8 +133,16 @@ void DropTotals::add(const std::vector<InterfaceDrops>& drain)
                 add_to(to.counts[d][{c.reason, c.cls}], c.counted);
             add_to(to.flow_overflow[d], from.directions[d].flow_overflow);
         }
-        for (const DroppedFlow& f : from.flows)
-            add_to(to.flows[f.key], f.counted);
+        for (const DroppedFlow& f : from.flows) {
+            if (const auto kept = to.flows.find(f.key); kept != to.flows.end()) {
+                add_to(kept->second, f.counted);
+            } else if (flows_kept_ < max_flows_) {
+                to.flows.emplace(f.key, f.counted);
+                ++flows_kept_;
+            } else {
+                add_to(to.flows_not_kept[f.key.direction], f.counted);
+            }
+        }
         if (from.link) {
             if (!to.link)
                 to.link = LinkCounters{};
@@ -131,7 +151,7 @@ void DropTotals::add(const std::vector<InterfaceDrops>& drain)
     }
 }
 
-std::vector<InterfaceDrops> DropTotals::totals() const
+std::vector<InterfaceDrops> DropTotals::totals(std::size_t top) const
 {
     std::vector<InterfaceDrops> out;
     for (const Interface& i : interfaces_) {
@@ -143,7 +163,9 @@ std::vector<InterfaceDrops> DropTotals::totals() const
         }
         for (const auto& [key, counted] : i.flows)
             d.flows.push_back({.key = key, .counted = counted});
-        d.flows = top_dropped_flows(std::move(d.flows), 0);
+        cut_dropped_flows(d, top);
+        for (std::size_t dir = 0; dir < TS_DROP_DIRECTIONS; ++dir)
+            add_to(d.directions[dir].flows_not_shown, i.flows_not_kept[dir]);
         out.push_back(std::move(d));
     }
     return out;

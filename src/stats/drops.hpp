@@ -77,6 +77,8 @@ struct DroppedFlow {
 struct DirectionDrops {
     std::vector<DropCount> counts;  // non-zero, by (reason, class)
     Counter flow_overflow;          // drops the flow table had no room for
+    std::uint64_t flows = 0;        // dropped flows of this direction (cut_dropped_flows)
+    Counter flows_not_shown;        // what the flows cut from the report held
     Counter total() const;
     friend bool operator==(const DirectionDrops&, const DirectionDrops&) = default;
 };
@@ -97,29 +99,38 @@ struct DropsReport {
 };
 
 // Every rule the drops keep (abi.h): per interface and direction, the flows
-// and the overflow add up to the counts. `flows_complete`: the flows are all
-// there (a drain, a summary), not cut to the top. One line per violation.
-std::vector<std::string> reconcile(const InterfaceDrops& drops, bool flows_complete);
+// shown, the flows not shown and the overflow add up to the counts. One line
+// per violation.
+std::vector<std::string> reconcile(const InterfaceDrops& drops);
 
-// Largest first (packets, then bytes, then key), cut to `top` (0: all).
-std::vector<DroppedFlow> top_dropped_flows(std::vector<DroppedFlow> flows, std::size_t top);
+// Sorts the flows, largest first (packets, then bytes, then key), keeps the
+// first `top` (0: all), and records per direction how many there were and
+// what the others held.
+void cut_dropped_flows(InterfaceDrops& drops, std::size_t top);
 
-// The drops since start: the drains added up, per interface.
+// The drops since start: the drains added up, per interface. At most
+// `max_flows` dropped flows are kept (memory is bounded whatever is dropped);
+// a flow beyond them adds to its direction's flows_not_shown.
 class DropTotals {
 public:
+    explicit DropTotals(std::size_t max_flows) : max_flows_(max_flows) {}
     // Adds one drain of the same interfaces, in the same order, as the first.
     void add(const std::vector<InterfaceDrops>& drain);
-    // Since start: counts, every flow (sorted), the link counters' sum.
-    std::vector<InterfaceDrops> totals() const;
+    // Since start: counts, the flows kept (sorted, cut to `top`, 0: all), the
+    // link counters' sum.
+    std::vector<InterfaceDrops> totals(std::size_t top) const;
 
 private:
     struct Interface {
         std::string ifname;
         std::array<std::map<std::pair<std::uint32_t, std::uint32_t>, Counter>, TS_DROP_DIRECTIONS> counts;
         std::array<Counter, TS_DROP_DIRECTIONS> flow_overflow;
+        std::array<Counter, TS_DROP_DIRECTIONS> flows_not_kept;
         std::map<DroppedFlowKey, Counter> flows;
         std::optional<LinkCounters> link;
     };
+    std::size_t max_flows_;
+    std::size_t flows_kept_ = 0;
     std::vector<Interface> interfaces_;
 };
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "stats/counters.hpp"
+#include "stats/drops.hpp"
 #include "stats/flows.hpp"
 
 #include <trafstat/abi.h>
@@ -12,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,7 @@ struct AttachmentSnapshot {
 
 struct AgentSnapshot {
     std::vector<AttachmentSnapshot> attachments;
+    std::optional<DropsReport> drops{};  // --drops: since the agent started
 };
 
 // One pinned attachment as `trafstat status` (and the agent's /status) shows it.

@@ -142,7 +142,7 @@ InterfaceDrops drain_one(DropCounter& counter, bool quiescent = false)
     EXPECT_EQ(drained.size(), 1U);
     if (drained.empty())
         return {};
-    EXPECT_EQ(reconcile(drained.front(), true), std::vector<std::string>{});
+    EXPECT_EQ(reconcile(drained.front()), std::vector<std::string>{});
     return drained.front();
 }
 
