@@ -20,6 +20,8 @@ echo "== reading a flow table: trafstat's drain against bpftool map dump of the 
 echo
 OUT=$out "$here/live.sh" "$build"
 echo
+OUT=$out "$here/drops.sh" "$build"
+echo
 echo "== replay: trafstat replay against tshark -q -z io,phs on the same capture"
 OUT=$out "$here/replay.sh" "$build/trafstat"
 echo
@@ -28,4 +30,4 @@ echo
 echo "== IPFIX export: trafstat replay --ipfix against the same replay without it, and softflowd -r, into nfcapd"
 OUT=$out "$here/ipfix.sh" "$build"
 echo
-echo "results: $out/prog.json $out/peers.json $out/read.json $out/live.json $out/replay.json $out/agent.json $out/ipfix.json"
+echo "results: $out/prog.json $out/peers.json $out/read.json $out/live.json $out/drops.json $out/replay.json $out/agent.json $out/ipfix.json"
