@@ -7,7 +7,7 @@
 #include "base/exit_codes.hpp"
 #include "base/signals.hpp"
 #include "bpf/pins.hpp"
-#include "engine/drops.hpp"
+#include "engine/sources.hpp"
 #include "output/metrics.hpp"
 #include "output/status.hpp"
 #include "serve/metrics_server.hpp"

@@ -23,8 +23,8 @@ std::uint64_t recursion_misses(const bpf_program* program)
     bpf_prog_info info{};
     __u32 size = sizeof info;
     if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &size) != 0)
-        throw Error(exit_code::runtime, fmt::format("cannot read the drop counter's program info: {}",
-                                                    std::strerror(errno)));
+        throw Error(exit_code::runtime,
+                    fmt::format("cannot read the drop counter's program info: {}", std::strerror(errno)));
     return info.recursion_misses;
 }
 

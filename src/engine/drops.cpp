@@ -1,9 +1,5 @@
 #include "engine/drops.hpp"
 
-#include "base/error.hpp"
-#include "bpf/drop_reasons.hpp"
-#include "net/link_stats.hpp"
-
 namespace trafstat {
 
 DropEngine::DropEngine(std::unique_ptr<DropSource> source, std::vector<std::string> ifnames,
@@ -44,27 +40,6 @@ DropsReport DropEngine::since_start(std::size_t top)
 {
     drain();
     return {.interfaces = totals_.totals(top), .reasons = reasons_, .missed = totals_.missed()};
-}
-
-DropEngine attach_drop_engine(const std::vector<DropInterface>& interfaces, const DropsConfig& config,
-                              std::size_t max_flows)
-{
-    std::vector<std::uint32_t> ifindexes;
-    std::vector<std::string> names;
-    for (const DropInterface& i : interfaces) {
-        ifindexes.push_back(i.ifindex);
-        names.push_back(i.name);
-    }
-    LinkReader links = [ifindexes](std::size_t i) -> std::optional<LinkCounters> {
-        try {
-            return link_counters(ifindexes[i]);
-        } catch (const Error&) {
-            return std::nullopt;
-        }
-    };
-    return DropEngine(std::make_unique<DropCounterSource>(DropCounter::attach(ifindexes, config.flow_capacity)),
-                      std::move(names), std::make_shared<const DropReasons>(drop_reasons_of_running_kernel()),
-                      std::move(links), max_flows);
 }
 
 }  // namespace trafstat

@@ -1,10 +1,8 @@
 // The drop side of counting (docs/drops.md): a source of drains (the drop
-// counter, or a fake in unit tests) turned into interval and summary reports,
-// with the interfaces' own counters beside them.
+// counter, engine/sources.hpp, or a fake in unit tests) turned into interval
+// and since-start reports, with the interfaces' own counters beside them.
 #pragma once
 
-#include "bpf/drops.hpp"
-#include "engine/config.hpp"
 #include "stats/drops.hpp"
 #include "stats/link_counters.hpp"
 
@@ -22,15 +20,6 @@ public:
     virtual ~DropSource() = default;
     // What was dropped since the last drain (DropCounter::drain()).
     virtual DropDrain drain() = 0;
-};
-
-class DropCounterSource final : public DropSource {
-public:
-    explicit DropCounterSource(DropCounter counter) : counter_(std::move(counter)) {}
-    DropDrain drain() override { return counter_.drain(); }
-
-private:
-    DropCounter counter_;
 };
 
 // The interface's own counters now (netlink), by its index in the engine's
@@ -64,17 +53,5 @@ private:
     std::vector<std::optional<LinkCounters>> links_before_;
     DropTotals totals_;
 };
-
-// One interface to watch: its name and index in the caller's network namespace.
-struct DropInterface {
-    std::string name;
-    std::uint32_t ifindex = 0;
-};
-
-// --drops (live and agent): the drop counter attached for `interfaces`, the
-// running kernel's reason names, and the interfaces' netlink counters beside
-// (an interface whose counters cannot be read has none). Throws Error.
-DropEngine attach_drop_engine(const std::vector<DropInterface>& interfaces, const DropsConfig& config,
-                              std::size_t max_flows = DropEngine::kMaxFlowsKept);
 
 }  // namespace trafstat

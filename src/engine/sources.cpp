@@ -1,5 +1,8 @@
 #include "engine/sources.hpp"
 
+#include "base/error.hpp"
+#include "bpf/drop_reasons.hpp"
+#include "net/link_stats.hpp"
 #include "stats/flows.hpp"
 
 #include <bit>
@@ -34,6 +37,27 @@ std::optional<std::string> table_memory_note(const CountingConfig& config)
     return fmt::format("trafstat: keyed tables ({}) take {:.0f} MiB of kernel memory per interface "
                        "(default sizes: {:.0f} MiB)",
                        sizes, asked, by_default);
+}
+
+DropEngine attach_drop_engine(const std::vector<DropInterface>& interfaces, const DropsConfig& config,
+                              std::size_t max_flows)
+{
+    std::vector<std::uint32_t> ifindexes;
+    std::vector<std::string> names;
+    for (const DropInterface& i : interfaces) {
+        ifindexes.push_back(i.ifindex);
+        names.push_back(i.name);
+    }
+    LinkReader links = [ifindexes](std::size_t i) -> std::optional<LinkCounters> {
+        try {
+            return link_counters(ifindexes[i]);
+        } catch (const Error&) {
+            return std::nullopt;
+        }
+    };
+    return DropEngine(std::make_unique<DropCounterSource>(DropCounter::attach(ifindexes, config.flow_capacity)),
+                      std::move(names), std::make_shared<const DropReasons>(drop_reasons_of_running_kernel()),
+                      std::move(links), max_flows);
 }
 
 }  // namespace trafstat

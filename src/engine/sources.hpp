@@ -1,9 +1,12 @@
 // The engine's kernel side: a loaded counting program (live), or a replay
-// runner whose queued frames must have run before an epoch closes.
+// runner whose queued frames must have run before an epoch closes; the drop
+// counter (--drops).
 #pragma once
 
+#include "bpf/drops.hpp"
 #include "bpf/loader.hpp"
 #include "engine/config.hpp"
+#include "engine/drops.hpp"
 #include "engine/source.hpp"
 #include "replay/runner.hpp"
 
@@ -46,5 +49,26 @@ public:
 private:
     ReplayRunner runner_;
 };
+
+class DropCounterSource final : public DropSource {
+public:
+    explicit DropCounterSource(DropCounter counter) : counter_(std::move(counter)) {}
+    DropDrain drain() override { return counter_.drain(); }
+
+private:
+    DropCounter counter_;
+};
+
+// One interface to watch for drops: its name and index in the caller's network namespace.
+struct DropInterface {
+    std::string name;
+    std::uint32_t ifindex = 0;
+};
+
+// --drops (live and agent): the drop counter attached for `interfaces`, the
+// running kernel's reason names, and the interfaces' netlink counters beside
+// (an interface whose counters cannot be read has none). Throws Error.
+DropEngine attach_drop_engine(const std::vector<DropInterface>& interfaces, const DropsConfig& config,
+                              std::size_t max_flows = DropEngine::kMaxFlowsKept);
 
 }  // namespace trafstat

@@ -161,9 +161,9 @@ Families declare_families(Exposition& ex)
                                "Drops no interface counted: runs of the drop counter the kernel skipped (a drop "
                                "inside a drop's count on the same CPU).");
     f.link_stats = ex.family("trafstat_link_stat_total", kCounter,
-                                "The interface's own counters since the agent started, from netlink "
-                                "(IFLA_STATS64: the driver's and the stack's totals, as node_exporter's "
-                                "node_network_*), beside trafstat_drops_total.");
+                             "The interface's own counters since the agent started, from netlink "
+                             "(IFLA_STATS64: the driver's and the stack's totals, as node_exporter's "
+                             "node_network_*), beside trafstat_drops_total.");
     f.scrape_duration = ex.family("trafstat_scrape_duration_seconds", kGauge,
                                   "How long collecting this scrape's snapshot of the counters took.");
     return f;
