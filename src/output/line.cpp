@@ -141,9 +141,6 @@ std::vector<Block> view_blocks(const std::vector<AttachmentReport>& attachments,
     return blocks;
 }
 
-// The reasons shown per direction; the rest are summed on one row.
-constexpr std::size_t k_top_reasons = 5;
-
 // Rows of cells under "  ", each column as wide as its widest cell, aligned
 // as `align` says per column ('l' or 'r'); a left-aligned last cell is not
 // padded, so no line ends in spaces. Rows may be shorter than the others.
@@ -187,16 +184,14 @@ std::string direction_drops_text(std::string_view when, const DropsReport& r, co
     std::vector<std::vector<std::string>> rows = {{"reason", "packets", "classes"}};
     std::uint64_t rest = 0;
     for (std::size_t k = 0; k < reasons.size(); ++k) {
-        if (k < k_top_reasons)
+        if (k < kTopDropReasons)
             rows.push_back({std::string(reasons[k].reason), fmt::format("{}", reasons[k].counted.packets),
                             classes_brief(reasons[k])});
         else
             rest += reasons[k].counted.packets;
     }
-    if (reasons.size() > k_top_reasons)
-        rows.push_back({fmt::format("{} more reason{}", reasons.size() - k_top_reasons,
-                                    reasons.size() - k_top_reasons == 1 ? "" : "s"),
-                        fmt::format("{}", rest)});
+    if (reasons.size() > kTopDropReasons)
+        rows.push_back({more_reasons(reasons.size() - kTopDropReasons), fmt::format("{}", rest)});
     out += table_text(rows, "lrl");
 
     std::vector<std::vector<std::string>> flows = {{"top dropped flows", "reason", "class", "packets"}};

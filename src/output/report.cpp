@@ -28,6 +28,11 @@ std::string_view reason_name(const DropsReport& r, std::uint32_t reason)
     return (r.reasons ? *r.reasons : unnamed).name(reason);
 }
 
+std::string more_reasons(std::size_t n)
+{
+    return fmt::format("{} more reason{}", n, n == 1 ? "" : "s");
+}
+
 std::vector<ReasonDrops> drops_by_reason(const DirectionDrops& d, const DropsReport& r)
 {
     std::map<std::string_view, std::map<std::uint32_t, Counter>> by_name;

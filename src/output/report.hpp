@@ -25,6 +25,10 @@ struct ReasonDrops {
     Counter counted;
     std::vector<std::pair<std::uint32_t, Counter>> classes;  // drop class, largest first
 };
+// Reasons shown per direction by line output and the TUI; the rest are summed on one row.
+inline constexpr std::size_t kTopDropReasons = 5;
+// The row that sums the reasons not shown: "1 more reason", "3 more reasons".
+std::string more_reasons(std::size_t n);
 // The reasons of one direction, largest first (packets, then bytes, then name).
 std::vector<ReasonDrops> drops_by_reason(const DirectionDrops& d, const DropsReport& r);
 // A reason's classes, the `most` largest: "ipv4/udp 800, ipv6/udp 200, +2 more";
