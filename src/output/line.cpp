@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 namespace trafstat {
 
@@ -139,6 +141,99 @@ std::vector<Block> view_blocks(const std::vector<AttachmentReport>& attachments,
     return blocks;
 }
 
+// Rows of cells under "  ", each column as wide as its widest cell, aligned
+// as `align` says per column ('l' or 'r'); a left-aligned last cell is not
+// padded, so no line ends in spaces. Rows may be shorter than the others.
+std::string table_text(const std::vector<std::vector<std::string>>& rows, std::string_view align)
+{
+    std::vector<std::size_t> width(align.size());
+    for (const auto& row : rows)
+        for (std::size_t i = 0; i < row.size(); ++i)
+            width[i] = std::max(width[i], row[i].size());
+    std::string out;
+    for (const auto& row : rows) {
+        std::string text;
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            if (i)
+                text += k_gap;
+            if (align[i] == 'r')
+                text += fmt::format("{:>{}}", row[i], width[i]);
+            else
+                text += i + 1 == row.size() ? row[i] : fmt::format("{:<{}}", row[i], width[i]);
+        }
+        out += "  " + text + "\n";
+    }
+    return out;
+}
+
+// One direction of one interface: its total (rates over `seconds` in an
+// interval), the top reasons with their classes, its top dropped flows.
+std::string direction_drops_text(std::string_view when, const DropsReport& r, const InterfaceDrops& i,
+                                 ts_drop_direction dir, std::optional<double> seconds)
+{
+    const DirectionDrops& d = i.directions[dir];
+    const Counter total = d.total();
+    std::string out = fmt::format("{}  {} drops {}", when, i.ifname, drop_direction_name(dir));
+    if (seconds) {
+        const Rate rt = rate(total, *seconds);
+        out += fmt::format("  {}  {}", format_pps(rt.pps), format_bps(rt.bps));
+    }
+    out += fmt::format("  {} packets  {} bytes\n", total.packets, total.bytes);
+
+    const auto reasons = drops_by_reason(d, r);
+    std::vector<std::vector<std::string>> rows = {{"reason", "packets", "classes"}};
+    std::uint64_t rest = 0;
+    for (std::size_t k = 0; k < reasons.size(); ++k) {
+        if (k < kTopDropReasons)
+            rows.push_back({std::string(reasons[k].reason), fmt::format("{}", reasons[k].counted.packets),
+                            classes_brief(reasons[k])});
+        else
+            rest += reasons[k].counted.packets;
+    }
+    if (reasons.size() > kTopDropReasons)
+        rows.push_back({more_reasons(reasons.size() - kTopDropReasons), fmt::format("{}", rest)});
+    out += table_text(rows, "lrl");
+
+    std::vector<std::vector<std::string>> flows = {{"top dropped flows", "reason", "class", "packets"}};
+    for (const DroppedFlow& f : i.flows)
+        if (f.key.direction == dir)
+            flows.push_back({dropped_flow_label(f), std::string(reason_name(r, f.key.reason)),
+                             drop_class_name(f.key.cls), fmt::format("{}", f.counted.packets)});
+    if (flows.size() > 1)
+        out += table_text(flows, "lllr");
+    if (d.flow_overflow.packets)
+        out += fmt::format("  {} packets {} bytes not in a flow: the dropped-flows table was full "
+                           "(--drop-flow-table-size)\n",
+                           d.flow_overflow.packets, d.flow_overflow.bytes);
+    return out;
+}
+
+// The drops of each interface and direction that had any, and the interfaces'
+// own counters that moved; "drops: none" when nothing did (unless -z).
+std::string drops_text(std::string_view when, const DropsReport& r, std::optional<double> seconds, const LineOptions& o)
+{
+    std::string out;
+    for (const InterfaceDrops& i : r.interfaces) {
+        std::string text;
+        for (std::size_t dir = 0; dir < TS_DROP_DIRECTIONS; ++dir)
+            if (!i.directions[dir].counts.empty())
+                text += "\n" + direction_drops_text(when, r, i, static_cast<ts_drop_direction>(dir), seconds);
+        // Under the interface's drops, or a block of its own.
+        if (i.link)
+            if (const auto moved = moved_link_counters(*i.link); !moved.empty())
+                text += fmt::format("{}{}  {} link counters (driver and stack): {}\n", text.empty() ? "\n" : "", when,
+                                    i.ifname, moved);
+        out += text;
+    }
+    if (out.empty() && !o.hide_zero) {
+        std::string names;
+        for (const InterfaceDrops& i : r.interfaces)
+            names += (names.empty() ? "" : ", ") + i.ifname;
+        out = fmt::format("\n{}  drops: none on {}\n", when, names);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string render_interval(const IntervalReport& r, const LineOptions& o)
@@ -148,6 +243,8 @@ std::string render_interval(const IntervalReport& r, const LineOptions& o)
     std::string out = render(local_hms(r.time), heading, blocks_of(r.attachments, r.interval_s, o));
     if (auto views = view_blocks(r.attachments, r.interval_s); !views.empty())
         out += "\n" + render(local_hms(r.time), view_heading, views);
+    if (r.drops)
+        out += drops_text(local_hms(r.time), *r.drops, r.interval_s, o);
     // The trailing empty line separates this interval from the next one.
     return out + "\n";
 }
@@ -197,6 +294,8 @@ std::string render_summary(const SummaryReport& r, const LineOptions& o)
     std::string out = render(when, heading, blocks_of(r.attachments, r.duration_s, o));
     if (auto views = view_blocks(r.attachments, r.duration_s); !views.empty())
         out += "\n" + render(when, view_heading, views);
+    if (r.drops)
+        out += drops_text(when, *r.drops, std::nullopt, o);
     return out + render_histograms(when, r.attachments) + super_packet_notes(r.attachments);
 }
 

@@ -10,6 +10,8 @@
 #include <array>
 #include <cmath>
 #include <ctime>
+#include <iterator>
+#include <tuple>
 #include <type_traits>
 #include <variant>
 
@@ -131,7 +133,78 @@ struct ViewRows {
 
 bool view_enabled(const TuiViews& v, TuiView view)
 {
-    return view == TuiView::talkers ? v.talkers : view == TuiView::ports ? v.ports : v.flows;
+    switch (view) {
+    case TuiView::talkers:
+        return v.talkers;
+    case TuiView::ports:
+        return v.ports;
+    case TuiView::flows:
+        return v.flows;
+    case TuiView::drops:
+        return v.drops;
+    }
+    return false;
+}
+
+// One reason's row in the drops view: this interval's counts (and classes),
+// and since start.
+struct ReasonRow {
+    std::string_view direction;  // "" on the row that sums the reasons not shown
+    std::string reason;          // or "3 more reasons"
+    Counter now;
+    std::uint64_t since_start;
+    std::string classes;
+};
+
+// The reasons of one direction of an interface: every one seen since start,
+// largest this interval first (then since start), the smaller ones after
+// kTopDropReasons summed on one row.
+std::vector<ReasonRow> reason_rows(const DropsReport& r, const DirectionDrops& now, const DirectionDrops& since,
+                                   ts_drop_direction dir)
+{
+    const auto interval = drops_by_reason(now, r);
+    std::vector<ReasonRow> rows;
+    for (const ReasonDrops& total : drops_by_reason(since, r)) {
+        ReasonRow row{
+            drop_direction_name(dir), std::string(total.reason), {}, total.counted.packets, classes_brief(total)};
+        const auto it = std::find_if(interval.begin(), interval.end(),
+                                     [&](const ReasonDrops& x) { return x.reason == total.reason; });
+        if (it != interval.end()) {
+            row.now = it->counted;
+            row.classes = classes_brief(*it);
+        }
+        rows.push_back(std::move(row));
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const ReasonRow& a, const ReasonRow& b) {
+        return std::tie(a.now.packets, a.now.bytes, a.since_start) >
+               std::tie(b.now.packets, b.now.bytes, b.since_start);
+    });
+    if (rows.size() > kTopDropReasons) {
+        ReasonRow rest{"", more_reasons(rows.size() - kTopDropReasons), {}, 0, ""};
+        for (std::size_t i = kTopDropReasons; i < rows.size(); ++i) {
+            rest.now.packets += rows[i].now.packets;
+            rest.now.bytes += rows[i].now.bytes;
+            rest.since_start += rows[i].since_start;
+        }
+        rows.resize(kTopDropReasons);
+        rows.push_back(std::move(rest));
+    }
+    return rows;
+}
+
+// The flows the report's drops hold, every interface's, largest first.
+std::vector<std::pair<const InterfaceDrops*, const DroppedFlow*>> dropped_flow_rows(const DropsReport& r)
+{
+    std::vector<std::pair<const InterfaceDrops*, const DroppedFlow*>> rows;
+    for (const InterfaceDrops& i : r.interfaces)
+        for (const DroppedFlow& f : i.flows)
+            rows.emplace_back(&i, &f);
+    // Each interface's flows are sorted already: merge them by size.
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.second->counted.packets, a.second->counted.bytes) >
+               std::tie(b.second->counted.packets, b.second->counted.bytes);
+    });
+    return rows;
 }
 
 // Length of the UTF-8 sequence starting with `lead`.
@@ -215,6 +288,7 @@ TuiModel::TuiModel(TuiViews views, SortKey sort, double interval_s, bool utf8, T
     view_ = views.flows     ? TuiView::flows
             : views.talkers ? TuiView::talkers
             : views.ports   ? TuiView::ports
+            : views.drops   ? TuiView::drops
                             : TuiView::flows;
 }
 
@@ -232,6 +306,13 @@ void TuiModel::push(IntervalReport report)
         while (it->second.size() > k_tui_history)
             it->second.pop_front();
     }
+    if (report.drops) {
+        // Since start per reason and class; the flows are shown per interval only.
+        std::vector<InterfaceDrops> counts;
+        for (const InterfaceDrops& i : report.drops->interfaces)
+            counts.push_back({.ifname = i.ifname, .directions = i.directions, .flows = {}, .link = i.link});
+        latest_.drops.add(counts);
+    }
     latest_.report = std::move(report);
     if (!paused_)
         shown_ = latest_;
@@ -245,8 +326,9 @@ TuiAction TuiModel::key(int ch)
             if (v != view_)
                 scroll_ = 0;  // another table: from its top
             view_ = v;
-        } else
+        } else {
             message_ = fmt::format("the {} view is off: start trafstat with --{}", view_name(v), view_name(v));
+        }
         return TuiAction::redraw;
     };
     switch (ch) {
@@ -262,8 +344,13 @@ TuiAction TuiModel::key(int ch)
     case 'f':
     case 'F':
         return switch_to(TuiView::flows);
+    case 'x':
+    case 'X':
+        return switch_to(TuiView::drops);
     case 's':
     case 'S':
+        if (view_ == TuiView::drops)
+            message_ = "drops are ordered by packets; s sorts the talkers, ports and flows views";
         sort_ = sort_ == SortKey::bps     ? SortKey::pps
                 : sort_ == SortKey::pps   ? SortKey::bytes
                 : sort_ == SortKey::bytes ? SortKey::packets
@@ -324,7 +411,8 @@ std::vector<std::string> TuiModel::footer(std::size_t width) const
     if (!message_.empty())
         return {message_};
     if (help_) {
-        std::vector<std::string> items = {"t talkers", "p ports", "f flows", "s sort: bps, pps, bytes, packets"};
+        std::vector<std::string> items = {"t talkers", "p ports", "f flows", "x drops",
+                                          "s sort: bps, pps, bytes, packets"};
         if (views_.talkers)
             items.push_back(fmt::format("d talkers by total/src/dst (now {})", side_name(talkers_by_)));
         for (const char* item : {"Up/Down j/k scroll a row", "PgUp/PgDn a page", "Home/End g/G first/last row",
@@ -340,8 +428,115 @@ std::vector<std::string> TuiModel::footer(std::size_t width) const
     }
     if (paused_)
         return {"PAUSED: counting goes on; space resumes  (h help, q quit)"};
-    return {fmt::format("t/p/f view  s sort  {}j/k scroll  space pause  q quit  h help",
+    return {fmt::format("t/p/f{} view  s sort  {}j/k scroll  space pause  q quit  h help", views_.drops ? "/x" : "",
                         views_.talkers ? fmt::format("d talkers by {}  ", side_name(talkers_by_)) : "")};
+}
+
+void TuiModel::drops_body(std::vector<TuiLine>& body, std::size_t width, std::size_t room)
+{
+    auto add = [&](std::string text, TuiStyle style = TuiStyle::plain) {
+        body.push_back({fit_columns(text, width), style});
+    };
+    const IntervalReport& report = *shown_.report;
+    if (!report.drops) {
+        add("no drops in this interval's report");
+        return;
+    }
+    const DropsReport& r = *report.drops;
+    const double seconds = report.interval_s;
+    const auto totals = shown_.drops.totals();
+    constexpr std::size_t reason_width = 24, direction_width = 9;
+    for (std::size_t n = 0; n < r.interfaces.size(); ++n) {
+        const InterfaceDrops& i = r.interfaces[n];
+        const InterfaceDrops& since = n < totals.size() ? totals[n] : i;
+        // The interface: each direction's rate now and its packets since start.
+        std::string head = fmt::format("{} drops", i.ifname);
+        for (std::size_t d = 0; d < TS_DROP_DIRECTIONS; ++d) {
+            const Rate rt = rate(i.directions[d].total(), seconds);
+            head += fmt::format("  {} {} {} ({} since start)", drop_direction_name(static_cast<ts_drop_direction>(d)),
+                                format_pps(rt.pps), format_bps(rt.bps), since.directions[d].total().packets);
+        }
+        add(head, TuiStyle::heading);
+        // Beside them, the interface's own counters, labelled as theirs.
+        if (!i.link) {
+            add("  link counters (driver and stack): not readable");
+        } else {
+            const auto now = moved_link_counters(*i.link);
+            const auto total = since.link ? moved_link_counters(*since.link) : std::string();
+            add(fmt::format("  link counters (driver and stack): {}; since start: {}", now.empty() ? "none moved" : now,
+                            total.empty() ? "none moved" : total));
+        }
+        std::vector<ReasonRow> rows;
+        for (std::size_t d = 0; d < TS_DROP_DIRECTIONS; ++d) {
+            const auto dir = static_cast<ts_drop_direction>(d);
+            auto more = reason_rows(r, i.directions[d], since.directions[d], dir);
+            std::move(more.begin(), more.end(), std::back_inserter(rows));
+        }
+        if (rows.empty()) {
+            add("  no drops since start");
+        } else {
+            add("  " +
+                    row_text(fmt::format("{:<{}}  reason", "direction", direction_width),
+                             direction_width + 2 + reason_width, headings()) +
+                    fmt::format("{:>13}  classes", "since start"),
+                TuiStyle::heading);
+            for (const ReasonRow& row : rows)
+                add("  " +
+                    row_text(fmt::format("{:<{}}  {}", row.direction, direction_width,
+                                         fit_columns(row.reason, reason_width)),
+                             direction_width + 2 + reason_width, numbers(row.now, seconds)) +
+                    fmt::format("{:>13}", row.since_start) + (row.classes.empty() ? "" : "  " + row.classes));
+        }
+        for (std::size_t d = 0; d < TS_DROP_DIRECTIONS; ++d)
+            if (const Counter& over = i.directions[d].flow_overflow; over.packets)
+                add(fmt::format("  {}: {} packets {} bytes not in a flow: the dropped-flows table was full "
+                                "(--drop-flow-table-size)",
+                                drop_direction_name(static_cast<ts_drop_direction>(d)), over.packets, over.bytes));
+        add("");
+    }
+
+    // The dropped flows of the interval, scrolled as the other views' tables.
+    const bool many = r.interfaces.size() > 1;
+    const std::size_t header = body.size() + 2;  // heading + column heading
+    const std::size_t rows_room = room > header ? room - header : 0;
+    const auto flows = dropped_flow_rows(r);
+    const std::size_t total = flows.size();
+    max_scroll_ = total > rows_room ? total - rows_room : 0;
+    scroll_ = std::min(scroll_, max_scroll_);
+    page_ = rows_room;
+    const std::size_t first = scroll_, last = std::min(total, scroll_ + rows_room);
+    std::string heading = fmt::format("dropped flows: {} this interval, by packets", total);
+    if (total && last > first)
+        heading += fmt::format("  rows {}-{} of {}", first + 1, last, total);
+    add(heading, TuiStyle::heading);
+    // Direction, reason and class as wide as the rows shown need; packets and
+    // bytes only (the reasons above have the rates).
+    std::vector<std::array<std::string, 4>> cells;
+    std::array<std::size_t, 4> w = {9, 6, 5, 4};  // the headings' widths
+    for (std::size_t n = first; n < last; ++n) {
+        const DroppedFlow& f = *flows[n].second;
+        cells.push_back({std::string(drop_direction_name(f.key.direction)), std::string(reason_name(r, f.key.reason)),
+                         drop_class_name(f.key.cls), dropped_flow_label(f)});
+        for (std::size_t c = 0; c < w.size(); ++c)
+            w[c] = std::max(w[c], text_columns(cells.back()[c]));
+    }
+    constexpr std::size_t packets_width = 11, bytes_width = 13;
+    const std::size_t fixed = 2 + (many ? 17 : 0) + w[0] + w[1] + w[2] + 3 * 2 + 2 + packets_width + bytes_width;
+    // Cut the flow rather than the numbers, as the other views do.
+    if (fixed + w[3] > width)
+        w[3] = width > fixed + 16 ? width - fixed : 16;
+    auto row = [&](std::string_view iface, const std::array<std::string, 4>& c, std::string_view packets,
+                   std::string_view bytes) {
+        std::string text = many ? fmt::format("  {:<16} ", fit_columns(iface, 16)) : std::string("  ");
+        for (std::size_t k = 0; k < c.size(); ++k)
+            text += fit_columns(c[k], w[k], true) + "  ";
+        return text + fmt::format("{:>{}}{:>{}}", packets, packets_width, bytes, bytes_width);
+    };
+    add(row("iface", {"direction", "reason", "class", "flow"}, "[packets]", "bytes"), TuiStyle::heading);
+    for (std::size_t n = first; n < last; ++n) {
+        const Counter& c = flows[n].second->counted;
+        add(row(flows[n].first->ifname, cells[n - first], fmt::format("{}", c.packets), fmt::format("{}", c.bytes)));
+    }
 }
 
 std::vector<TuiLine> TuiModel::lines(int width_in, int height_in)
@@ -360,7 +555,8 @@ std::vector<TuiLine> TuiModel::lines(int width_in, int height_in)
     std::string title = "trafstat";
     if (shown_.report)
         title += fmt::format("  {}  {:.1f}s", local_hms(shown_.report->time), shown_.report->interval_s);
-    title += fmt::format("  view: {}  sort: {}", view_name(view_), sort_name(sort_));
+    title += fmt::format("  view: {}", view_name(view_));
+    title += view_ == TuiView::drops ? "  by: packets" : fmt::format("  sort: {}", sort_name(sort_));
     if (view_ == TuiView::talkers)
         title += fmt::format("  by: {}", side_name(talkers_by_));
     if (paused_)
@@ -379,6 +575,8 @@ std::vector<TuiLine> TuiModel::lines(int width_in, int height_in)
     };
     if (!shown_.report) {
         body_add(fmt::format("waiting for the first interval ({:.1f}s)...", interval_s_));
+    } else if (view_ == TuiView::drops) {
+        drops_body(body, width, body_room);
     } else {
         const IntervalReport& r = *shown_.report;
         const double seconds = r.interval_s;

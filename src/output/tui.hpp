@@ -18,12 +18,13 @@
 
 namespace trafstat {
 
-enum class TuiView { talkers, ports, flows };
-// A view is named as its table and its option (--talkers, --ports, --flows).
+enum class TuiView { talkers, ports, flows, drops };
+// A view is named as its table and its option (--talkers, --ports, --flows, --drops).
 inline constexpr auto kTuiViewNames = name_table<TuiView>({
     {TuiView::talkers, "talkers"},
     {TuiView::ports, "ports"},
     {TuiView::flows, "flows"},
+    {TuiView::drops, "drops"},
 });
 
 // How a line is drawn: title and status in reverse video, headings bold.
@@ -49,9 +50,10 @@ inline constexpr int home = up + 4;
 inline constexpr int end = up + 5;
 }  // namespace tui_key
 
-// The views the run has (--talkers/--ports/--flows).
+// The views the run has (--talkers/--ports/--flows, and --drops).
 struct TuiViews {
     bool talkers = false, ports = false, flows = false;
+    bool drops = false;
 };
 
 // Intervals of `all` bps kept per attachment for the sparkline.
@@ -90,8 +92,12 @@ private:
     struct Frame {
         std::optional<IntervalReport> report;
         History history;
+        DropTotals drops;  // --drops: since start, per reason and class (no flows: they are per interval)
     };
     std::vector<std::string> footer(std::size_t width) const;
+    // The drops view's body: per interface its drops and link counters, then
+    // the scrolled table of dropped flows, in `room` lines.
+    void drops_body(std::vector<TuiLine>& body, std::size_t width, std::size_t room);
 
     TuiViews views_;
     SortKey sort_;
@@ -110,7 +116,7 @@ private:
 };
 
 // Helpers, exposed for tests.
-std::string_view view_name(TuiView view);  // "talkers", "ports", "flows"
+std::string_view view_name(TuiView view);  // "talkers", "ports", "flows", "drops"
 // `values` as one character each, scaled to their maximum (0 -> lowest bar;
 // all zero -> all lowest); the last `columns` values when there are more.
 std::string sparkline(const std::deque<double>& values, std::size_t columns, bool utf8);

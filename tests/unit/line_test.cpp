@@ -306,5 +306,170 @@ TEST_F(LineTest, SummaryNotesSuperPacketsOnlyWhenSeen)
     EXPECT_EQ(render_interval({{}, 1.0, {a}}, {}).find("super-packets"), std::string::npos) << "summary only";
 }
 
+// Drops (--drops): a hand-built report of veth0 and veth1.
+constexpr std::uint32_t k_no_socket = 2, k_netfilter = 5, k_rcvbuff = 10, k_csum = 30, k_qdisc = 40, k_tcp = 50,
+                        k_not_specified = 1;
+
+std::shared_ptr<const DropReasons> kernel_reasons()
+{
+    std::vector<std::string> names(64);
+    names[k_not_specified] = "not_specified";
+    names[k_no_socket] = "no_socket";
+    names[k_netfilter] = "netfilter_drop";
+    names[k_rcvbuff] = "socket_rcvbuff";
+    names[k_csum] = "ip_csum";
+    names[k_qdisc] = "qdisc_drop";
+    names[k_tcp] = "tcp_invalid_sequence";
+    return std::make_shared<const DropReasons>(std::move(names));
+}
+
+constexpr std::uint32_t udp4 = TS_DROP_CLASS_IP(TS_IP_V4, TS_CLASS_UDP);
+constexpr std::uint32_t tcp4 = TS_DROP_CLASS_IP(TS_IP_V4, TS_CLASS_TCP);
+constexpr std::uint32_t udp6 = TS_DROP_CLASS_IP(TS_IP_V6, TS_CLASS_UDP);
+
+DroppedFlow dropped(ts_drop_direction dir, std::uint32_t reason, std::uint32_t cls, std::uint8_t proto,
+                    std::uint8_t src, std::uint16_t sport, std::uint16_t dport, std::uint64_t packets)
+{
+    DroppedFlow f{.key = {.direction = dir, .reason = reason, .cls = cls}, .counted = {packets, packets * 100}};
+    if (proto) {
+        f.key.flow.src = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, src};
+        f.key.flow.dst = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2};
+        f.key.flow.proto = proto;
+        f.key.flow.sport = sport;
+        f.key.flow.dport = dport;
+        f.key.flow.ip_version = 4;
+    }
+    return f;
+}
+
+// veth0: 1392 packets dropped as received, over seven reasons (the counts in
+// reason order, not by size), 25 leaving; its own counters moved. veth1: nothing.
+DropsReport drops_report()
+{
+    InterfaceDrops veth0{.ifname = "veth0"};
+    veth0.directions[TS_DROP_RECEIVED].counts = {
+        {k_not_specified, TS_DROP_CLASS_UNPARSED, {5, 500}},
+        {k_no_socket, udp4, {800, 80000}},
+        {k_no_socket, udp6, {200, 20000}},
+        {k_netfilter, tcp4, {300, 30000}},
+        {k_rcvbuff, udp4, {50, 5000}},
+        {k_csum, TS_DROP_CLASS_NON_IP(TS_CLASS_MALFORMED), {20, 2000}},
+        {k_tcp, tcp4, {10, 1000}},
+        {TS_DROP_REASON_XDP_ABORTED, TS_DROP_CLASS_UNPARSED, {7, 0}},
+    };
+    veth0.directions[TS_DROP_LEAVING].counts = {{k_qdisc, udp4, {25, 2500}}};
+    veth0.directions[TS_DROP_LEAVING].flow_overflow = {5, 500};
+    veth0.flows = {dropped(TS_DROP_RECEIVED, k_no_socket, udp4, 17, 1, 1234, 9, 800),
+                   dropped(TS_DROP_RECEIVED, k_netfilter, tcp4, 6, 3, 40000, 22, 300),
+                   dropped(TS_DROP_LEAVING, k_qdisc, udp4, 17, 4, 5000, 53, 20),
+                   dropped(TS_DROP_RECEIVED, TS_DROP_REASON_XDP_ABORTED, TS_DROP_CLASS_UNPARSED, 0, 0, 0, 0, 7)};
+    veth0.link = LinkCounters{.rx_dropped = 3, .rx_missed_errors = 2};
+    InterfaceDrops veth1{.ifname = "veth1", .link = LinkCounters{}};
+    return {.interfaces = {std::move(veth0), std::move(veth1)}, .reasons = kernel_reasons()};
+}
+
+// The lines from the first one starting with `title` to the next empty one.
+std::vector<std::string> block_of(const std::string& text, std::string_view title)
+{
+    std::vector<std::string> block;
+    for (const std::string& line : lines_of(text)) {
+        if (block.empty() && !line.starts_with(title))
+            continue;
+        if (line.empty())
+            break;
+        block.push_back(line);
+    }
+    return block;
+}
+
+TEST_F(LineTest, IntervalDropsTopReasonsFlowsAndLinkCounters)
+{
+    IntervalReport r = interval({attachment("veth0", "xdp", "native")});
+    r.drops = drops_report();
+    const std::string text = render_interval(r, {});
+    EXPECT_TRUE(text.ends_with("\n\n"));
+    EXPECT_LT(text.find("10:04:05  veth0 xdp/native"), text.find("drops")) << "after the interfaces";
+
+    // 1392 packets, 138500 bytes over 2 s; the five largest reasons, then the rest.
+    const auto received = block_of(text, "10:04:05  veth0 drops received");
+    const std::vector<std::string> expected = {
+        "10:04:05  veth0 drops received  696 pps  554 Kbps  1392 packets  138500 bytes",
+        "  reason                packets  classes",
+        "  no_socket                1000  ipv4/udp 800, ipv6/udp 200",
+        "  netfilter_drop            300  ipv4/tcp",
+        "  socket_rcvbuff             50  ipv4/udp",
+        "  ip_csum                    20  malformed",
+        "  tcp_invalid_sequence       10  ipv4/tcp",
+        "  2 more reasons             12",
+        "  top dropped flows                 reason          class     packets",
+        "  udp 10.0.0.1:1234 > 10.0.0.2:9    no_socket       ipv4/udp      800",
+        "  tcp 10.0.0.3:40000 > 10.0.0.2:22  netfilter_drop  ipv4/tcp      300",
+        "  unparsed                          xdp_aborted     unparsed        7",
+    };
+    EXPECT_EQ(received, expected) << text;
+
+    // Leaving: its own flows, the flow table's overflow, then the link counters
+    // that moved (only those), labelled as the interface's own.
+    const auto leaving = block_of(text, "10:04:05  veth0 drops leaving");
+    const std::vector<std::string> expected_leaving = {
+        "10:04:05  veth0 drops leaving  13 pps  10.0 Kbps  25 packets  2500 bytes",
+        "  reason      packets  classes",
+        "  qdisc_drop       25  ipv4/udp",
+        "  top dropped flows                reason      class     packets",
+        "  udp 10.0.0.4:5000 > 10.0.0.2:53  qdisc_drop  ipv4/udp       20",
+        "  5 packets 500 bytes not in a flow: the dropped-flows table was full (--drop-flow-table-size)",
+        "10:04:05  veth0 link counters (driver and stack): rx_dropped 3, rx_missed_errors 2",
+    };
+    EXPECT_EQ(leaving, expected_leaving) << text;
+
+    // veth1 dropped nothing and its counters did not move: not a word.
+    EXPECT_EQ(text.find("veth1"), std::string::npos) << text;
+    EXPECT_EQ(text.find("drops: none"), std::string::npos) << text;
+    for (const auto& line : lines_of(text))
+        EXPECT_FALSE(line.ends_with(" ")) << "[" << line << "]";
+}
+
+TEST_F(LineTest, NoDropsIsOneLineUnlessHideZero)
+{
+    IntervalReport r = interval({attachment("veth0", "xdp", "native")});
+    r.drops = DropsReport{.interfaces = {{.ifname = "veth0"}, {.ifname = "veth1", .link = LinkCounters{}}},
+                          .reasons = kernel_reasons()};
+    const std::string text = render_interval(r, {});
+    EXPECT_TRUE(text.ends_with("\n\n10:04:05  drops: none on veth0, veth1\n\n")) << text;
+    EXPECT_EQ(render_interval(r, {.hide_zero = true}).find("drops"), std::string::npos);
+    // Without --drops, nothing is said about them.
+    r.drops.reset();
+    EXPECT_EQ(render_interval(r, {}).find("drops"), std::string::npos);
+    EXPECT_EQ(render_summary({1.0, {attachment("veth0", "xdp", "native")}}, {}).find("drops"), std::string::npos);
+}
+
+TEST_F(LineTest, LinkCountersAloneAreShown)
+{
+    // The driver dropped what the kernel's drop tracepoint never saw.
+    IntervalReport r = interval({attachment("veth0", "xdp", "native")});
+    r.drops = DropsReport{.interfaces = {{.ifname = "veth0", .link = LinkCounters{.tx_dropped = 4}}}};
+    const std::string text = render_interval(r, {.hide_zero = true});
+    EXPECT_TRUE(text.ends_with("\n\n10:04:05  veth0 link counters (driver and stack): tx_dropped 4\n\n")) << text;
+    EXPECT_EQ(text.find("drops: none"), std::string::npos) << text;
+}
+
+TEST_F(LineTest, SummaryDropsInPacketsAndBytes)
+{
+    SummaryReport s{10.0, {attachment("veth0", "xdp", "native")}};
+    s.drops = drops_report();
+    s.drops->reasons = nullptr;  // a kernel without reason names: every kernel reason is unknown
+    const std::string text = render_summary(s, {});
+    const auto received = block_of(text, "summary after 10.0s  veth0 drops received");
+    ASSERT_GE(received.size(), 4u) << text;
+    EXPECT_EQ(received[0], "summary after 10.0s  veth0 drops received  1392 packets  138500 bytes");
+    EXPECT_EQ(cells_of(received[2])[0].text, "unknown");
+    EXPECT_EQ(cells_of(received[2])[1].text, "1385");  // the six kernel reasons, as one
+    EXPECT_EQ(cells_of(received[3])[0].text, "xdp_aborted");
+    EXPECT_NE(text.find("summary after 10.0s  veth0 link counters (driver and stack): rx_dropped 3"),
+              std::string::npos);
+    EXPECT_TRUE(text.ends_with("\n")) << text;
+    EXPECT_FALSE(text.ends_with("\n\n")) << text;
+}
+
 }  // namespace
 }  // namespace trafstat

@@ -149,7 +149,7 @@ TEST(Tui, KeysSwitchViewsAndSort)
     m.key('s');
     EXPECT_EQ(m.sort(), SortKey::bps);
 
-    EXPECT_EQ(m.key('x'), TuiAction::none);
+    EXPECT_EQ(m.key('z'), TuiAction::none);
     EXPECT_EQ(m.key('q'), TuiAction::quit);
 }
 
@@ -578,6 +578,193 @@ TEST(Tui, EverySizeFits)
     for (const auto& l : m.lines(120, 15))
         shown += l.text.find(" > 198.19.0.1:9") != std::string::npos;
     EXPECT_LT(shown, 3u);
+}
+
+// --drops: vb0 dropped 1000 packets as received this interval (over 0.5 s),
+// by two reasons; 30 leaving; its own counters moved. vb1 dropped nothing.
+constexpr std::uint32_t k_no_socket = 2, k_netfilter = 5, k_qdisc = 40;
+constexpr std::uint32_t k_udp4 = TS_DROP_CLASS_IP(TS_IP_V4, TS_CLASS_UDP);
+constexpr std::uint32_t k_tcp4 = TS_DROP_CLASS_IP(TS_IP_V4, TS_CLASS_TCP);
+
+DroppedFlow dropped(ts_drop_direction dir, std::uint32_t reason, std::uint8_t src_last, std::uint64_t packets)
+{
+    const FlowEntry f = flow(src_last, static_cast<std::uint16_t>(1000 + src_last), packets, packets * 100);
+    return {.key = {.direction = dir, .reason = reason, .cls = k_udp4, .flow = f.key},
+            .counted = {packets, packets * 100}};
+}
+
+IntervalReport with_drops(IntervalReport r, std::size_t flows = 3)
+{
+    std::vector<std::string> names(64);
+    names[k_no_socket] = "no_socket";
+    names[k_netfilter] = "netfilter_drop";
+    names[k_qdisc] = "qdisc_drop";
+    InterfaceDrops vb0{.ifname = "vb0"};
+    vb0.directions[TS_DROP_RECEIVED].counts = {{k_no_socket, k_udp4, {700, 70000}},
+                                               {k_netfilter, k_tcp4, {300, 30000}}};
+    vb0.directions[TS_DROP_LEAVING].counts = {{k_qdisc, k_udp4, {30, 3000}}};
+    vb0.directions[TS_DROP_LEAVING].flow_overflow = {5, 500};
+    for (std::size_t i = 0; i < flows; ++i)
+        vb0.flows.push_back(dropped(TS_DROP_RECEIVED, k_no_socket, static_cast<std::uint8_t>(i + 1), 600 - i));
+    vb0.link = LinkCounters{.rx_dropped = 4};
+    InterfaceDrops vb1{.ifname = "vb1"};
+    vb1.link = LinkCounters{};
+    r.drops = DropsReport{.interfaces = {std::move(vb0), std::move(vb1)},
+                          .reasons = std::make_shared<const DropReasons>(std::move(names))};
+    return r;
+}
+
+constexpr TuiViews k_all_and_drops{true, true, true, true};
+
+TEST(TuiDrops, KeyRefusedWithoutDrops)
+{
+    TuiModel m(k_all, SortKey::bps, 0.5, true);
+    m.push(report());
+    EXPECT_EQ(m.key('x'), TuiAction::redraw);
+    EXPECT_EQ(m.view(), TuiView::flows);
+    EXPECT_EQ(m.message(), "the drops view is off: start trafstat with --drops");
+    EXPECT_EQ(line_with(m, "t/p/f"), "") << "the message replaces the status line";
+    m.key('j');
+    EXPECT_NE(line_with(m, "t/p/f view  s sort"), "") << "no x without --drops";
+}
+
+TEST(TuiDrops, ViewShowsRatesReasonsLinkCountersAndFlows)
+{
+    TuiModel m(k_all_and_drops, SortKey::bps, 0.5, true);
+    m.push(with_drops(report()));
+    EXPECT_NE(line_with(m, "t/p/f/x view"), "");
+    EXPECT_EQ(m.key('x'), TuiAction::redraw);
+    EXPECT_EQ(m.view(), TuiView::drops);
+    const std::string s = screen(m);
+    EXPECT_NE(s.find("view: drops  by: packets"), std::string::npos) << s;
+    EXPECT_EQ(s.find("vb0 xdp/native"), std::string::npos) << "the classes make room for the drops\n" << s;
+    EXPECT_NE(s.find("vb0 drops  received 2.00 Kpps 1.60 Mbps (1000 since start)  leaving 60 pps 48.0 Kbps (30 since "
+                     "start)"),
+              std::string::npos)
+        << s;
+    EXPECT_NE(s.find("  link counters (driver and stack): rx_dropped 4; since start: rx_dropped 4"), std::string::npos)
+        << s;
+    EXPECT_NE(s.find("vb1 drops  received 0 pps 0 bps (0 since start)"), std::string::npos) << s;
+    EXPECT_NE(s.find("  link counters (driver and stack): none moved; since start: none moved"), std::string::npos)
+        << s;
+    EXPECT_NE(s.find("  no drops since start"), std::string::npos) << s;
+    // The reasons, largest first, with their rates, counts, since start and classes.
+    EXPECT_LT(row_of(m, "received   no_socket"), row_of(m, "received   netfilter_drop"));
+    EXPECT_LT(row_of(m, "received   netfilter_drop"), row_of(m, "leaving    qdisc_drop"));
+    const auto no_socket = line_with(m, "received   no_socket ");
+    EXPECT_NE(no_socket.find("1.40 Kpps"), std::string::npos) << no_socket;
+    EXPECT_TRUE(no_socket.ends_with("  700  ipv4/udp")) << no_socket;
+    EXPECT_NE(s.find("leaving: 5 packets 500 bytes not in a flow"), std::string::npos) << s;
+    // The dropped flows, largest first, with their reason and class.
+    EXPECT_NE(s.find("dropped flows: 3 this interval, by packets  rows 1-3 of 3"), std::string::npos) << s;
+    EXPECT_NE(line_with(m, "[packets]").find("direction  reason     class     flow"), std::string::npos) << s;
+    const auto first = line_with(m, "udp 198.18.0.1:1001 > 198.19.0.1:9");
+    EXPECT_NE(first.find("vb0"), std::string::npos) << "an iface column with several interfaces: " << first;
+    EXPECT_NE(first.find("received   no_socket"), std::string::npos) << first;
+    EXPECT_NE(first.find("ipv4/udp"), std::string::npos) << first;
+    EXPECT_NE(first.find("600"), std::string::npos) << first;
+    EXPECT_LT(row_of(m, "198.18.0.1:1001"), row_of(m, "198.18.0.2:1002"));
+    EXPECT_LT(row_of(m, "198.18.0.2:1002"), row_of(m, "198.18.0.3:1003"));
+    // s does not order the drops: said, and the other views' order still moves.
+    m.key('s');
+    EXPECT_EQ(m.message(), "drops are ordered by packets; s sorts the talkers, ports and flows views");
+    EXPECT_EQ(m.sort(), SortKey::pps);
+    m.key('f');
+    EXPECT_EQ(m.view(), TuiView::flows);
+}
+
+TEST(TuiDrops, SinceStartKeepsTheReasonsOfEarlierIntervals)
+{
+    TuiModel m(k_all_and_drops, SortKey::bps, 0.5, true);
+    m.push(with_drops(report()));
+    IntervalReport second = with_drops(report());
+    auto& received = second.drops->interfaces[0].directions[TS_DROP_RECEIVED].counts;
+    received = {{k_netfilter, k_tcp4, {10, 1000}}};
+    second.drops->interfaces[0].flows.clear();
+    m.push(second);
+    m.key('x');
+    const std::string s = screen(m);
+    // This interval's reason first; the other one with nothing now, its total since start.
+    EXPECT_LT(row_of(m, "received   netfilter_drop"), row_of(m, "received   no_socket"));
+    const auto no_socket = line_with(m, "received   no_socket ");
+    EXPECT_NE(no_socket.find("0 pps"), std::string::npos) << no_socket;
+    EXPECT_TRUE(no_socket.ends_with("  700  ipv4/udp")) << no_socket;
+    EXPECT_TRUE(line_with(m, "received   netfilter_drop ").ends_with("  310  ipv4/tcp")) << s;
+    EXPECT_NE(s.find("received 20 pps"), std::string::npos) << s;
+    EXPECT_NE(s.find("(1010 since start)"), std::string::npos) << s;
+    EXPECT_NE(s.find("since start: rx_dropped 8"), std::string::npos) << s;
+    EXPECT_NE(s.find("dropped flows: 0 this interval"), std::string::npos) << s;
+    // Paused: the frozen frame keeps its totals while counting goes on.
+    m.key(' ');
+    m.push(with_drops(report()));
+    EXPECT_NE(screen(m).find("(1010 since start)"), std::string::npos);
+    m.key(' ');
+    EXPECT_NE(screen(m).find("(2010 since start)"), std::string::npos) << screen(m);
+}
+
+TEST(TuiDrops, FewReasonsShownTheRestSummed)
+{
+    TuiModel m(k_all_and_drops, SortKey::bps, 1, true);
+    IntervalReport r = with_drops(report());
+    auto& counts = r.drops->interfaces[0].directions[TS_DROP_RECEIVED].counts;
+    counts.clear();
+    for (std::uint32_t reason = 10; reason < 18; ++reason)  // 8 unnamed kernel reasons... and one name: unknown
+        counts.push_back({reason, k_udp4, {reason, reason * 10}});
+    counts.push_back({TS_DROP_REASON_XDP_INVALID, TS_DROP_CLASS_UNPARSED, {1, 0}});
+    counts.push_back({TS_DROP_REASON_XDP_ABORTED, TS_DROP_CLASS_UNPARSED, {2, 0}});
+    counts.push_back({k_netfilter, k_tcp4, {3, 300}});
+    counts.push_back({k_qdisc, k_tcp4, {4, 400}});
+    counts.push_back({k_no_socket, k_tcp4, {5, 500}});
+    m.push(r);
+    m.key('x');
+    const std::string s = screen(m);
+    // unknown (10+...+17 = 108), no_socket 5, qdisc_drop 4, netfilter_drop 3, xdp_aborted 2; xdp_invalid 1 summed.
+    EXPECT_LT(row_of(m, "received   unknown"), row_of(m, "received   no_socket"));
+    EXPECT_LT(row_of(m, "received   netfilter_drop"), row_of(m, "received   xdp_aborted"));
+    EXPECT_EQ(s.find("xdp_invalid"), std::string::npos) << s;
+    EXPECT_TRUE(line_with(m, "1 more reason").ends_with("  1")) << s;
+    EXPECT_TRUE(line_with(m, "received   unknown").ends_with("  108  ipv4/udp")) << s;
+}
+
+TEST(TuiDrops, OnlyViewWithoutTablesAndEverySizeFits)
+{
+    TuiModel only(TuiViews{false, false, false, true}, SortKey::bps, 0.5, false);
+    EXPECT_EQ(only.view(), TuiView::drops) << "--tui --drop --drops: the drops are the view";
+    only.push(with_drops(report(), 300));
+    TuiModel scrolled(k_all_and_drops, SortKey::bps, 0.5, true);
+    scrolled.push(with_drops(report(), 300));
+    scrolled.key('x');
+    for (TuiModel* t : {&only, &scrolled})
+        for (int w : {1, 2, 10, 40, 79, 80, 120, 300})
+            for (int h : {1, 2, 3, 5, 12, 24, 40, 100}) {
+                if (t == &scrolled) {
+                    t->lines(w, h);
+                    t->key(tui_key::end);
+                }
+                const auto lines = t->lines(w, h);
+                ASSERT_EQ(lines.size(), static_cast<std::size_t>(h)) << w << "x" << h;
+                for (const auto& l : lines)
+                    EXPECT_LE(text_columns(l.text), static_cast<std::size_t>(w)) << w << "x" << h << ": " << l.text;
+            }
+    // The flows scroll as the other tables: End shows the last of the 300.
+    scrolled.lines(120, 40);
+    scrolled.key(tui_key::end);
+    const std::string s = screen(scrolled);
+    EXPECT_NE(s.find("of 300"), std::string::npos) << s;
+    EXPECT_NE(s.find("rows "), std::string::npos) << s;
+    EXPECT_NE(s.find("-300 of 300"), std::string::npos) << s;
+    EXPECT_EQ(s.find("198.18.0.1:1001 "), std::string::npos) << s;
+    // Switching views starts the drops from their first row.
+    scrolled.key('f');
+    scrolled.key('x');
+    EXPECT_EQ(scrolled.scroll(), 0u);
+}
+
+TEST(TuiDrops, HelpNamesTheKey)
+{
+    TuiModel m(k_all_and_drops, SortKey::bps, 1, true);
+    m.key('h');
+    EXPECT_NE(footer_of(m.lines(200, 10)).find("x drops"), std::string::npos);
 }
 
 TEST(Tui, FitColumnsCountsCharactersNotBytes)
