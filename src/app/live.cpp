@@ -176,7 +176,7 @@ int run_live(const LiveConfig& o)
         screen = TuiScreen::open(why_not);
         if (screen) {
             tui.emplace(TuiViews{o.counting.counts(TS_TABLE_TALKERS), o.counting.counts(TS_TABLE_PORTS),
-                                 o.counting.counts(TS_TABLE_FLOWS)},
+                                 o.counting.counts(TS_TABLE_FLOWS), o.drops.on},
                         o.counting.views.sort, o.interval_s, screen->utf8(), o.counting.views.talkers_by);
             screen->draw(tui->lines(screen->width(), screen->height()));
         } else {

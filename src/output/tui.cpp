@@ -311,7 +311,7 @@ void TuiModel::push(IntervalReport report)
         std::vector<InterfaceDrops> counts;
         for (const InterfaceDrops& i : report.drops->interfaces)
             counts.push_back({.ifname = i.ifname, .directions = i.directions, .flows = {}, .link = i.link});
-        latest_.drops.add(counts);
+        latest_.drops.add({.interfaces = std::move(counts), .missed = report.drops->missed});
     }
     latest_.report = std::move(report);
     if (!paused_)
@@ -444,7 +444,7 @@ void TuiModel::drops_body(std::vector<TuiLine>& body, std::size_t width, std::si
     }
     const DropsReport& r = *report.drops;
     const double seconds = report.interval_s;
-    const auto totals = shown_.drops.totals();
+    const auto totals = shown_.drops.totals(0);
     constexpr std::size_t reason_width = 24, direction_width = 9;
     for (std::size_t n = 0; n < r.interfaces.size(); ++n) {
         const InterfaceDrops& i = r.interfaces[n];

@@ -92,7 +92,7 @@ private:
     struct Frame {
         std::optional<IntervalReport> report;
         History history;
-        DropTotals drops;  // --drops: since start, per reason and class (no flows: they are per interval)
+        DropTotals drops{0};  // --drops: since start, per reason and class (no flows: they are per interval)
     };
     std::vector<std::string> footer(std::size_t width) const;
     // The drops view's body: per interface its drops and link counters, then
