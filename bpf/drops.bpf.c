@@ -343,18 +343,15 @@ static __always_inline __u32 monitored(__u64 netns_cookie, __u32 ifindex)
  * it are fault-safe loads that at worst match no monitored interface.
  * The packet is parsed only when it belongs to a monitored interface.
  */
-/* Program names: 15 characters at most (the kernel keeps no more). */
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(trafstat_drop, struct sk_buff___ts *skb, void *location, __u32 reason)
+static __always_inline int count_freed(const struct sk_buff___ts *skb, __u32 reason)
 {
 	struct net_device___ts *dev = skb->dev;
-	__u32 bucket = reason < TS_DROP_KERNEL_REASONS ? reason : TS_DROP_REASON_UNKNOWN;
 	__u32 in = TS_NOT_MONITORED, out = TS_NOT_MONITORED;
 	struct dropped d = {};
 	__u64 cookie;
 	__u32 iif, oif;
 
-	if (reason == TS_SKB_CONSUMED || !dev)
+	if (!dev)
 		return 0;
 	cookie = dev->nd_net.net->net_cookie;
 	iif = skb->skb_iif;
@@ -367,10 +364,27 @@ int BPF_PROG(trafstat_drop, struct sk_buff___ts *skb, void *location, __u32 reas
 		return 0;
 	parse_dropped(skb, &d);
 	if (in != TS_NOT_MONITORED)
-		count_drop(in, TS_DROP_RECEIVED, bucket, &d);
+		count_drop(in, TS_DROP_RECEIVED, reason, &d);
 	if (out != TS_NOT_MONITORED)
-		count_drop(out, TS_DROP_LEAVING, bucket, &d);
+		count_drop(out, TS_DROP_LEAVING, reason, &d);
 	return 0;
+}
+
+/* Program names: 15 characters at most (the kernel keeps no more). */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(trafstat_drop, struct sk_buff___ts *skb, void *location, __u32 reason)
+{
+	if (reason == TS_SKB_CONSUMED)
+		return 0;
+	return count_freed(skb, reason < TS_DROP_KERNEL_REASONS ? reason : TS_DROP_REASON_UNKNOWN);
+}
+
+/* A kernel before 5.17 has no reason argument: every drop is unknown (loaded
+ * instead of trafstat_drop when its BTF has no enum skb_drop_reason). */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(trafstat_dropnr, struct sk_buff___ts *skb, void *location)
+{
+	return count_freed(skb, TS_DROP_REASON_UNKNOWN);
 }
 
 /*

@@ -17,9 +17,12 @@ namespace trafstat {
 
 namespace {
 
-// Runs of a program the kernel skipped because it was running on that CPU already.
+// Runs of a program the kernel skipped because it was running on that CPU
+// already (0 for one not loaded).
 std::uint64_t recursion_misses(const bpf_program* program)
 {
+    if (bpf_program__fd(program) < 0)
+        return 0;
     bpf_prog_info info{};
     __u32 size = sizeof info;
     if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &size) != 0)
@@ -35,7 +38,8 @@ std::size_t counters_for(std::size_t slots)
 
 }  // namespace
 
-DropCounter DropCounter::attach(std::span<const std::uint32_t> ifindexes, std::uint32_t flow_capacity)
+DropCounter DropCounter::attach(std::span<const std::uint32_t> ifindexes, std::uint32_t flow_capacity,
+                                bool kernel_reasons)
 {
     if (ifindexes.empty() || ifindexes.size() > TS_DROP_MAX_IFACES)
         throw Error(exit_code::usage,
@@ -50,6 +54,8 @@ DropCounter DropCounter::attach(std::span<const std::uint32_t> ifindexes, std::u
     if (bpf_map__set_max_entries(skel->maps.drop_counts, counters) ||
         bpf_map__set_max_entries(skel->maps.drop_flows, 2 * flow_capacity))
         throw Error(exit_code::load, "cannot size the drop counter's maps");
+    // One of the two kfree_skb programs: with the kernel's reason argument, or without.
+    bpf_program__set_autoload(kernel_reasons ? skel->progs.trafstat_dropnr : skel->progs.trafstat_drop, false);
     load_skeleton(drops__load, *skel, "the drop counter's");
 
     const __u64 netns = current_netns_cookie();
@@ -99,8 +105,9 @@ DropDrain DropCounter::drain(bool quiescent)
 {
     const std::uint32_t parity = epoch_.close(quiescent) & 1;
     DropDrain drained;
-    const std::uint64_t missed =
-        recursion_misses(skel_->progs.trafstat_drop) + recursion_misses(skel_->progs.trafstat_xdpexc);
+    const std::uint64_t missed = recursion_misses(skel_->progs.trafstat_drop) +
+                                 recursion_misses(skel_->progs.trafstat_dropnr) +
+                                 recursion_misses(skel_->progs.trafstat_xdpexc);
     drained.missed = missed - missed_before_;
     missed_before_ = missed;
     std::vector<InterfaceDrops>& out = drained.interfaces;

@@ -29,9 +29,12 @@ public:
 
     // Loads and attaches the programs, monitoring `ifindexes` of the caller's
     // network namespace (1 to TS_DROP_MAX_IFACES, else Error(usage)), with room
-    // for `flow_capacity` dropped flows per drain. Throws Error: privileges,
-    // load, attach.
-    static DropCounter attach(std::span<const std::uint32_t> ifindexes, std::uint32_t flow_capacity);
+    // for `flow_capacity` dropped flows per drain. `kernel_reasons`: the
+    // kernel passes its drop reason to the tracepoint (Linux 5.17+, where its
+    // BTF has enum skb_drop_reason: DropReasons::known()); else every drop
+    // counts as unknown. Throws Error: privileges, load, attach.
+    static DropCounter attach(std::span<const std::uint32_t> ifindexes, std::uint32_t flow_capacity,
+                              bool kernel_reasons);
 
     DropCounter(DropCounter&&) noexcept;
     DropCounter& operator=(DropCounter&&) = delete;

@@ -55,9 +55,10 @@ DropEngine attach_drop_engine(const std::vector<DropInterface>& interfaces, cons
             return std::nullopt;
         }
     };
-    return DropEngine(std::make_unique<DropCounterSource>(DropCounter::attach(ifindexes, config.flow_capacity)),
-                      std::move(names), std::make_shared<const DropReasons>(drop_reasons_of_running_kernel()),
-                      std::move(links), max_flows);
+    auto reasons = std::make_shared<const DropReasons>(drop_reasons_of_running_kernel());
+    return DropEngine(
+        std::make_unique<DropCounterSource>(DropCounter::attach(ifindexes, config.flow_capacity, reasons->known())),
+        std::move(names), reasons, std::move(links), max_flows);
 }
 
 }  // namespace trafstat

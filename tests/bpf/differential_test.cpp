@@ -456,7 +456,7 @@ TEST(Differential, DropsAreClassifiedAsTheCounterClassifies)
     } back{original};
     auto program = Program::load();
     const std::uint32_t lo[] = {if_nametoindex("lo")};
-    auto drops = acquire_privileged("attach the drop counter", [&] { return DropCounter::attach(lo, 4); });
+    auto drops = acquire_privileged("attach the drop counter", [&] { return DropCounter::attach(lo, 4, true); });
     if (!program || !drops)
         return;
     const std::uint64_t frames_to_compare = std::min<std::uint64_t>(g_options.frames, 20000);

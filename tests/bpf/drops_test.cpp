@@ -125,14 +125,16 @@ std::uint64_t send_to_closed_port()
 }
 
 // The drop counter, attached, monitoring `lo` of the caller's namespace (nullopt: recorded).
-std::optional<DropCounter> counter_on_lo(const PrivateNetns& netns, std::uint32_t flow_capacity = 64)
+std::optional<DropCounter> counter_on_lo(const PrivateNetns& netns, std::uint32_t flow_capacity = 64,
+                                         bool kernel_reasons = true)
 {
     if (!netns.up()) {
         missing_privileges("enter a network namespace of its own with lo up", std::strerror(errno));
         return std::nullopt;
     }
     const std::uint32_t lo[] = {if_nametoindex("lo")};
-    return acquire_privileged("attach the drop counter", [&] { return DropCounter::attach(lo, flow_capacity); });
+    return acquire_privileged("attach the drop counter",
+                              [&] { return DropCounter::attach(lo, flow_capacity, kernel_reasons); });
 }
 
 // One drain of the one interface monitored, each rule of stats/drops.hpp checked.
@@ -195,6 +197,22 @@ TEST(DropCounter, CountsUdpToAClosedPortAsTheKernelDoes)
     const InterfaceDrops next = drain_one(*counter);
     EXPECT_EQ(next.directions[TS_DROP_RECEIVED].counts, std::vector<DropCount>{});
     EXPECT_EQ(next.flows, std::vector<DroppedFlow>{});
+}
+
+// A kernel before 5.17 passes no reason: the program without the argument
+// (loaded there instead) counts every drop, as unknown.
+TEST(DropCounter, WithoutTheKernelsReasonsEveryDropIsUnknown)
+{
+    const PrivateNetns netns;
+    auto counter = counter_on_lo(netns, 64, false);
+    if (!counter)
+        return;
+    ASSERT_EQ(send_to_closed_port(), static_cast<std::uint64_t>(kDatagrams));
+    const InterfaceDrops drops = drain_one(*counter);
+    const std::vector<DropCount> want = {{.reason = TS_DROP_REASON_UNKNOWN,
+                                          .cls = TS_DROP_CLASS_IP(TS_IP_V4, TS_CLASS_UDP),
+                                          .counted = {kDatagrams, kDatagrams * (14 + 20 + 8 + kPayload)}}};
+    EXPECT_EQ(drops.directions[TS_DROP_RECEIVED].counts, want);
 }
 
 // A flow table of 2 per drain: a third flow is overflow, and the drain still reconciles.
