@@ -987,6 +987,9 @@ ParseResult parse(int argc, const char* const* argv)
     if (o.tui && !tables.talkers && !tables.ports && !tables.flows && !attach.drop) {
         tables.flows = true;
     }
+    if (attach.drop && o.ipfix.on()) {
+        return usage_error("--drop counts totals only: it has no flows to export (--ipfix, --ipfix-file)");
+    }
     tables.finish(o.counting);
     if (auto exit = ipfix.finish(o.ipfix, o.counting)) {
         return *exit;

@@ -515,6 +515,8 @@ TEST(KeyedTable, NotWithDropMode)
 {
     EXPECT_NE(usage_error({"-d", "--flows", "eth0"}).find("--drop counts totals only"), std::string::npos);
     EXPECT_NE(usage_error({"-d", "--histogram", "eth0"}), "");
+    EXPECT_NE(usage_error({"-d", "--ipfix", "127.0.0.1", "eth0"}).find("no flows to export (--ipfix"),
+              std::string::npos);
 }
 
 }  // namespace
