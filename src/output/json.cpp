@@ -1,5 +1,6 @@
 #include "output/json.hpp"
 #include "output/labels.hpp"
+#include "output/report.hpp"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -168,22 +169,18 @@ json interfaces_json(const std::vector<AttachmentReport>& attachments, std::opti
     return list;
 }
 
-// One direction of an interface's drops: totals, per reason and class, flow overflow.
-json drop_direction_json(const DirectionDrops& d, const DropReasons& reasons, std::optional<double> seconds)
+// One direction of an interface's drops: totals, per reason (largest first) and class, the flows.
+json drop_direction_json(const DirectionDrops& d, const DropsReport& r, std::optional<double> seconds)
 {
     json j = counter_json(d.total(), seconds);
     json by_reason = json::object();
-    for (const DropCount& c : d.counts) {
-        json& r = by_reason[std::string(reasons.name(c.reason))];
-        if (r.is_null())
-            r = {{"packets", 0}, {"bytes", 0}, {"classes", json::object()}};
-        r["packets"] = r["packets"].get<std::uint64_t>() + c.counted.packets;
-        r["bytes"] = r["bytes"].get<std::uint64_t>() + c.counted.bytes;
-        json& k = r["classes"][drop_class_name(c.cls)];
-        if (k.is_null())
-            k = {{"packets", 0}, {"bytes", 0}};
-        k["packets"] = k["packets"].get<std::uint64_t>() + c.counted.packets;
-        k["bytes"] = k["bytes"].get<std::uint64_t>() + c.counted.bytes;
+    for (const ReasonDrops& reason : drops_by_reason(d, r)) {
+        json classes = json::object();
+        for (const auto& [cls, counted] : reason.classes)
+            classes[drop_class_name(cls)] = counter_json(counted, std::nullopt);
+        json& row = by_reason[std::string(reason.reason)];
+        row = counter_json(reason.counted, std::nullopt);
+        row["classes"] = std::move(classes);
     }
     j["reasons"] = std::move(by_reason);
     j["flow_overflow"] = counter_json(d.flow_overflow, std::nullopt);
@@ -195,14 +192,12 @@ json drop_direction_json(const DirectionDrops& d, const DropReasons& reasons, st
 // "drops": one object per monitored interface (docs/json.md).
 json drops_json(const DropsReport& r, std::optional<double> seconds)
 {
-    const DropReasons none;
-    const DropReasons& reasons = r.reasons ? *r.reasons : none;
     json list = json::array();
     for (const InterfaceDrops& i : r.interfaces) {
         json j = {{"name", i.ifname}};
         for (std::size_t d = 0; d < TS_DROP_DIRECTIONS; ++d)
             j[std::string(drop_direction_name(static_cast<ts_drop_direction>(d)))] =
-                drop_direction_json(i.directions[d], reasons, seconds);
+                drop_direction_json(i.directions[d], r, seconds);
         if (i.link) {
             json link = json::object();
             for (const LinkCounterField& f : kLinkCounterFields)
@@ -217,15 +212,13 @@ json drops_json(const DropsReport& r, std::optional<double> seconds)
 // "dropped_flows": the flows of every monitored interface, as the report cut them.
 json dropped_flows_json(const DropsReport& r)
 {
-    const DropReasons none;
-    const DropReasons& reasons = r.reasons ? *r.reasons : none;
     json list = json::array();
     for (const InterfaceDrops& i : r.interfaces)
         for (const DroppedFlow& f : i.flows) {
             const FlowKey& k = f.key.flow;
             json j = {{"interface", i.ifname},
                       {"direction", drop_direction_name(f.key.direction)},
-                      {"reason", reasons.name(f.key.reason)},
+                      {"reason", reason_name(r, f.key.reason)},
                       {"class", drop_class_name(f.key.cls)}};
             if (k.ip_version) {
                 j["ip_version"] = k.ip_version;

@@ -1,6 +1,7 @@
 #include "output/metrics.hpp"
 
 #include "output/labels.hpp"
+#include "output/report.hpp"
 
 #include <fmt/format.h>
 
@@ -261,23 +262,23 @@ void add_tables(Exposition& ex, const Families& f, const AttachmentSnapshot& a, 
 }
 
 // --drops: per interface, direction, reason and class; the link counters.
+// Reasons by name: values the kernel does not name are one `unknown` series.
 void add_drops(Exposition& ex, const Families& f, const DropsReport& drops)
 {
-    const DropReasons none;
-    const DropReasons& reasons = drops.reasons ? *drops.reasons : none;
     for (const InterfaceDrops& i : drops.interfaces) {
         const std::string device = label_set({}, {{"device", i.ifname}});
         for (std::size_t d = 0; d < TS_DROP_DIRECTIONS; ++d)
-            for (const DropCount& c : i.directions[d].counts) {
-                const auto ip = drop_class_ip(c.cls);
-                const std::string labels =
-                    label_set(device, {{"direction", drop_direction_name(static_cast<ts_drop_direction>(d))},
-                                       {"reason", reasons.name(c.reason)},
-                                       {"ip", ip ? ip_version_name(*ip) : ""},
-                                       {"class", drop_class_l4(c.cls)}});
-                ex.sample(f.drops, labels, c.counted.packets);
-                ex.sample(f.drop_bytes, labels, c.counted.bytes);
-            }
+            for (const ReasonDrops& reason : drops_by_reason(i.directions[d], drops))
+                for (const auto& [cls, counted] : reason.classes) {
+                    const auto ip = drop_class_ip(cls);
+                    const std::string labels =
+                        label_set(device, {{"direction", drop_direction_name(static_cast<ts_drop_direction>(d))},
+                                           {"reason", reason.reason},
+                                           {"ip", ip ? ip_version_name(*ip) : ""},
+                                           {"class", drop_class_l4(cls)}});
+                    ex.sample(f.drops, labels, counted.packets);
+                    ex.sample(f.drop_bytes, labels, counted.bytes);
+                }
         if (i.link)
             for (const LinkCounterField& field : kLinkCounterFields)
                 ex.sample(f.link_stats, label_set(device, {{"stat", field.name}}), (*i.link).*field.member);

@@ -262,6 +262,27 @@ TEST(DropsMetrics, PerDirectionReasonIpAndClass)
     EXPECT_EQ(metrics_text(AgentSnapshot{}, 0).find("drop"), std::string::npos);
 }
 
+// Two values the kernel does not name are one `unknown` series (Prometheus
+// refuses two samples with the same labels), and one JSON reason.
+TEST(DropsMetrics, UnnamedReasonsAreOneUnknownSeries)
+{
+    DropsReport r = sample_report();
+    r.interfaces[0].directions[TS_DROP_RECEIVED].counts = {
+        {.reason = 130, .cls = kUdp4, .counted = {1, 100}},
+        {.reason = 140, .cls = kUdp4, .counted = {2, 200}},
+    };
+    AgentSnapshot s;
+    s.drops = r;
+    const std::string text = metrics_text(s, 0);
+    const std::string series = "trafstat_drops_total{device=\"veth0\",direction=\"received\",reason=\"unknown\","
+                               "ip=\"ipv4\",class=\"udp\"} ";
+    EXPECT_NE(text.find(series + "3\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find(series, text.find(series) + 1), std::string::npos) << "one series";
+    SummaryReport summary;
+    summary.drops = r;
+    EXPECT_EQ(summary_json(summary)["drops"][0]["received"]["reasons"]["unknown"]["packets"], 3);
+}
+
 ParseResult parse(std::initializer_list<const char*> args)
 {
     std::vector<const char*> argv = {"trafstat"};
