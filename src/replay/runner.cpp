@@ -19,8 +19,12 @@ namespace {
 constexpr std::size_t kMaxBatchBytes = 3456;
 // Linear bytes of a single-frame run; the rest of a larger frame goes to fragments.
 constexpr std::uint32_t kMaxLinear = 3456;
-// Multi-frame runs per unit of work handed to a thread.
+// A unit of work handed to a thread closes at 64 runs or 192 KiB of frames,
+// whichever comes first; its buffer is allocated once, with room for one more
+// frame of the largest size, so that it never grows by doubling.
 constexpr std::size_t kRunsPerWork = 64;
+constexpr std::size_t kWorkBytes = 192 * 1024;
+constexpr std::size_t kWorkCapacity = kWorkBytes + ReplayRunner::kMaxFrameBytes + 64;
 constexpr std::uint32_t kMetaLen = sizeof(ts_replay_meta);
 constexpr __u32 kXdpPass = 2;
 
@@ -52,6 +56,7 @@ ReplayRunner::ReplayRunner(unsigned workers, const LoadOptions& tables)
 {
     if (workers == 0)
         workers = std::max(1u, std::thread::hardware_concurrency());
+    current_.data.reserve(kWorkCapacity);
     for (unsigned i = 0; i < workers; ++i)
         workers_.emplace_back([this] { work(); });
 }
@@ -104,7 +109,12 @@ void ReplayRunner::close_pending()
     pending_.wire_lens.clear();
     pending_.stamps.clear();
     pending_.bytes.clear();
-    if (current_.runs.size() >= kRunsPerWork)
+    flush_if_full();
+}
+
+void ReplayRunner::flush_if_full()
+{
+    if (current_.runs.size() >= kRunsPerWork || current_.data.size() >= kWorkBytes)
         flush();
 }
 
@@ -124,17 +134,23 @@ void ReplayRunner::submit_single(std::span<const std::uint8_t> bytes, std::uint3
     run.size = static_cast<std::uint32_t>(current_.data.size()) - run.offset;
     run.linear = static_cast<std::uint32_t>(bytes.size());
     current_.runs.push_back(run);
+    flush_if_full();
 }
 
+// Hands the current work to the threads. With kMaxWorkInFlight units queued
+// or running, it first waits for one to finish: the reader never runs ahead
+// of the threads by more than that, whatever the capture.
 void ReplayRunner::flush()
 {
     if (current_.runs.empty())
         return;
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
+        idle_.wait(lock, [this] { return queue_.size() + busy_ < kMaxWorkInFlight; });
         queue_.push_back(std::move(current_));
     }
     current_ = Work{};
+    current_.data.reserve(kWorkCapacity);
     work_ready_.notify_one();
 }
 

@@ -6,7 +6,8 @@
 // frames (the trafstat_replay entry narrows the packet window to each in
 // turn and counts it with the live XDP code), and batches go to a pool of
 // worker threads, one per CPU. Counters are per-CPU: workers never contend,
-// and a read sums them all.
+// and a read sums them all. submit() waits when the threads are that far
+// behind (kMaxWorkInFlight), so memory does not grow with the capture.
 #pragma once
 
 #include "bpf/loader.hpp"
@@ -48,6 +49,9 @@ public:
     // takes for a multi-buffer frame (a linear part plus 16 pages). Bytes are
     // counted from the original length either way.
     static constexpr std::size_t kMaxFrameBytes = 16 * 4096;
+    // Units of work (each at most 256 KiB of frames) queued or running at
+    // once: the frames held in memory stay under 16 MiB (docs/replay.md).
+    static constexpr std::size_t kMaxWorkInFlight = 64;
 
 private:
     // One BPF_PROG_TEST_RUN: a multi-frame batch for trafstat_replay, or a
@@ -70,6 +74,7 @@ private:
         std::vector<std::uint8_t> bytes;
     };
     void close_pending();
+    void flush_if_full();
     void submit_single(std::span<const std::uint8_t> bytes, std::uint32_t wire_len, std::uint64_t ts_ns);
     void work();
     void flush();
