@@ -82,32 +82,24 @@ json histogram_json(const ClassCounters& c)
     return list;
 }
 
-json talkers_json(const std::vector<Talker>& rows, std::optional<double> seconds)
+json talker_json(const Talker& t, std::optional<double> seconds)
 {
-    json list = json::array();
-    for (const Talker& t : rows) {
-        json j = {{"ip", format_ip(t.ip, t.ip_version)}};
-        j.update(counter_json(t.total(), seconds));
-        j["sent"] = counter_json(t.sent, std::nullopt);
-        j["received"] = counter_json(t.received, std::nullopt);
-        list.push_back(std::move(j));
-    }
-    return list;
+    json j = {{"ip", format_ip(t.ip, t.ip_version)}};
+    j.update(counter_json(t.total(), seconds));
+    j["sent"] = counter_json(t.sent, std::nullopt);
+    j["received"] = counter_json(t.received, std::nullopt);
+    return j;
 }
 
-json ports_json(const std::vector<Port>& rows, std::optional<double> seconds)
+json port_json(const Port& p, std::optional<double> seconds)
 {
-    json list = json::array();
-    for (const Port& p : rows) {
-        json j = {{"proto", proto_name(p.proto)}, {"port", p.port}, {"service", nullptr}};
-        if (auto name = service_name(p.port, p.proto))
-            j["service"] = *name;
-        j.update(counter_json(p.total(), seconds));
-        j["as_dst"] = counter_json(p.as_dst, std::nullopt);
-        j["as_src"] = counter_json(p.as_src, std::nullopt);
-        list.push_back(std::move(j));
-    }
-    return list;
+    json j = {{"proto", proto_name(p.proto)}, {"port", p.port}, {"service", nullptr}};
+    if (auto name = service_name(p.port, p.proto))
+        j["service"] = *name;
+    j.update(counter_json(p.total(), seconds));
+    j["as_dst"] = counter_json(p.as_dst, std::nullopt);
+    j["as_src"] = counter_json(p.as_src, std::nullopt);
+    return j;
 }
 
 // Nanoseconds since the epoch as seconds, whole seconds first: a double keeps
@@ -117,53 +109,68 @@ double epoch_seconds(std::uint64_t ns)
     return static_cast<double>(ns / 1'000'000'000) + static_cast<double>(ns % 1'000'000'000) / 1e9;
 }
 
-json flows_json(const std::vector<FlowEntry>& rows, std::optional<double> seconds)
+json flow_json(const FlowEntry& f, std::optional<double> seconds)
 {
-    json list = json::array();
-    for (const FlowEntry& f : rows) {
-        json j = {{"src", format_ip(f.key.src, f.key.ip_version)},
-                  {"dst", format_ip(f.key.dst, f.key.ip_version)},
-                  {"sport", f.key.sport},
-                  {"dport", f.key.dport},
-                  {"proto", proto_name(f.key.proto)}};
-        j.update(counter_json({f.stats.packets, f.stats.bytes}, seconds));
-        // Seconds since the epoch; live, with the interval's resolution; null
-        // for a replayed flow whose records had no time (docs/tables.md).
-        const bool timed = f.stats.last_ns != 0 && f.stats.first_ns != ~std::uint64_t{0};
-        j["first_seen"] = timed ? json(epoch_seconds(f.stats.first_ns)) : json(nullptr);
-        j["last_seen"] = timed ? json(epoch_seconds(f.stats.last_ns)) : json(nullptr);
-        if (f.key.proto == 6)
-            j["tcp_flags"] = f.stats.tcp_flags;
-        list.push_back(std::move(j));
+    json j = {{"src", format_ip(f.key.src, f.key.ip_version)},
+              {"dst", format_ip(f.key.dst, f.key.ip_version)},
+              {"sport", f.key.sport},
+              {"dport", f.key.dport},
+              {"proto", proto_name(f.key.proto)}};
+    j.update(counter_json({f.stats.packets, f.stats.bytes}, seconds));
+    // Seconds since the epoch; live, with the interval's resolution; null
+    // for a replayed flow whose records had no time (docs/tables.md).
+    const bool timed = f.stats.last_ns != 0 && f.stats.first_ns != ~std::uint64_t{0};
+    j["first_seen"] = timed ? json(epoch_seconds(f.stats.first_ns)) : json(nullptr);
+    j["last_seen"] = timed ? json(epoch_seconds(f.stats.last_ns)) : json(nullptr);
+    if (f.key.proto == 6)
+        j["tcp_flags"] = f.stats.tcp_flags;
+    return j;
+}
+
+// The views of an attachment, in the order of its object's last keys: each
+// handed to `emit(key, rows, row_json)`, whole or row by row.
+template <typename Emit>
+void each_view(const AttachmentReport& a, std::optional<double> seconds, Emit&& emit)
+{
+    if (a.views.talkers)
+        emit("talkers", *a.views.talkers, [seconds](const Talker& t) { return talker_json(t, seconds); });
+    if (a.views.ports)
+        emit("ports", *a.views.ports, [seconds](const Port& p) { return port_json(p, seconds); });
+    if (a.views.flows)
+        emit("flows", *a.views.flows, [seconds](const FlowEntry& f) { return flow_json(f, seconds); });
+}
+
+// An interface object without its views (talkers, ports, flows), which come last.
+json interface_json(const AttachmentReport& a, std::optional<double> seconds)
+{
+    json j = {
+        {"name", a.ifname},
+        {"hook", a.hook},
+        {"mode", a.mode},
+        {"classes", classes_json(a.counters, seconds)},
+        {"l4_by_ip", l4_by_ip_json(a.counters)},
+    };
+    if (!a.tables.empty())
+        j["tables"] = tables_json(a.tables, a.counters);
+    if (a.histogram)
+        j["histogram"] = histogram_json(a.counters);
+    if (a.super_packets) {
+        j["super_packets"] = counter_json(a.counters.super_packets, std::nullopt);
+        j["segments_counted"] = true;
     }
-    return list;
+    return j;
 }
 
 json interfaces_json(const std::vector<AttachmentReport>& attachments, std::optional<double> seconds)
 {
     json list = json::array();
     for (const AttachmentReport& a : attachments) {
-        json j = {
-            {"name", a.ifname},
-            {"hook", a.hook},
-            {"mode", a.mode},
-            {"classes", classes_json(a.counters, seconds)},
-            {"l4_by_ip", l4_by_ip_json(a.counters)},
-        };
-        if (!a.tables.empty())
-            j["tables"] = tables_json(a.tables, a.counters);
-        if (a.histogram)
-            j["histogram"] = histogram_json(a.counters);
-        if (a.super_packets) {
-            j["super_packets"] = counter_json(a.counters.super_packets, std::nullopt);
-            j["segments_counted"] = true;
-        }
-        if (a.views.talkers)
-            j["talkers"] = talkers_json(*a.views.talkers, seconds);
-        if (a.views.ports)
-            j["ports"] = ports_json(*a.views.ports, seconds);
-        if (a.views.flows)
-            j["flows"] = flows_json(*a.views.flows, seconds);
+        json j = interface_json(a, seconds);
+        each_view(a, seconds, [&j](const char* key, const auto& rows, const auto& row_json) {
+            json& array = j[key] = json::array();
+            for (const auto& row : rows)
+                array.push_back(row_json(row));
+        });
         list.push_back(std::move(j));
     }
     return list;
@@ -209,28 +216,33 @@ json drops_json(const DropsReport& r, std::optional<double> seconds)
     return list;
 }
 
+// One row of "dropped_flows".
+json dropped_flow_json(const DropsReport& r, const InterfaceDrops& i, const DroppedFlow& f)
+{
+    const FlowKey& k = f.key.flow;
+    json j = {{"interface", i.ifname},
+              {"direction", drop_direction_name(f.key.direction)},
+              {"reason", reason_name(r, f.key.reason)},
+              {"class", drop_class_name(f.key.cls)}};
+    if (k.ip_version) {
+        j["ip_version"] = k.ip_version;
+        j["proto"] = proto_name(k.proto);
+        j["src"] = format_ip(k.src, k.ip_version);
+        j["dst"] = format_ip(k.dst, k.ip_version);
+        j["sport"] = k.sport;
+        j["dport"] = k.dport;
+    }
+    j.update(counter_json(f.counted, std::nullopt));
+    return j;
+}
+
 // "dropped_flows": the flows of every monitored interface, as the report cut them.
 json dropped_flows_json(const DropsReport& r)
 {
     json list = json::array();
     for (const InterfaceDrops& i : r.interfaces)
-        for (const DroppedFlow& f : i.flows) {
-            const FlowKey& k = f.key.flow;
-            json j = {{"interface", i.ifname},
-                      {"direction", drop_direction_name(f.key.direction)},
-                      {"reason", reason_name(r, f.key.reason)},
-                      {"class", drop_class_name(f.key.cls)}};
-            if (k.ip_version) {
-                j["ip_version"] = k.ip_version;
-                j["proto"] = proto_name(k.proto);
-                j["src"] = format_ip(k.src, k.ip_version);
-                j["dst"] = format_ip(k.dst, k.ip_version);
-                j["sport"] = k.sport;
-                j["dport"] = k.dport;
-            }
-            j.update(counter_json(f.counted, std::nullopt));
-            list.push_back(std::move(j));
-        }
+        for (const DroppedFlow& f : i.flows)
+            list.push_back(dropped_flow_json(r, i, f));
     return list;
 }
 
@@ -242,6 +254,55 @@ void add_drops(json& j, const std::optional<DropsReport>& drops, std::optional<d
     j["dropped_flows"] = dropped_flows_json(*drops);
     j["drops_missed"] = drops->missed;
 }
+
+// One JSON object written in pieces as compact as to_line() makes it whole:
+// members built whole, and arrays written element by element, so that no
+// piece holds more than one row of a view.
+class ObjectStream {
+public:
+    explicit ObjectStream(const JsonSink& out) : out_(out) { out_("{"); }
+    // The members of `object`, in its order.
+    void members(const json& object)
+    {
+        const std::string text = to_line(object);
+        if (text.size() <= 2)
+            return;
+        separate();
+        out_(std::string_view(text).substr(1, text.size() - 2));
+    }
+    void begin_array(std::string_view key)
+    {
+        separate();
+        out_(to_line(json(key)));
+        out_(":[");
+        first_element_ = true;
+    }
+    // Opens an element of the open array; the caller writes it.
+    void begin_element()
+    {
+        if (!first_element_)
+            out_(",");
+        first_element_ = false;
+    }
+    void element(const json& value)
+    {
+        begin_element();
+        out_(to_line(value));
+    }
+    void end_array() { out_("]"); }
+    void end() { out_("}"); }
+
+private:
+    void separate()
+    {
+        if (!first_member_)
+            out_(",");
+        first_member_ = false;
+    }
+    const JsonSink& out_;
+    bool first_member_ = true;
+    bool first_element_ = true;
+};
 
 }  // namespace
 
@@ -268,6 +329,39 @@ json summary_json(const SummaryReport& r)
     };
     add_drops(j, r.drops, std::nullopt);
     return j;
+}
+
+void write_summary_json(const SummaryReport& r, const JsonSink& out)
+{
+    ObjectStream top(out);
+    top.members({{"type", "summary"}, {"duration_s", r.duration_s}});
+    top.begin_array("interfaces");
+    for (const AttachmentReport& a : r.attachments) {
+        top.begin_element();
+        ObjectStream entry(out);
+        entry.members(interface_json(a, std::nullopt));
+        each_view(a, std::nullopt, [&entry](const char* key, const auto& rows, const auto& row_json) {
+            entry.begin_array(key);
+            for (const auto& row : rows)
+                entry.element(row_json(row));
+            entry.end_array();
+        });
+        entry.end();
+    }
+    top.end_array();
+    json total = {{"total", {{"classes", classes_json(total_of(r.attachments), std::nullopt)}}}};
+    if (r.drops)
+        total["drops"] = drops_json(*r.drops, std::nullopt);
+    top.members(total);
+    if (r.drops) {
+        top.begin_array("dropped_flows");
+        for (const InterfaceDrops& i : r.drops->interfaces)
+            for (const DroppedFlow& f : i.flows)
+                top.element(dropped_flow_json(*r.drops, i, f));
+        top.end_array();
+        top.members({{"drops_missed", r.drops->missed}});
+    }
+    top.end();
 }
 
 std::string to_line(const json& j)

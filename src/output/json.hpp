@@ -3,8 +3,10 @@
 
 #include "output/report.hpp"
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace trafstat {
 
@@ -16,6 +18,12 @@ namespace trafstat {
 nlohmann::ordered_json interval_json(const IntervalReport& r);
 // {"type":"summary","duration_s":x,"interfaces":[{... "classes":{"all":{"packets":n,"bytes":n},...}}],"total":{...}}
 nlohmann::ordered_json summary_json(const SummaryReport& r);
+// Receives a line's text in pieces, in order.
+using JsonSink = std::function<void(std::string_view)>;
+// The summary line as to_line(summary_json(r)) makes it, byte for byte, handed
+// to `out` in pieces of at most one view row: a summary holds every row since
+// start (200 000 flows make 150 MB of JSON), and is never built whole.
+void write_summary_json(const SummaryReport& r, const JsonSink& out);
 // One compact line, no trailing newline.
 std::string to_line(const nlohmann::ordered_json& j);
 // ISO-8601 UTC with milliseconds: 2026-11-23T10:00:01.123Z

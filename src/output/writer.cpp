@@ -15,7 +15,21 @@ bool ReportWriter::interval(const IntervalReport& r)
 
 bool ReportWriter::summary(const SummaryReport& r)
 {
-    return write(format_ == OutputFormat::json ? to_line(summary_json(r)) + "\n" : render_summary(r, line_));
+    if (format_ != OutputFormat::json)
+        return write(render_summary(r, line_));
+    // Streamed: the line of a large summary is written in chunks as it is
+    // rendered, so memory holds one chunk of it, not the whole line.
+    constexpr std::size_t kChunk = 64 * 1024;
+    std::string chunk;
+    write_summary_json(r, [&](std::string_view piece) {
+        chunk += piece;
+        if (chunk.size() >= kChunk) {
+            write(chunk);
+            chunk.clear();
+        }
+    });
+    chunk += '\n';
+    return write(chunk);
 }
 
 bool ReportWriter::write(const std::string& text)

@@ -199,6 +199,18 @@ DropsReport sample_report()
     return {.interfaces = {d}, .reasons = reasons(), .missed = 4};
 }
 
+// The summary line is streamed (write_summary_json): with drops and their
+// flows, the same bytes as the whole object.
+TEST(DropsJson, StreamedSummaryEqualsTheWholeObject)
+{
+    SummaryReport s;
+    s.drops = sample_report();
+    std::string line;
+    write_summary_json(s, [&](std::string_view piece) { line += piece; });
+    EXPECT_EQ(line, to_line(summary_json(s)));
+    EXPECT_EQ(nlohmann::json::parse(line)["dropped_flows"].size(), 1U);
+}
+
 TEST(DropsJson, PerInterfaceDirectionReasonAndClassThenTheFlows)
 {
     SummaryReport s;

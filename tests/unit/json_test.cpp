@@ -214,6 +214,60 @@ TEST(SummaryJson, CountsSinceStartWithoutRates)
     EXPECT_EQ(keys_of(j["interfaces"][0]["l4_by_ip"]["ipv6"]), sorted(k_l4_classes));
 }
 
+// The summary line is streamed row by row (write_summary_json): it must be
+// the line the whole object makes, byte for byte, views and all.
+std::string streamed_summary(const SummaryReport& r)
+{
+    std::string line;
+    std::size_t pieces = 0;
+    write_summary_json(r, [&](std::string_view piece) {
+        line += piece;
+        ++pieces;
+    });
+    EXPECT_GT(pieces, 1u) << "written in pieces";
+    return line;
+}
+
+TEST(SummaryJson, StreamedEqualsTheWholeObjectWithManyRows)
+{
+    IntervalReport i = interval();
+    AttachmentReport& a = i.attachments[0];
+    a.tables = {TableReport{TS_TABLE_TALKERS, "talkers", 5000, 8192, {30, 3000}, 1, {2, 20}},
+                TableReport{TS_TABLE_FLOWS, "flows", 5000, 8192, {30, 3000}, 0, {}}};
+    a.histogram = true;
+    a.counters.size_hist[1] = {30, 3000};
+    a.super_packets = true;
+    a.views.talkers.emplace();
+    a.views.ports.emplace();
+    a.views.flows.emplace();
+    for (std::uint16_t n = 0; n < 5000; ++n) {
+        FlowEntry f;
+        f.key.ip_version = n % 2 ? 4 : 6;
+        f.key.src[15] = static_cast<std::uint8_t>(n);
+        f.key.dst[14] = static_cast<std::uint8_t>(n >> 8);
+        f.key.sport = n;
+        f.key.dport = 443;
+        f.key.proto = n % 3 ? 6 : 17;
+        f.stats = {n, n * 100u, 1'700'000'000'000'000'000u + n, n % 5 ? 1'700'000'001'000'000'000u : 0, 0x12};
+        a.views.flows->push_back(f);
+        a.views.talkers->push_back(Talker{f.key.src, f.key.ip_version, {n, n}, {1, 2}});
+        a.views.ports->push_back(Port{f.key.proto, n, {n, 7}, {3, n}});
+    }
+    i.attachments[1].views.flows.emplace();  // on, and empty
+    i.attachments[1].ifname = "bad\xff";     // replaced as the whole line replaces it
+    const SummaryReport r{12.25, i.attachments};
+
+    const std::string streamed = streamed_summary(r);
+    EXPECT_EQ(streamed, to_line(summary_json(r)));
+    const json j = json::parse(streamed);
+    EXPECT_EQ(j["interfaces"][0]["flows"].size(), 5000u);
+    EXPECT_EQ(j["interfaces"][0]["talkers"].size(), 5000u);
+    EXPECT_EQ(j["interfaces"][0]["ports"].size(), 5000u);
+    EXPECT_EQ(j["interfaces"][1]["flows"], json::array());
+
+    EXPECT_EQ(streamed_summary(SummaryReport{}), to_line(summary_json(SummaryReport{})));
+}
+
 TEST(ToLine, CompactAndEscaped)
 {
     json j = {{"name", "a\"b"}, {"n", 1}};
