@@ -148,6 +148,7 @@ int run_live(const LiveConfig& o)
                              i.name.c_str());
     }
 
+    require_table_memory(o.counting, ifaces.size() * (o.attach.hook == Hook::tc_both ? 2 : 1));
     if (const auto note = table_memory_note(o.counting))
         std::fprintf(stderr, "%s\n", note->c_str());
     // The collector is resolved (or the file made) before anything is attached.

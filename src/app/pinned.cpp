@@ -287,6 +287,7 @@ int run_attach(const AttachCommandConfig& config)
 {
     require_bpf_privileges();
     check_pin_dir(config.pin_dir, true);
+    require_table_memory(config.counting, interfaces_of(config).size() * (config.attach.hook == Hook::tc_both ? 2 : 1));
     if (const auto note = table_memory_note(config.counting))
         std::fprintf(stderr, "%s\n", note->c_str());
     std::vector<std::string> made;

@@ -156,6 +156,7 @@ int run_replay(const ReplayConfig& o)
         throw;
     }
 
+    require_table_memory(o.counting);
     if (const auto note = table_memory_note(o.counting))
         std::fprintf(stderr, "%s\n", note->c_str());
     // Flow records in capture time, as softflowd -r makes them.

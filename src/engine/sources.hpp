@@ -24,6 +24,16 @@ LoadOptions load_options(const CountingConfig& config);
 // any CPU count); nothing otherwise.
 std::optional<std::string> table_memory_note(const CountingConfig& config);
 
+// The refusal of keyed tables that would not fit the host: `programs` loads
+// of them (one per attachment) taking more than half of `available_bytes`
+// (MemAvailable), the rest left to the host. One line naming the largest size
+// of the largest table asked for that would fit; nothing when they fit.
+std::optional<std::string> table_memory_refusal(const CountingConfig& config, std::uint64_t available_bytes,
+                                                std::size_t programs = 1);
+// Throws Error(exit_code::usage) with table_memory_refusal() against this
+// host's MemAvailable (/proc/meminfo); unread, nothing is refused.
+void require_table_memory(const CountingConfig& config, std::size_t programs = 1);
+
 class ProgramSource final : public CounterSource {
 public:
     explicit ProgramSource(CounterProgram program) : program_(std::move(program)) {}
