@@ -1,9 +1,12 @@
 #include "output/writer.hpp"
 
+#include "base/error.hpp"
+#include "base/exit_codes.hpp"
 #include "output/json.hpp"
 
 #include <cerrno>
 #include <cstdio>
+#include <fmt/format.h>
 #include <unistd.h>
 
 namespace trafstat {
@@ -22,21 +25,47 @@ bool ReportWriter::write(const std::string& text)
 {
     if (!open_)
         return false;
+    open_ = write_stdout(text);
+    return open_;
+}
+
+namespace {
+
+[[noreturn]] void output_failed(int err)
+{
+    throw Error(exit_code::output, fmt::format("cannot write to standard output: {}", errno_text(err)));
+}
+
+}  // namespace
+
+bool write_stdout(std::string_view text)
+{
     // write(2), not stdio: a stop signal (installed without SA_RESTART) that
     // arrives while a slow reader keeps the pipe full interrupts the write,
     // and stdio would lose the rest of the line; here it is written on.
-    std::fflush(stdout);
+    if (!finish_stdout())
+        return false;
     for (std::size_t done = 0; done < text.size();) {
         const ssize_t n = ::write(STDOUT_FILENO, text.data() + done, text.size() - done);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            open_ = false;  // EPIPE: the reader is gone; or stdout is broken
-            break;
-        }
+        if (n < 0 && errno == EPIPE)
+            return false;
+        if (n <= 0)
+            output_failed(n < 0 ? errno : EIO);
         done += static_cast<std::size_t>(n);
     }
-    return open_;
+    return true;
+}
+
+bool finish_stdout()
+{
+    if (std::fflush(stdout) == 0 && !std::ferror(stdout))
+        return true;
+    const int err = errno;
+    if (err == EPIPE)
+        return false;
+    output_failed(err ? err : EIO);
 }
 
 }  // namespace trafstat
