@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace trafstat {
@@ -31,6 +32,14 @@ bool ReportWriter::write(const std::string& text)
 
 namespace {
 
+// The reader is gone: a closed pipe (EPIPE), or a terminal that hung up (EIO
+// from a character device; a file's EIO is a real I/O error).
+bool reader_gone(int err)
+{
+    struct stat st {};
+    return err == EPIPE || (err == EIO && fstat(STDOUT_FILENO, &st) == 0 && S_ISCHR(st.st_mode));
+}
+
 [[noreturn]] void output_failed(int err)
 {
     throw Error(exit_code::output, fmt::format("cannot write to standard output: {}", errno_text(err)));
@@ -49,7 +58,7 @@ bool write_stdout(std::string_view text)
         const ssize_t n = ::write(STDOUT_FILENO, text.data() + done, text.size() - done);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno == EPIPE)
+        if (n < 0 && reader_gone(errno))
             return false;
         if (n <= 0)
             output_failed(n < 0 ? errno : EIO);
@@ -63,7 +72,7 @@ bool finish_stdout()
     if (std::fflush(stdout) == 0 && !std::ferror(stdout))
         return true;
     const int err = errno;
-    if (err == EPIPE)
+    if (reader_gone(err))
         return false;
     output_failed(err ? err : EIO);
 }

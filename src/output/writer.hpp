@@ -24,7 +24,7 @@ struct OutputConfig {
 };
 
 // Writes all of `text` to stdout (after what stdio holds). false when the
-// reader is gone (EPIPE: a closed pipe, which is a clean stop); any other
+// reader is gone (a closed pipe, a terminal that hung up: a clean stop); any other
 // failure (a full disk, an I/O error) throws Error(exit_code::output).
 bool write_stdout(std::string_view text);
 // Flushes what stdio holds for stdout, with write_stdout's outcomes: main
