@@ -203,7 +203,8 @@ int run_agent(const AgentConfig& config)
 
     const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(config.interval_s));
-    auto next = std::chrono::steady_clock::now() + interval;
+    const auto start = std::chrono::steady_clock::now();
+    auto next = start + interval;
     while (!sleep_until(next)) {
         {
             const std::lock_guard<std::mutex> hold(lock);
@@ -222,9 +223,7 @@ int run_agent(const AgentConfig& config)
         // Outside the lock: a paced export of many records must not hold up a scrape.
         if (ipfix)
             ipfix->send(unix_s());
-        next += interval;
-        while (next <= std::chrono::steady_clock::now())
-            next += interval;
+        next = next_tick(start, interval, std::chrono::steady_clock::now());  // skips what a slow drain missed
     }
     if (server)
         server->stop();

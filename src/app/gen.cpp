@@ -9,6 +9,7 @@
 #include "net/interface.hpp"
 #include "output/gen_summary.hpp"
 #include "output/json.hpp"
+#include "output/writer.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -169,11 +170,10 @@ int run_gen(const GenConfig& g)
         it->packets += t.slot_packets[i];
         it->bytes += t.slot_bytes[i];
     }
-    const std::string out = g.format == OutputFormat::json ? to_line(gen::summary_json(s)) : gen::summary_text(s);
-    std::fputs(out.c_str(), stdout);
+    std::string out = g.format == OutputFormat::json ? to_line(gen::summary_json(s)) : gen::summary_text(s);
     if (out.empty() || out.back() != '\n')
-        std::fputc('\n', stdout);
-    std::fflush(stdout);
+        out += '\n';
+    write_stdout(out);  // a closed pipe is a clean stop; a full disk throws
 
     if (!generator.failure().empty())
         throw Error(exit_code::runtime, generator.failure());

@@ -15,14 +15,12 @@
 #include "output/writer.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <fmt/format.h>
 #include <memory>
 #include <optional>
-#include <poll.h>
+#include <span>
 #include <vector>
 
 namespace trafstat {
@@ -97,27 +95,24 @@ double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::ste
 }
 
 // --tui: waits like sleep_until, and meanwhile reads keys and redraws on them
-// and on a resize (SIGWINCH interrupts ppoll; curses then reports KEY_RESIZE).
+// and on a resize (SIGWINCH interrupts the wait; curses then reports KEY_RESIZE).
 // The deadline stays `until`, so the interval schedule is that of line output.
 // true: stop (a signal, `q`, or the terminal went away).
 bool wait_tui(std::chrono::steady_clock::time_point until, TuiScreen& screen, TuiModel& model)
 {
     for (;;) {
-        if (stop_requested())
-            return true;
-        const auto now = std::chrono::steady_clock::now();
-        if (now >= until)
-            return false;
-        const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(until - now).count();
-        timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
         pollfd in{screen.input_fd(), POLLIN, 0};
-        const int rc = ppoll(&in, 1, &ts, nullptr);
-        if (rc < 0 && errno != EINTR)
+        switch (wait_until(until, std::span(&in, 1))) {
+        case Wake::deadline:
+            return false;
+        case Wake::stop:
+        case Wake::failed:
             return true;
-        if (rc > 0 && (in.revents & (POLLHUP | POLLERR | POLLNVAL)))
+        case Wake::input:
+            break;
+        }
+        if (in.revents & (POLLHUP | POLLERR | POLLNVAL))
             return true;  // the terminal is gone: stop as SIGHUP would
-        if (rc == 0)
-            continue;
         bool redraw = false;
         for (int ch : screen.read_keys(redraw)) {
             const TuiAction action = model.key(ch);
@@ -225,10 +220,10 @@ int run_live(const LiveConfig& o)
         ++intervals;
         if ((o.count && intervals >= *o.count) || (end && next >= *end))
             break;
-        next += interval;
-        // Fell behind (stopped terminal, overloaded host): skip missed ticks.
-        while (next <= std::chrono::steady_clock::now())
-            next += interval;
+        // Fell behind (stopped terminal, overloaded host, a drain longer than
+        // -i): the missed ticks are skipped, and the next line's interval_s
+        // is the time it really covers.
+        next = next_tick(start, interval, std::chrono::steady_clock::now());
     }
 
     screen.reset();  // endwin: the terminal is the shell's again before the summary

@@ -9,9 +9,11 @@
 #include "base/exit_codes.hpp"
 #include "bpf/log.hpp"
 #include "cli/options.hpp"
+#include "output/writer.hpp"
 
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <variant>
 
 namespace {
@@ -27,41 +29,43 @@ int main(int argc, char** argv)
 {
     using namespace trafstat;
     auto parsed = parse_options(argc, argv);
-    if (auto* exit = std::get_if<ParseExit>(&parsed)) {
-        std::fputs(exit->text.c_str(), exit->to_stderr ? stderr : stdout);
-        if (!exit->text.empty() && exit->text.back() != '\n')
-            std::fputc('\n', exit->to_stderr ? stderr : stdout);
-        return exit->code;
-    }
     try {
-        return std::visit(Overloaded{
-                              [](const LiveConfig& c) {
-                                  init_libbpf_logging(c.verbose);
-                                  return run_live(c);
-                              },
-                              [](const ReplayConfig& c) {
-                                  init_libbpf_logging(c.verbose);
-                                  return run_replay(c);
-                              },
-                              [](const GenConfig& c) {
-                                  init_libbpf_logging(c.verbose);
-                                  return run_gen(c);
-                              },
-                              [](const AttachCommandConfig& c) {
-                                  init_libbpf_logging(c.verbose);
-                                  return run_attach(c);
-                              },
-                              [](const AgentConfig& c) {
-                                  init_libbpf_logging(c.pinned.verbose);
-                                  return run_agent(c);
-                              },
-                              [](const StatusConfig& c) { return run_status(c); },
-                              [](const DumpConfig& c) { return run_dump(c); },
-                              [](const DetachConfig& c) { return run_detach(c); },
-                              [](const ControlConfig& c) { return run_control(c); },
-                              [](const ParseExit& e) { return e.code; },
-                          },
-                          parsed);
+        const int code = std::visit(Overloaded{
+                                        [](const LiveConfig& c) {
+                                            init_libbpf_logging(c.verbose);
+                                            return run_live(c);
+                                        },
+                                        [](const ReplayConfig& c) {
+                                            init_libbpf_logging(c.verbose);
+                                            return run_replay(c);
+                                        },
+                                        [](const GenConfig& c) {
+                                            init_libbpf_logging(c.verbose);
+                                            return run_gen(c);
+                                        },
+                                        [](const AttachCommandConfig& c) {
+                                            init_libbpf_logging(c.verbose);
+                                            return run_attach(c);
+                                        },
+                                        [](const AgentConfig& c) {
+                                            init_libbpf_logging(c.pinned.verbose);
+                                            return run_agent(c);
+                                        },
+                                        [](const StatusConfig& c) { return run_status(c); },
+                                        [](const DumpConfig& c) { return run_dump(c); },
+                                        [](const DetachConfig& c) { return run_detach(c); },
+                                        [](const ControlConfig& c) { return run_control(c); },
+                                        [](const ParseExit& e) {
+                                            std::string text = e.text;
+                                            if (!text.empty() && text.back() != '\n')
+                                                text += '\n';
+                                            std::fputs(text.c_str(), e.to_stderr ? stderr : stdout);
+                                            return e.code;
+                                        },
+                                    },
+                                    parsed);
+        finish_stdout();  // what stdio still holds (help, status): never lost without a word
+        return code;
     } catch (const Error& e) {
         std::fprintf(stderr, "trafstat: %s\n%s", e.what(), e.detail().c_str());
         return e.exit_code();

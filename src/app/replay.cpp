@@ -77,6 +77,7 @@ public:
     // Before submitting a record at `ts`: closes the bins that end before it.
     // Time going backwards (merged captures) stays in the current bin.
     // Timestamps come from files: arithmetic is done wide, never overflows.
+    // -i is at least 1 µs (cli), so the width is never 0 ns.
     void before(std::int64_t ts)
     {
         if (!end_) {
@@ -90,7 +91,8 @@ public:
         const Wide empty = (ts - *end_) / width_ns_;
         if (empty > kMaxEmptyBins)
             *end_ += empty * width_ns_;
-        while (ts >= *end_)
+        // Up to kMaxEmptyBins lines of a line's cost each: a stop ends them.
+        while (ts >= *end_ && !stop_requested())
             close_bin();
     }
     // After the last record: the last, partial bin.
@@ -133,6 +135,13 @@ SummaryReport empty_summary(const std::string& file)
     return SummaryReport{0, {AttachmentReport{l.ifname, l.hook, l.mode, {}}}};
 }
 
+int interrupted(const std::string& file, std::uint64_t records)
+{
+    std::fprintf(stderr, "trafstat: %s: interrupted after %llu packets; the report covers those\n", file.c_str(),
+                 static_cast<unsigned long long>(records));
+    return exit_code::interrupted;
+}
+
 }  // namespace
 
 int run_replay(const ReplayConfig& o)
@@ -153,6 +162,8 @@ int run_replay(const ReplayConfig& o)
                                     name, linktype_name(reader->linktype())));
     } catch (const Error&) {
         out.summary(empty_summary(name));
+        if (stop_requested())
+            return interrupted(name, 0);  // the signal cut the open short (a FIFO without a writer)
         throw;
     }
 
@@ -213,7 +224,9 @@ int run_replay(const ReplayConfig& o)
     } catch (const Error& e) {
         if (e.exit_code() != exit_code::capture)
             throw;
-        damage = e;  // report what was read, then fail
+        // A stop signal interrupts a read (EINTR): that is the stop, not damage.
+        if (!stop_requested())
+            damage = e;  // report what was read, then fail
     }
 
     if (binner)
@@ -226,11 +239,8 @@ int run_replay(const ReplayConfig& o)
         ipfix->finish(static_cast<std::uint32_t>(std::max<std::int64_t>(last_ts, 0) / 1'000'000'000));
     if (damage)
         throw *damage;
-    if (stop_requested()) {
-        std::fprintf(stderr, "trafstat: %s: interrupted after %llu packets; the report covers those\n", name.c_str(),
-                     static_cast<unsigned long long>(reader->records()));
-        return exit_code::interrupted;
-    }
+    if (stop_requested())
+        return interrupted(name, reader->records());
     return exit_code::ok;
 }
 

@@ -3,7 +3,7 @@
 
 namespace trafstat::exit_code {
 inline constexpr int ok = 0;
-inline constexpr int runtime = 1;        // unexpected runtime failure (reading maps, output)
+inline constexpr int runtime = 1;        // unexpected runtime failure (reading maps, an internal error)
 inline constexpr int usage = 2;          // bad flags or arguments
 inline constexpr int no_interface = 3;   // interface missing, or no default route
 inline constexpr int privileges = 4;     // lacking CAP_BPF / CAP_NET_ADMIN
@@ -15,4 +15,5 @@ inline constexpr int unsupported = 8;    // gen: the kernel cannot send live fra
 inline constexpr int address = 9;        // agent: the metrics address cannot be bound (in use, not local)
 inline constexpr int pin_dir = 10;       // the pin dir is not on a BPF filesystem, or holds another layout version
 inline constexpr int not_attached = 11;  // detach, dump, control: no trafstat attachment there
+inline constexpr int output = 12;        // stdout cannot be written (a full disk, an I/O error); not a closed pipe
 }  // namespace trafstat::exit_code

@@ -89,6 +89,11 @@ Exit codes: 0 ok, 1 runtime error, 2 usage, 3 no interface, 4 privileges, 6 BPF 
 8 the kernel cannot send live frames (Linux 5.18+), 130 interrupted before --count (docs/exit-codes.md).)";
 
 constexpr double k_max_interval_s = 3600;
+// The floors of -i (README, docs/replay.md): live and the agent drain every
+// interval, and a drain of full tables takes milliseconds; a replay bin is a
+// line of capture time, which pcap stamps in microseconds.
+constexpr double k_min_interval_s = 0.01;
+constexpr double k_min_bin_s = 1e-6;
 constexpr unsigned k_max_gen_threads = 1024;
 constexpr std::uint32_t k_max_gen_batch = 256;  // the kernel's TEST_XDP_MAX_BATCH
 constexpr std::size_t k_max_ifname = 15;        // IFNAMSIZ - 1
@@ -153,13 +158,16 @@ CLI::Validator check(std::function<std::string(std::string&)> op)
     return CLI::Validator(std::move(op), "");
 }
 
-std::string interval_error(std::string& text)
+// -i: a number of seconds from `min_s` (written `min_text`) to k_max_interval_s.
+CLI::Validator interval_check(double min_s, std::string_view min_text)
 {
-    const auto v = parse_number(text);
-    if (v && *v > 0 && *v <= k_max_interval_s) {
-        return {};
-    }
-    return fmt::format("'{}' is not a number of seconds > 0 and <= {}", text, k_max_interval_s);
+    return check([min_s, min_text](std::string& text) -> std::string {
+        const auto v = parse_number(text);
+        if (v && *v >= min_s && *v <= k_max_interval_s) {
+            return {};
+        }
+        return fmt::format("'{}' is not a number of seconds from {} to {}", text, min_text, k_max_interval_s);
+    });
 }
 
 std::string count_error(std::string& text)
@@ -443,9 +451,10 @@ ParseResult parse_replay(int argc, const char* const* argv)
     app.footer(std::string{k_replay_footer});
     app.add_option("FILE", o.file, "pcap or pcapng file; - reads standard input")->required()->type_name("");
     double bin = 0;
-    auto* bin_opt = app.add_option("-i,--interval", bin, "Also print one report per SECONDS of capture time")
-                        ->check(check(interval_error))
-                        ->type_name("SECONDS");
+    auto* bin_opt =
+        app.add_option("-i,--interval", bin, "Also print one report per SECONDS of capture time, from 0.000001")
+            ->check(interval_check(k_min_bin_s, "0.000001"))
+            ->type_name("SECONDS");
     bool json = false;
     app.add_flag("--json", json, "One JSON object per line (NDJSON; schema in docs/json.md)");
     app.add_flag("-z,--hide-zero", o.output.hide_zero, "Hide classes that saw no packets (never the all row)");
@@ -788,8 +797,8 @@ ParseResult parse_agent(int argc, const char* const* argv)
                    "the rest in one `other` series [default: 0, none]")
         ->check(CLI::Range(std::size_t{0}, std::size_t{10000}))
         ->type_name("K");
-    app.add_option("-i,--interval", o.interval_s, "Drain the tables every SECONDS [default: 5]")
-        ->check(check(interval_error))
+    app.add_option("-i,--interval", o.interval_s, "Drain the tables every SECONDS, from 0.01 [default: 5]")
+        ->check(interval_check(k_min_interval_s, "0.01"))
         ->type_name("SECONDS");
     app.add_flag("--detach-on-exit", o.detach_on_exit, "Detach and remove the pins when stopped (SIGTERM, SIGINT)");
     app.add_flag("--replace", o.replace,
@@ -939,8 +948,8 @@ ParseResult parse(int argc, const char* const* argv)
     AttachFlags attach_flags;
     attach_flags.add_to(app, attach);
     app.add_flag("--force", attach.force, "Replace an XDP program already attached to the interface");
-    app.add_option("-i,--interval", o.interval_s, "Print every SECONDS, fractional, up to 3600 [default: 1]")
-        ->check(check(interval_error))
+    app.add_option("-i,--interval", o.interval_s, "Print every SECONDS, fractional, 0.01 to 3600 [default: 1]")
+        ->check(interval_check(k_min_interval_s, "0.01"))
         ->type_name("SECONDS");
     auto* count_opt =
         app.add_option("-c,--count", count, "Stop after N intervals")->check(check(count_error))->type_name("N");

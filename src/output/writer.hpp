@@ -7,6 +7,7 @@
 #include "output/report.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace trafstat {
 
@@ -22,13 +23,22 @@ struct OutputConfig {
     bool hide_zero = false;  // -z: classes with no packets are left out (never `all`)
 };
 
+// Writes all of `text` to stdout (after what stdio holds). false when the
+// reader is gone (a closed pipe, a terminal that hung up: a clean stop); any other
+// failure (a full disk, an I/O error) throws Error(exit_code::output).
+bool write_stdout(std::string_view text);
+// Flushes what stdio holds for stdout, with write_stdout's outcomes: main
+// calls it last, so that no output is lost without a word.
+bool finish_stdout();
+
 class ReportWriter {
 public:
     explicit ReportWriter(const OutputConfig& config)
         : format_(config.format), line_(LineOptions{.hide_zero = config.hide_zero})
     {}
 
-    // false once stdout is gone (EPIPE: a closed pipe) or broken; later writes are skipped.
+    // false once stdout is gone (EPIPE: a closed pipe); later writes are skipped.
+    // Any other write error throws (write_stdout).
     bool interval(const IntervalReport& r);
     bool summary(const SummaryReport& r);
     bool open() const { return open_; }

@@ -188,11 +188,25 @@ TEST(Options, Interval)
     EXPECT_DOUBLE_EQ(ok({"--interval", "2"}).interval_s, 2.0);
     EXPECT_DOUBLE_EQ(ok({"--interval=.25"}).interval_s, 0.25);
     EXPECT_DOUBLE_EQ(ok({"-i", "3600"}).interval_s, 3600.0);
-    EXPECT_DOUBLE_EQ(ok({"-i", "0.001"}).interval_s, 0.001);
-    for (const char* bad : {"0", "-1", "3600.5", "abc", "1s", "inf", "nan", "", "1e9", " 1"}) {
+    EXPECT_DOUBLE_EQ(ok({"-i", "0.01"}).interval_s, 0.01);  // the floor
+    for (const char* bad : {"0", "-1", "3600.5", "abc", "1s", "inf", "nan", "", "1e9", " 1", "0.001", "1e-8"}) {
         const std::string text = usage_error({"-i", bad});
         EXPECT_TRUE(contains(text, "--interval")) << bad << ": " << text;
     }
+    EXPECT_TRUE(contains(usage_error({"-i", "0.009"}), "'0.009' is not a number of seconds from 0.01 to 3600"));
+}
+
+// Below a drain's cost a live or agent loop would be all drain; below a
+// microsecond a replay bin rounds to nothing (issue 15: SIGFPE at 1e-10).
+TEST(Options, IntervalFloors)
+{
+    EXPECT_DOUBLE_EQ(*accepted_as<ReplayConfig>({"replay", "-i", "0.000001", "x.pcap"}).bin_s, 1e-6);
+    EXPECT_DOUBLE_EQ(*accepted_as<ReplayConfig>({"replay", "-i", "1e-6", "x.pcap"}).bin_s, 1e-6);
+    for (const char* bad : {"1e-10", "0.0000009", "0"})
+        EXPECT_TRUE(contains(usage_error({"replay", "-i", bad, "x.pcap"}), "from 0.000001 to 3600")) << bad;
+    EXPECT_EQ(accepted_as<AgentConfig>({"agent", "-i", "0.01", "eth0"}).interval_s, 0.01);
+    for (const char* bad : {"0.001", "1e-8"})
+        EXPECT_TRUE(contains(usage_error({"agent", "-i", bad, "eth0"}), "from 0.01 to 3600")) << bad;
 }
 
 TEST(Options, Count)
