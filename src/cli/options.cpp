@@ -45,8 +45,8 @@ Pinned, counting with no process (docs/agent.md):
   sudo trafstat detach eth0                    remove the links and the pins
 
 Exit codes: 0 ok, 1 runtime error, 2 usage, 3 no interface, 4 privileges, 5 attach refused,
-6 BPF load/verifier failure, 7 bad capture, 9 metrics address, 10 pin dir, 11 not attached
-(docs/exit-codes.md).)";
+6 BPF load/verifier failure, 7 bad capture, 9 metrics address, 10 pin dir, 11 not attached,
+12 output cannot be written (docs/exit-codes.md).)";
 
 constexpr std::string_view k_replay_description =
     "Run every packet of a pcap or pcapng file through trafstat's own XDP program (BPF_PROG_TEST_RUN, "
@@ -62,7 +62,8 @@ Examples:
   zcat capture.pcap.gz | sudo trafstat replay -     from standard input
 
 Exit codes: 0 ok, 2 usage, 4 privileges, 6 BPF load failure, 7 capture missing, damaged or of an
-unsupported link type (the report of what was read is still printed) (docs/exit-codes.md).)";
+unsupported link type (the report of what was read is still printed), 12 output cannot be written,
+130 interrupted (docs/exit-codes.md).)";
 
 constexpr std::string_view k_gen_description =
     "Send crafted frames out of IFACE at line rate from inside the kernel: BPF_PROG_RUN in live-frames mode runs "
@@ -86,7 +87,8 @@ Examples:
   sudo trafstat gen --inject -n 1000 --json va0            into va0's own receive path
 
 Exit codes: 0 ok, 1 runtime error, 2 usage, 3 no interface, 4 privileges, 6 BPF load failure,
-8 the kernel cannot send live frames (Linux 5.18+), 130 interrupted before --count (docs/exit-codes.md).)";
+8 the kernel cannot send live frames (Linux 5.18+), 12 output cannot be written, 130 interrupted before
+--count (docs/exit-codes.md).)";
 
 constexpr double k_max_interval_s = 3600;
 // The floors of -i (README, docs/replay.md): live and the agent drain every
