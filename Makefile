@@ -6,7 +6,7 @@ IFACE ?=
 ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build-deps configure build trafstat run test unit lint fuzz bench bench-vm clean
+.PHONY: all deps build-deps configure build trafstat run test unit lint sanitize sanitize-build fuzz bench bench-vm clean
 
 all: build
 
@@ -33,9 +33,11 @@ trafstat: configure
 run: trafstat
 	./$(BUILD_DIR)/trafstat $(ARGS) $(IFACE)
 
-# Every tier: unit, packet (BPF_PROG_TEST_RUN), end-to-end (netns/veth), replay, fuzz, lint.
-test: build
+# Every tier: unit, packet (BPF_PROG_TEST_RUN), end-to-end (netns/veth), replay, lint; then the
+# sanitizer tier (below).
+test: build sanitize-build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 1
+	$(SANITIZE_CTEST)
 
 # Unit tier only; no privileges needed.
 unit: build
@@ -45,13 +47,34 @@ unit: build
 lint: deps configure
 	cd $(BUILD_DIR) && ctest --output-on-failure -L lint
 
-# The differential test for ten minutes (FUZZ_SECONDS=...; SEED=... replays a run): the program
-# at XDP and TC against the reference classifier, frame by frame. Needs root.
+# The sanitizer tier: the unit, packet and bad-input tiers built with ASan and UBSan (clang++) in a
+# build directory of their own, and the fuzz targets (20 s each). Any sanitizer report fails it
+# (undefined behaviour and leaks included). Needs root, as the packet and bad-input tiers do.
+SANITIZE_BUILD_DIR ?= $(BUILD_DIR)-sanitize
+SANITIZER_ENV = ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+SANITIZE_CTEST = cd $(SANITIZE_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j 1
+
+sanitize-build: deps
+	cmake -S . -B $(SANITIZE_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAFSTAT_SANITIZE=ON \
+		-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+	cmake --build $(SANITIZE_BUILD_DIR) -j $(JOBS)
+
+sanitize: sanitize-build
+	$(SANITIZE_CTEST)
+
+# Longer fuzzing, FUZZ_SECONDS (default ten minutes) each: the differential test (the program at
+# XDP and TC against the reference classifier, frame by frame; SEED=... replays a run), then every
+# libFuzzer target of the sanitizer build. Needs root.
 FUZZ_SECONDS ?= 600
-fuzz: configure
+fuzz: configure sanitize-build
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target differential_tests
 	./$(BUILD_DIR)/tests/differential_tests --gtest_filter='Differential.*' --frames 100000000000 \
 		--seconds $(FUZZ_SECONDS) $(if $(SEED),--seed $(SEED))
+	for fuzzer in $(SANITIZE_BUILD_DIR)/tests/fuzz/*_fuzz; do \
+		$(SANITIZER_ENV) /usr/bin/python3 tests/fuzz/run_fuzz.py --fuzzer $$fuzzer --corpus $$(basename $$fuzzer _fuzz) \
+			--seconds $(FUZZ_SECONDS) --artifacts $(SANITIZE_BUILD_DIR)/tests/fuzz/artifacts || exit 1; \
+	done
 
 # Benchmarks (not tests): prints a table, writes build/bench/*.json. Needs root.
 bench: deps configure
@@ -66,4 +89,4 @@ bench-vm: build-deps configure
 	./bench/vm/run.sh $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_BUILD_DIR)

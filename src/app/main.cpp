@@ -22,6 +22,9 @@ template <class... F>
 struct Overloaded : F... {
     using F::operator()...;
 };
+// Spelled out for clang++ 14 (the sanitizer build), which lacks C++20's deduction for aggregates.
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "serve/metrics_server.hpp"
 
+#include "serve/metrics_routes.hpp"
+
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 
@@ -99,6 +101,31 @@ std::string format_listen_address(const ListenAddress& a)
                                                     : fmt::format("{}:{}", a.address, a.port);
 }
 
+void install_metrics_routes(httplib::Server& server, MetricsHandlers handlers, std::mutex& one_call_at_a_time)
+{
+    const auto serve = [&server, &one_call_at_a_time](const char* path, std::function<std::string()> answer,
+                                                      const char* type) {
+        if (!answer)
+            return;
+        server.Get(path, [&one_call_at_a_time, answer = std::move(answer), type](const httplib::Request&,
+                                                                                 httplib::Response& res) {
+            try {
+                const std::lock_guard lock(one_call_at_a_time);
+                res.set_content(answer(), type);
+            } catch (const std::exception& e) {
+                res.status = 500;
+                res.set_content(fmt::format("{}\n", e.what()), "text/plain; charset=utf-8");
+            } catch (...) {
+                res.status = 500;
+                res.set_content("unknown error\n", "text/plain; charset=utf-8");
+            }
+        });
+    };
+    serve("/metrics", std::move(handlers.metrics), "text/plain; version=0.0.4; charset=utf-8");
+    serve("/status", std::move(handlers.status), "application/json");
+    serve("/healthz", std::move(handlers.healthz), "text/plain; charset=utf-8");
+}
+
 struct MetricsServer::Impl {
     BoundServer server;
     std::mutex one_call_at_a_time;
@@ -119,25 +146,7 @@ MetricsServer::MetricsServer(std::string address, std::uint16_t port, MetricsHan
     // answer waits for the client's delayed ACK (40 ms per scrape on Linux).
     server.set_tcp_nodelay(true);
     server.new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
-    const auto serve = [this, &server](const char* path, std::function<std::string()> answer, const char* type) {
-        if (!answer)
-            return;
-        server.Get(path, [this, answer = std::move(answer), type](const httplib::Request&, httplib::Response& res) {
-            try {
-                const std::lock_guard lock(impl_->one_call_at_a_time);
-                res.set_content(answer(), type);
-            } catch (const std::exception& e) {
-                res.status = 500;
-                res.set_content(fmt::format("{}\n", e.what()), "text/plain; charset=utf-8");
-            } catch (...) {
-                res.status = 500;
-                res.set_content("unknown error\n", "text/plain; charset=utf-8");
-            }
-        });
-    };
-    serve("/metrics", std::move(handlers.metrics), "text/plain; version=0.0.4; charset=utf-8");
-    serve("/status", std::move(handlers.status), "application/json");
-    serve("/healthz", std::move(handlers.healthz), "text/plain; charset=utf-8");
+    install_metrics_routes(server, std::move(handlers), impl_->one_call_at_a_time);
 
     errno = 0;
     const int bound = port == 0 ? server.bind_to_any_port(address_) : server.bind_to_port(address_, port) ? port : -1;

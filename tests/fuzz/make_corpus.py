@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Writes the seed corpus of capture_fuzz into a directory.
+"""Writes the seed corpus (and libFuzzer dictionary) of one fuzz target into a directory.
 
-Small, valid captures built byte by byte (so nothing binary is committed):
+capture: small, valid captures built byte by byte (so nothing binary is committed):
 pcap in both byte orders, nanosecond pcap, pcapng (one and two interfaces,
 simple packet blocks), and every supported link type (Ethernet, raw IP,
 DLT_IPV4/IPV6, Linux cooked SLL/SLL2) plus an unsupported one. Then the
@@ -9,10 +9,17 @@ sample captures of python3-dpkt, pcapfix and gopacket when they are
 installed (the project's install-deps pulls them in); absent ones are
 skipped.
 
-usage: make_corpus.py DIR
+options: command lines (arguments separated by NUL bytes) of every command, and a
+dictionary of every option the parser declares (read from src/cli/options.cpp).
+
+http: requests to the agent's HTTP side: its paths, methods it refuses, keep-alive,
+bodies, chunks, ranges, bad request lines; a dictionary of HTTP's words.
+
+usage: make_corpus.py capture|options|http DIR  (the dictionary is written to DIR.dict)
 """
 
 import os
+import re
 import shutil
 import struct
 import sys
@@ -127,16 +134,8 @@ def seeds():
     )
 
 
-def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__.strip().splitlines()[-1])
-    directory = sys.argv[1]
-    os.makedirs(directory, exist_ok=True)
-    count = 0
-    for name, data in seeds():
-        with open(os.path.join(directory, name), "wb") as f:
-            f.write(data)
-        count += 1
+def capture_seeds():
+    yield from seeds()
     for source in SYSTEM_SEEDS:
         if not os.path.isdir(source):
             continue
@@ -144,9 +143,131 @@ def main():
         for name in sorted(os.listdir(source)):
             path = os.path.join(source, name)
             if name.endswith((".pcap", ".pcapng")) and os.path.isfile(path) and os.path.getsize(path) <= MAX_SEED_BYTES:
-                shutil.copyfile(path, os.path.join(directory, f"{prefix}_{name}"))
-                count += 1
-    print(f"make_corpus: {count} seeds in {directory}")
+                with open(path, "rb") as f:
+                    yield f"{prefix}_{name}", f.read()
+
+
+# --- command lines -------------------------------------------------------------
+
+OPTIONS_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "cli", "options.cpp")
+
+COMMAND_LINES = [
+    [],
+    ["eth0"],
+    ["-i", "0.5", "-c", "10", "eth0"],
+    ["--hook", "tc", "veth0", "veth1"],
+    ["--json", "-t", "30s", "eth0"],
+    ["--tui", "--talkers", "--ports", "eth0"],
+    ["--flows", "--flow-table-size", "1024", "--top", "5", "--sort", "pps", "--idle-timeout", "5m", "eth0"],
+    ["--talkers", "--talkers-by", "src", "--ip-table-size", "65536", "--histogram", "eth0"],
+    ["--xdp-mode", "generic", "--force", "-d", "eth0"],
+    ["--hook", "tc-egress", "--tc-mode", "clsact", "-z", "eth0"],
+    ["--drops", "--drop-flow-table-size", "4096", "eth0"],
+    ["--ipfix", "collector:4739", "eth0"],
+    ["--ipfix-file", "out.ipfix", "--flows", "eth0"],
+    ["--version"],
+    ["--help"],
+    ["replay", "--json", "-i", "1", "capture.pcapng"],
+    ["replay", "--flows", "--ipfix-file", "x.ipfix", "-"],
+    ["gen", "-n", "1000", "-s", "1514", "--proto", "udp4,tcp6", "--flows", "16", "--rate", "100k", "va0"],
+    ["gen", "--inject", "--src-ip", "10.0.0.1", "--dst-ip", "fd00::1", "--dst-mac", "02:00:00:00:00:01", "va0"],
+    ["gen", "--threads", "2", "--batch", "64", "-t", "2s", "--json", "va0"],
+    ["attach", "--flows", "--pin-dir", "/sys/fs/bpf/trafstat", "--totals-size", "1000", "eth0"],
+    ["agent", "--flows", "--metrics-top", "20", "--metrics", "[::1]:9469", "eth0"],
+    ["agent", "--no-metrics", "-i", "5", "--detach-on-exit", "--replace", "eth0"],
+    ["agent", "--metrics", "localhost", "--drops", "eth0"],
+    ["status", "--json"],
+    ["dump", "--json", "--top", "3", "eth0"],
+    ["detach", "--all"],
+    ["control", "eth0", "--hook", "xdp", "--talkers", "on", "--flows", "off"],
+]
+
+
+def options_seeds():
+    for i, words in enumerate(COMMAND_LINES):
+        yield f"line-{i:02d}", b"\0".join(w.encode() for w in words)
+
+
+def options_dictionary():
+    with open(OPTIONS_SOURCE) as f:
+        source = f.read()
+    words = set()
+    for declared in re.findall(r'"(-{1,2}[A-Za-z][\w-]*(?:,-{1,2}[\w-]+)*)"', source):
+        words.update(declared.split(","))
+    for line in COMMAND_LINES:
+        words.update(line)
+    return sorted(words)
+
+
+# --- HTTP requests ---------------------------------------------------------------
+
+
+def request(method, path, headers=(), body=b"", version="HTTP/1.1"):
+    head = f"{method} {path} {version}\r\nHost: 127.0.0.1:9469\r\n" + "".join(f"{h}\r\n" for h in headers)
+    return head.encode() + b"\r\n" + body
+
+
+HTTP_REQUESTS = {
+    "metrics": request("GET", "/metrics", ["Accept: text/plain", "Accept-Encoding: gzip"]),
+    "status": request("GET", "/status"),
+    "healthz-head": request("HEAD", "/healthz"),
+    "http10": request("GET", "/healthz", version="HTTP/1.0"),
+    "not-found": request("GET", "/metrics/../etc/passwd?x=%2e%2e&y"),
+    "post": request("POST", "/metrics", ["Content-Type: text/plain", "Content-Length: 5"], b"hello"),
+    "chunked": request("PUT", "/status", ["Transfer-Encoding: chunked"], b"5\r\nhello\r\n0\r\n\r\n"),
+    "range": request("GET", "/metrics", ["Range: bytes=0-10,20-"]),
+    "expect": request("POST", "/x", ["Expect: 100-continue", "Content-Length: 3"], b"abc"),
+    "keep-alive": request("GET", "/healthz") + request("GET", "/metrics", ["Connection: close"]),
+    "options": request("OPTIONS", "*"),
+    "bad-line": b"GET\r\n\r\n",
+    "folded": request("GET", "/healthz", ["X-A: 1", " continued", "Content-Length: -1"]),
+}
+
+HTTP_WORDS = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "HTTP/1.1", "HTTP/1.0", "\r\n", "\r\n\r\n",
+    "/metrics", "/status", "/healthz", "Content-Length: ", "Transfer-Encoding: chunked", "Range: bytes=",
+    "Connection: close", "Connection: keep-alive", "Expect: 100-continue", "Accept-Encoding: gzip, br",
+    "Content-Type: multipart/form-data; boundary=", "Content-Encoding: gzip", "%00", "?", "&", "=", "-", ",",
+]  # fmt: skip
+
+
+def http_seeds():
+    for name, data in HTTP_REQUESTS.items():
+        yield name, data
+
+
+# --- main ------------------------------------------------------------------------------
+
+TARGETS = {
+    "capture": (capture_seeds, None),
+    "options": (options_seeds, options_dictionary),
+    "http": (http_seeds, lambda: HTTP_WORDS),
+}
+
+
+def dictionary_entry(word):
+    escaped = "".join(c if c.isprintable() and c not in '"\\' else f"\\x{ord(c):02x}" for c in word)
+    return f'"{escaped}"\n'
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in TARGETS:
+        sys.exit(__doc__.strip().splitlines()[-1])
+    target, directory = sys.argv[1:]
+    make_seeds, make_dictionary = TARGETS[target]
+    os.makedirs(directory, exist_ok=True)
+    count = 0
+    for name, data in make_seeds():
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(data)
+        count += 1
+    words = make_dictionary() if make_dictionary else []
+    if words:
+        with open(directory.rstrip("/") + ".dict", "w") as f:
+            f.writelines(dictionary_entry(w) for w in words)
+    print(
+        f"make_corpus: {target}: {count} seeds in {directory}" + (f", {len(words)} dictionary words" if words else "")
+    )
 
 
 if __name__ == "__main__":
