@@ -4,6 +4,7 @@
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "bpf/loader.hpp"
 #include "bpf/netns.hpp"
 #include "bpf/pins.hpp"
 #include "engine/sources.hpp"
@@ -28,9 +29,6 @@
 
 namespace trafstat {
 namespace {
-
-// A trafstat program's name, as the kernel keeps it (15 characters at most).
-constexpr std::string_view kProgramPrefix = "trafstat_";
 
 double unix_now()
 {
@@ -186,7 +184,7 @@ std::vector<std::string> attach_pinned(const AttachCommandConfig& config, const 
 void detach_pinned(const std::string& pin_dir, const std::string& dir)
 {
     const LinkState link = link_state(dir);
-    if (link.pinned && !link.program.empty() && !std::string_view(link.program).starts_with(kProgramPrefix))
+    if (link.pinned && !link.program.empty() && !is_trafstat_program(link.program))
         throw Error(exit_code::attach, fmt::format("{}/link holds program '{}' (id {}), not trafstat's: not "
                                                    "touching it",
                                                    dir, link.program, link.program_id));

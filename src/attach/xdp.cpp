@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "bpf/loader.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -106,6 +107,17 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
                     fmt::format("cannot hold the program for {}: {}", iface.name, errno_text(errno)));
 
     if (ExistingXdp e = query_xdp(iface); e.prog_id) {
+        // trafstat's own program without a link was swapped in by --force: a
+        // live run holds it, or a killed one left it. Either way it is not the
+        // user's program, and "restoring" it on exit would keep it for good.
+        if (is_trafstat_program(e.name) && !e.link_id)
+            throw Error(exit_code::attach,
+                        describe(e, iface.name) +
+                            fmt::format(": trafstat's own, attached without a link: a running `trafstat --force` "
+                                        "holds it, or a killed one left it and the program it replaced is gone; "
+                                        "not replacing it, even with --force (once no trafstat --force runs on {0}, "
+                                        "remove it: ip link set dev {0} {1} off)",
+                                        iface.name, e.mode == XdpAttached::generic ? "xdpgeneric" : "xdpdrv"));
         if (!force)
             throw Error(exit_code::attach, describe(e, iface.name) +
                                                ": not replacing it (use --force to swap it out for this run, "
@@ -124,7 +136,8 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
             attach_failed(err, iface, kXdpAttachedNames.name(e.mode));
         a.mode_ = e.mode;
         notes += fmt::format("trafstat: warning: --force: replaced '{}' (id {}) on {}; it is restored on exit, "
-                             "but not if trafstat is killed with SIGKILL\n",
+                             "but if trafstat is killed (SIGKILL) its counting program stays there instead, "
+                             "passing every packet, until removed (docs/attaching.md)\n",
                              e.name, e.prog_id, iface.name);
         return a;
     }

@@ -1,6 +1,7 @@
 // One XDP attachment: a BPF link (native or generic), detached when the
 // object dies or the process does. --force is the one non-link path: it
-// swaps out another program atomically and puts it back on exit.
+// swaps out another program atomically and puts it back on exit, but never
+// trafstat's own, which a killed --force run leaves (docs/attaching.md).
 #pragma once
 
 #include "attach/modes.hpp"

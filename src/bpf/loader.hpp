@@ -14,11 +14,20 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 struct counter;  // generated skeleton (counter.skel.h)
 struct bpf_program;
 
 namespace trafstat {
+
+// Every program trafstat loads is named trafstat_* (bpf/*.bpf.c), as the
+// kernel keeps it: 15 characters at most. That tells trafstat's own programs
+// from anyone else's on a hook or behind a pin.
+inline bool is_trafstat_program(std::string_view name)
+{
+    return name.starts_with("trafstat_");
+}
 
 struct LoadOptions {
     bool drop_mode = false;    // XDP: count totals only and drop

@@ -155,8 +155,7 @@ TEST(Options, ModeOfTheOtherHookIsAnError)
 
 TEST(Options, Flags)
 {
-    const LiveConfig o = ok({"-d", "--force", "-v", "--json", "-z"});
-    EXPECT_TRUE(o.attach.drop);
+    const LiveConfig o = ok({"--force", "-v", "--json", "-z"});
     EXPECT_TRUE(o.attach.force);
     EXPECT_TRUE(o.verbose);
     EXPECT_EQ(o.output.format, OutputFormat::json);
@@ -179,6 +178,19 @@ TEST(Options, DropNeedsXdp)
     for (const char* hook : {"tc", "tc-ingress", "tc-egress"}) {
         const std::string text = usage_error({"-d", "--hook", hook});
         EXPECT_TRUE(contains(text, "--drop works only with --hook xdp: TC cannot drop")) << text;
+    }
+}
+
+// --force attaches without a link: a killed run would leave a drop program
+// black-holing the interface (docs/attaching.md). Counting with --force is fine.
+TEST(Options, ForceNotWithDrop)
+{
+    const std::initializer_list<std::initializer_list<const char*>> refused = {
+        {"--force", "-d", "eth1"}, {"-d", "--force", "eth1"}, {"--force", "--drop", "--xdp-mode", "generic", "eth1"}};
+    for (auto args : refused) {
+        const std::string text = usage_error(args);
+        EXPECT_TRUE(contains(text, "--force cannot be combined with --drop")) << text;
+        EXPECT_TRUE(contains(text, "detach the other XDP program first, or count without --drop")) << text;
     }
 }
 
