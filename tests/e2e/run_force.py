@@ -12,7 +12,8 @@ a user would; trafstat runs in rcv on vb0 (docs/attaching.md).
   TestKilledForce     `--force` (counting) SIGKILLed 10 times, 0-300 ms after its start: vb0 then has
                       the user's program or trafstat's counting program, never anything else (no
                       drop program), and ping crosses the pair. Once trafstat's program is left
-                      (also SIGKILLed once attached, so the case is always seen), a later run, with
+                      (also SIGKILLed once attached, over a native and a generic program, so the
+                      case is always seen), a later run, with
                       or without --force, refuses it (exit 5, one line, the command that removes
                       it) and leaves it as it is: it never "restores" trafstat's program as if it
                       were the user's; the command named removes it
@@ -75,9 +76,9 @@ class ForceCase(unittest.TestCase):
         prog = link.get("xdp", {}).get("prog")
         return (prog["id"], prog["name"]) if prog else None
 
-    def attach_users_program(self):
+    def attach_users_program(self, ip_mode="xdpdrv"):
         H.run(
-            ["ip", "-n", self.ns, "link", "set", "dev", self.ifname, "xdpdrv", "obj", BASELINE_OBJ]
+            ["ip", "-n", self.ns, "link", "set", "dev", self.ifname, ip_mode, "obj", BASELINE_OBJ]
             + ["program", "baseline_pass"]
         )
         users = self.xdp()
@@ -127,12 +128,12 @@ class TestForceWithDrop(ForceCase):
 
 
 class TestKilledForce(ForceCase):
-    def assertTrafstatsRefused(self, left):
+    def assertTrafstatsRefused(self, left, ip_mode="xdpdrv"):
         """A run over trafstat's left program refuses it, names the way out, and leaves it be."""
         for extra in (["--force"], []):
             rc, err = self.trafstat("--json", "-c", "1", "-i", "0.1", *extra)
             self.assertEqual(rc, EXIT_ATTACH, err)
-            self.assertOneLine(err, "trafstat's own", left[1], f"ip link set dev {self.ifname} xdpdrv off")
+            self.assertOneLine(err, "trafstat's own", left[1], f"ip link set dev {self.ifname} {ip_mode} off")
             self.assertEqual(self.xdp(), left, "a later run replaced trafstat's left program")
 
     def remove_left(self, err_hint):
@@ -141,17 +142,23 @@ class TestKilledForce(ForceCase):
         H.run(["ip", "-n", self.ns, *cmd[1:]])
         self.assertIsNone(self.xdp())
 
-    def test_killed_once_counting_leaves_trafstats_passing_program(self):
-        users = self.attach_users_program()
+    def killed_once_counting(self, ip_mode):
+        users = self.attach_users_program(ip_mode)
         self.killed("--force", "--json", "-i", "60")
         left = self.xdp()
         self.assertNotEqual(left, users)
         self.assertTrue(left[1].startswith("trafstat_"), left)
         self.ping_crosses()
-        self.assertTrafstatsRefused(left)
+        self.assertTrafstatsRefused(left, ip_mode)
         _rc, err = self.trafstat("--force")
         self.remove_left(err)
         self.ping_crosses()
+
+    def test_killed_once_counting_leaves_trafstats_passing_program_native(self):
+        self.killed_once_counting("xdpdrv")
+
+    def test_killed_once_counting_leaves_trafstats_passing_program_generic(self):
+        self.killed_once_counting("xdpgeneric")
 
     def test_killed_at_random_moments(self):
         rng = random.Random(int(os.environ.get("TRAFSTAT_FORCE_SEED", time.time_ns())))
