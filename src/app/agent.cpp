@@ -190,6 +190,9 @@ int run_agent(const AgentConfig& config)
         // No flows kept since start: the metrics have no per-flow series.
         drops.emplace(attach_drop_engine(watched, config.drops, 0));
     }
+    // Attached and pinned (links all, detached by unlinking their pins): the
+    // drains and /status read through fds held and pins owned.
+    drop_capabilities({});
     if (server)
         without_stop_signals([&] { server->start(); });
     {

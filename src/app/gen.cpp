@@ -135,6 +135,7 @@ int run_gen(const GenConfig& g)
     }
 
     gen::Generator generator(plan);
+    drop_capabilities({});  // loaded; the sending threads start in run()
     std::string protos;
     for (gen::Proto p : g.protos)
         protos += fmt::format("{}{}", protos.empty() ? "" : ",", gen::proto_name(p));

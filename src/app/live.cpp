@@ -152,6 +152,10 @@ int run_live(const LiveConfig& o)
         ipfix.emplace(o.ipfix);
     auto countings = attach_all(o, ifaces, ipfix ? &*ipfix : nullptr);
     std::optional<DropEngine> drops = count_drops(o, ifaces);
+    // Everything is loaded and attached: the maps are read through fds held.
+    drop_capabilities({.net_admin = std::any_of(countings.begin(), countings.end(), [](const Counting& c) {
+                           return c.link && c.link->link_fd() < 0;  // detached by netlink at exit
+                       })});
     {
         std::string what;
         for (const auto& c : countings) {

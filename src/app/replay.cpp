@@ -176,6 +176,7 @@ int run_replay(const ReplayConfig& o)
         ipfix.emplace(o.ipfix);
     auto source = std::make_unique<ReplaySource>(o.counting);
     ReplayRunner& runner = source->runner();
+    drop_capabilities({});  // loaded; its threads start with the first frames
     // Idle keys age in bins of capture time (one second without -i).
     CountingEngine engine(std::move(source), o.counting, o.bin_s.value_or(1.0), replay_label(name));
     std::optional<Binner> binner;

@@ -65,6 +65,8 @@ void check_pin_dir(const std::string& pin_dir, bool create)
         if (!fs::create_directories(pin_dir, ec) && ec)
             throw Error(ec.value() == EACCES || ec.value() == EPERM ? exit_code::privileges : exit_code::pin_dir,
                         fmt::format("cannot create {}: {}", pin_dir, ec.message()));
+        // Owner-only, as the attachment dirs and the pins (0600) inside it.
+        fs::permissions(pin_dir, fs::perms::owner_all, ec);
     }
     if (!fs::exists(pin_dir, ec))
         return;

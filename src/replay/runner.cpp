@@ -52,13 +52,10 @@ LoadOptions replay_load_options(LoadOptions o)
 }  // namespace
 
 ReplayRunner::ReplayRunner(unsigned workers, const LoadOptions& tables)
-    : program_(CounterProgram::load(replay_load_options(tables)))
+    : program_(CounterProgram::load(replay_load_options(tables))),
+      worker_count_(workers ? workers : std::max(1u, std::thread::hardware_concurrency()))
 {
-    if (workers == 0)
-        workers = std::max(1u, std::thread::hardware_concurrency());
     current_.data.reserve(kWorkCapacity);
-    for (unsigned i = 0; i < workers; ++i)
-        workers_.emplace_back([this] { work(); });
 }
 
 ReplayRunner::~ReplayRunner()
@@ -144,6 +141,10 @@ void ReplayRunner::flush()
 {
     if (current_.runs.empty())
         return;
+    // The threads start with the first work, not at load: the caller may drop
+    // its capabilities in between, and threads keep those they start with.
+    while (workers_.size() < worker_count_)
+        workers_.emplace_back([this] { work(); });
     {
         std::unique_lock lock(mutex_);
         idle_.wait(lock, [this] { return queue_.size() + busy_ < kMaxWorkInFlight; });

@@ -90,7 +90,8 @@ private:
     unsigned busy_ = 0;
     bool stopping_ = false;
     std::string failure_;
-    std::vector<std::jthread> workers_;
+    unsigned worker_count_;
+    std::vector<std::jthread> workers_;  // started by the first flush()
 };
 
 }  // namespace trafstat

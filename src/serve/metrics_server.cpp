@@ -7,33 +7,285 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <fmt/format.h>
+#include <map>
 #include <mutex>
+#include <string_view>
+#include <vector>
 
 namespace trafstat {
 namespace {
 
-// Enough for a scrape, a /healthz probe and a person's curl at once: each
-// keep-alive connection holds a thread until it closes.
+// The HTTP side's bounds (docs/metrics.md, "Limits"). A connection costs a
+// thread only while a whole request waits in it: until then (idle, or a
+// request still arriving) it waits in one epoll set, for a limited time.
 constexpr std::size_t kServerThreads = 4;
+// Connections open at once; one more closes the one idle longest.
+constexpr std::size_t kMaxConnections = 512;
+// How long a request may take to arrive whole (line and headers), from the
+// connection's start or the end of its previous request.
+constexpr auto kArrivalTime = std::chrono::seconds(5);
+// Reading a request's body, handling it and writing the answer.
+constexpr auto kRequestTime = std::chrono::seconds(5);
+// One request's line, headers and body together (a scrape needs a few hundred).
+constexpr std::size_t kRequestBytes = 16 * 1024;
+constexpr std::size_t kRequestsPerConnection = 100;
 
-// httplib's server closes a socket it bound only if it listened on it.
-class BoundServer : public httplib::Server {
+using Clock = std::chrono::steady_clock;
+
+// Waits until `sock` is ready for `events`, `wake` is readable (stop), or the
+// deadline passes; true only in the first case.
+bool wait_for(int sock, short events, int wake, Clock::time_point deadline)
+{
+    for (;;) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0)
+            return false;
+        pollfd fds[2] = {{sock, events, 0}, {wake, POLLIN, 0}};
+        const int n = poll(fds, 2, static_cast<int>(left));
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n > 0 && !(fds[1].revents & POLLIN) && (fds[0].revents & (events | POLLHUP | POLLERR));
+    }
+}
+
+void endpoint(int sock, bool peer, std::string& ip, int& port)
+{
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if ((peer ? getpeername : getsockname)(sock, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        return;
+    char text[INET6_ADDRSTRLEN] = "";
+    if (addr.ss_family == AF_INET6) {
+        const auto& a = reinterpret_cast<const sockaddr_in6&>(addr);
+        inet_ntop(AF_INET6, &a.sin6_addr, text, sizeof text);
+        port = ntohs(a.sin6_port);
+    } else {
+        const auto& a = reinterpret_cast<const sockaddr_in&>(addr);
+        inet_ntop(AF_INET, &a.sin_addr, text, sizeof text);
+        port = ntohs(a.sin_port);
+    }
+    ip = text;
+}
+
+// One request on a connection: reads and writes end at a deadline, and reads
+// at a byte budget (which bounds the headers' size and number too).
+class BoundedStream final : public httplib::Stream {
 public:
-    ~BoundServer() override
+    BoundedStream(int sock, int wake) : sock_(sock), wake_(wake) {}
+
+    bool is_readable() const override { return wait_for(sock_, POLLIN, wake_, deadline_); }
+    bool is_writable() const override { return wait_for(sock_, POLLOUT, wake_, deadline_); }
+    ssize_t read(char* ptr, size_t size) override
     {
+        if (budget_ == 0 || !is_readable())
+            return -1;
+        const ssize_t n = recv(sock_, ptr, std::min(size, budget_), 0);
+        if (n > 0)
+            budget_ -= static_cast<std::size_t>(n);
+        return n;
+    }
+    ssize_t write(const char* ptr, size_t size) override
+    {
+        return is_writable() ? send(sock_, ptr, size, MSG_NOSIGNAL) : -1;
+    }
+    void get_remote_ip_and_port(std::string& ip, int& port) const override { endpoint(sock_, true, ip, port); }
+    void get_local_ip_and_port(std::string& ip, int& port) const override { endpoint(sock_, false, ip, port); }
+    socket_t socket() const override { return sock_; }
+
+private:
+    int sock_, wake_;
+    Clock::time_point deadline_ = Clock::now() + kRequestTime;
+    std::size_t budget_ = kRequestBytes;
+};
+
+// Whether a whole request head (line and headers), or more than a request may
+// hold, waits in `sock`: then a thread may take it without waiting on the client.
+bool request_arrived(int sock)
+{
+    static thread_local std::string peek(kRequestBytes, '\0');
+    const ssize_t n = recv(sock, peek.data(), peek.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0)
+        return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);  // closed, or failed: let a thread see it
+    const std::string_view head(peek.data(), static_cast<std::size_t>(n));
+    return static_cast<std::size_t>(n) == peek.size() || head.find("\r\n\r\n") != std::string_view::npos ||
+           head.find("\n\n") != std::string_view::npos;
+}
+
+// httplib hands each accepted connection to a TaskQueue: this one runs the
+// job on the accepting thread, where process_and_close_socket only files the
+// connection with the server's epoll set.
+class InlineQueue final : public httplib::TaskQueue {
+public:
+    void enqueue(std::function<void()> fn) override { fn(); }
+    void shutdown() override {}
+};
+
+// The agent's server: connections wait in an epoll set (one thread) until a
+// whole request head has arrived, then a thread of kServerThreads serves that
+// one request; idle or slow connections are closed at their deadline, and the
+// oldest when too many are open. Also closes a socket it bound but never
+// listened on (httplib closes only those it listened on).
+class BoundedServer final : public httplib::Server {
+public:
+    BoundedServer()
+    {
+        new_task_queue = [] { return new InlineQueue; };
+        set_payload_max_length(kRequestBytes);  // a larger body: 413
+        epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, std::array{epoll_event{EPOLLIN, {.fd = wake_}}}.data());
+    }
+    ~BoundedServer() override
+    {
+        stop_serving();
+        if (waiter_.joinable())
+            waiter_.join();
+        for (std::thread& t : workers_)
+            t.join();
+        for (const auto& [sock, c] : waiting_)
+            ::close(sock);
+        for (const Ready& r : ready_)
+            ::close(r.sock);
         const socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
         if (sock != INVALID_SOCKET)
             ::close(sock);
+        ::close(epoll_);
+        ::close(wake_);
     }
+    // The threads start here, not with the server: the agent drops its
+    // capabilities in between, and a thread keeps those it starts with.
+    void start_threads()
+    {
+        waiter_ = std::thread([this] { wait_for_requests(); });
+        for (std::size_t i = 0; i < kServerThreads; ++i)
+            workers_.emplace_back([this] { serve_requests(); });
+    }
+    // Ends every wait of every connection, then stops accepting. Idempotent.
+    void stop_serving()
+    {
+        {
+            const std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        ready_cv_.notify_all();
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const ssize_t n = ::write(wake_, &one, sizeof one);
+        stop();
+    }
+
+private:
+    struct Waiting {
+        Clock::time_point deadline;
+        std::size_t served;
+    };
+    struct Ready {
+        int sock;
+        std::size_t served;
+    };
+
+    bool process_and_close_socket(socket_t sock) override
+    {
+        wait_for_request(sock, 0);
+        return true;
+    }
+
+    // Files `sock` with the epoll set until its next request arrives.
+    void wait_for_request(int sock, std::size_t served)
+    {
+        const std::lock_guard lock(mutex_);
+        if (stopping_) {
+            ::close(sock);
+            return;
+        }
+        if (waiting_.size() >= kMaxConnections) {
+            const auto oldest = std::min_element(waiting_.begin(), waiting_.end(), [](const auto& a, const auto& b) {
+                return a.second.deadline < b.second.deadline;
+            });
+            ::close(oldest->first);  // leaves the epoll set with its last fd
+            waiting_.erase(oldest);
+        }
+        waiting_[sock] = {Clock::now() + kArrivalTime, served};
+        epoll_event ev{EPOLLIN | EPOLLRDHUP | EPOLLET, {.fd = sock}};
+        epoll_ctl(epoll_, EPOLL_CTL_ADD, sock, &ev);
+    }
+
+    // The epoll thread: hands on the connections whose request has arrived,
+    // closes those past their deadline.
+    void wait_for_requests()
+    {
+        std::array<epoll_event, 64> events{};
+        for (;;) {
+            const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 100);
+            const std::lock_guard lock(mutex_);
+            if (stopping_)
+                return;
+            for (int i = 0; i < n; ++i) {
+                const int sock = events[static_cast<std::size_t>(i)].data.fd;
+                const auto found = waiting_.find(sock);
+                if (sock == wake_ || found == waiting_.end() || !request_arrived(sock))
+                    continue;
+                epoll_ctl(epoll_, EPOLL_CTL_DEL, sock, nullptr);
+                ready_.push_back({sock, found->second.served});
+                waiting_.erase(found);
+                ready_cv_.notify_one();
+            }
+            const auto now = Clock::now();
+            std::erase_if(waiting_, [now](const auto& w) {
+                if (w.second.deadline > now)
+                    return false;
+                ::close(w.first);
+                return true;
+            });
+        }
+    }
+
+    void serve_requests()
+    {
+        for (;;) {
+            Ready r{};
+            {
+                std::unique_lock lock(mutex_);
+                ready_cv_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
+                if (stopping_)
+                    return;
+                r = ready_.front();
+                ready_.pop_front();
+            }
+            BoundedStream stream(r.sock, wake_);
+            bool closed = false;
+            const bool last = r.served + 1 >= kRequestsPerConnection;
+            if (process_request(stream, last, closed, nullptr) && !closed && !last) {
+                wait_for_request(r.sock, r.served + 1);
+            } else {
+                ::shutdown(r.sock, SHUT_RDWR);
+                ::close(r.sock);
+            }
+        }
+    }
+
+    int wake_ = eventfd(0, EFD_CLOEXEC);
+    int epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    std::mutex mutex_;
+    std::map<int, Waiting> waiting_;  // in the epoll set
+    std::deque<Ready> ready_;         // a request arrived: for the next free thread
+    std::condition_variable ready_cv_;
+    bool stopping_ = false;
+    std::thread waiter_;
+    std::vector<std::thread> workers_;
 };
 
 Error usage_error(std::string_view text, std::string_view why)
@@ -127,7 +379,7 @@ void install_metrics_routes(httplib::Server& server, MetricsHandlers handlers, s
 }
 
 struct MetricsServer::Impl {
-    BoundServer server;
+    BoundedServer server;
     std::mutex one_call_at_a_time;
     std::atomic<bool> listen_returned{false};
 };
@@ -145,7 +397,6 @@ MetricsServer::MetricsServer(std::string address, std::uint16_t port, MetricsHan
     // Headers and body go out in separate writes: without TCP_NODELAY a small
     // answer waits for the client's delayed ACK (40 ms per scrape on Linux).
     server.set_tcp_nodelay(true);
-    server.new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
     install_metrics_routes(server, std::move(handlers), impl_->one_call_at_a_time);
 
     errno = 0;
@@ -169,6 +420,7 @@ void MetricsServer::start()
 {
     if (thread_.joinable())
         return;
+    impl_->server.start_threads();
     thread_ = std::thread([impl = impl_.get()] {
         impl->server.listen_after_bind();
         impl->listen_returned = true;
@@ -182,7 +434,7 @@ void MetricsServer::stop()
 {
     if (!thread_.joinable())
         return;
-    impl_->server.stop();
+    impl_->server.stop_serving();
     thread_.join();
 }
 

@@ -40,7 +40,8 @@ struct MetricsHandlers {
 // Binds in the constructor, so a bad address fails before anything else
 // starts: Error(exit_code::address) naming it. GET (and HEAD) only; any
 // other path or method gets 404. Port 0 binds any free port (tests), port()
-// tells which.
+// tells which. Requests are bounded in size, time and concurrency
+// (docs/metrics.md, "Limits"); no thread runs before start().
 class MetricsServer {
 public:
     MetricsServer(std::string address, std::uint16_t port, MetricsHandlers handlers);
