@@ -112,8 +112,7 @@ static __always_inline __u32 dropped_l4(struct key_out *k, const unsigned char *
 	__u32 need, cls;
 
 	k->key->proto = proto;
-	switch (proto) {
-	case IPPROTO_TCP:
+	if (proto == IPPROTO_TCP) {
 		if (!read_at(l4, 20, head, off, end))
 			return TS_CLASS_MALFORMED_L4;
 		need = (l4[12] >> 4) * 4;
@@ -121,33 +120,10 @@ static __always_inline __u32 dropped_l4(struct key_out *k, const unsigned char *
 			return TS_CLASS_MALFORMED_L4;
 		key_l4(k, l4, proto);
 		return TS_CLASS_TCP;
-	case IPPROTO_UDP:
-		need = TS_MIN_UDP;
-		cls = TS_CLASS_UDP;
-		break;
-	case IPPROTO_ICMP:
-		need = TS_MIN_ICMP;
-		cls = TS_CLASS_ICMP;
-		break;
-	case IPPROTO_ICMPV6:
-		need = TS_MIN_ICMP;
-		cls = TS_CLASS_ICMPV6;
-		break;
-	case IPPROTO_SCTP:
-		need = TS_MIN_SCTP;
-		cls = TS_CLASS_SCTP;
-		break;
-	case IPPROTO_GRE:
-		need = TS_MIN_GRE;
-		cls = TS_CLASS_GRE;
-		break;
-	case IPPROTO_ESP:
-		need = TS_MIN_ESP;
-		cls = TS_CLASS_ESP;
-		break;
-	default:
-		return TS_CLASS_OTHER_L4;
 	}
+	cls = fixed_l4(proto, &need);
+	if (!cls)
+		return TS_CLASS_OTHER_L4;
 	if (!read_at(l4, 4, head, off, end) || off + need > end)
 		return TS_CLASS_MALFORMED_L4;
 	if (cls != TS_CLASS_GRE && cls != TS_CLASS_ESP)

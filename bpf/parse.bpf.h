@@ -205,6 +205,37 @@ static __always_inline void key_ip(struct key_out *k, __u8 version, const void *
 	}
 }
 
+/*
+ * The class of an L4 protocol whose header has a fixed minimum, and that
+ * minimum (*need): what must be present for the class to be trusted. 0 for
+ * TCP (its header says its length) and protocols the classes do not name.
+ */
+static __always_inline __u32 fixed_l4(__u8 proto, __u32 *need)
+{
+	switch (proto) {
+	case IPPROTO_UDP:
+		*need = TS_MIN_UDP;
+		return TS_CLASS_UDP;
+	case IPPROTO_ICMP:
+		*need = TS_MIN_ICMP;
+		return TS_CLASS_ICMP;
+	case IPPROTO_ICMPV6:
+		*need = TS_MIN_ICMP;
+		return TS_CLASS_ICMPV6;
+	case IPPROTO_SCTP:
+		*need = TS_MIN_SCTP;
+		return TS_CLASS_SCTP;
+	case IPPROTO_GRE:
+		*need = TS_MIN_GRE;
+		return TS_CLASS_GRE;
+	case IPPROTO_ESP:
+		*need = TS_MIN_ESP;
+		return TS_CLASS_ESP;
+	default:
+		return 0;
+	}
+}
+
 /* L4 class of `proto` whose header starts at the cursor. */
 static __always_inline __u32 classify_l4(struct cursor *c, __u8 proto, __u32 *l4_len, struct key_out *k)
 {
@@ -214,8 +245,7 @@ static __always_inline __u32 classify_l4(struct cursor *c, __u8 proto, __u32 *l4
 	if (k->key && (k->fields & TS_KEY_PORTS))
 		k->key->proto = proto;
 
-	switch (proto) {
-	case IPPROTO_TCP: {
+	if (proto == IPPROTO_TCP) {
 		struct tcphdr *th = c->pos;
 		__u32 doff;
 
@@ -229,33 +259,9 @@ static __always_inline __u32 classify_l4(struct cursor *c, __u8 proto, __u32 *l4
 		k->tcp_flags = ((__u8 *)th)[13];
 		return TS_CLASS_TCP;
 	}
-	case IPPROTO_UDP:
-		need = TS_MIN_UDP;
-		cls = TS_CLASS_UDP;
-		break;
-	case IPPROTO_ICMP:
-		need = TS_MIN_ICMP;
-		cls = TS_CLASS_ICMP;
-		break;
-	case IPPROTO_ICMPV6:
-		need = TS_MIN_ICMP;
-		cls = TS_CLASS_ICMPV6;
-		break;
-	case IPPROTO_SCTP:
-		need = TS_MIN_SCTP;
-		cls = TS_CLASS_SCTP;
-		break;
-	case IPPROTO_GRE:
-		need = TS_MIN_GRE;
-		cls = TS_CLASS_GRE;
-		break;
-	case IPPROTO_ESP:
-		need = TS_MIN_ESP;
-		cls = TS_CLASS_ESP;
-		break;
-	default:
+	cls = fixed_l4(proto, &need);
+	if (!cls)
 		return TS_CLASS_OTHER_L4;
-	}
 	if (c->pos + need > c->end)
 		return TS_CLASS_MALFORMED_L4;
 	*l4_len = need;
