@@ -16,48 +16,18 @@
 # Usage: bench/agent.sh [BUILD_DIR]   (root; IDLE=seconds, default 30; INTERVAL=the agent's -i,
 #                                      default 5, its default)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=$(cd "${1:-$here/../build}" && pwd)
-if [ -z "${TRAFSTAT_BENCH_PRIVATE_MOUNTS:-}" ]; then
-    exec env TRAFSTAT_BENCH_PRIVATE_MOUNTS=1 unshare -m --propagation private "$0" "$build"
-fi
-out=${OUT:-$build/bench}
-mkdir -p "$out"
-T=$build/trafstat
+source "$(dirname "$0")/lib.sh"
+private_mounts "$@"
+bench_dirs "${1:-}"
 idle=${IDLE:-30}
 interval=${INTERVAL:-5}
-ns_g=tsbench-ag-$$
-ns_r=tsbench-ar-$$
 agent=""
 bpffs=$(mktemp -d /tmp/tsbench-agent-XXXXXXXX)
-
-cleanup() {
-    if [ -n "$agent" ]; then
-        kill "$agent" 2>/dev/null || true
-        wait "$agent" 2>/dev/null || true
-    fi
-    ip netns del "$ns_g" 2>/dev/null || true
-    ip netns del "$ns_r" 2>/dev/null || true
-    umount "$bpffs" 2>/dev/null || true
-    rmdir "$bpffs" 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+on_exit 'umount "$bpffs" 2>/dev/null; rmdir "$bpffs"'
 mount -t bpf bpf "$bpffs"
-ip netns add "$ns_g"
-ip netns add "$ns_r"
-for ns in "$ns_g" "$ns_r"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
-ip link add va0 netns "$ns_g" numtxqueues 2 numrxqueues 2 type veth \
-    peer name vb0 netns "$ns_r" numtxqueues 2 numrxqueues 2
-for ns in "$ns_g" "$ns_r"; do ip -n "$ns" link set lo up; done
-ip -n "$ns_g" link set va0 up
-ip -n "$ns_r" link set vb0 up
+veth_pair "tsbench-ag-$$" "tsbench-ar-$$"
+on_exit 'stop_pid "$agent"'
 
-in_r() { ip netns exec "$ns_r" "$@"; }
-calc() { LC_ALL=C printf "%.${1}f" "$(echo "scale=6; $2" | bc -l)"; }
 url=http://127.0.0.1:9469/metrics
 
 # 100 GETs of /metrics from the agent's namespace: "series median_ms p99_ms bytes".

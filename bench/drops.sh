@@ -30,41 +30,15 @@
 # Usage: bench/drops.sh [BUILD_DIR]   (root; DURATION=seconds per run, default 2;
 #                                      ROUNDS, default 5)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=$(cd "${1:-$here/../build}" && pwd)
-out=${OUT:-$build/bench}
-mkdir -p "$out"
-T=$build/trafstat
-B=$build/trafstat-bench
+source "$(dirname "$0")/lib.sh"
+bench_dirs "${1:-}"
 dur=${DURATION:-2}
 rounds=${ROUNDS:-5}
-ns_g=tsbench-dg-$$
-ns_r=tsbench-dr-$$
 send_cpu=$(($(nproc) - 1))
 ksoftirqd=$(pgrep -x "ksoftirqd/$send_cpu")
-holder=""
 stats_holder=""
-
-cleanup() {
-    for pid in "$holder" "$stats_holder"; do
-        if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-    done
-    ip netns del "$ns_g" 2>/dev/null || true
-    ip netns del "$ns_r" 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$ns_g"
-ip netns add "$ns_r"
-for ns in "$ns_g" "$ns_r"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$ns" link set lo up
-done
-ip link add va0 netns "$ns_g" numtxqueues 2 numrxqueues 2 type veth \
-    peer name vb0 netns "$ns_r" numtxqueues 2 numrxqueues 2
-ip -n "$ns_g" link set va0 up
-ip -n "$ns_r" link set vb0 up
+veth_pair "tsbench-dg-$$" "tsbench-dr-$$"
+on_exit 'stop_pid "$stats_holder"'
 # gen's sources (198.18.0.1) behind vb0, its destination (198.19.0.1) behind sink0.
 ip -n "$ns_r" addr add 198.18.0.254/16 dev vb0
 ip -n "$ns_r" link add sink0 type ifb
@@ -74,11 +48,6 @@ ip netns exec "$ns_r" sysctl -qw net.ipv4.ip_forward=1
 # Addressed to vb0 (gen's default is broadcast, which a router does not forward).
 vb0_mac=$(ip netns exec "$ns_r" cat /sys/class/net/vb0/address)
 
-in_g() { ip netns exec "$ns_g" "$@"; }
-in_r() { ip netns exec "$ns_r" "$@"; }
-calc() { LC_ALL=C printf "%.${1}f" "$(echo "scale=6; $2" | bc -l)"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-xdp_packets() { in_r ethtool -S vb0 | awk '/rx_queue_[0-9]+_xdp_packets/ {s += $2} END {print s + 0}'; }
 ksoftirqd_ticks() { awk '{print $14 + $15}' "/proc/$ksoftirqd/stat"; }
 
 drop_rule() {
@@ -93,29 +62,10 @@ EOF
 }
 rule_packets() { in_r nft list table netdev tsbench_drops | awk '/counter packets/ {print $3}'; }
 
-# Starts "$@" in vb0's namespace on CPU 0, away from the sending CPU (its JSON to
-# $holder_out), and waits until it has attached (its stderr says so).
+# The receiver under test runs in vb0's namespace on CPU 0, away from the sending CPU.
 holder_out=$out/drops-holder.json
 holder_err=$out/drops-holder.err
-start_holder() {
-    : > "$holder_out"
-    : > "$holder_err"
-    # Started by ip itself (not through a function): $! must be the receiver, which ip execs.
-    ip netns exec "$ns_r" taskset -c 0 "$@" > "$holder_out" 2> "$holder_err" &
-    holder=$!
-    for _ in $(seq 100); do
-        grep -q "counting on\|attached to" "$holder_err" && return 0
-        kill -0 "$holder" 2>/dev/null || { cat "$holder_err" >&2; return 1; }
-        sleep 0.1
-    done
-    echo "timed out waiting for: $*" >&2
-    return 1
-}
-stop_holder() {
-    kill -INT "$holder"
-    wait "$holder" || true
-    holder=""
-}
+receiver() { start_holder "$ns_r" taskset -c 0 "$@"; }
 # The flood: prints "packets-sent seconds cpu-seconds" (gen's own user + system time).
 send() {
     local TIMEFORMAT='%3U %3S' json times
@@ -151,7 +101,7 @@ run_case() {
     local flood=$1 name=$2
     shift 2
     local key=$flood/$name x0 x1 r0=0 r1=0 k0 k1 sent seconds cpu
-    start_holder "$@"
+    receiver "$@"
     [ "$flood" = pass ] || r0=$(rule_packets)
     x0=$(xdp_packets)
     k0=$(ksoftirqd_ticks)
@@ -219,7 +169,7 @@ declare -A stat_packets drop_runs drop_ns xdp_ns
 stats_run() {
     local flood=$1 x0 x1 type name runs ns
     [ "$flood" = pass ] || drop_rule
-    start_holder "$T" --json --xdp-mode native --drops vb0
+    receiver "$T" --json --xdp-mode native --drops vb0
     # BPF_ENABLE_STATS: on while the descriptor it returns is open, so off when this exits.
     python3 -c '
 import ctypes, os, signal, struct, sys

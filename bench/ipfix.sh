@@ -10,11 +10,9 @@
 # PACKETS (2000000) and FLOWS (33334 source ports: 3 * FLOWS + 1 = 100003 flows) size the capture;
 # LIVE_FLOWS (100000), LIVE_RATE (gen's --rate, 200000), LIVE_S (CPU measured over, 10).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=$(cd "${1:-$here/../build}" && pwd)
-if [ -z "${TRAFSTAT_BENCH_PRIVATE_MOUNTS:-}" ]; then
-    exec env TRAFSTAT_BENCH_PRIVATE_MOUNTS=1 unshare -m --propagation private "$0" "$build"
-fi
+source "$(dirname "$0")/lib.sh"
+private_mounts "$@"
+bench_dirs "${1:-}"
 trafstat=$build/trafstat
 packets=${PACKETS:-2000000}
 flows=${FLOWS:-33334}
@@ -28,22 +26,12 @@ cat "$capture" > /dev/null   # page cache: measure the export, not the disk
 work=$(mktemp -d /tmp/tsbench-ipfix-XXXXXXXX)
 collector=""
 agent=""
-ns_g=tsbench-ig-$$
-ns_r=tsbench-ir-$$
 stop_collector() {  # SIGTERM: nfcapd writes its file and prints what it got
     if [ -n "$collector" ]; then kill -TERM "$collector" 2>/dev/null || true; wait "$collector" || true; fi
     collector=""
 }
-cleanup() {
-    if [ -n "$agent" ]; then kill "$agent" 2>/dev/null || true; wait "$agent" 2>/dev/null || true; fi
-    stop_collector
-    ip netns del "$ns_g" 2>/dev/null || true
-    ip netns del "$ns_r" 2>/dev/null || true
-    umount "$work/bpffs" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+on_exit 'umount "$work/bpffs" 2>/dev/null; rm -rf "$work"'
+on_exit 'stop_collector'
 
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 start_collector() {  # $1: name [$2: namespace]; an nfcapd on 127.0.0.1:$port, a buffer for a whole burst
@@ -106,16 +94,8 @@ live_rate=${LIVE_RATE:-200000}
 live_s=${LIVE_S:-10}
 mkdir -p "$work/bpffs"
 mount -t bpf bpf "$work/bpffs"
-ip netns add "$ns_g"
-ip netns add "$ns_r"
-for ns in "$ns_g" "$ns_r"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$ns" link set lo up
-done
-ip link add va0 netns "$ns_g" numtxqueues 2 numrxqueues 2 type veth \
-    peer name vb0 netns "$ns_r" numtxqueues 2 numrxqueues 2
-ip -n "$ns_g" link set va0 up
-ip -n "$ns_r" link set vb0 up
+veth_pair "tsbench-ig-$$" "tsbench-ir-$$"
+on_exit 'stop_pid "$agent"'
 
 agent_cpu() {  # "$@": the agent's extra options; prints "cpu_percent records"
     local err=$work/agent.err tick c0 c1 t0 t1

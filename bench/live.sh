@@ -15,69 +15,14 @@
 #
 # Usage: bench/live.sh [BUILD_DIR]   (root; DURATION=seconds per case, default 5)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=$(cd "${1:-$here/../build}" && pwd)
-out=${OUT:-$build/bench}
-mkdir -p "$out"
-T=$build/trafstat
-B=$build/trafstat-bench
+source "$(dirname "$0")/lib.sh"
+bench_dirs "${1:-}"
 dur=${DURATION:-5}
-ns_g=tsbench-g-$$
-ns_r=tsbench-r-$$
-holder=""
+veth_pair "tsbench-g-$$" "tsbench-r-$$"
 
-cleanup() {
-    [ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null || true
-    ip netns del "$ns_g" 2>/dev/null || true
-    ip netns del "$ns_r" 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$ns_g"
-ip netns add "$ns_r"
-# A quiet link: no IPv6 (router solicitations, MLD), so that what trafstat
-# counts on TC ingress is exactly what gen sent.
-for ns in "$ns_g" "$ns_r"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
-# Two queues each way: both CPUs send without sharing one receive ring.
-ip link add va0 netns "$ns_g" numtxqueues 2 numrxqueues 2 type veth \
-    peer name vb0 netns "$ns_r" numtxqueues 2 numrxqueues 2
-for ns in "$ns_g" "$ns_r"; do ip -n "$ns" link set lo up; done
-ip -n "$ns_g" link set va0 up
-ip -n "$ns_r" link set vb0 up
-
-in_g() { ip netns exec "$ns_g" "$@"; }
-in_r() { ip netns exec "$ns_r" "$@"; }
 json_get() { python3 -c "import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print($1)"; }
-# EXPR with DIGITS decimals and a leading zero (bc writes .5, which JSON refuses).
-calc() { LC_ALL=C printf "%.${1}f" "$(echo "scale=6; $2" | bc -l)"; }
-xdp_packets() { in_r ethtool -S vb0 | awk '/rx_queue_[0-9]+_xdp_packets/ {s += $2} END {print s + 0}'; }
-
-# Starts "$@" in the background in $ns (its JSON to $holder_out) and waits
-# until it has attached (its stderr says so).
 holder_out=$out/holder.json
 holder_err=$out/holder.err
-start_holder() {
-    local ns=$1
-    shift
-    : > "$holder_err"
-    ip netns exec "$ns" "$@" > "$holder_out" 2> "$holder_err" &
-    holder=$!
-    for _ in $(seq 100); do
-        grep -q "counting on\|attached to" "$holder_err" && return 0
-        kill -0 "$holder" 2>/dev/null || { cat "$holder_err" >&2; return 1; }
-        sleep 0.1
-    done
-    echo "timed out waiting for: $*" >&2
-    return 1
-}
-stop_holder() {
-    kill -INT "$holder"
-    wait "$holder" || true
-    holder=""
-}
 
 declare -A mpps counted delivered
 results=()
