@@ -580,29 +580,22 @@ def live_frames_missing():
 
 
 def main():
-    global TRAFSTAT
     agentlib.reexec_in_private_mount_namespace()
-    args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
 
-    failed = H.preflight(
-        "not root: the agent tests create network namespaces, mount a bpffs and attach BPF",
-        "agent tests",
-        TOOLS,
-        (TRAFSTAT,),
+    def files(args):
+        global TRAFSTAT
+        TRAFSTAT = os.path.abspath(args.trafstat)
+        return (TRAFSTAT,)
+
+    return H.main(
+        __doc__,
+        __name__,
+        suite="agent tests",
+        not_root="the agent tests create network namespaces, mount a bpffs and attach BPF",
+        tools=TOOLS,
+        files=files,
+        ready=lambda: agentlib.private_mount_namespace_missing() or live_frames_missing(),
     )
-    if failed is not None:
-        return failed
-    if not agentlib.private_mount_namespace():
-        return H.skip_or_fail("cannot enter a mount namespace of its own (unshare -m)", "agent tests")
-
-    def body():
-        why = live_frames_missing()
-        if why:
-            return H.skip_or_fail(why, "agent tests")
-        return testlib.run_unittests(__name__, unittest_args)
-
-    return H.run_guarded(body)
 
 
 if __name__ == "__main__":

@@ -220,23 +220,24 @@ class TestAgentUnderLoad(unittest.TestCase):
 
 
 def main():
-    global TRAFSTAT
     if "--load-client" in sys.argv:
         load_client(time.monotonic() + LOAD_S)
         return 0
     agentlib.reexec_in_private_mount_namespace()
-    ap = testlib.arg_parser(__doc__)
-    args, unittest_args = ap.parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
-    failed = H.preflight(
-        "not root: the load test creates network namespaces and attaches BPF programs",
-        "agent load test",
-        TOOLS,
-        (TRAFSTAT,),
+
+    def files(args):
+        global TRAFSTAT
+        TRAFSTAT = os.path.abspath(args.trafstat)
+        return (TRAFSTAT,)
+
+    return H.main(
+        __doc__,
+        __name__,
+        suite="agent load test",
+        not_root="the load test creates network namespaces and attaches BPF programs",
+        tools=TOOLS,
+        files=files,
     )
-    if failed is not None:
-        return failed
-    return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args))
 
 
 if __name__ == "__main__":

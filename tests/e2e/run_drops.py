@@ -954,20 +954,19 @@ KERNEL_REASONS = set()  # set by main()
 
 
 def main():
-    global TRAFSTAT, KERNEL_REASONS
     agentlib.reexec_in_private_mount_namespace()
-    args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
-    failed = H.preflight(
-        "not root: the drops tests create network namespaces and attach BPF programs", "drops tests", TOOLS, (TRAFSTAT,)
-    )
-    if failed is not None:
-        return failed
-    if not os.path.exists("/sys/kernel/btf/vmlinux"):
-        return H.skip_or_fail("this kernel has no BTF (/sys/kernel/btf/vmlinux): no drop reasons", "drops tests")
-    if not agentlib.private_mount_namespace():
-        return H.skip_or_fail("cannot enter a mount namespace of its own (unshare -m)", "drops tests")
-    KERNEL_REASONS = kernel_drop_reasons()
+
+    def files(args):
+        global TRAFSTAT
+        TRAFSTAT = os.path.abspath(args.trafstat)
+        return (TRAFSTAT,)
+
+    def ready():
+        global KERNEL_REASONS
+        if not os.path.exists("/sys/kernel/btf/vmlinux"):
+            return "this kernel has no BTF (/sys/kernel/btf/vmlinux): no drop reasons"
+        KERNEL_REASONS = kernel_drop_reasons()
+        return agentlib.private_mount_namespace_missing()
 
     def prepare():
         global BPFFS
@@ -979,7 +978,17 @@ def main():
         if BPFFS:
             BPFFS.close()
 
-    return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args), prepare=prepare, finish=finish)
+    return H.main(
+        __doc__,
+        __name__,
+        suite="drops tests",
+        not_root="the drops tests create network namespaces and attach BPF programs",
+        tools=TOOLS,
+        files=files,
+        ready=ready,
+        prepare=prepare,
+        finish=finish,
+    )
 
 
 if __name__ == "__main__":

@@ -1089,24 +1089,25 @@ TOOLS = (
 
 
 def main():
-    global TRAFSTAT, BASELINE_OBJ
-    ap = testlib.arg_parser(__doc__)
-    ap.add_argument("--baseline-obj", help="XDP object with baseline_pass (default: <bindir>/bpf/baseline.bpf.o)")
-    args, unittest_args = ap.parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
-    BASELINE_OBJ = os.path.abspath(
-        args.baseline_obj or os.path.join(os.path.dirname(TRAFSTAT), "bpf", "baseline.bpf.o")
-    )
+    def files(args):
+        global TRAFSTAT, BASELINE_OBJ
+        TRAFSTAT = os.path.abspath(args.trafstat)
+        BASELINE_OBJ = os.path.abspath(
+            args.baseline_obj or os.path.join(os.path.dirname(TRAFSTAT), "bpf", "baseline.bpf.o")
+        )
+        return (TRAFSTAT, BASELINE_OBJ)
 
-    failed = H.preflight(
-        "not root: the end-to-end tests create network namespaces and attach BPF programs",
-        "end-to-end tests",
-        TOOLS,
-        (TRAFSTAT, BASELINE_OBJ),
+    return H.main(
+        __doc__,
+        __name__,
+        suite="end-to-end tests",
+        not_root="the end-to-end tests create network namespaces and attach BPF programs",
+        tools=TOOLS,
+        files=files,
+        arguments=lambda ap: ap.add_argument(
+            "--baseline-obj", help="XDP object with baseline_pass (default: <bindir>/bpf/baseline.bpf.o)"
+        ),
     )
-    if failed is not None:
-        return failed
-    return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args))
 
 
 if __name__ == "__main__":

@@ -687,23 +687,20 @@ def live_frames_missing():
 
 
 def main():
-    global TRAFSTAT
-    args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
+    def files(args):
+        global TRAFSTAT
+        TRAFSTAT = os.path.abspath(args.trafstat)
+        return (TRAFSTAT,)
 
-    failed = H.preflight(
-        "not root: the gen tests create network namespaces and send from BPF", "gen tests", TOOLS, (TRAFSTAT,)
+    return H.main(
+        __doc__,
+        __name__,
+        suite="gen tests",
+        not_root="the gen tests create network namespaces and send from BPF",
+        tools=TOOLS,
+        files=files,
+        ready=live_frames_missing,
     )
-    if failed is not None:
-        return failed
-
-    def body():
-        why = live_frames_missing()
-        if why:
-            return H.skip_or_fail(why, "gen tests")
-        return testlib.run_unittests(__name__, unittest_args)
-
-    return H.run_guarded(body)
 
 
 if __name__ == "__main__":

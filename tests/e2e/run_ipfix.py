@@ -733,16 +733,13 @@ TOOLS = (
 
 
 def main():
-    global TRAFSTAT
-    args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
     os.environ["TZ"] = "UTC"  # nfdump prints times in local time
     agentlib.reexec_in_private_mount_namespace()  # the agent's bpffs: gone with the run
-    failed = H.preflight(
-        "not root: replay needs CAP_BPF, the live tests create network namespaces", "IPFIX tests", TOOLS, (TRAFSTAT,)
-    )
-    if failed is not None:
-        return failed
+
+    def files(args):
+        global TRAFSTAT
+        TRAFSTAT = os.path.abspath(args.trafstat)
+        return (TRAFSTAT,)
 
     def make_work():
         global WORK, CAPTURES
@@ -750,13 +747,19 @@ def main():
         atexit.register(shutil.rmtree, WORK, True)
         CAPTURES = Catalogue(H, WORK)
 
-    def tests():
-        code = testlib.run_unittests(__name__, unittest_args)
-        for name, what in COVERAGE.items():
-            print(f"  {name}: {what}", file=sys.stderr)
-        return code
-
-    return H.run_guarded(tests, prepare=make_work, finish=lambda: shutil.rmtree(WORK, True))
+    code = H.main(
+        __doc__,
+        __name__,
+        suite="IPFIX tests",
+        not_root="replay needs CAP_BPF, the live tests create network namespaces",
+        tools=TOOLS,
+        files=files,
+        prepare=make_work,
+        finish=lambda: shutil.rmtree(WORK, True),
+    )
+    for name, what in COVERAGE.items():
+        print(f"  {name}: {what}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

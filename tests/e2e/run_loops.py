@@ -290,19 +290,19 @@ TOOLS = ("ip", "ethtool", "ping", "sysctl")
 
 
 def main():
-    global TRAFSTAT
-    ap = testlib.arg_parser(__doc__)
-    args, unittest_args = ap.parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
-    failed = H.preflight(
-        "not root: the loop tests create network namespaces and attach BPF programs",
-        "loop tests",
-        TOOLS,
-        (TRAFSTAT,),
+    def files(args):
+        global TRAFSTAT
+        TRAFSTAT = os.path.abspath(args.trafstat)
+        return (TRAFSTAT,)
+
+    return H.main(
+        __doc__,
+        __name__,
+        suite="loop tests",
+        not_root="the loop tests create network namespaces and attach BPF programs",
+        tools=TOOLS,
+        files=files,
     )
-    if failed is not None:
-        return failed
-    return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args))
 
 
 if __name__ == "__main__":

@@ -232,20 +232,21 @@ class TestAgent(PrivilegeCase):
 
 
 def main():
-    global TRAFSTAT
     agentlib.reexec_in_private_mount_namespace()
-    ap = testlib.arg_parser(__doc__)
-    args, unittest_args = ap.parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
-    failed = H.preflight(
-        "not root: the privilege tests create network namespaces, attach BPF programs and set file capabilities",
-        "privilege tests",
-        TOOLS,
-        (TRAFSTAT,),
+
+    def files(args):
+        global TRAFSTAT
+        TRAFSTAT = os.path.abspath(args.trafstat)
+        return (TRAFSTAT,)
+
+    return H.main(
+        __doc__,
+        __name__,
+        suite="privilege tests",
+        not_root="the privilege tests create network namespaces, attach BPF programs and set file capabilities",
+        tools=TOOLS,
+        files=files,
     )
-    if failed is not None:
-        return failed
-    return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args))
 
 
 if __name__ == "__main__":

@@ -256,18 +256,12 @@ TOOLS = ("ip", "ethtool", "sysctl", "prometheus", "promtool", "tcpreplay", "tsha
 
 
 def main():
-    global TRAFSTAT, BPFFS
     agentlib.reexec_in_private_mount_namespace()
-    args, rest = testlib.arg_parser(__doc__).parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
-    code = H.preflight(
-        "not root (Prometheus end-to-end tests need network namespaces and BPF)",
-        "Prometheus end-to-end tests",
-        TOOLS,
-        [TRAFSTAT, REAL_CAPTURE],
-    )
-    if code is not None:
-        return code
+
+    def files(args):
+        global TRAFSTAT
+        TRAFSTAT = os.path.abspath(args.trafstat)
+        return (TRAFSTAT, REAL_CAPTURE)
 
     def prepare():
         global BPFFS
@@ -279,7 +273,16 @@ def main():
         if BPFFS:
             BPFFS.close()
 
-    return H.run_guarded(lambda: testlib.run_unittests(sys.modules[__name__], rest), prepare=prepare, finish=finish)
+    return H.main(
+        __doc__,
+        sys.modules[__name__],
+        suite="Prometheus end-to-end tests",
+        not_root="the Prometheus end-to-end tests need network namespaces and BPF",
+        tools=TOOLS,
+        files=files,
+        prepare=prepare,
+        finish=finish,
+    )
 
 
 if __name__ == "__main__":

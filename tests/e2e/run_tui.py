@@ -34,6 +34,7 @@ Privileges: without root (or without the ability to create a netns) the run SKIP
 unless CI=true, where it fails. A missing tool (tmux, ethtool, ip) is a failure.
 """
 
+import atexit
 import json
 import os
 import re
@@ -592,20 +593,19 @@ class TestFallback(TuiCase):
 
 
 def main():
-    global TRAFSTAT
-    args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
-
-    failed = H.preflight(
-        "not root: the TUI tests create network namespaces and attach XDP", "TUI tests", TOOLS, (TRAFSTAT,)
-    )
-    if failed is not None:
-        return failed
-    import atexit
+    def files(args):
+        global TRAFSTAT
+        TRAFSTAT = os.path.abspath(args.trafstat)
+        return (TRAFSTAT,)
 
     atexit.register(kill_tmux_server)
-    return H.run_guarded(
-        lambda: testlib.run_unittests(__name__, unittest_args),
+    return H.main(
+        __doc__,
+        __name__,
+        suite="TUI tests",
+        not_root="the TUI tests create network namespaces and attach XDP",
+        tools=TOOLS,
+        files=files,
         prepare=sweep_stale_tmux_servers,
         finish=kill_tmux_server,
     )

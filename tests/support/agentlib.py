@@ -29,6 +29,11 @@ def private_mount_namespace():
         return ours != os.readlink(f"/proc/{os.getppid()}/ns/mnt")
 
 
+def private_mount_namespace_missing():
+    """Why this runner has no mount namespace of its own (a reason for skip_or_fail), or None."""
+    return None if private_mount_namespace() else "cannot enter a mount namespace of its own (unshare -m)"
+
+
 def reexec_in_private_mount_namespace():
     """Root outside a mount namespace of its own: this runner starts again as itself under
     `unshare -m --propagation private` (never returns). Anything else returns, so that a run

@@ -349,6 +349,40 @@ class Harness:
             self.log(f"FAIL: missing: {', '.join(missing)} (scripts/install-deps.sh installs the tools)")
         return bool(missing)
 
+    def main(
+        self,
+        doc,
+        module,
+        *,
+        suite,
+        not_root,
+        tools,
+        files=lambda args: (),
+        arguments=None,
+        ready=None,
+        prepare=None,
+        finish=None,
+    ):
+        """A runner's whole main(): parses its command line (arg_parser(doc), plus `arguments(ap)`),
+        lets `files(args)` set the runner's globals and name the files it needs, then preflight(),
+        then, guarded (run_guarded with prepare/finish), `ready()` (a reason this host cannot run
+        `suite`, or None) and the test cases of `module`. Returns the exit code."""
+        ap = arg_parser(doc)
+        if arguments:
+            arguments(ap)
+        args, unittest_args = ap.parse_known_args()
+        failed = self.preflight(f"not root: {not_root}", suite, tools, files(args))
+        if failed is not None:
+            return failed
+
+        def body():
+            why = ready() if ready else None
+            if why:
+                return self.skip_or_fail(why, suite)
+            return run_unittests(module, unittest_args)
+
+        return self.run_guarded(body, prepare=prepare, finish=finish)
+
     def run_guarded(self, body, *, prepare=None, finish=None):
         """Returns body()'s exit code, with every exit path cleaned up: SIGINT/SIGTERM/SIGHUP raise
         Interrupted (exit 128 + signal), atexit and a final cleanup end our children and delete our
