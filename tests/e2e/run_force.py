@@ -15,7 +15,8 @@ xdpgeneric), as a user would; trafstat runs in rcv on vb0 (docs/attaching.md).
   TestCleanStop       SIGINT, SIGTERM and -c N each put the user's program back: the same program id
                       in its own mode; meanwhile trafstat's program runs in the mode asked for
                       (--xdp-mode generic over a native program, native over a generic one), and
-                      with auto in the user's program's mode
+                      with auto in the user's program's mode. A link that cannot be made (offload
+                      on a veth) puts the user's program back at once (exit 5)
   TestExactUnderForce `--force` counts exactly what vb0's kernel counters received
   TestRefused         a trafstat program attached without a link (as an older trafstat's --force did)
                       is refused with or without --force (exit 5, one line, the command that removes
@@ -201,10 +202,19 @@ class TestCleanStop(ForceCase):
                 finally:
                     testlib.interrupt(ts.proc)
                 self.assertEqual(res.rc, 0, res.stderr)
+                self.assertEqual(res.summary["interfaces"][0]["mode"], ours_mode)
                 self.assertNotIn("warning: --force: not putting", res.stderr)
                 self.assertEqual(self.xdp(), users, "the user's program is not back as it was")
                 self.ping_crosses()
                 self.detach_all()
+
+    def test_failed_attach_puts_it_back(self):
+        """A veth cannot run XDP in the NIC: the link fails after the user's program came off."""
+        users = self.attach_users_program()
+        rc, err = self.trafstat("--force", "--xdp-mode", "offload", "-c", "1")
+        self.assertEqual(rc, EXIT_ATTACH, err)
+        self.assertOneLine(err, "offload (hardware) XDP is not available")
+        self.assertEqual(self.xdp(), users)
 
 
 class TestExactUnderForce(ForceCase):
