@@ -160,9 +160,9 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
                             ": a program held by a BPF link cannot be replaced, even with --force; only its owner "
                             "can detach it (or use --hook tc-ingress to count beside it)");
         if (e.mode != XdpAttached::native && e.mode != XdpAttached::generic)
-            throw Error(exit_code::attach,
-                        describe(e, iface.name) + ": --force replaces only a program attached in native or "
-                                                  "generic mode");
+            throw Error(exit_code::attach, describe(e, iface.name) +
+                                               ": --force replaces only a program attached in native or "
+                                               "generic mode");
         // Theirs off by netlink, then ours by a link of this process: a
         // SIGKILL from here on leaves nothing on the hook, never ours.
         mode = forced_mode(mode, e);
@@ -217,8 +217,8 @@ XdpAttachment::~XdpAttachment()
     link_.reset();
     const ExistingXdp& theirs = replaced_info_;
     LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
-    const int err = bpf_xdp_attach(iface_.ifindex, replaced_.get(),
-                                   mode_flag(theirs.mode) | XDP_FLAGS_UPDATE_IF_NOEXIST, &opts);
+    const int err =
+        bpf_xdp_attach(iface_.ifindex, replaced_.get(), mode_flag(theirs.mode) | XDP_FLAGS_UPDATE_IF_NOEXIST, &opts);
     if (err == -EBUSY || err == -EEXIST)
         fmt::print(stderr,
                    "trafstat: warning: --force: not putting '{}' (id {}) back on {}: another XDP program was "

@@ -186,7 +186,9 @@ TEST(Options, DropNeedsXdp)
 TEST(Options, ForceWithDrop)
 {
     for (auto args : std::initializer_list<std::initializer_list<const char*>>{
-             {"--force", "-d", "eth1"}, {"-d", "--force", "eth1"}, {"--force", "--drop", "--xdp-mode", "generic", "eth1"}}) {
+             {"--force", "-d", "eth1"},
+             {"-d", "--force", "eth1"},
+             {"--force", "--drop", "--xdp-mode", "generic", "eth1"}}) {
         const LiveConfig o = ok(args);
         EXPECT_TRUE(o.attach.force && o.attach.drop);
     }
