@@ -154,7 +154,7 @@ int run_live(const LiveConfig& o)
     std::optional<DropEngine> drops = count_drops(o, ifaces);
     // Everything is loaded and attached: the maps are read through fds held.
     drop_capabilities({.net_admin = std::any_of(countings.begin(), countings.end(), [](const Counting& c) {
-                           return c.link && c.link->link_fd() < 0;  // detached by netlink at exit
+                           return c.link && c.link->netlink_at_exit();
                        })});
     {
         std::string what;

@@ -44,12 +44,15 @@ AttachedCounter attach_generic(const Interface& iface, const AttachConfig& confi
 AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, const LoadOptions& load,
                            std::string& notes, bool verbose)
 {
-    const bool want_native = config.xdp_mode == XdpMode::native || config.xdp_mode == XdpMode::auto_;
+    const ExistingXdp existing = query_xdp(iface);
+    // The mode asked for wins; with auto, --force keeps the replaced program's.
+    const XdpMode mode = config.force && existing.prog_id ? forced_mode(config.xdp_mode, existing) : config.xdp_mode;
+    const bool want_native = mode == XdpMode::native || mode == XdpMode::auto_;
     // Native XDP below this MTU, without receive aggregation before XDP,
     // never sees a multi-buffer frame: its length needs no helper call
     // (docs/attaching.md).
     const bool single_buffer = iface.mtu && iface.mtu <= kMaxSingleBufferMtu && !rx_may_aggregate(iface);
-    if (want_native && !config.drop && !query_xdp(iface).prog_id) {
+    if (want_native && !config.drop && !existing.prog_id) {
         std::optional<CounterProgram> bound;
         try {
             LoadOptions l = load;
@@ -69,7 +72,7 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
                 auto link = XdpAttachment::attach(bound->xdp_fd(), iface, XdpMode::native, false, notes);
                 return attached_xdp(iface, std::move(*bound), std::move(link));
             } catch (const Error& e) {
-                if (config.xdp_mode == XdpMode::native || e.exit_code() == exit_code::privileges)
+                if (mode == XdpMode::native || e.exit_code() == exit_code::privileges)
                     throw;
                 notes += fmt::format("trafstat: note: native XDP unavailable on {} ({}); using generic XDP\n",
                                      iface.name, e.what());
@@ -86,19 +89,16 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
             auto link = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::native, config.force, notes);
             return attached_xdp(iface, std::move(program), std::move(link));
         } catch (const Error& e) {
-            if (config.xdp_mode == XdpMode::native || e.exit_code() == exit_code::privileges)
+            if (mode == XdpMode::native || e.exit_code() == exit_code::privileges)
                 throw;
         }
     }
-    // Generic XDP, asked for, or the mode of the program --force swaps out.
-    const ExistingXdp existing = query_xdp(iface);
-    if (config.xdp_mode == XdpMode::generic ||
-        (config.force && existing.prog_id && existing.mode == XdpAttached::generic))
+    if (mode == XdpMode::generic)
         return attach_generic(iface, config, load, notes);
     // Auto mode falls back to generic XDP here without the super-packet
     // count: only where the device-bound program cannot load (before Linux 6.8).
     auto program = CounterProgram::load(load);
-    auto link = XdpAttachment::attach(program.xdp_fd(), iface, config.xdp_mode, config.force, notes);
+    auto link = XdpAttachment::attach(program.xdp_fd(), iface, mode, config.force, notes);
     return attached_xdp(iface, std::move(program), std::move(link));
 }
 

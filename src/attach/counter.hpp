@@ -16,8 +16,8 @@
 
 namespace trafstat {
 
-// One attachment's link: an XDP link (or the --force swap it undoes), or a
-// TC link or clsact filter. Detaches when destroyed.
+// One attachment's link: an XDP link (under --force, with the program it
+// puts back), or a TC link or clsact filter. Detaches when destroyed.
 class Attachment {
 public:
     explicit Attachment(XdpAttachment xdp) : link_(std::move(xdp)) {}
@@ -27,10 +27,18 @@ public:
     {
         return std::visit([](const auto& l) -> std::string_view { return l.mode(); }, link_);
     }
-    // The BPF link, to pin (-1: the program is held otherwise: --force, clsact).
+    // The BPF link, to pin (-1: a clsact filter, which has none).
     int link_fd() const
     {
         return std::visit([](const auto& l) { return l.link_fd(); }, link_);
+    }
+    // Ending it takes netlink (CAP_NET_ADMIN): deleting a clsact filter, or
+    // putting back the program --force replaced.
+    bool netlink_at_exit() const
+    {
+        if (const auto* xdp = std::get_if<XdpAttachment>(&link_))
+            return xdp->restores_replaced();
+        return link_fd() < 0;
     }
 
 private:

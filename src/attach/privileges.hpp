@@ -8,8 +8,8 @@ void require_bpf_privileges();
 
 // What a mode still needs once it has loaded and attached everything.
 struct CapabilitiesAfterStart {
-    // Detaching at exit by netlink (a clsact filter, an XDP program held
-    // without a link under --force) rather than by closing a link.
+    // Netlink at exit: deleting a clsact filter, or putting back the XDP
+    // program --force replaced.
     bool net_admin = false;
 };
 

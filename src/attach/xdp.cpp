@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
+#include <cstdio>
 #include <fmt/format.h>
 #include <linux/if_link.h>
 
@@ -42,6 +43,12 @@ unsigned xdp_link_on(int ifindex, unsigned prog_id)
             return id;
     }
     return 0;
+}
+
+// The netlink flag of an attach mode (native or generic).
+unsigned mode_flag(XdpAttached mode)
+{
+    return mode == XdpAttached::generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 }
 
 std::string describe(const ExistingXdp& e, const std::string& ifname)
@@ -97,6 +104,31 @@ ExistingXdp query_xdp(const Interface& iface)
     return e;
 }
 
+XdpMode forced_mode(XdpMode asked, const ExistingXdp& existing)
+{
+    if (asked != XdpMode::auto_)
+        return asked;
+    return existing.mode == XdpAttached::generic ? XdpMode::generic : XdpMode::native;
+}
+
+void XdpAttachment::detach_theirs(const ExistingXdp& theirs)
+{
+    Fd held(bpf_prog_get_fd_by_id(theirs.prog_id));
+    if (!held.valid())
+        throw Error(exit_code::attach,
+                    fmt::format("cannot take hold of program {}: {}", theirs.prog_id, errno_text(errno)));
+    LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = held.get());
+    if (int err = bpf_xdp_detach(iface_.ifindex, mode_flag(theirs.mode) | XDP_FLAGS_REPLACE, &opts); err) {
+        if (err == -EEXIST)
+            throw Error(exit_code::attach, describe(theirs, iface_.name) +
+                                               ": it changed while trafstat took hold of it; not replacing "
+                                               "what is there now");
+        attach_failed(err, iface_, kXdpAttachedNames.name(theirs.mode));
+    }
+    replaced_ = std::move(held);
+    replaced_info_ = theirs;
+}
+
 XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode mode, bool force, std::string& notes)
 {
     XdpAttachment a;
@@ -107,16 +139,16 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
                     fmt::format("cannot hold the program for {}: {}", iface.name, errno_text(errno)));
 
     if (ExistingXdp e = query_xdp(iface); e.prog_id) {
-        // trafstat's own program without a link was swapped in by --force: a
-        // live run holds it, or a killed one left it. Either way it is not the
-        // user's program, and "restoring" it on exit would keep it for good.
+        // trafstat's own program attached without a link: only a --force run
+        // of a version before links held it so, and one killed left it there.
+        // It is not the user's program: "restoring" it would keep it for good.
         if (is_trafstat_program(e.name) && !e.link_id)
             throw Error(exit_code::attach,
                         describe(e, iface.name) +
-                            fmt::format(": trafstat's own, attached without a link: a running `trafstat --force` "
-                                        "holds it, or a killed one left it and the program it replaced is gone; "
-                                        "not replacing it, even with --force (once no trafstat --force runs on {0}, "
-                                        "remove it: ip link set dev {0} {1} off)",
+                            fmt::format(": trafstat's own, attached without a link, as only an older trafstat's "
+                                        "--force did: one still running holds it, or a killed one left it and the "
+                                        "program it replaced is gone; not replacing it, even with --force (once no "
+                                        "older trafstat runs on {0}, remove it: ip link set dev {0} {1} off)",
                                         iface.name, e.mode == XdpAttached::generic ? "xdpgeneric" : "xdpdrv"));
         if (!force)
             throw Error(exit_code::attach, describe(e, iface.name) +
@@ -124,22 +156,21 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
                                                "or --hook tc-ingress to count beside it)");
         if (e.link_id)
             throw Error(exit_code::attach,
-                        describe(e, iface.name) + ": a link-held program cannot be replaced, even with --force");
-        // Swap atomically, expecting exactly that program; restore it on exit.
-        a.replaced_ = Fd(bpf_prog_get_fd_by_id(e.prog_id));
-        if (!a.replaced_.valid())
-            throw Error(exit_code::attach,
-                        fmt::format("cannot take hold of program {}: {}", e.prog_id, errno_text(errno)));
-        a.mode_flag_ = e.mode == XdpAttached::generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-        LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = a.replaced_.get());
-        if (int err = bpf_xdp_attach(iface.ifindex, a.ours_.get(), a.mode_flag_ | XDP_FLAGS_REPLACE, &opts); err)
-            attach_failed(err, iface, kXdpAttachedNames.name(e.mode));
-        a.mode_ = e.mode;
-        notes += fmt::format("trafstat: warning: --force: replaced '{}' (id {}) on {}; it is restored on exit, "
-                             "but if trafstat is killed (SIGKILL) its counting program stays there instead, "
-                             "passing every packet, until removed (docs/attaching.md)\n",
-                             e.name, e.prog_id, iface.name);
-        return a;
+                        describe(e, iface.name) +
+                            ": a program held by a BPF link cannot be replaced, even with --force; only its owner "
+                            "can detach it (or use --hook tc-ingress to count beside it)");
+        if (e.mode != XdpAttached::native && e.mode != XdpAttached::generic)
+            throw Error(exit_code::attach, describe(e, iface.name) +
+                                               ": --force replaces only a program attached in native or "
+                                               "generic mode");
+        // Theirs off by netlink, then ours by a link of this process: a
+        // SIGKILL from here on leaves nothing on the hook, never ours.
+        mode = forced_mode(mode, e);
+        a.detach_theirs(e);
+        notes += fmt::format("trafstat: warning: --force: detached '{}' (id {}, {} mode) from {} for this run; it is "
+                             "put back on exit, but a killed trafstat (SIGKILL) leaves {} with no XDP program "
+                             "(docs/attaching.md)\n",
+                             e.name, e.prog_id, kXdpAttachedNames.name(e.mode), iface.name, iface.name);
     }
 
     if (mode == XdpMode::offload) {
@@ -178,12 +209,24 @@ XdpAttachment XdpAttachment::attach(int prog_fd, const Interface& iface, XdpMode
 
 XdpAttachment::~XdpAttachment()
 {
-    if (replaced_.valid()) {
-        // Put theirs back only if ours is still the one attached.
-        LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = ours_.get());
-        bpf_xdp_attach(iface_.ifindex, replaced_.get(), mode_flag_ | XDP_FLAGS_REPLACE, &opts);
-    }
-    // link_ closes: the kernel detaches the program.
+    if (!replaced_.valid())
+        return;  // link_ closes: the kernel detaches the program.
+    // Ours off first (even if someone else holds the link too), so the hook is free for theirs.
+    if (link_.valid())
+        bpf_link_detach(link_.get());
+    link_.reset();
+    const ExistingXdp& theirs = replaced_info_;
+    LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+    const int err =
+        bpf_xdp_attach(iface_.ifindex, replaced_.get(), mode_flag(theirs.mode) | XDP_FLAGS_UPDATE_IF_NOEXIST, &opts);
+    if (err == -EBUSY || err == -EEXIST)
+        fmt::print(stderr,
+                   "trafstat: warning: --force: not putting '{}' (id {}) back on {}: another XDP program was "
+                   "attached there meanwhile, and trafstat does not replace it\n",
+                   theirs.name, theirs.prog_id, iface_.name);
+    else if (err)
+        fmt::print(stderr, "trafstat: warning: --force: cannot put '{}' (id {}) back on {}: {}\n", theirs.name,
+                   theirs.prog_id, iface_.name, errno_text(err));
 }
 
 }  // namespace trafstat

@@ -1,7 +1,8 @@
-// One XDP attachment: a BPF link (native or generic), detached when the
-// object dies or the process does. --force is the one non-link path: it
-// swaps out another program atomically and puts it back on exit, but never
-// trafstat's own, which a killed --force run leaves (docs/attaching.md).
+// One XDP attachment: a BPF link (native, generic or offload), detached when
+// the object dies or the process does. --force first detaches another
+// program by netlink (exactly that one) and puts it back, in its own mode,
+// when the attachment ends; a killed run leaves that program or nothing,
+// never trafstat's (docs/attaching.md).
 #pragma once
 
 #include "attach/modes.hpp"
@@ -32,6 +33,9 @@ struct ExistingXdp {
 };
 // Nothing attached: prog_id == 0.
 ExistingXdp query_xdp(const Interface& iface);
+// The mode trafstat attaches in when --force swaps out `existing`: the one
+// asked for; with auto, the mode of the program it replaces.
+XdpMode forced_mode(XdpMode asked, const ExistingXdp& existing);
 
 class XdpAttachment {
 public:
@@ -45,18 +49,23 @@ public:
     ~XdpAttachment();
 
     std::string_view mode() const { return kXdpAttachedNames.name(mode_); }  // "native" / "generic"
-    // The BPF link holding the program (-1 for a --force swap, which has none).
+    // The BPF link holding the program.
     int link_fd() const { return link_.get(); }
+    // Ending the attachment puts back the program --force replaced, by
+    // netlink (CAP_NET_ADMIN).
+    bool restores_replaced() const { return replaced_.valid(); }
 
 private:
     XdpAttachment() = default;
+    // --force: detaches `theirs` by netlink, expecting exactly that program.
+    void detach_theirs(const ExistingXdp& theirs);
     Interface iface_;
     XdpAttached mode_ = XdpAttached::native;
     Fd link_;
-    // --force only: the program we replaced and must restore.
-    Fd replaced_;
     Fd ours_;
-    unsigned mode_flag_ = 0;
+    // --force only: the program detached for the run, put back at the end.
+    Fd replaced_;
+    ExistingXdp replaced_info_;
 };
 
 }  // namespace trafstat

@@ -343,11 +343,6 @@ struct AttachFlags {
             return usage_error("--drop counts totals only: it cannot be combined with --talkers, --ports, --flows or "
                                "--histogram");
         }
-        if (attach.force && attach.drop) {
-            return usage_error("--force cannot be combined with --drop: --force attaches without a BPF link, so a "
-                               "killed trafstat would leave its drop program black-holing the interface; detach "
-                               "the other XDP program first, or count without --drop");
-        }
         const bool tc = attach.hook != Hook::xdp;
         if (tc && attach.drop) {
             return usage_error(

@@ -181,16 +181,16 @@ TEST(Options, DropNeedsXdp)
     }
 }
 
-// --force attaches without a link: a killed run would leave a drop program
-// black-holing the interface (docs/attaching.md). Counting with --force is fine.
-TEST(Options, ForceNotWithDrop)
+// --force attaches through a BPF link too: a killed run leaves no drop program
+// (docs/attaching.md), so --force and -d go together.
+TEST(Options, ForceWithDrop)
 {
-    const std::initializer_list<std::initializer_list<const char*>> refused = {
-        {"--force", "-d", "eth1"}, {"-d", "--force", "eth1"}, {"--force", "--drop", "--xdp-mode", "generic", "eth1"}};
-    for (auto args : refused) {
-        const std::string text = usage_error(args);
-        EXPECT_TRUE(contains(text, "--force cannot be combined with --drop")) << text;
-        EXPECT_TRUE(contains(text, "detach the other XDP program first, or count without --drop")) << text;
+    for (auto args : std::initializer_list<std::initializer_list<const char*>>{
+             {"--force", "-d", "eth1"},
+             {"-d", "--force", "eth1"},
+             {"--force", "--drop", "--xdp-mode", "generic", "eth1"}}) {
+        const LiveConfig o = ok(args);
+        EXPECT_TRUE(o.attach.force && o.attach.drop);
     }
 }
 
