@@ -1092,9 +1092,7 @@ def main():
     def files(args):
         global TRAFSTAT, BASELINE_OBJ
         TRAFSTAT = os.path.abspath(args.trafstat)
-        BASELINE_OBJ = os.path.abspath(
-            args.baseline_obj or os.path.join(os.path.dirname(TRAFSTAT), "bpf", "baseline.bpf.o")
-        )
+        BASELINE_OBJ = testlib.baseline_obj(args)
         return (TRAFSTAT, BASELINE_OBJ)
 
     return H.main(
@@ -1104,9 +1102,7 @@ def main():
         not_root="the end-to-end tests create network namespaces and attach BPF programs",
         tools=TOOLS,
         files=files,
-        arguments=lambda ap: ap.add_argument(
-            "--baseline-obj", help="XDP object with baseline_pass (default: <bindir>/bpf/baseline.bpf.o)"
-        ),
+        arguments=testlib.add_baseline_obj_argument,
     )
 
 

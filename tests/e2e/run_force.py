@@ -282,24 +282,22 @@ TOOLS = ("ip", "ethtool", "ping", "sysctl")
 
 
 def main():
-    global TRAFSTAT, BASELINE_OBJ, COUNTER_OBJ
-    ap = testlib.arg_parser(__doc__)
-    ap.add_argument("--baseline-obj", help="XDP object with baseline_pass (default: <bindir>/bpf/baseline.bpf.o)")
-    args, unittest_args = ap.parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
-    BASELINE_OBJ = os.path.abspath(
-        args.baseline_obj or os.path.join(os.path.dirname(TRAFSTAT), "bpf", "baseline.bpf.o")
+    def files(args):
+        global TRAFSTAT, BASELINE_OBJ, COUNTER_OBJ
+        TRAFSTAT = os.path.abspath(args.trafstat)
+        BASELINE_OBJ = testlib.baseline_obj(args)
+        COUNTER_OBJ = os.path.join(os.path.dirname(BASELINE_OBJ), "counter.bpf.o")
+        return (TRAFSTAT, BASELINE_OBJ, COUNTER_OBJ)
+
+    return H.main(
+        __doc__,
+        __name__,
+        suite="--force tests",
+        not_root="the --force tests create network namespaces and attach XDP programs",
+        tools=TOOLS,
+        files=files,
+        arguments=testlib.add_baseline_obj_argument,
     )
-    COUNTER_OBJ = os.path.join(os.path.dirname(BASELINE_OBJ), "counter.bpf.o")
-    failed = H.preflight(
-        "not root: the --force tests create network namespaces and attach XDP programs",
-        "--force tests",
-        TOOLS,
-        (TRAFSTAT, BASELINE_OBJ, COUNTER_OBJ),
-    )
-    if failed is not None:
-        return failed
-    return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args))
 
 
 if __name__ == "__main__":

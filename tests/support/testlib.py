@@ -105,6 +105,16 @@ def arg_parser(doc):
     return ap
 
 
+def add_baseline_obj_argument(ap):
+    """--baseline-obj, for the runners that attach the user's own XDP program (baseline_pass)."""
+    ap.add_argument("--baseline-obj", help="XDP object with baseline_pass (default: <bindir>/bpf/baseline.bpf.o)")
+
+
+def baseline_obj(args):
+    """The absolute path of --baseline-obj, by default next to the binary under test."""
+    return os.path.abspath(args.baseline_obj or os.path.join(os.path.dirname(args.trafstat), "bpf", "baseline.bpf.o"))
+
+
 def _stderr(msg):
     print(msg, file=sys.stderr, flush=True)
 
