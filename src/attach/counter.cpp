@@ -1,5 +1,6 @@
 #include "attach/counter.hpp"
 
+#include "attach/watch.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 
@@ -23,7 +24,8 @@ LoadOptions for_hook(LoadOptions l, const AttachConfig& config)
 
 AttachedCounter attached_xdp(const Interface& iface, CounterProgram program, XdpAttachment link)
 {
-    return AttachedCounter{iface, Hook::xdp, std::move(program), Attachment(std::move(link))};
+    const unsigned id = program_id(program.xdp_fd());
+    return AttachedCounter{iface, Hook::xdp, std::move(program), Attachment(std::move(link), iface, id)};
 }
 
 // Generic XDP runs on skbs, some of them GSO/GRO super-packets: its program
@@ -104,6 +106,16 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
 
 }  // namespace
 
+std::optional<std::string> Attachment::lost() const
+{
+    if (link_fd() >= 0)
+        return link_lost(link_fd(), iface_);
+    if (hook_ == Hook::xdp)
+        return xdp_program_lost(iface_, program_id_);
+    return clsact_filter_lost(iface_, hook_ == Hook::tc_ingress ? TcDirection::ingress : TcDirection::egress,
+                              program_id_);
+}
+
 std::vector<AttachedCounter> attach_counters(const Interface& iface, const AttachConfig& config,
                                              const LoadOptions& counting, std::string& notes, bool verbose)
 {
@@ -121,7 +133,9 @@ std::vector<AttachedCounter> attach_counters(const Interface& iface, const Attac
     for (auto dir : dirs) {
         auto program = CounterProgram::load(load);
         auto link = TcAttachment::attach(program.tc_fd(), iface, dir, config.tc_mode, notes);
-        out.push_back(AttachedCounter{iface, hook_of(dir), std::move(program), Attachment(std::move(link))});
+        const unsigned id = program_id(program.tc_fd());
+        out.push_back(
+            AttachedCounter{iface, hook_of(dir), std::move(program), Attachment(std::move(link), iface, dir, id)});
     }
     return out;
 }

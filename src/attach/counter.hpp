@@ -9,6 +9,7 @@
 #include "bpf/loader.hpp"
 #include "net/interface.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -17,11 +18,16 @@
 namespace trafstat {
 
 // One attachment's link: an XDP link (or the --force swap it undoes), or a
-// TC link or clsact filter. Detaches when destroyed.
+// TC link or clsact filter, holding program `program_id` on `hook` of
+// `iface`. Detaches when destroyed.
 class Attachment {
 public:
-    explicit Attachment(XdpAttachment xdp) : link_(std::move(xdp)) {}
-    explicit Attachment(TcAttachment tc) : link_(std::move(tc)) {}
+    Attachment(XdpAttachment xdp, const Interface& iface, unsigned program_id)
+        : link_(std::move(xdp)), iface_(iface), hook_(Hook::xdp), program_id_(program_id)
+    {}
+    Attachment(TcAttachment tc, const Interface& iface, TcDirection dir, unsigned program_id)
+        : link_(std::move(tc)), iface_(iface), hook_(hook_of(dir)), program_id_(program_id)
+    {}
     // "native", "generic" (XDP); "tcx", "clsact" (TC)
     std::string_view mode() const
     {
@@ -32,9 +38,16 @@ public:
     {
         return std::visit([](const auto& l) { return l.link_fd(); }, link_);
     }
+    // Why the program no longer counts there (the interface deleted, the
+    // link detached, the filter removed: attach/watch.hpp), or nothing while
+    // it holds. One bpf syscall or netlink query: cheap enough for every interval.
+    std::optional<std::string> lost() const;
 
 private:
     std::variant<XdpAttachment, TcAttachment> link_;
+    Interface iface_;
+    Hook hook_;
+    unsigned program_id_;
 };
 
 // A counting program on one hook of one interface, and the link that holds

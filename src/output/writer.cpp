@@ -36,6 +36,16 @@ bool ReportWriter::summary(const SummaryReport& r)
     return write(chunk);
 }
 
+bool ReportWriter::lost(const AttachmentLoss& loss)
+{
+    if (format_ != OutputFormat::json)
+        return open_;
+    const nlohmann::ordered_json j = {{"type", "lost"},       {"time", iso8601_utc(loss.time)},
+                                      {"name", loss.ifname},  {"hook", loss.hook},
+                                      {"mode", loss.mode},    {"reason", loss.reason}};
+    return write(to_line(j) + "\n");
+}
+
 bool ReportWriter::write(const std::string& text)
 {
     if (!open_)
