@@ -22,10 +22,15 @@ LoadOptions for_hook(LoadOptions l, const AttachConfig& config)
     return l;
 }
 
-AttachedCounter attached_xdp(const Interface& iface, CounterProgram program, XdpAttachment link)
+// `single_buffer`: the program counts each frame's first buffer only, which
+// holds the whole frame up to kMaxSingleBufferMtu.
+AttachedCounter attached_xdp(const Interface& iface, CounterProgram program, XdpAttachment link,
+                             bool single_buffer = false)
 {
     const unsigned id = program_id(program.xdp_fd());
-    return AttachedCounter{iface, Hook::xdp, std::move(program), Attachment(std::move(link), iface, id)};
+    const unsigned whole_frames_mtu = single_buffer && link.mode() == "native" ? kMaxSingleBufferMtu : 0;
+    return AttachedCounter{iface, Hook::xdp, std::move(program),
+                           Attachment(std::move(link), iface, id, whole_frames_mtu)};
 }
 
 // Generic XDP runs on skbs, some of them GSO/GRO super-packets: its program
@@ -69,7 +74,7 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
         if (bound) {
             try {
                 auto link = XdpAttachment::attach(bound->xdp_fd(), iface, XdpMode::native, false, notes);
-                return attached_xdp(iface, std::move(*bound), std::move(link));
+                return attached_xdp(iface, std::move(*bound), std::move(link), single_buffer);
             } catch (const Error& e) {
                 if (config.xdp_mode == XdpMode::native || e.exit_code() == exit_code::privileges)
                     throw;
@@ -86,7 +91,7 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
         auto program = CounterProgram::load(l);
         try {
             auto link = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::native, config.force, notes);
-            return attached_xdp(iface, std::move(program), std::move(link));
+            return attached_xdp(iface, std::move(program), std::move(link), true);
         } catch (const Error& e) {
             if (config.xdp_mode == XdpMode::native || e.exit_code() == exit_code::privileges)
                 throw;
@@ -108,10 +113,12 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
 
 std::optional<std::string> Attachment::lost() const
 {
+    if (hook_ == Hook::xdp) {
+        auto why = link_fd() >= 0 ? link_lost(link_fd(), iface_) : xdp_program_lost(iface_, program_id_);
+        return why || !whole_frames_mtu_ ? why : mtu_outgrown(iface_, whole_frames_mtu_);
+    }
     if (link_fd() >= 0)
         return link_lost(link_fd(), iface_);
-    if (hook_ == Hook::xdp)
-        return xdp_program_lost(iface_, program_id_);
     return clsact_filter_lost(iface_, hook_ == Hook::tc_ingress ? TcDirection::ingress : TcDirection::egress,
                               program_id_);
 }

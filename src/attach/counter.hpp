@@ -22,8 +22,12 @@ namespace trafstat {
 // `iface`. Detaches when destroyed.
 class Attachment {
 public:
-    Attachment(XdpAttachment xdp, const Interface& iface, unsigned program_id)
-        : link_(std::move(xdp)), iface_(iface), hook_(Hook::xdp), program_id_(program_id)
+    // `whole_frames_mtu`: native XDP with a program that counts a frame's
+    // first buffer only (attach_counters()), the MTU up to which frames fit
+    // there; 0: no such limit.
+    Attachment(XdpAttachment xdp, const Interface& iface, unsigned program_id, unsigned whole_frames_mtu)
+        : link_(std::move(xdp)), iface_(iface), hook_(Hook::xdp), program_id_(program_id),
+          whole_frames_mtu_(whole_frames_mtu)
     {}
     Attachment(TcAttachment tc, const Interface& iface, TcDirection dir, unsigned program_id)
         : link_(std::move(tc)), iface_(iface), hook_(hook_of(dir)), program_id_(program_id)
@@ -40,7 +44,8 @@ public:
     }
     // Why the program no longer counts there (the interface deleted, the
     // link detached, the filter removed: attach/watch.hpp), or nothing while
-    // it holds. One bpf syscall or netlink query: cheap enough for every interval.
+    // it holds; also when the MTU rose above what the program counts whole.
+    // One bpf syscall or netlink query: cheap enough for every interval.
     std::optional<std::string> lost() const;
 
 private:
@@ -48,6 +53,7 @@ private:
     Interface iface_;
     Hook hook_;
     unsigned program_id_;
+    unsigned whole_frames_mtu_ = 0;
 };
 
 // A counting program on one hook of one interface, and the link that holds

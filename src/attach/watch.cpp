@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <fmt/format.h>
+#include <fstream>
 #include <linux/if_link.h>
 #include <net/if.h>
 
@@ -63,6 +64,20 @@ std::optional<std::string> clsact_filter_lost(const Interface& iface, TcDirectio
     if (err == -ENOENT || err == -EINVAL)
         return std::string("its clsact filter was removed by someone else");
     return std::nullopt;  // cannot tell: not a loss
+}
+
+std::optional<std::string> mtu_outgrown(const Interface& iface, unsigned whole_frames_mtu)
+{
+    char name[IF_NAMESIZE] = {};
+    if (!if_indextoname(static_cast<unsigned>(iface.ifindex), name))
+        return std::nullopt;  // gone: the link says so
+    unsigned mtu = 0;
+    std::ifstream(fmt::format("/sys/class/net/{}/mtu", name)) >> mtu;
+    if (mtu <= whole_frames_mtu)
+        return std::nullopt;
+    return fmt::format("its MTU rose to {}, above the {} up to which this native XDP program counts whole frames "
+                       "(larger frames span buffers): start trafstat again to count them whole",
+                       mtu, whole_frames_mtu);
 }
 
 unsigned program_id(int prog_fd)
