@@ -2,12 +2,16 @@
 
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "bpf/holders.hpp"
 
+#include <algorithm>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <fmt/format.h>
+#include <unistd.h>
 #include <utility>
+#include <vector>
 
 namespace trafstat {
 namespace {
@@ -19,6 +23,50 @@ constexpr int kBpfTcxEgress = 47;
 bpf_tc_attach_point tc_point(TcDirection d)
 {
     return d == TcDirection::ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+}
+
+std::string_view direction_name(TcDirection d)
+{
+    return d == TcDirection::ingress ? "ingress" : "egress";
+}
+
+// What to do about trafstat's clsact filter on one direction, another's:
+// whoever holds its program still counts with it; a filter whose program
+// nobody holds was left by a killed run. "" for this process's own.
+std::string leftover(const Interface& iface, TcDirection dir)
+{
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = iface.ifindex, .attach_point = tc_point(dir));
+    LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
+    if (bpf_tc_query(&hook, &opts) != 0)
+        return "";
+    const std::vector<ProgramHolder> holders = program_holders(opts.prog_id);
+    if (std::any_of(holders.begin(), holders.end(), [](const ProgramHolder& h) { return h.pid == getpid(); }))
+        return "";
+    const std::string what = fmt::format("on {} (program {})", direction_name(dir), opts.prog_id);
+    if (holders.empty())
+        return fmt::format("{}, left by a killed trafstat (no process holds its program): remove it with `tc filter "
+                           "del dev {} {} handle {:#x} prio {} bpf`",
+                           what, iface.name, direction_name(dir), kTcHandle, kTcPriority);
+    std::string by;
+    for (const ProgramHolder& h : holders)
+        by += (by.empty() ? "" : ", ") + describe(h);
+    const bool trafstat = std::all_of(holders.begin(), holders.end(),
+                                      [](const ProgramHolder& h) { return h.comm == "trafstat"; });
+    return fmt::format("{}, held by a running {}, {}: stop it first", what, trafstat ? "trafstat" : "process", by);
+}
+
+// Every clsact filter with trafstat's handle on `iface` but this process's,
+// in one message (bpf_tc_attach said one is there).
+std::string leftover_filters(const Interface& iface)
+{
+    std::string each;
+    for (TcDirection d : {TcDirection::ingress, TcDirection::egress})
+        if (std::string l = leftover(iface, d); !l.empty())
+            each += (each.empty() ? "" : "; ") + l;
+    if (each.empty())
+        each = "gone again by now: try again";
+    return fmt::format("{} already has trafstat's clsact filter (handle {:#x}, priority {:#x}) {}", iface.name,
+                       kTcHandle, kTcPriority, each);
 }
 
 }  // namespace
@@ -64,12 +112,7 @@ TcAttachment TcAttachment::attach(int prog_fd, const Interface& iface, TcDirecti
     LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .flags = 0, .handle = kTcHandle, .priority = kTcPriority);
     if (int err = bpf_tc_attach(&tc_hook, &opts); err) {
         if (err == -EEXIST)
-            throw Error(exit_code::attach,
-                        fmt::format("{} of {} already has a filter with trafstat's handle {:#x} priority {:#x} "
-                                    "(left by a killed trafstat?): remove it with `tc filter del dev {} {} "
-                                    "handle {:#x} prio {} bpf`",
-                                    hook, iface.name, kTcHandle, kTcPriority, iface.name,
-                                    dir == TcDirection::ingress ? "ingress" : "egress", kTcHandle, kTcPriority));
+            throw Error(exit_code::attach, leftover_filters(iface));
         throw Error(err == -EPERM ? exit_code::privileges : exit_code::attach,
                     fmt::format("cannot attach the {} filter to {}: {}", hook, iface.name, errno_text(err)));
     }
