@@ -39,14 +39,20 @@ std::string leftover(const Interface& iface, TcDirection dir)
     LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
     if (bpf_tc_query(&hook, &opts) != 0)
         return "";
-    const std::vector<ProgramHolder> holders = program_holders(opts.prog_id);
+    const ProgramHolders scan = program_holders(opts.prog_id);
+    const std::vector<ProgramHolder>& holders = scan.found;
     if (std::any_of(holders.begin(), holders.end(), [](const ProgramHolder& h) { return h.pid == getpid(); }))
         return "";
     const std::string what = fmt::format("on {} (program {})", direction_name(dir), opts.prog_id);
+    const std::string remove = fmt::format("`tc filter del dev {} {} handle {:#x} prio {} bpf`", iface.name,
+                                           direction_name(dir), kTcHandle, kTcPriority);
+    if (holders.empty() && !scan.complete)
+        return fmt::format("{}, held by no process this user can see: left by a killed trafstat, or held by another "
+                           "user's (look as root); once none runs, remove it with {}",
+                           what, remove);
     if (holders.empty())
-        return fmt::format("{}, left by a killed trafstat (no process holds its program): remove it with `tc filter "
-                           "del dev {} {} handle {:#x} prio {} bpf`",
-                           what, iface.name, direction_name(dir), kTcHandle, kTcPriority);
+        return fmt::format("{}, left by a killed trafstat (no process holds its program): remove it with {}", what,
+                           remove);
     std::string by;
     for (const ProgramHolder& h : holders)
         by += (by.empty() ? "" : ", ") + describe(h);

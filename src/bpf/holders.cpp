@@ -26,10 +26,15 @@ std::optional<int> pid_of(const std::string& name)
     return pid;
 }
 
-bool holds(const std::filesystem::path& proc, unsigned prog_id)
+// Whether process `proc` holds the program; `readable` turns false when its
+// fds cannot be listed for want of permission (one that exited meanwhile holds nothing).
+bool holds(const std::filesystem::path& proc, unsigned prog_id, bool& readable)
 {
     std::error_code ec;
-    for (const auto& fd : std::filesystem::directory_iterator(proc / "fd", ec)) {
+    std::filesystem::directory_iterator fds(proc / "fd", ec);
+    if (ec == std::errc::permission_denied)
+        readable = false;
+    for (const auto& fd : fds) {
         std::error_code link_ec;
         const std::string target = std::filesystem::read_symlink(fd.path(), link_ec).string();
         // Programs are anon_inode:bpf-prog, links anon_inode:bpf_link.
@@ -66,20 +71,23 @@ std::optional<unsigned> fdinfo_program_id(std::string_view fdinfo)
     return std::nullopt;
 }
 
-std::vector<ProgramHolder> program_holders(unsigned prog_id)
+ProgramHolders program_holders(unsigned prog_id)
 {
-    std::vector<ProgramHolder> out;
+    ProgramHolders out;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
         const auto pid = pid_of(entry.path().filename().string());
-        if (!pid || !holds(entry.path(), prog_id))
+        if (!pid || !holds(entry.path(), prog_id, out.complete))
             continue;
         std::string comm = read_text(entry.path() / "comm");
         if (!comm.empty() && comm.back() == '\n')
             comm.pop_back();
-        out.push_back({*pid, std::move(comm)});
+        out.found.push_back({*pid, std::move(comm)});
     }
-    std::sort(out.begin(), out.end(), [](const ProgramHolder& a, const ProgramHolder& b) { return a.pid < b.pid; });
+    if (ec)
+        out.complete = false;
+    std::sort(out.found.begin(), out.found.end(),
+              [](const ProgramHolder& a, const ProgramHolder& b) { return a.pid < b.pid; });
     return out;
 }
 

@@ -18,10 +18,13 @@ struct ProgramHolder {
 // The `prog_id:` of one /proc/PID/fdinfo/FD text (a bpf-prog or bpf_link fd), if it has one.
 std::optional<unsigned> fdinfo_program_id(std::string_view fdinfo);
 
-// Every process holding program `prog_id` through an fd, this one included,
-// each once, by pid. Processes whose fds cannot be read (another user's,
-// without privileges) are not seen.
-std::vector<ProgramHolder> program_holders(unsigned prog_id);
+struct ProgramHolders {
+    std::vector<ProgramHolder> found;  // each once, by pid; this process included
+    bool complete = true;  // false: some process's fds could not be read (another user's, without privileges)
+};
+
+// Every process holding program `prog_id` through an fd.
+ProgramHolders program_holders(unsigned prog_id);
 
 // "pid 1234 (trafstat)", for messages.
 std::string describe(const ProgramHolder& holder);
