@@ -221,8 +221,8 @@ int run_agent(const AgentConfig& config)
                         std::fprintf(stderr,
                                      "trafstat: lost the attachment on %s (%s, %s): %s; it is marked stale, the "
                                      "agent serves the others\n",
-                                     s->dir.ifname.c_str(), s->dir.hook.c_str(),
-                                     s->counting.program().control().mode, s->stale.c_str());
+                                     s->dir.ifname.c_str(), s->dir.hook.c_str(), s->counting.program().control().mode,
+                                     s->stale.c_str());
                 }
                 try {
                     s->counting.drain(exporting[k]);

@@ -56,8 +56,8 @@ std::string leftover(const Interface& iface, TcDirection dir)
     std::string by;
     for (const ProgramHolder& h : holders)
         by += (by.empty() ? "" : ", ") + describe(h);
-    const bool trafstat = std::all_of(holders.begin(), holders.end(),
-                                      [](const ProgramHolder& h) { return h.comm == "trafstat"; });
+    const bool trafstat =
+        std::all_of(holders.begin(), holders.end(), [](const ProgramHolder& h) { return h.comm == "trafstat"; });
     return fmt::format("{}, held by a running {}, {}: stop it first", what, trafstat ? "trafstat" : "process", by);
 }
 

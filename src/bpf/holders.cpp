@@ -93,7 +93,8 @@ ProgramHolders program_holders(unsigned prog_id)
 
 std::string describe(const ProgramHolder& holder)
 {
-    return holder.comm.empty() ? fmt::format("pid {}", holder.pid) : fmt::format("pid {} ({})", holder.pid, holder.comm);
+    return holder.comm.empty() ? fmt::format("pid {}", holder.pid)
+                               : fmt::format("pid {} ({})", holder.pid, holder.comm);
 }
 
 }  // namespace trafstat

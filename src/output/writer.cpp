@@ -40,9 +40,9 @@ bool ReportWriter::lost(const AttachmentLoss& loss)
 {
     if (format_ != OutputFormat::json)
         return open_;
-    const nlohmann::ordered_json j = {{"type", "lost"},       {"time", iso8601_utc(loss.time)},
-                                      {"name", loss.ifname},  {"hook", loss.hook},
-                                      {"mode", loss.mode},    {"reason", loss.reason}};
+    const nlohmann::ordered_json j = {{"type", "lost"},      {"time", iso8601_utc(loss.time)},
+                                      {"name", loss.ifname}, {"hook", loss.hook},
+                                      {"mode", loss.mode},   {"reason", loss.reason}};
     return write(to_line(j) + "\n");
 }
 
