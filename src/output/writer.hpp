@@ -42,6 +42,9 @@ struct AttachmentLoss {
     std::string reason;  // "the interface was deleted", ...
 };
 
+// The NDJSON `lost` line of docs/json.md, with its newline.
+std::string lost_json_line(const AttachmentLoss& loss);
+
 class ReportWriter {
 public:
     explicit ReportWriter(const OutputConfig& config)
