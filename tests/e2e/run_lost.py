@@ -11,8 +11,11 @@ in a BPF filesystem of its own. Everything is removed on every exit path.
   TestLiveLoss    the interface deleted under XDP native, XDP generic, TCX and clsact (both
                   directions): exit 13 within two intervals, one stderr line per attachment, a JSON
                   `lost` line before the summary, the counts up to the loss equal to the kernel's;
-                  the clsact filter removed by someone else: exit 13 likewise; the peer's network
+                  the clsact filter removed, the TCX link detached (bpftool) by someone else: exit
+                  13 likewise; the peer's network
                   namespace deleted (the veth pair dies with it): the interface was deleted
+  TestForce       --force (no link): the swapped-in program removed by someone else, the interface
+                  deleted: exit 13 likewise
   TestNotALoss    link down and up: counting goes on, exact, exit 0; the MTU raised to 9000: a loss
                   (13) under native XDP, whose program counts a frame's first buffer only, and
                   exact counting on (0) under TCX
@@ -40,6 +43,7 @@ import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import in_ns  # noqa: E402
 
 TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+BASELINE_OBJ = ""  # set by main(): an XDP object with baseline_pass (XDP_PASS), the "user's program"
 
 H = testlib.Harness("lost", "tslost-", run_timeout=30)
 
@@ -52,6 +56,17 @@ FILTER_DEL = "tc filter del dev {} {} handle 0x7a5 prio 1957 bpf"
 
 def lost_lines(err):
     return [x for x in err.splitlines() if x.startswith("trafstat: lost the attachment")]
+
+
+def links_held(pid):
+    """The ids of the BPF links process `pid` holds, from its fdinfo (`link_id:`)."""
+    ids = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf_link":
+            continue
+        with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+            ids += [line.split()[1] for line in f if line.startswith("link_id:")]
+    return ids
 
 
 class LostCase(unittest.TestCase):
@@ -165,12 +180,56 @@ class TestLiveLoss(LostCase):
         )
         self.assertCounted(self.summary_entries(r)["tc-ingress"], kernel["rx"])
 
+    def test_link_detached_by_someone_else(self):
+        t = self.live("--hook", "tc-ingress", "--tc-mode", "tcx")
+        kernel = self.traffic_counted()
+        ids = links_held(t.proc.pid)
+        self.assertEqual(len(ids), 1, ids)
+        r = self.assertLost(
+            t,
+            lambda: H.run(["bpftool", "link", "detach", "id", ids[0]]),
+            "its link was detached by someone else",
+            [("tc-ingress", "tcx")],
+        )
+        self.assertCounted(self.summary_entries(r)["tc-ingress"], kernel["rx"])
+
     def test_peer_namespace_deleted(self):
         # The veth pair dies with the sender's namespace: the watched vb0 is deleted.
         t = self.live("--xdp-mode", "native")
         kernel = self.traffic_counted(native=True)
         r = self.assertLost(
             t, lambda: H.delete_namespace(self.pair.snd_ns), "the interface was deleted", [("xdp", "native")]
+        )
+        self.assertCounted(self.summary_entries(r)["xdp"], kernel["rx"])
+
+
+class TestForce(LostCase):
+    """--force holds no link: the watch asks the hook which program is there."""
+
+    def forced(self):
+        H.run(
+            ["ip", "-n", self.pair.rcv_ns, "link", "set", "dev", self.pair.rcv_if, "xdpdrv", "obj", BASELINE_OBJ]
+            + ["program", "baseline_pass"]
+        )
+        return self.live("--force", "--xdp-mode", "native")
+
+    def test_program_removed_by_someone_else(self):
+        t = self.forced()
+        kernel = self.traffic_counted(native=True)
+        off = ["ip", "-n", self.pair.rcv_ns, "link", "set", "dev", self.pair.rcv_if, "xdpdrv", "off"]
+        r = self.assertLost(
+            t, lambda: H.run(off), "its program was replaced or removed by someone else", [("xdp", "native")]
+        )
+        self.assertCounted(self.summary_entries(r)["xdp"], kernel["rx"])
+
+    def test_interface_deleted(self):
+        t = self.forced()
+        kernel = self.traffic_counted(native=True)
+        r = self.assertLost(
+            t,
+            lambda: H.run(["ip", "-n", self.pair.rcv_ns, "link", "del", self.pair.rcv_if]),
+            "the interface was deleted",
+            [("xdp", "native")],
         )
         self.assertCounted(self.summary_entries(r)["xdp"], kernel["rx"])
 
@@ -318,19 +377,24 @@ class TestLeftovers(LostCase):
         self.assertEqual(p.returncode, EXIT_OK, p.stderr)
 
 
-TOOLS = ("ip", "ethtool", "ping", "sysctl", "tc", "unshare", "mount")
+TOOLS = ("ip", "ethtool", "ping", "sysctl", "tc", "unshare", "mount", "bpftool")
 
 
 def main():
-    global TRAFSTAT
+    global TRAFSTAT, BASELINE_OBJ
     agentlib.reexec_in_private_mount_namespace()
-    args, unittest_args = testlib.arg_parser(__doc__).parse_known_args()
+    ap = testlib.arg_parser(__doc__)
+    ap.add_argument("--baseline-obj", help="XDP object with baseline_pass (default: <bindir>/bpf/baseline.bpf.o)")
+    args, unittest_args = ap.parse_known_args()
     TRAFSTAT = os.path.abspath(args.trafstat)
+    BASELINE_OBJ = os.path.abspath(
+        args.baseline_obj or os.path.join(os.path.dirname(TRAFSTAT), "bpf", "baseline.bpf.o")
+    )
     failed = H.preflight(
         "not root: the loss tests create network namespaces, mount a bpffs and attach BPF programs",
         "loss tests",
         TOOLS,
-        (TRAFSTAT,),
+        (TRAFSTAT, BASELINE_OBJ),
     )
     if failed is not None:
         return failed
