@@ -1,5 +1,6 @@
 #include "attach/tc.hpp"
 
+#include "attach/watch.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 #include "bpf/holders.hpp"
@@ -79,7 +80,7 @@ std::string leftover_filters(const Interface& iface)
 
 TcAttachment::TcAttachment(TcAttachment&& o) noexcept
     : iface_(std::move(o.iface_)), dir_(o.dir_), mode_(o.mode_), link_(std::move(o.link_)),
-      filter_(std::exchange(o.filter_, false))
+      filter_(std::exchange(o.filter_, false)), filter_prog_id_(o.filter_prog_id_)
 {}
 
 TcAttachment TcAttachment::attach(int prog_fd, const Interface& iface, TcDirection dir, TcMode mode, std::string& notes)
@@ -123,6 +124,7 @@ TcAttachment TcAttachment::attach(int prog_fd, const Interface& iface, TcDirecti
                     fmt::format("cannot attach the {} filter to {}: {}", hook, iface.name, errno_text(err)));
     }
     a.filter_ = true;
+    a.filter_prog_id_ = program_id(prog_fd);
     a.mode_ = TcMode::clsact;
     return a;
 }
@@ -130,9 +132,13 @@ TcAttachment TcAttachment::attach(int prog_fd, const Interface& iface, TcDirecti
 TcAttachment::~TcAttachment()
 {
     if (filter_) {
+        // Only while it is ours: someone may have replaced it with a filter of their own.
         LIBBPF_OPTS(bpf_tc_hook, tc_hook, .ifindex = iface_.ifindex, .attach_point = tc_point(dir_));
-        LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
-        bpf_tc_detach(&tc_hook, &opts);
+        LIBBPF_OPTS(bpf_tc_opts, found, .handle = kTcHandle, .priority = kTcPriority);
+        if (bpf_tc_query(&tc_hook, &found) == 0 && found.prog_id == filter_prog_id_) {
+            LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
+            bpf_tc_detach(&tc_hook, &opts);
+        }
     }
     // link_ closes: the kernel detaches a TCX program with its last link fd.
 }

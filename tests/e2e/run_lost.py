@@ -11,7 +11,8 @@ in a BPF filesystem of its own. Everything is removed on every exit path.
   TestLiveLoss    the interface deleted under XDP native, XDP generic, TCX and clsact (both
                   directions): exit 13 within two intervals, one stderr line per attachment, a JSON
                   `lost` line before the summary, the counts up to the loss equal to the kernel's;
-                  the clsact filter removed, the TCX link detached (bpftool) by someone else: exit
+                  the clsact filter removed or replaced (theirs stays after the exit), the TCX link
+                  detached (bpftool) by someone else: exit
                   13 likewise; the peer's network
                   namespace deleted (the veth pair dies with it): the interface was deleted
   TestForce       --force (no link): the swapped-in program removed by someone else, the interface
@@ -32,6 +33,7 @@ code 77, unless CI=true, where it fails.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -179,6 +181,27 @@ class TestLiveLoss(LostCase):
             [("tc-ingress", "clsact")],
         )
         self.assertCounted(self.summary_entries(r)["tc-ingress"], kernel["rx"])
+
+    def test_clsact_filter_replaced(self):
+        # Someone else's filter in its place (trafstat's own program, loaded by tc): a loss, and
+        # their filter stays when trafstat exits.
+        t = self.live("--hook", "tc-ingress", "--tc-mode", "clsact")
+        kernel = self.traffic_counted()
+        counter_obj = os.path.join(os.path.dirname(TRAFSTAT), "bpf", "counter.bpf.o")
+        replace = ["tc", "filter", "replace", "dev", self.pair.rcv_if, "ingress", "handle", "0x7a5", "prio", "1957"]
+        H.run(in_ns(self.pair.rcv_ns, *replace, "bpf", "da", "obj", counter_obj, "sec", "tc"))
+        theirs = re.search(r" id (\d+) ", self.filters()).group(1)
+        r = self.assertLost(
+            t,
+            lambda: None,
+            f"its clsact filter was replaced by someone else (now program {theirs})",
+            [("tc-ingress", "clsact")],
+        )
+        self.assertCounted(self.summary_entries(r)["tc-ingress"], kernel["rx"])
+        self.assertIn(f" id {theirs} ", self.filters(), "their filter was removed")
+
+    def filters(self):
+        return H.run(in_ns(self.pair.rcv_ns, "tc", "filter", "show", "dev", self.pair.rcv_if, "ingress")).stdout
 
     def test_link_detached_by_someone_else(self):
         t = self.live("--hook", "tc-ingress", "--tc-mode", "tcx")
