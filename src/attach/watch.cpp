@@ -1,12 +1,16 @@
 #include "attach/watch.hpp"
 
+#include "bpf/fd.hpp"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
-#include <fstream>
 #include <linux/if_link.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 namespace trafstat {
 
@@ -71,8 +75,14 @@ std::optional<std::string> mtu_outgrown(const Interface& iface, unsigned whole_f
     char name[IF_NAMESIZE] = {};
     if (!if_indextoname(static_cast<unsigned>(iface.ifindex), name))
         return std::nullopt;  // gone: the link says so
-    unsigned mtu = 0;
-    std::ifstream(fmt::format("/sys/class/net/{}/mtu", name)) >> mtu;
+    // An ioctl, not /sys/class/net: it answers for this process's network
+    // namespace whichever /sys is mounted.
+    Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ifreq req{};
+    std::memcpy(req.ifr_name, name, sizeof req.ifr_name);
+    if (!sock.valid() || ioctl(sock.get(), SIOCGIFMTU, &req) != 0 || req.ifr_mtu < 0)
+        return std::nullopt;
+    const auto mtu = static_cast<unsigned>(req.ifr_mtu);
     if (mtu <= whole_frames_mtu)
         return std::nullopt;
     return fmt::format("its MTU rose to {}, above the {} up to which this native XDP program counts whole frames "
