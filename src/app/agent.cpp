@@ -31,6 +31,7 @@ struct Served {
     PinnedDir dir;
     DirLock lock;
     PinnedCounting counting;
+    std::string stale;  // why it no longer counts, once the agent has said so
 };
 
 std::string joined(const std::vector<std::string>& lines)
@@ -80,7 +81,7 @@ void adopt_or_attach(const AgentConfig& config, const std::string& ifname, std::
         PinnedCounting counting(CounterProgram::adopt(dir));
         counting.program().control().agent_pid = static_cast<__u32>(getpid());
         PinnedDir d{ifname, dir.substr(dir.rfind('/') + 1), dir};
-        out.push_back(std::make_unique<Served>(Served{std::move(d), std::move(lock), std::move(counting)}));
+        out.push_back(std::make_unique<Served>(Served{std::move(d), std::move(lock), std::move(counting), {}}));
     }
 }
 
@@ -213,6 +214,16 @@ int run_agent(const AgentConfig& config)
             const std::lock_guard<std::mutex> hold(lock);
             for (std::size_t k = 0; k < served.size(); ++k) {
                 auto& s = served[k];
+                // A lost attachment stays served, stale (/status, trafstat_attachment_up 0): the others go on.
+                if (s->stale.empty()) {
+                    s->stale = stale_reason(s->dir, s->counting.program().control());
+                    if (!s->stale.empty())
+                        std::fprintf(stderr,
+                                     "trafstat: lost the attachment on %s (%s, %s): %s; it is marked stale, the "
+                                     "agent serves the others\n",
+                                     s->dir.ifname.c_str(), s->dir.hook.c_str(), s->counting.program().control().mode,
+                                     s->stale.c_str());
+                }
                 try {
                     s->counting.drain(exporting[k]);
                     export_keys(s->counting.totals(), s->counting.program().tables_on(), config.metrics_top);

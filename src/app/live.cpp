@@ -197,12 +197,21 @@ int run_live(const LiveConfig& o)
     auto last_read = start;
     auto next = start + interval;
     std::uint64_t intervals = 0;
+    std::vector<AttachmentLoss> losses;
 
     while (!stop_requested()) {
         bool timed_out = end && *end < next;
         const auto until = timed_out ? *end : next;
         if ((tui ? wait_tui(until, *screen, *tui) : sleep_until(until)) || timed_out)
             break;
+
+        // Checked before the read: a loss seen now came before it, so this
+        // interval holds every packet counted up to the loss.
+        for (auto& c : countings)
+            if (auto why = c.link->lost()) {
+                const AttachmentLabel& l = c.engine.label();
+                losses.push_back({std::chrono::system_clock::now(), l.ifname, l.hook, l.mode, std::move(*why)});
+            }
 
         IntervalReport report;
         auto now = std::chrono::steady_clock::now();
@@ -222,6 +231,8 @@ int run_live(const LiveConfig& o)
             break;
         }
         ++intervals;
+        if (!losses.empty())
+            break;  // one lost attachment ends the run (docs/attaching.md)
         if ((o.count && intervals >= *o.count) || (end && next >= *end))
             break;
         // Fell behind (stopped terminal, overloaded host, a drain longer than
@@ -231,6 +242,11 @@ int run_live(const LiveConfig& o)
     }
 
     screen.reset();  // endwin: the terminal is the shell's again before the summary
+    for (const AttachmentLoss& l : losses) {
+        std::fprintf(stderr, "trafstat: lost the attachment on %s (%s, %s): %s\n", l.ifname.c_str(), l.hook.c_str(),
+                     l.mode.c_str(), l.reason.c_str());
+        out.lost(l);
+    }
     for (auto& c : countings)
         c.link.reset();  // detached: nothing counts after the summary's last epoch
     if (out.open()) {
@@ -249,7 +265,7 @@ int run_live(const LiveConfig& o)
                 c.engine.absorb();  // the last epoch's flows, which the summary would have closed
         ipfix->finish(unix_s());
     }
-    return exit_code::ok;
+    return losses.empty() ? exit_code::ok : exit_code::lost;
 }
 
 }  // namespace trafstat

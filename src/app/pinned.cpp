@@ -2,6 +2,7 @@
 
 #include "attach/counter.hpp"
 #include "attach/privileges.hpp"
+#include "attach/watch.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 #include "bpf/loader.hpp"
@@ -79,6 +80,24 @@ LinkState link_state(const std::string& dir)
     if (prog.valid() && bpf_obj_get_info_by_fd(prog.get(), &pinfo, &plen) == 0)
         s.program = pinfo.name;
     return s;
+}
+
+// Why the attachment no longer counts, or "" while its link holds it.
+std::string stale_reason(const PinnedDir& dir, const ts_control& c, const LinkState& link)
+{
+    const bool here = c.netns_cookie == current_netns_cookie();
+    if (!link.pinned)
+        return "its link is not pinned: nothing holds the program (trafstat detach removes the rest)";
+    if (link.ifindex == 0) {
+        // In its own namespace, the link tells a deleted interface from a detached link.
+        if (!here)
+            return fmt::format("interface {} is gone: the link holds the program on nothing", dir.ifname);
+        return interface_gone(Interface{dir.ifname, static_cast<int>(c.ifindex), 0})
+            .value_or("its link was detached by someone else: it holds the program on nothing");
+    }
+    if (here && if_nametoindex(c.ifname) != c.ifindex)
+        return fmt::format("interface {} (index {}) is gone from this network namespace", dir.ifname, c.ifindex);
+    return "";
 }
 
 std::vector<PinnedDir> dirs_on(const std::string& pin_dir, const std::vector<std::string>& interfaces)
@@ -251,14 +270,14 @@ AttachmentStatus status_of(const PinnedDir& dir, const CounterProgram& program)
     const LinkState link = link_state(dir.path);
     s.program_id = link.program_id;
     s.link_id = link.link_id;
-    if (!link.pinned)
-        s.stale = "its link is not pinned: nothing holds the program (trafstat detach removes the rest)";
-    else if (link.ifindex == 0)
-        s.stale = fmt::format("interface {} is gone: the link holds the program on nothing", dir.ifname);
-    else if (c.netns_cookie == current_netns_cookie() && if_nametoindex(c.ifname) != c.ifindex)
-        s.stale = fmt::format("interface {} (index {}) is gone from this network namespace", dir.ifname, c.ifindex);
+    s.stale = stale_reason(dir, c, link);
     a.up = s.stale.empty();
     return s;
+}
+
+std::string stale_reason(const PinnedDir& dir, const ts_control& control)
+{
+    return stale_reason(dir, control, link_state(dir.path));
 }
 
 StatusReport status_report(const std::string& pin_dir)

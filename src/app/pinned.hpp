@@ -34,6 +34,9 @@ std::vector<std::string> config_differences(const AttachCommandConfig& config, c
 // One attachment's state now: its identity, its link, its agent, the
 // kernel's totals and its tables (no keys: the agent adds those it exports).
 AttachmentStatus status_of(const PinnedDir& dir, const CounterProgram& program);
+// Why the attachment no longer counts (its interface deleted, its link
+// detached or unpinned), or "" while it does: a few syscalls, for every interval.
+std::string stale_reason(const PinnedDir& dir, const ts_control& control);
 // Every attachment under `pin_dir`, each adopted for the read.
 StatusReport status_report(const std::string& pin_dir);
 

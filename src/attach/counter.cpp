@@ -1,5 +1,6 @@
 #include "attach/counter.hpp"
 
+#include "attach/watch.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 
@@ -21,9 +22,15 @@ LoadOptions for_hook(LoadOptions l, const AttachConfig& config)
     return l;
 }
 
-AttachedCounter attached_xdp(const Interface& iface, CounterProgram program, XdpAttachment link)
+// `single_buffer`: the program counts each frame's first buffer only, which
+// holds the whole frame up to kMaxSingleBufferMtu.
+AttachedCounter attached_xdp(const Interface& iface, CounterProgram program, XdpAttachment link,
+                             bool single_buffer = false)
 {
-    return AttachedCounter{iface, Hook::xdp, std::move(program), Attachment(std::move(link))};
+    const unsigned id = program_id(program.xdp_fd());
+    const unsigned whole_frames_mtu = single_buffer && link.mode() == "native" ? kMaxSingleBufferMtu : 0;
+    return AttachedCounter{iface, Hook::xdp, std::move(program),
+                           Attachment(std::move(link), iface, id, whole_frames_mtu)};
 }
 
 // Generic XDP runs on skbs, some of them GSO/GRO super-packets: its program
@@ -70,7 +77,7 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
         if (bound) {
             try {
                 auto link = XdpAttachment::attach(bound->xdp_fd(), iface, XdpMode::native, false, notes);
-                return attached_xdp(iface, std::move(*bound), std::move(link));
+                return attached_xdp(iface, std::move(*bound), std::move(link), single_buffer);
             } catch (const Error& e) {
                 if (mode == XdpMode::native || e.exit_code() == exit_code::privileges)
                     throw;
@@ -87,7 +94,7 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
         auto program = CounterProgram::load(l);
         try {
             auto link = XdpAttachment::attach(program.xdp_fd(), iface, XdpMode::native, config.force, notes);
-            return attached_xdp(iface, std::move(program), std::move(link));
+            return attached_xdp(iface, std::move(program), std::move(link), true);
         } catch (const Error& e) {
             if (mode == XdpMode::native || e.exit_code() == exit_code::privileges)
                 throw;
@@ -103,6 +110,18 @@ AttachedCounter attach_xdp(const Interface& iface, const AttachConfig& config, c
 }
 
 }  // namespace
+
+std::optional<std::string> Attachment::lost() const
+{
+    if (hook_ == Hook::xdp) {
+        auto why = link_lost(link_fd(), iface_);  // every XDP attachment is a link, --force's too
+        return why || !whole_frames_mtu_ ? why : mtu_outgrown(iface_, whole_frames_mtu_);
+    }
+    if (link_fd() >= 0)
+        return link_lost(link_fd(), iface_);
+    return clsact_filter_lost(iface_, hook_ == Hook::tc_ingress ? TcDirection::ingress : TcDirection::egress,
+                              program_id_);
+}
 
 std::vector<AttachedCounter> attach_counters(const Interface& iface, const AttachConfig& config,
                                              const LoadOptions& counting, std::string& notes, bool verbose)
@@ -121,7 +140,9 @@ std::vector<AttachedCounter> attach_counters(const Interface& iface, const Attac
     for (auto dir : dirs) {
         auto program = CounterProgram::load(load);
         auto link = TcAttachment::attach(program.tc_fd(), iface, dir, config.tc_mode, notes);
-        out.push_back(AttachedCounter{iface, hook_of(dir), std::move(program), Attachment(std::move(link))});
+        const unsigned id = program_id(program.tc_fd());
+        out.push_back(
+            AttachedCounter{iface, hook_of(dir), std::move(program), Attachment(std::move(link), iface, dir, id)});
     }
     return out;
 }

@@ -9,6 +9,7 @@
 #include "bpf/loader.hpp"
 #include "net/interface.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -17,11 +18,20 @@
 namespace trafstat {
 
 // One attachment's link: an XDP link (under --force, with the program it
-// puts back), or a TC link or clsact filter. Detaches when destroyed.
+// puts back), or a TC link or clsact filter, holding program `program_id` on
+// `hook` of `iface`. Detaches when destroyed.
 class Attachment {
 public:
-    explicit Attachment(XdpAttachment xdp) : link_(std::move(xdp)) {}
-    explicit Attachment(TcAttachment tc) : link_(std::move(tc)) {}
+    // `whole_frames_mtu`: native XDP with a program that counts a frame's
+    // first buffer only (attach_counters()), the MTU up to which frames fit
+    // there; 0: no such limit.
+    Attachment(XdpAttachment xdp, const Interface& iface, unsigned program_id, unsigned whole_frames_mtu)
+        : link_(std::move(xdp)), iface_(iface), hook_(Hook::xdp), program_id_(program_id),
+          whole_frames_mtu_(whole_frames_mtu)
+    {}
+    Attachment(TcAttachment tc, const Interface& iface, TcDirection dir, unsigned program_id)
+        : link_(std::move(tc)), iface_(iface), hook_(hook_of(dir)), program_id_(program_id)
+    {}
     // "native", "generic" (XDP); "tcx", "clsact" (TC)
     std::string_view mode() const
     {
@@ -40,9 +50,18 @@ public:
             return xdp->restores_replaced();
         return link_fd() < 0;
     }
+    // Why the program no longer counts there (the interface deleted, the
+    // link detached, the filter removed: attach/watch.hpp), or nothing while
+    // it holds; also when the MTU rose above what the program counts whole.
+    // One bpf syscall or netlink query: cheap enough for every interval.
+    std::optional<std::string> lost() const;
 
 private:
     std::variant<XdpAttachment, TcAttachment> link_;
+    Interface iface_;
+    Hook hook_;
+    unsigned program_id_;
+    unsigned whole_frames_mtu_ = 0;
 };
 
 // A counting program on one hook of one interface, and the link that holds

@@ -35,8 +35,9 @@ private:
     Interface iface_;
     TcDirection dir_ = TcDirection::ingress;
     TcMode mode_ = TcMode::tcx;
-    Fd link_;              // tcx
-    bool filter_ = false;  // clsact: our filter is installed
+    Fd link_;                      // tcx
+    bool filter_ = false;          // clsact: our filter is installed
+    unsigned filter_prog_id_ = 0;  // clsact: the program it holds, which tells ours from a replacement
 };
 
 // Hook::tc_ingress / Hook::tc_egress

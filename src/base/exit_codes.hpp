@@ -16,4 +16,5 @@ inline constexpr int address = 9;        // agent: the metrics address cannot be
 inline constexpr int pin_dir = 10;       // the pin dir is not on a BPF filesystem, or holds another layout version
 inline constexpr int not_attached = 11;  // detach, dump, control: no trafstat attachment there
 inline constexpr int output = 12;        // stdout cannot be written (a full disk, an I/O error); not a closed pipe
+inline constexpr int lost = 13;          // live: an attachment lost while counting (interface deleted, ...)
 }  // namespace trafstat::exit_code

@@ -46,7 +46,7 @@ Pinned, counting with no process (docs/agent.md):
 
 Exit codes: 0 ok, 1 runtime error, 2 usage, 3 no interface, 4 privileges, 5 attach refused,
 6 BPF load/verifier failure, 7 bad capture, 9 metrics address, 10 pin dir, 11 not attached,
-12 output cannot be written (docs/exit-codes.md).)";
+12 output cannot be written, 13 an attachment lost while counting (docs/exit-codes.md).)";
 
 constexpr std::string_view k_replay_description =
     "Run every packet of a pcap or pcapng file through trafstat's own XDP program (BPF_PROG_TEST_RUN, "

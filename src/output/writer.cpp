@@ -36,6 +36,19 @@ bool ReportWriter::summary(const SummaryReport& r)
     return write(chunk);
 }
 
+std::string lost_json_line(const AttachmentLoss& loss)
+{
+    const nlohmann::ordered_json j = {{"type", "lost"},      {"time", iso8601_utc(loss.time)},
+                                      {"name", loss.ifname}, {"hook", loss.hook},
+                                      {"mode", loss.mode},   {"reason", loss.reason}};
+    return to_line(j) + "\n";
+}
+
+bool ReportWriter::lost(const AttachmentLoss& loss)
+{
+    return format_ == OutputFormat::json ? write(lost_json_line(loss)) : open_;
+}
+
 bool ReportWriter::write(const std::string& text)
 {
     if (!open_)

@@ -6,6 +6,7 @@
 #include "output/line.hpp"
 #include "output/report.hpp"
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,19 @@ bool write_stdout(std::string_view text);
 // calls it last, so that no output is lost without a word.
 bool finish_stdout();
 
+// An attachment that stopped counting during a live run: its interface
+// deleted, its link detached, its filter removed (docs/attaching.md).
+struct AttachmentLoss {
+    std::chrono::system_clock::time_point time;
+    std::string ifname;
+    std::string hook;
+    std::string mode;
+    std::string reason;  // "the interface was deleted", ...
+};
+
+// The NDJSON `lost` line of docs/json.md, with its newline.
+std::string lost_json_line(const AttachmentLoss& loss);
+
 class ReportWriter {
 public:
     explicit ReportWriter(const OutputConfig& config)
@@ -41,6 +55,8 @@ public:
     // Any other write error throws (write_stdout).
     bool interval(const IntervalReport& r);
     bool summary(const SummaryReport& r);
+    // JSON: a `lost` line (docs/json.md); lines: nothing, stderr says it.
+    bool lost(const AttachmentLoss& loss);
     bool open() const { return open_; }
 
 private:

@@ -24,6 +24,8 @@ send-keys and the screen is read with capture-pane. Traffic: `trafstat gen --rat
                  title and status line; the help lists the keys; --talkers-by dst is the first side
   TestStops      SIGTERM: exit 0 and the terminal restored; the terminal closed under it (the tmux
                  session killed): it stops by itself, exit 0, nothing left on vb0
+  TestLost       vb0 deleted under the TUI: the terminal restored, then the one line saying so, the
+                 summary, exit 13
   TestFallback   stdout not a terminal: line output and a one-line note; --tui --json: usage (2)
 
 Safety: trafstat attaches only to vb0 in the namespace created here; the namespaces, the tmux server
@@ -542,6 +544,22 @@ class TestStops(TuiCase):
         with open(status) as f:
             self.assertEqual(f.read().strip(), "0")
         self.assertFalse(xdp_attached(p.rcv_ns, p.rcv_if), "XDP left on vb0")
+
+
+class TestLost(TuiCase):
+    def test_interface_deleted(self):
+        """vb0 deleted under the TUI: the terminal is the shell's again, then the one line saying
+        why, the summary, exit 13 (docs/attaching.md)."""
+        self.start_tui("-i", "0.2")
+        run(["ip", "-n", self.pair.rcv_ns, "link", "del", self.pair.rcv_if])
+        rc, s = self.wait_exit()
+        self.assertEqual(rc, 13, s)
+        self.assertEqual(self.pane.flag("alternate_on"), "0", "still in the alternate screen")
+        self.assertEqual(self.pane.flag("cursor_flag"), "1", "the cursor is still hidden")
+        self.assertNotIn("view: ", s, "the TUI is still on the screen")
+        lost = "trafstat: lost the attachment on vb0 (xdp, native): the interface was deleted"
+        self.assertIn(lost, s)
+        self.assertLess(s.index(lost), s.index("summary after"), s)
 
 
 class TestFallback(TuiCase):
