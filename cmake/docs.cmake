@@ -16,3 +16,13 @@ add_custom_command(
   COMMENT "Generating the man page trafstat.8 from trafstat --help"
   VERBATIM)
 add_custom_target(manpage ALL DEPENDS ${TRAFSTAT_MANPAGE})
+
+set(TRAFSTAT_COMPLETION ${CMAKE_BINARY_DIR}/trafstat.bash-completion)
+add_custom_command(
+  OUTPUT ${TRAFSTAT_COMPLETION}
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/scripts/make_completion.py --trafstat $<TARGET_FILE:trafstat>
+          --output ${TRAFSTAT_COMPLETION}
+  DEPENDS trafstat ${CMAKE_SOURCE_DIR}/scripts/make_completion.py ${CMAKE_SOURCE_DIR}/scripts/cli_help.py
+  COMMENT "Generating the bash completion from trafstat --help"
+  VERBATIM)
+add_custom_target(completion ALL DEPENDS ${TRAFSTAT_COMPLETION})
