@@ -6,7 +6,7 @@ IFACE ?=
 ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build-deps configure build trafstat run install test unit lint sanitize sanitize-build fuzz bench bench-vm clean
+.PHONY: all deps build-deps configure build trafstat run install deb test unit lint sanitize sanitize-build fuzz bench bench-vm clean
 
 all: build
 
@@ -40,6 +40,12 @@ PREFIX ?= /usr/local
 install: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target trafstat manpage completion
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# A Debian package of the same files under /usr (cmake/package.cmake, CPack):
+# build/deb/trafstat_<version>-<revision>_<arch>.deb, its Depends computed by dpkg-shlibdeps.
+deb: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target trafstat manpage completion debian_changelog
+	cd $(BUILD_DIR) && cpack -G DEB
 
 # Every tier: unit, packet (BPF_PROG_TEST_RUN), end-to-end (netns/veth), replay, lint; then the
 # sanitizer tier (below).

@@ -7,6 +7,9 @@
 #   /etc/default/trafstat                       (<prefix>/etc/default/trafstat outside /usr)
 #   share/doc/trafstat/examples/prometheus/     the alerting rules and the fleet's configurations
 include(GNUInstallDirs)
+# Installing builds nothing (make install and make deb build what they install first): CPack's
+# install would otherwise build every target, the tests and benchmarks too.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 # Relative to the prefix: /usr/lib/systemd/system in the package (Debian's standard place, lintian
 # says), /usr/local/lib/systemd/system for make install; systemd reads both.
