@@ -44,7 +44,7 @@ install: configure
 # A Debian package of the same files under /usr (cmake/package.cmake, CPack):
 # build/deb/trafstat_<version>-<revision>_<arch>.deb, its Depends computed by dpkg-shlibdeps.
 deb: configure
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target trafstat manpage completion debian_changelog
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target trafstat manpage completion debian_files
 	cd $(BUILD_DIR) && cpack -G DEB
 
 # Every tier: unit, packet (BPF_PROG_TEST_RUN), end-to-end (netns/veth), replay, lint; then the

@@ -22,14 +22,21 @@ foreach(line IN LISTS changelog_lines)
   endif()
 endforeach()
 
-# Debian's documentation files: the copyright (machine-readable format) and the changelog, gzip -9n.
-set(TRAFSTAT_DEBIAN_CHANGELOG ${CMAKE_BINARY_DIR}/changelog.Debian.gz)
+# What only the package has, staged under the package's root: the copyright (machine-readable
+# format), the changelog (gzip -9n) and lintian's overrides, with their reasons.
+set(TRAFSTAT_DEBIAN_STAGE ${CMAKE_BINARY_DIR}/debian-only)
+set(debian_doc ${TRAFSTAT_DEBIAN_STAGE}/usr/share/doc/trafstat)
+set(debian_overrides ${TRAFSTAT_DEBIAN_STAGE}/usr/share/lintian/overrides)
 add_custom_command(
-  OUTPUT ${TRAFSTAT_DEBIAN_CHANGELOG}
-  COMMAND gzip -9n < ${TRAFSTAT_DEBIAN_DIR}/changelog > ${TRAFSTAT_DEBIAN_CHANGELOG}
-  DEPENDS ${TRAFSTAT_DEBIAN_DIR}/changelog)
-add_custom_target(debian_changelog ALL DEPENDS ${TRAFSTAT_DEBIAN_CHANGELOG})
-install(FILES ${TRAFSTAT_DEBIAN_DIR}/copyright ${TRAFSTAT_DEBIAN_CHANGELOG} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+  OUTPUT ${debian_doc}/copyright ${debian_doc}/changelog.Debian.gz ${debian_overrides}/trafstat
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${debian_doc} ${debian_overrides}
+  COMMAND ${CMAKE_COMMAND} -E copy ${TRAFSTAT_DEBIAN_DIR}/copyright ${debian_doc}/copyright
+  COMMAND gzip -9n < ${TRAFSTAT_DEBIAN_DIR}/changelog > ${debian_doc}/changelog.Debian.gz
+  COMMAND ${CMAKE_COMMAND} -E copy ${TRAFSTAT_DEBIAN_DIR}/lintian-overrides ${debian_overrides}/trafstat
+  DEPENDS ${TRAFSTAT_DEBIAN_DIR}/copyright ${TRAFSTAT_DEBIAN_DIR}/changelog ${TRAFSTAT_DEBIAN_DIR}/lintian-overrides)
+add_custom_target(debian_files ALL DEPENDS ${debian_doc}/copyright ${debian_doc}/changelog.Debian.gz
+                                           ${debian_overrides}/trafstat)
+set(CPACK_INSTALLED_DIRECTORIES "${TRAFSTAT_DEBIAN_STAGE};.")
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME trafstat)

@@ -26,8 +26,6 @@ def expected_files(prefix, sysconfdir):
         f"{prefix}/share/bash-completion/completions/trafstat",
         f"{prefix}/lib/systemd/system/trafstat-agent.service",
         f"{sysconfdir}/default/trafstat",
-        f"{prefix}/share/doc/trafstat/copyright",
-        f"{prefix}/share/doc/trafstat/changelog.Debian.gz",
     ] + [f"{prefix}/share/doc/trafstat/examples/prometheus/{name}" for name in EXAMPLES]
     return sorted(files)
 
