@@ -137,7 +137,7 @@ def main():
         exit_codes = f.read()
     with open(args.sections) as f:
         sections = f.read()
-    source = manpage(commands, version.strip(), exit_codes, sections)
+    source = manpage(commands, version.splitlines()[0].strip(), exit_codes, sections)
     with open(args.output + ".scd", "w") as f:
         f.write(source)
     with open(args.output, "w") as out:
