@@ -6,7 +6,7 @@ IFACE ?=
 ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build-deps configure build trafstat run test unit lint sanitize sanitize-build fuzz bench bench-vm clean
+.PHONY: all deps build-deps configure build trafstat run install deb test unit lint sanitize sanitize-build fuzz bench bench-vm clean
 
 all: build
 
@@ -32,6 +32,20 @@ trafstat: configure
 # Counts on IFACE (default: the interface of the default route).
 run: trafstat
 	./$(BUILD_DIR)/trafstat $(ARGS) $(IFACE)
+
+# The binary, the man page, the bash completion, the agent's systemd unit (installed, not enabled)
+# and its defaults file, the example alerting rules: under PREFIX, in their FHS places
+# (cmake/install.cmake). DESTDIR=... stages them elsewhere.
+PREFIX ?= /usr/local
+install: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target trafstat manpage completion
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# A Debian package of the same files under /usr (cmake/package.cmake, CPack):
+# build/deb/trafstat_<version>-<revision>_<arch>.deb, its Depends computed by dpkg-shlibdeps.
+deb: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target trafstat manpage completion debian_files
+	cd $(BUILD_DIR) && cpack -G DEB
 
 # Every tier: unit, packet (BPF_PROG_TEST_RUN), end-to-end (netns/veth), replay, lint; then the
 # sanitizer tier (below).

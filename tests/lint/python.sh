@@ -1,6 +1,7 @@
 #!/bin/sh
-# lint.python: the Python tests are formatted by black (Debian's package black; its settings are in
-# tests/pyproject.toml). Prints what black would change and fails when anything would.
+# lint.python: the Python tests, and the build's generators in scripts/, are formatted by black
+# (Debian's package black; its settings are in tests/pyproject.toml). Prints what black would
+# change and fails when anything would.
 #
 #   tests/lint/python.sh          check
 #   tests/lint/python.sh --fix    reformat in place
@@ -8,6 +9,7 @@
 # Without black: skip (exit 77), or fail under CI=true (scripts/install-deps.sh installs it).
 set -eu
 tests=$(cd "$(dirname "$0")/.." && pwd)
+scripts=$(cd "$tests/../scripts" && pwd)
 
 if ! command -v black >/dev/null 2>&1; then
     case "${CI:-}" in
@@ -19,6 +21,6 @@ if ! command -v black >/dev/null 2>&1; then
     exit 77
 fi
 if [ "${1:-}" = --fix ]; then
-    exec black --config "$tests/pyproject.toml" "$tests"
+    exec black --config "$tests/pyproject.toml" "$tests" "$scripts"
 fi
-exec black --config "$tests/pyproject.toml" --check --diff "$tests"
+exec black --config "$tests/pyproject.toml" --check --diff "$tests" "$scripts"
