@@ -4,6 +4,7 @@
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/printable.hpp"
 #include "bpf/loader.hpp"
 #include "bpf/netns.hpp"
 #include "bpf/pins.hpp"
@@ -191,7 +192,7 @@ void detach_pinned(const std::string& pin_dir, const std::string& dir)
     std::vector<std::string> left;
     remove_pinned(pin_dir, dir, left);
     for (const std::string& path : left)
-        std::fprintf(stderr, "trafstat: note: kept %s: trafstat did not make it\n", path.c_str());
+        std::fprintf(stderr, "trafstat: note: kept %s: trafstat did not make it\n", printable(path).c_str());
 }
 
 std::vector<std::string> config_differences(const AttachCommandConfig& config, const ts_control& control)
@@ -300,7 +301,8 @@ int run_attach(const AttachCommandConfig& config)
         throw;
     }
     for (const std::string& dir : made)
-        std::fprintf(stderr, "trafstat: attached and pinned in %s; it counts until trafstat detach\n", dir.c_str());
+        std::fprintf(stderr, "trafstat: attached and pinned in %s; it counts until trafstat detach\n",
+                     printable(dir).c_str());
     return exit_code::ok;
 }
 

@@ -5,6 +5,7 @@
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/printable.hpp"
 #include "base/progress.hpp"
 #include "base/signals.hpp"
 #include "engine/engine.hpp"
@@ -137,8 +138,8 @@ SummaryReport empty_summary(const std::string& file)
 
 int interrupted(const std::string& file, std::uint64_t records)
 {
-    std::fprintf(stderr, "trafstat: %s: interrupted after %llu packets; the report covers those\n", file.c_str(),
-                 static_cast<unsigned long long>(records));
+    std::fprintf(stderr, "trafstat: %s: interrupted after %llu packets; the report covers those\n",
+                 printable(file).c_str(), static_cast<unsigned long long>(records));
     return exit_code::interrupted;
 }
 

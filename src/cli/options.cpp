@@ -3,6 +3,7 @@
 #include <trafstat/abi.h>
 
 #include "base/exit_codes.hpp"
+#include "base/printable.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -212,15 +213,13 @@ std::string ifname_error(const std::string& name)
     return {};
 }
 
-// CLI11 messages can span lines; a usage error is one line on stderr.
+// A usage error is one line on stderr: the option values it echoes are made printable.
 ParseExit usage_error(std::string_view reason)
 {
-    std::string line{reason};
-    std::replace(line.begin(), line.end(), '\n', ' ');
-    while (!line.empty() && line.back() == ' ') {
-        line.pop_back();
+    while (!reason.empty() && reason.back() == '\n') {
+        reason.remove_suffix(1);
     }
-    return {exit_code::usage, fmt::format("trafstat: {} (see --help)", line), true};
+    return {exit_code::usage, fmt::format("trafstat: {} (see --help)", printable(reason)), true};
 }
 
 std::string without_trailing_newlines(std::string text)

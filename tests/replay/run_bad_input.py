@@ -365,6 +365,37 @@ class TestFlags(BadInputCase):
             self.assertTrue(run.stderr.startswith("trafstat: "), str(run))
 
 
+class TestNamesFromOutside(BadInputCase):
+    """A newline or a terminal escape in a name never splits or colours the one error line."""
+
+    NAME = "new\nline\x1b[31mred.pcap"
+    PRINTED = "new\\nline\\x1b[31mred.pcap"  # the name as the message writes it
+
+    def assert_escaped(self, line):
+        self.assertNotIn("\x1b", line, f"a raw ESC in the message: {line!r}")
+        self.assertIn(self.PRINTED, line, f"the name is not written escaped: {line!r}")
+
+    def test_missing_file(self):
+        run = replay("--json", os.path.join(WORK, self.NAME))
+        self.assert_escaped(self.assert_capture_error(run))
+
+    def test_damaged_file(self):
+        size = record_offset(FRAMES, 3) + PCAP_RECORD_HEADER_LEN + 20
+        path = write(self.NAME, pcap_of(FRAMES)[:size])
+        run = replay("--json", path)
+        self.assert_escaped(self.assert_capture_error(run, "packet 4"))
+        self.assert_summary(run, FRAMES[:3])
+
+    def test_bad_option_value(self):
+        run = replay("-i", "1\n2\x1b[0m", write("value.pcap", pcap_of(FRAMES[:1])))
+        self.no_crash(run)
+        self.assertEqual(run.returncode, EXIT_USAGE, str(run))
+        lines = run.stderr.splitlines()
+        self.assertEqual(len(lines), 1, f"expected one line on stderr:\n{run}")
+        self.assertIn("'1\\n2\\x1b[0m'", lines[0], str(run))
+        self.assertNotIn("\x1b", lines[0], str(run))
+
+
 # --- main ------------------------------------------------------------------------------
 
 
