@@ -230,6 +230,17 @@ std::string without_trailing_newlines(std::string text)
     return text;
 }
 
+// --help wins over the other arguments of a well-formed line (`-i 2 eth0 --help`), as
+// a bad value there is already a usage error; so is what CLI11 could not place (an
+// unknown option, an extra argument), which it would otherwise drop for the help.
+ParseExit help_exit(CLI::App& app)
+{
+    const std::vector<std::string> extras = app.remaining();
+    if (!extras.empty())
+        return usage_error(fmt::format("unexpected argument '{}'", extras.front()));
+    return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
+}
+
 // CLI11 wants the arguments last to first.
 std::vector<std::string> reversed_args(int argc, const char* const* argv, int first)
 {
@@ -246,7 +257,7 @@ std::optional<ParseExit> parse_subcommand(CLI::App& app, int argc, const char* c
     try {
         app.parse(reversed_args(argc, argv, 2));
     } catch (const CLI::CallForHelp&) {
-        return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
+        return help_exit(app);
     } catch (const CLI::ParseError& e) {
         return usage_error(e.what());
     }
@@ -979,8 +990,11 @@ ParseResult parse(int argc, const char* const* argv)
     try {
         app.parse(reversed_args(argc, argv, 1));
     } catch (const CLI::CallForHelp&) {
-        return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
+        return help_exit(app);
     } catch (const CLI::CallForVersion& e) {
+        // The version is of the binary: any other argument is a mistake, not something to ignore.
+        if (argc != 2)
+            return usage_error("--version takes no other arguments");
         return ParseExit{exit_code::ok, without_trailing_newlines(e.what()), false};
     } catch (const CLI::ParseError& e) {
         return usage_error(e.what());
