@@ -156,11 +156,11 @@ int run_replay(const ReplayConfig& o)
     std::optional<CaptureReader> reader;
     try {
         reader.emplace(CaptureReader::open(name));
-        if (!linktype_supported(reader->linktype()))
+        if (!linktype_supported(reader->linktype_field()))
             throw Error(exit_code::capture,
                         fmt::format("{}: link type {} is not supported: replay reads Ethernet, raw IPv4/IPv6 "
                                     "and Linux cooked (SLL, SLL2) captures",
-                                    name, linktype_name(reader->linktype())));
+                                    name, linktype_name(reader->linktype_field())));
     } catch (const Error&) {
         out.summary(empty_summary(name));
         if (stop_requested())

@@ -2,7 +2,9 @@
 
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "replay/linktype.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fmt/format.h>
 #include <limits>
@@ -16,7 +18,9 @@ void CaptureReader::Closer::operator()(pcap* p) const
     pcap_close(p);
 }
 
-CaptureReader::CaptureReader(pcap* handle, std::string name) : handle_(handle), name_(std::move(name)) {}
+CaptureReader::CaptureReader(pcap* handle, std::string name)
+    : handle_(handle), name_(std::move(name)), fcs_length_(fcs_length(linktype_field()))
+{}
 CaptureReader::CaptureReader(CaptureReader&&) noexcept = default;
 CaptureReader& CaptureReader::operator=(CaptureReader&&) noexcept = default;
 CaptureReader::~CaptureReader() = default;
@@ -47,6 +51,13 @@ int CaptureReader::linktype() const
     return pcap_datalink(handle_.get());
 }
 
+std::uint32_t CaptureReader::linktype_field() const
+{
+    // pcap_datalink_ext() holds bits 26-31 of the field, pcap_datalink() bits 0-25.
+    return static_cast<std::uint32_t>(pcap_datalink_ext(handle_.get())) |
+           static_cast<std::uint32_t>(pcap_datalink(handle_.get()));
+}
+
 bool CaptureReader::next(CaptureRecord& out)
 {
     pcap_pkthdr* header = nullptr;
@@ -67,6 +78,10 @@ bool CaptureReader::next(CaptureRecord& out)
     ++records_;
     out.data = {data, header->caplen};
     out.orig_len = header->len;
+    if (fcs_length_ > 0) {
+        out.orig_len = header->len >= fcs_length_ ? header->len - fcs_length_ : 0;
+        out.data = out.data.first(std::min(header->caplen, out.orig_len));
+    }
     // With nanosecond precision requested, tv_usec holds nanoseconds. pcapng
     // timestamps are 64-bit counts of any unit: saturate what ns cannot hold.
     const std::int64_t sec = header->ts.tv_sec;

@@ -276,6 +276,20 @@ class TestLinkType(BadInputCase):
     def test_ieee802_11(self):
         self.unsupported(105, "IEEE802_11", "802.11", "105")
 
+    def test_field_as_written(self):
+        # All 32 bits of the field: libpcap keeps bits 0-25 as the DLT (67108863 here).
+        path = write("linktype-7fffffff.pcap", pcap_of([b"\x00" * 40], linktype=0x7FFFFFFF))
+        line = self.assert_capture_error(replay("--json", path), path, "0x7fffffff", "reserved bits", "FCS length 7")
+        self.assertNotIn("67108863", line)
+
+    def test_fcs_is_not_counted(self):
+        # Bit 26 and bits 28-31: each frame ends with a 4-byte FCS; bytes exclude it (docs/json.md).
+        path = write("fcs.pcap", pcap_of([f + b"\xde\xad\xbe\xef" for f in FRAMES], linktype=0x44000000 | 1))
+        run = replay("--json", path)
+        self.no_crash(run)
+        self.assertEqual(run.returncode, 0, str(run))
+        self.assert_summary(run, FRAMES)
+
     def test_supported_non_ethernet(self):
         # Raw IPv4/IPv6 (LINKTYPE_RAW 101) replays: a control for the cases above.
         ip = [f[14:] for f in FRAMES if f[12:14] in (b"\x08\x00", b"\x86\xdd")]

@@ -376,6 +376,32 @@ TEST(CaptureRead, LinkTypesAsDlt)
     }
 }
 
+TEST(CaptureRead, LinkTypeFieldAsWritten)
+{
+    TempDir dir;
+    for (const std::uint32_t field : {0x7fffffffU, 0x44000001U, 0x00000001U, 0x0000ffffU}) {
+        auto reader = CaptureReader::open(dir.write("lt.pcap", Pcap(field).record(frame(20, 0)).bytes));
+        EXPECT_EQ(reader.linktype_field(), field) << std::hex << field;
+    }
+}
+
+TEST(CaptureRead, FcsIsNotPartOfTheFrame)
+{
+    // Ethernet with a 4-byte FCS: each record ends with it; a cut record may lack it.
+    TempDir dir;
+    Bytes with_fcs = frame(60, 1);
+    with_fcs.insert(with_fcs.end(), {0xde, 0xad, 0xbe, 0xef});
+    auto reader = CaptureReader::open(
+        dir.write("fcs.pcap", Pcap(0x44000001).record(with_fcs).record(frame(30, 2), 64 + 4).bytes));
+    const Outcome out = read_all(reader);
+    ASSERT_FALSE(out.error) << out.error->what();
+    ASSERT_EQ(out.records.size(), 2u);
+    EXPECT_EQ(out.records[0].data, frame(60, 1));
+    EXPECT_EQ(out.records[0].orig_len, 60u);
+    EXPECT_EQ(out.records[1].data, frame(30, 2));
+    EXPECT_EQ(out.records[1].orig_len, 64u);
+}
+
 TEST(CaptureRead, PcapngTwoInterfacesOfTheSameLinkType)
 {
     TempDir dir;
@@ -624,7 +650,25 @@ TEST(Linktype, Names)
     EXPECT_EQ(linktype_name(DLT_LINUX_SLL), "LINUX_SLL (DLT 113)");
     EXPECT_EQ(linktype_name(DLT_LINUX_SLL2), "LINUX_SLL2 (DLT 276)");
     EXPECT_EQ(linktype_name(DLT_IEEE802_11), "IEEE802_11 (DLT 105)");
-    EXPECT_EQ(linktype_name(100000), "DLT 100000");
+    EXPECT_EQ(linktype_name(65535), "DLT 65535");
+}
+
+// A pcap link-type field is more than a link type: reserved bits and an FCS length.
+TEST(Linktype, FieldsAsWritten)
+{
+    EXPECT_EQ(linktype_name(0x7fffffff),
+              "0x7fffffff (bits 0-15: DLT 65535; reserved bits 0x0bff0000 set; FCS length 7 (bits 26, 28-31))");
+    EXPECT_EQ(linktype_name(100000), "0x000186a0 (bits 0-15: DLT 34464; reserved bits 0x00010000 set)");
+    EXPECT_EQ(linktype_name(0x44000001), "0x44000001 (bits 0-15: EN10MB (DLT 1); FCS length 4 (bits 26, 28-31))");
+    // Without bit 26, bits 28-31 are reserved too.
+    EXPECT_EQ(linktype_name(0x40000001), "0x40000001 (bits 0-15: EN10MB (DLT 1); reserved bits 0x40000000 set)");
+    EXPECT_TRUE(linktype_supported(0x44000001));
+    EXPECT_TRUE(linktype_supported(0x04000000 | DLT_RAW));
+    EXPECT_FALSE(linktype_supported(0x40000001));
+    EXPECT_FALSE(linktype_supported(0x08000001));
+    EXPECT_FALSE(linktype_supported(0x00010001));
+    EXPECT_EQ(fcs_length(0x44000001), 4u);
+    EXPECT_EQ(fcs_length(0x40000001), 0u);
 }
 
 // --- to_ethernet ------------------------------------------------------------------
