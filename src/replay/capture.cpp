@@ -2,13 +2,16 @@
 
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/signals.hpp"
 #include "replay/linktype.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <limits>
 #include <pcap/pcap.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace trafstat {
@@ -25,11 +28,64 @@ CaptureReader::CaptureReader(CaptureReader&&) noexcept = default;
 CaptureReader& CaptureReader::operator=(CaptureReader&&) noexcept = default;
 CaptureReader::~CaptureReader() = default;
 
+namespace {
+
+[[noreturn]] void cannot_open(const std::string& path, int err)
+{
+    throw Error(exit_code::capture, fmt::format("{}: cannot open: {}", path, errno_text(err)));
+}
+
+// A FIFO opened without blocking: waits, with the stop signals blocked but in
+// ppoll (wait_until), until a writer gives data or comes and goes. A blocking
+// open() would miss a stop signal that came just before it and wait for a writer
+// for ever.
+void wait_for_a_writer(int fd, const std::string& path)
+{
+    pollfd ready{fd, POLLIN, 0};
+    for (;;) {
+        switch (wait_until(std::chrono::steady_clock::time_point::max(), {&ready, 1})) {
+        case Wake::stop:
+            throw Error(exit_code::interrupted, fmt::format("{}: interrupted while waiting for a writer", path));
+        case Wake::failed:
+            cannot_open(path, errno);
+        case Wake::input:
+        case Wake::deadline:
+            if (ready.revents != 0)
+                return;
+        }
+    }
+}
+
+std::FILE* open_file(const std::string& path)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        cannot_open(path, errno);
+    struct stat st {};
+    try {
+        if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+            wait_for_a_writer(fd, path);
+    } catch (...) {
+        close(fd);
+        throw;
+    }
+    // libpcap reads blocking; a stop signal interrupts the read (no SA_RESTART).
+    std::FILE* file = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0 ? fdopen(fd, "rb") : nullptr;
+    if (!file) {
+        const int err = errno;
+        close(fd);
+        cannot_open(path, err);
+    }
+    return file;
+}
+
+}  // namespace
+
 CaptureReader CaptureReader::open(const std::string& path)
 {
-    std::FILE* file = path == "-" ? fdopen(dup(STDIN_FILENO), "rb") : std::fopen(path.c_str(), "rb");
+    std::FILE* file = path == "-" ? fdopen(dup(STDIN_FILENO), "rb") : open_file(path);
     if (!file)
-        throw Error(exit_code::capture, fmt::format("{}: cannot open: {}", path, errno_text(errno)));
+        cannot_open(path, errno);
     // Fewer, larger reads: replay is often bound by reading the file.
     std::setvbuf(file, nullptr, _IOFBF, 1 << 20);
     return open_stream(file, path);

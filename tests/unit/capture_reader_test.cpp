@@ -3,6 +3,7 @@
 // to_ethernet for every link type replay accepts.
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/signals.hpp"
 #include "replay/capture.hpp"
 #include "replay/linktype.hpp"
 
@@ -10,12 +11,14 @@
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <optional>
 #include <string>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -197,6 +200,7 @@ public:
             .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
         return path;
     }
+    std::string path(const std::string& name) const { return (path_ / name).string(); }
     std::string write(const std::string& name, const std::string& text) const
     {
         return write(name, Bytes(text.begin(), text.end()));
@@ -374,6 +378,49 @@ TEST(CaptureRead, LinkTypesAsDlt)
         auto reader = CaptureReader::open(dir.write("lt.pcap", Pcap(file_value).record(frame(20, 0)).bytes));
         EXPECT_EQ(reader.linktype(), dlt) << "LINKTYPE " << file_value;
     }
+}
+
+// A stop signal that came before the open of a FIFO without a writer ends the
+// wait at once (a blocking open() would wait for a writer for ever). In a child:
+// the stop flag cannot be cleared, and alarm() turns a hang into a failure.
+TEST(CaptureOpen, FifoWithoutWriterAfterAStopSignal)
+{
+    TempDir dir;
+    const std::string fifo = dir.path("fifo");
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EXIT(
+        {
+            alarm(5);
+            install_stop_handlers();
+            std::raise(SIGTERM);
+            try {
+                CaptureReader::open(fifo);
+            } catch (const Error& e) {
+                std::fprintf(stderr, "%s\n", e.what());
+                std::_Exit(e.exit_code() == exit_code::interrupted ? 0 : 1);
+            }
+            std::_Exit(2);
+        },
+        ::testing::ExitedWithCode(0), "fifo: interrupted while waiting for a writer");
+}
+
+TEST(CaptureOpen, FifoWaitsForItsWriter)
+{
+    TempDir dir;
+    const std::string fifo = dir.path("fifo");
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    const Bytes capture = Pcap(DLT_EN10MB).record(frame(60, 1)).bytes;
+    std::thread writer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::ofstream(fifo, std::ios::binary)
+            .write(reinterpret_cast<const char*>(capture.data()), static_cast<std::streamsize>(capture.size()));
+    });
+    auto reader = CaptureReader::open(fifo);
+    const Outcome out = read_all(reader);
+    writer.join();
+    ASSERT_FALSE(out.error) << out.error->what();
+    ASSERT_EQ(out.records.size(), 1u);
+    EXPECT_EQ(out.records[0].data, frame(60, 1));
 }
 
 TEST(CaptureRead, LinkTypeFieldAsWritten)
