@@ -364,7 +364,8 @@ int run_detach(const DetachConfig& config)
             throw Error(exit_code::attach, agent_note(d.path, program.control()));
         }
         detach_pinned(config.pin_dir, d.path);
-        std::fprintf(stderr, "trafstat: detached %s (%s); its pins are removed\n", d.ifname.c_str(), d.hook.c_str());
+        std::fprintf(stderr, "trafstat: detached %s (%s); its pins are removed\n", printable(d.ifname).c_str(),
+                     d.hook.c_str());
     }
     return exit_code::ok;
 }
@@ -397,7 +398,7 @@ int run_control(const ControlConfig& config)
         for (int t = 0; t < TS_TABLES; ++t)
             if (c.tables_on & TS_TABLE_BIT(t))
                 state += fmt::format(" {} {}", table_name(t), (c.tables_active & TS_TABLE_BIT(t)) ? "on" : "off");
-        std::fprintf(stderr, "trafstat: %s %s:%s\n", d.ifname.c_str(), d.hook.c_str(), state.c_str());
+        std::fprintf(stderr, "trafstat: %s %s:%s\n", printable(d.ifname).c_str(), d.hook.c_str(), state.c_str());
     }
     if (!found)
         throw Error(exit_code::not_attached, fmt::format("no trafstat attachment on {} {} under {}", config.interface,
