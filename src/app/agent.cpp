@@ -5,6 +5,7 @@
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/printable.hpp"
 #include "base/signals.hpp"
 #include "bpf/pins.hpp"
 #include "engine/sources.hpp"
@@ -66,7 +67,7 @@ void adopt_or_attach(const AgentConfig& config, const std::string& ifname, std::
             throw Error(exit_code::attach,
                         fmt::format("another agent (pid {}) serves {}: stop it first", found.control().agent_pid, dir));
         detach_pinned(config.pinned.pin_dir, dir);
-        std::fprintf(stderr, "trafstat: --replace: detached %s (%s)\n", dir.c_str(), joined(diff).c_str());
+        std::fprintf(stderr, "trafstat: --replace: detached %s (%s)\n", printable(dir).c_str(), joined(diff).c_str());
         any = false;
     }
     if (!any || std::any_of(dirs.begin(), dirs.end(), [](const std::string& d) { return !std::filesystem::exists(d); }))
@@ -199,7 +200,7 @@ int run_agent(const AgentConfig& config)
     {
         std::string what;
         for (const auto& s : served)
-            what += fmt::format("{}{} ({})", what.empty() ? "" : ", ", s->dir.ifname, s->dir.hook);
+            what += fmt::format("{}{} ({})", what.empty() ? "" : ", ", printable(s->dir.ifname), s->dir.hook);
         std::fprintf(stderr, "trafstat: agent serving %s%s%s\n", what.c_str(),
                      drops ? ", and the kernel's drops there" : "",
                      server ? fmt::format("; metrics on http://{}/metrics", server->address()).c_str() : "");
@@ -221,14 +222,15 @@ int run_agent(const AgentConfig& config)
                         std::fprintf(stderr,
                                      "trafstat: lost the attachment on %s (%s, %s): %s; it is marked stale, the "
                                      "agent serves the others\n",
-                                     s->dir.ifname.c_str(), s->dir.hook.c_str(), s->counting.program().control().mode,
-                                     s->stale.c_str());
+                                     printable(s->dir.ifname).c_str(), s->dir.hook.c_str(),
+                                     s->counting.program().control().mode, s->stale.c_str());
                 }
                 try {
                     s->counting.drain(exporting[k]);
                     export_keys(s->counting.totals(), s->counting.program().tables_on(), config.metrics_top);
                 } catch (const Error& e) {
-                    std::fprintf(stderr, "trafstat: %s %s: %s\n", s->dir.ifname.c_str(), s->dir.hook.c_str(), e.what());
+                    std::fprintf(stderr, "trafstat: %s %s: %s\n", printable(s->dir.ifname).c_str(), s->dir.hook.c_str(),
+                                 printable(e.what()).c_str());
                 }
             }
             if (drops)
@@ -250,7 +252,7 @@ int run_agent(const AgentConfig& config)
     if (config.detach_on_exit) {
         for (const auto& s : served) {
             detach_pinned(config.pinned.pin_dir, s->dir.path);
-            std::fprintf(stderr, "trafstat: --detach-on-exit: detached %s (%s)\n", s->dir.ifname.c_str(),
+            std::fprintf(stderr, "trafstat: --detach-on-exit: detached %s (%s)\n", printable(s->dir.ifname).c_str(),
                          s->dir.hook.c_str());
         }
     } else {

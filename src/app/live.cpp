@@ -5,6 +5,7 @@
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/printable.hpp"
 #include "base/signals.hpp"
 #include "engine/drops.hpp"
 #include "engine/engine.hpp"
@@ -160,7 +161,7 @@ int run_live(const LiveConfig& o)
         std::string what;
         for (const auto& c : countings) {
             const AttachmentLabel& l = c.engine.label();
-            what += fmt::format("{}{} ({}/{})", what.empty() ? "" : ", ", l.ifname, l.hook, l.mode);
+            what += fmt::format("{}{} ({}/{})", what.empty() ? "" : ", ", printable(l.ifname), l.hook, l.mode);
         }
         std::fprintf(stderr, "trafstat: counting on %s%s%s; Ctrl-C to stop\n", what.c_str(),
                      drops ? ", and the kernel's drops there" : "", o.attach.drop ? ", DROPPING every packet" : "");
@@ -243,8 +244,8 @@ int run_live(const LiveConfig& o)
 
     screen.reset();  // endwin: the terminal is the shell's again before the summary
     for (const AttachmentLoss& l : losses) {
-        std::fprintf(stderr, "trafstat: lost the attachment on %s (%s, %s): %s\n", l.ifname.c_str(), l.hook.c_str(),
-                     l.mode.c_str(), l.reason.c_str());
+        std::fprintf(stderr, "trafstat: lost the attachment on %s (%s, %s): %s\n", printable(l.ifname).c_str(),
+                     l.hook.c_str(), l.mode.c_str(), l.reason.c_str());
         out.lost(l);
     }
     for (auto& c : countings)
