@@ -149,6 +149,14 @@ int run_agent(const AgentConfig& config)
     std::mutex lock;  // the drains and the scrapes take turns
     std::vector<std::unique_ptr<Served>> served;
     std::optional<DropEngine> drops;  // --drops: the agent's own, not pinned
+    // What a scrape renders, made after each drain (the totals change only
+    // then): a scrape costs the exported series, never a walk of every key.
+    std::vector<AttachmentSnapshot> latest;
+    const auto take_snapshots = [&] {
+        latest.clear();
+        for (const auto& s : served)
+            latest.push_back(snapshot_of(*s));
+    };
     // Bound first: an address in use fails before anything is attached.
     if (!config.metrics.empty()) {
         const ListenAddress address = parse_listen_address(config.metrics);
@@ -157,8 +165,7 @@ int run_agent(const AgentConfig& config)
             const auto start = std::chrono::steady_clock::now();
             const std::lock_guard<std::mutex> hold(lock);
             AgentSnapshot snapshot;
-            for (const auto& s : served)
-                snapshot.attachments.push_back(snapshot_of(*s));
+            snapshot.attachments = latest;
             if (drops)
                 snapshot.drops = drops->since_start(0);
             const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -183,6 +190,7 @@ int run_agent(const AgentConfig& config)
     }
     for (auto& s : served)
         export_keys(s->counting.totals(), s->counting.program().tables_on(), config.metrics_top);
+    take_snapshots();
     if (config.drops.on) {
         std::vector<DropInterface> watched;
         for (const auto& s : served)
@@ -235,6 +243,7 @@ int run_agent(const AgentConfig& config)
             }
             if (drops)
                 drops->interval(0);  // into the totals; the flow table is free again
+            take_snapshots();
         }
         // Outside the lock: a paced export of many records must not hold up a scrape.
         if (ipfix)
