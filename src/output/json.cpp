@@ -337,7 +337,8 @@ std::string plain_decimal(std::string_view number)
 // nlohmann writes floats below 1e-4 or from 1e15 with an exponent; strings are left alone.
 std::string plain_decimals(std::string text)
 {
-    if (text.find_first_of("eE") == std::string::npos)
+    // nlohmann writes an exponent as e+NN or e-NN: most lines have neither.
+    if (text.find("e-") == std::string::npos && text.find("e+") == std::string::npos)
         return text;
     std::string out;
     out.reserve(text.size() + 16);
