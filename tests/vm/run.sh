@@ -16,7 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd)
 work=$build/vm-test
 
-# Packet tests that need more than 6.1 has, excluded by name here rather than skipped unseen.
+# Packet tests that cannot pass on the emulated 6.1 (a newer kernel's behaviour, emulation's timing),
+# excluded by name, each with its reason, and printed: never skipped unseen.
 excluded_on_6_1=(
     "DropReasons.NamesTheRunningKernelsReasonsByTheirValues  wants reason 1 named consumed: SKB_CONSUMED is Linux 6.2+ (on 6.1, 1 is not_specified)"
     "DropCounter.CountsXdpAbortedOnTheInterface  wants all 100 datagrams aborted by generic XDP on lo just attached: under emulation some pass it (18 once, as the drop counter counted: 82 aborted, 18 no_socket)"
