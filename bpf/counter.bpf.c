@@ -66,6 +66,10 @@ struct skb_shared_info___ts {
 /* The wire segments a generic-XDP frame stands for: 1 unless it is a GSO super-packet. */
 static __always_inline __u64 generic_xdp_segments(struct xdp_md *ctx)
 {
+	/* A missing weak kfunc is 0 (libbpf): the verifier prunes its calls only
+	 * behind this test (Debian 12's 6.1 rejected the program without it). */
+	if (!bpf_cast_to_kern_ctx || !bpf_rdonly_cast)
+		return 1;
 	struct xdp_buff___ts *xdp = bpf_cast_to_kern_ctx(ctx);
 	__u64 shinfo = (__u64)(long)xdp->data_hard_start + xdp->frame_sz -
 		       TS_SKB_DATA_ALIGN(bpf_core_type_size(struct skb_shared_info___ts));

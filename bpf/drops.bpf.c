@@ -25,8 +25,10 @@
 
 #include "parse.bpf.h"
 
-/* enum skb_drop_reason: the value that is not a drop (see above) */
-#define TS_SKB_CONSUMED 1
+/* enum skb_drop_reason's value that is not a drop (see above), from the
+ * kernel's BTF (CO-RE): SKB_CONSUMED is 1 since Linux 6.2; before, 1 is
+ * SKB_DROP_REASON_NOT_SPECIFIED, a drop (Debian 12's 6.1). */
+enum skb_drop_reason___ts { SKB_CONSUMED = 1 };
 /* sk_buff's header offsets: (u16)~0 when unset */
 #define TS_HEADER_UNSET 0xffff
 
@@ -350,7 +352,8 @@ static __always_inline int count_freed(const struct sk_buff___ts *skb, __u32 rea
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(trafstat_drop, struct sk_buff___ts *skb, void *location, __u32 reason)
 {
-	if (reason == TS_SKB_CONSUMED)
+	if (bpf_core_enum_value_exists(enum skb_drop_reason___ts, SKB_CONSUMED) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason___ts, SKB_CONSUMED))
 		return 0;
 	return count_freed(skb, reason < TS_DROP_KERNEL_REASONS ? reason : TS_DROP_REASON_UNKNOWN);
 }

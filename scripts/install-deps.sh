@@ -2,7 +2,8 @@
 # Installs, from Debian 12's archive, whatever trafstat needs that is not
 # installed yet: `install-deps.sh build` what building and running it takes,
 # `install-deps.sh` (all) that and what the tests and benchmarks use too,
-# `install-deps.sh vm` what the many-vCPU VM benchmark (bench/vm/) boots with.
+# `install-deps.sh vm` what the VMs of the vm test tier and the many-vCPU benchmark boot with
+# (part of all: `make test` runs the vm tier).
 # Idempotent; needs root only when something is missing.
 set -eu
 
@@ -11,13 +12,13 @@ BUILD="make cmake g++ clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g
        netbase libncurses-dev libcpp-httplib-dev libnl-route-3-dev libcap-dev python3 scdoc dpkg-dev"  # netbase: /etc/services, the port names of the views; ncurses: --tui; httplib: the agent's /metrics; libnl-route: the links' own counters; libcap: dropping capabilities after start-up; python3 and scdoc: the man page and the completion, generated from --help; dpkg-dev: make deb's dpkg-shlibdeps
 TEST="iproute2 iputils-ping ethtool tcpreplay tshark socat python3 clang-format python3-scapy procps bc python3-dpkt pcapfix golang-github-google-gopacket-dev tmux black
       systemd prometheus python3-yaml nfdump softflowd libfixbuf-tools nftables man-db lintian"  # nftables: the rules that drop in drops.e2e; systemd-analyze verifies the unit; promtool checks the /metrics text, rules and configs; prometheus scrapes the agent in e2e (python3-yaml: its configs); nfcapd/nfdump, softflowd and ipfixDump check the IPFIX export
-# The emulator, the guest's shell, depmod and cpio for its initramfs; the guest kernel is
-# unpacked by bench/vm/run.sh, not installed.
-VM="qemu-system-x86 busybox-static kmod cpio"
+# The emulator, the guest's shells (dash runs the test binaries' system()), depmod and cpio for
+# its initramfs; the guest kernel is unpacked by scripts/vm/lib.sh, not installed.
+VM="qemu-system-x86 busybox-static dash kmod cpio"
 
 case "${1:-all}" in
     build) WANTED=$BUILD ;;
-    all) WANTED="$BUILD $TEST" ;;
+    all) WANTED="$BUILD $TEST $VM" ;;
     vm) WANTED=$VM ;;
     *) echo "usage: install-deps.sh [build|all|vm]" >&2; exit 2 ;;
 esac

@@ -23,7 +23,7 @@
 #   TIMEOUT          seconds before a guest is killed (default 3600)
 #   KERNEL_PACKAGE   the kernel package (default: what linux-image-cloud-amd64 depends on)
 # The kernel is downloaded (apt-get download, never installed) and unpacked
-# once, under BUILD_DIR/vm/kernel.
+# once, under BUILD_DIR/vm/kernel (scripts/vm/lib.sh, shared with the vm test tier).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ $# -ne 1 ]; then
@@ -45,132 +45,31 @@ timeout_s=${TIMEOUT:-3600}
 for f in trafstat trafstat-bench; do
     [ -x "$build/$f" ] || { echo "no $build/$f: build it first" >&2; exit 1; }
 done
-mkdir -p "$work/kernel" "$out"
+mkdir -p "$out"
 
-qemu_pid=""
-cleanup() {
-    if [ -n "$qemu_pid" ]; then
-        kill "$qemu_pid" 2>/dev/null || true
-        wait "$qemu_pid" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
+# shellcheck source=scripts/vm/lib.sh
+. "$here/../../scripts/vm/lib.sh"
+VM_MARKER=VMBENCH
+VM_TIMEOUT=$timeout_s
+trap vm_cleanup EXIT
 trap 'exit 130' INT TERM
 
-started=$SECONDS
-progress() { printf '[%5ds] %s\n' $((SECONDS - started)) "$*"; }
-
 "$here/../../scripts/install-deps.sh" vm
-
-# The kernel: the 6.1 image linux-image-cloud-amd64 points at, or the newest one already unpacked.
-kernel_package=${KERNEL_PACKAGE:-$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-    awk '$1 == "Depends:" && $2 ~ /^linux-image-6\.1\./ { print $2; exit }')}
-if [ -z "$kernel_package" ]; then
-    kernel_package=$(find "$work/kernel" -mindepth 1 -maxdepth 1 -name 'linux-image-6.1.*' -printf '%f\n' |
-        sort -V | tail -n 1)
-fi
-[ -n "$kernel_package" ] || { echo "no linux-image-6.1.*-cloud-amd64 in apt's lists nor in $work/kernel" >&2; exit 1; }
-kernel_dir=$work/kernel/$kernel_package
-if [ ! -d "$kernel_dir/boot" ]; then
-    progress "downloading and unpacking $kernel_package"
-    rm -rf "$kernel_dir.tmp"
-    mkdir -p "$kernel_dir.tmp/deb"
-    (cd "$kernel_dir.tmp/deb" && apt-get download -q "$kernel_package")
-    dpkg-deb -x "$kernel_dir.tmp"/deb/*.deb "$kernel_dir.tmp"
-    rm -rf "$kernel_dir.tmp/deb"
-    kver=$(ls "$kernel_dir.tmp/lib/modules")
-    depmod -b "$kernel_dir.tmp" "$kver"
-    mv "$kernel_dir.tmp" "$kernel_dir"
-fi
-kver=$(ls "$kernel_dir/lib/modules")
-vmlinuz=$kernel_dir/boot/vmlinuz-$kver
-
-# The initramfs, rebuilt each run from BUILD_DIR's binaries.
-progress "building the initramfs ($kver, binaries of $build)"
-root=$work/initramfs
-rm -rf "$root"
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc,lib64} "$root/lib/modules/$kver"
-# copy_binary FILE: into /bin, with every shared library it loads, at the same paths.
-copy_binary() {
-    local lib
-    strip --strip-debug -o "$root/bin/$(basename "$1")" "$1"
-    for lib in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-        [ -e "$root$lib" ] || cp -L --parents "$lib" "$root"
-    done
-}
-for b in "$build/trafstat" "$build/trafstat-bench" "$(command -v bpftool)" "$(command -v ip)" \
-    "$(command -v ethtool)"; do
-    copy_binary "$b"
-done
-cp /bin/busybox "$root/bin/busybox"
-for applet in $(busybox --list); do
-    [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-done
-for f in /etc/services /etc/protocols; do
-    [ -e "$f" ] && cp "$f" "$root/etc/"
-done
-for m in virtio_pci virtio_blk veth sch_ingress cls_bpf; do
-    for ko in $(modprobe -d "$kernel_dir" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'); do
-        rel=${ko#"$kernel_dir"/}
-        mkdir -p "$root/$(dirname "$rel")"
-        cp "$ko" "$root/$rel"
-    done
-done
-cp "$kernel_dir/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
-depmod -b "$root" "$kver"
-cp "$here/init" "$root/init"
-initrd=$work/initramfs.cpio.gz
-(cd "$root" && find . | cpio -o -H newc --quiet) | gzip > "$initrd"
-progress "initramfs: $(du -h "$initrd" | cut -f1)"
+vm_kernel "$work/kernel"
+vm_initramfs "$work" "$here/init" "$build/trafstat $build/trafstat-bench $(command -v bpftool) \
+$(command -v ip) $(command -v ethtool)" "virtio_pci virtio_blk veth sch_ingress cls_bpf"
 
 # boot N: one guest with N vCPUs; its raw results end up in $work/out-N.
 boot() {
     local n=$1 mem=${MEM_MB:-$((1024 + 160 * $1))}
-    local console=$work/console-$n.log img=$work/out-$n.img results=$work/out-$n
-    rm -f "$img" && truncate -s 1G "$img"
-    progress "booting $n vCPUs, ${mem} MiB (console: $console)"
-    local boot_started=$SECONDS
-    qemu-system-x86_64 -accel tcg -cpu max -smp "$n" -m "$mem" -nographic -no-reboot -nic none \
-        -kernel "$vmlinuz" -initrd "$initrd" \
-        -drive "file=$img,format=raw,if=virtio" \
-        -append "console=ttyS0 panic=-1 quiet VMB_PACKETS=$packets VMB_FLOWS=$flows VMB_BURST=$burst \
-VMB_INTERVALS=$intervals VMB_INTERVAL_S=$interval_s VMB_READ_ENTRIES=$read_entries VMB_BIG_TABLE=$big_table" \
-        < /dev/null > "$console" 2>&1 &
-    qemu_pid=$!
-    local seen=0 lines booted="" last_beat=$SECONDS
-    while kill -0 "$qemu_pid" 2>/dev/null; do
-        sleep 2
-        lines=$(grep -a -o 'VMBENCH .*' "$console" | tr -d '\r' || true)
-        if [ -n "$lines" ] && [ "$(echo "$lines" | wc -l)" -gt "$seen" ]; then
-            echo "$lines" | tail -n +$((seen + 1)) | while read -r line; do progress "guest: ${line#VMBENCH }"; done
-            seen=$(echo "$lines" | wc -l)
-            last_beat=$SECONDS
-            [ -z "$booted" ] && booted=$((SECONDS - boot_started))
-        elif [ $((SECONDS - last_beat)) -ge 60 ]; then
-            progress "still running (${booted:+booted; }$((SECONDS - boot_started)) s since qemu started)"
-            last_beat=$SECONDS
-        fi
-        if [ $((SECONDS - boot_started)) -ge "$timeout_s" ]; then
-            progress "timed out after $timeout_s s: killing qemu"
-            kill "$qemu_pid"
-        fi
-    done
-    wait "$qemu_pid" || true
-    qemu_pid=""
-    local total=$((SECONDS - boot_started))
-    progress "guest with $n vCPUs done in $total s"
-    rm -rf "$results"
-    mkdir -p "$results"
-    if ! tar -xf "$img" -C "$results" 2>/dev/null || [ ! -e "$results/cpus" ]; then
-        echo "no results from the guest; the end of its console:" >&2
-        tail -n 40 "$console" >&2
+    vm_boot "$work" "$n" "$n" "$mem" "VMB_PACKETS=$packets VMB_FLOWS=$flows VMB_BURST=$burst \
+VMB_INTERVALS=$intervals VMB_INTERVAL_S=$interval_s VMB_READ_ENTRIES=$read_entries VMB_BIG_TABLE=$big_table" ||
         return 1
-    fi
-    rm -f "$img"
-    echo "${booted:-null}" > "$results/host_boot_s"
-    echo "$total" > "$results/host_total_s"
-    echo "$mem" > "$results/mem_mb"
-    grep -a -o 'VMBENCH ERROR .*' "$console" | tr -d '\r' > "$results/errors" || true
+    [ -e "$VM_RESULTS/cpus" ] || { echo "the guest with $n vCPUs wrote no results" >&2; return 1; }
+    echo "${VM_BOOTED:-null}" > "$VM_RESULTS/host_boot_s"
+    echo "$VM_TOTAL" > "$VM_RESULTS/host_total_s"
+    echo "$mem" > "$VM_RESULTS/mem_mb"
+    grep -a -o 'VMBENCH ERROR .*' "$work/console-$n.log" | tr -d '\r' > "$VM_RESULTS/errors" || true
 }
 
 dirs=()
