@@ -1,5 +1,7 @@
 #include "app/ipfix_export.hpp"
 
+#include "base/printable.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <fmt/format.h>
@@ -74,7 +76,7 @@ void IpfixExporter::finish(std::uint32_t export_time_s)
     send(export_time_s);
     const std::uint64_t not_sent = sink_->records_not_sent();
     std::fprintf(stderr, "trafstat: IPFIX: %llu flow records exported to %s%s\n",
-                 static_cast<unsigned long long>(records_exported()), destination_.c_str(),
+                 static_cast<unsigned long long>(records_exported()), printable(destination_).c_str(),
                  not_sent ? fmt::format("; {} data records could not be sent", not_sent).c_str() : "");
 }
 

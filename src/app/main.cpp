@@ -7,6 +7,7 @@
 #include "app/replay.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/printable.hpp"
 #include "bpf/log.hpp"
 #include "cli/options.hpp"
 #include "output/writer.hpp"
@@ -70,10 +71,11 @@ int main(int argc, char** argv)
         finish_stdout();  // what stdio still holds (help, status): never lost without a word
         return code;
     } catch (const Error& e) {
-        std::fprintf(stderr, "trafstat: %s\n%s", e.what(), e.detail().c_str());
+        // Messages hold names from outside (files, interfaces, pin dirs): the line stays one line.
+        std::fprintf(stderr, "trafstat: %s\n%s", printable(e.what()).c_str(), e.detail().c_str());
         return e.exit_code();
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "trafstat: unexpected error: %s\n", e.what());
+        std::fprintf(stderr, "trafstat: unexpected error: %s\n", printable(e.what()).c_str());
         return exit_code::runtime;
     }
 }

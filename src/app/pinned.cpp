@@ -5,6 +5,7 @@
 #include "attach/watch.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/printable.hpp"
 #include "bpf/loader.hpp"
 #include "bpf/netns.hpp"
 #include "bpf/pins.hpp"
@@ -210,7 +211,7 @@ void detach_pinned(const std::string& pin_dir, const std::string& dir)
     std::vector<std::string> left;
     remove_pinned(pin_dir, dir, left);
     for (const std::string& path : left)
-        std::fprintf(stderr, "trafstat: note: kept %s: trafstat did not make it\n", path.c_str());
+        std::fprintf(stderr, "trafstat: note: kept %s: trafstat did not make it\n", printable(path).c_str());
 }
 
 std::vector<std::string> config_differences(const AttachCommandConfig& config, const ts_control& control)
@@ -319,7 +320,8 @@ int run_attach(const AttachCommandConfig& config)
         throw;
     }
     for (const std::string& dir : made)
-        std::fprintf(stderr, "trafstat: attached and pinned in %s; it counts until trafstat detach\n", dir.c_str());
+        std::fprintf(stderr, "trafstat: attached and pinned in %s; it counts until trafstat detach\n",
+                     printable(dir).c_str());
     return exit_code::ok;
 }
 
@@ -381,7 +383,8 @@ int run_detach(const DetachConfig& config)
             throw Error(exit_code::attach, agent_note(d.path, program.control()));
         }
         detach_pinned(config.pin_dir, d.path);
-        std::fprintf(stderr, "trafstat: detached %s (%s); its pins are removed\n", d.ifname.c_str(), d.hook.c_str());
+        std::fprintf(stderr, "trafstat: detached %s (%s); its pins are removed\n", printable(d.ifname).c_str(),
+                     d.hook.c_str());
     }
     return exit_code::ok;
 }
@@ -414,7 +417,7 @@ int run_control(const ControlConfig& config)
         for (int t = 0; t < TS_TABLES; ++t)
             if (c.tables_on & TS_TABLE_BIT(t))
                 state += fmt::format(" {} {}", table_name(t), (c.tables_active & TS_TABLE_BIT(t)) ? "on" : "off");
-        std::fprintf(stderr, "trafstat: %s %s:%s\n", d.ifname.c_str(), d.hook.c_str(), state.c_str());
+        std::fprintf(stderr, "trafstat: %s %s:%s\n", printable(d.ifname).c_str(), d.hook.c_str(), state.c_str());
     }
     if (!found)
         throw Error(exit_code::not_attached, fmt::format("no trafstat attachment on {} {} under {}", config.interface,

@@ -5,6 +5,7 @@
 #include "attach/privileges.hpp"
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/printable.hpp"
 #include "base/progress.hpp"
 #include "base/signals.hpp"
 #include "engine/engine.hpp"
@@ -137,8 +138,8 @@ SummaryReport empty_summary(const std::string& file)
 
 int interrupted(const std::string& file, std::uint64_t records)
 {
-    std::fprintf(stderr, "trafstat: %s: interrupted after %llu packets; the report covers those\n", file.c_str(),
-                 static_cast<unsigned long long>(records));
+    std::fprintf(stderr, "trafstat: %s: interrupted after %llu packets; the report covers those\n",
+                 printable(file).c_str(), static_cast<unsigned long long>(records));
     return exit_code::interrupted;
 }
 
@@ -155,11 +156,11 @@ int run_replay(const ReplayConfig& o)
     std::optional<CaptureReader> reader;
     try {
         reader.emplace(CaptureReader::open(name));
-        if (!linktype_supported(reader->linktype()))
+        if (!linktype_supported(reader->linktype_field()))
             throw Error(exit_code::capture,
                         fmt::format("{}: link type {} is not supported: replay reads Ethernet, raw IPv4/IPv6 "
                                     "and Linux cooked (SLL, SLL2) captures",
-                                    name, linktype_name(reader->linktype())));
+                                    name, linktype_name(reader->linktype_field())));
     } catch (const Error&) {
         out.summary(empty_summary(name));
         if (stop_requested())

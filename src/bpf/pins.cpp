@@ -32,6 +32,58 @@ bool on_bpffs(const std::string& path)
     return statfs(path.c_str(), &st) == 0 && static_cast<unsigned long>(st.f_type) == BPF_FS_MAGIC;
 }
 
+// Why another user could change what is under `dir` (replace or remove the pins
+// there), or "": the dir is writable by group or others without the sticky bit,
+// or owned by neither root nor us. sshd's StrictModes and systemd's safe path
+// transitions reason the same way.
+std::string unsafe_because(const fs::path& dir)
+{
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0)
+        return {};  // not there yet: made owner-only below
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+        return fmt::format("is writable by {} (mode {:04o}, no sticky bit)",
+                           (st.st_mode & S_IWOTH) ? "others" : "its group", st.st_mode & 07777);
+    if (st.st_uid != 0 && st.st_uid != geteuid())
+        return fmt::format("is owned by uid {}, neither root nor this user", st.st_uid);
+    return {};
+}
+
+// The pin dir and every directory above it: nobody but root and us may change
+// them, or the pins under them could be swapped for someone else's.
+void check_safe_path(const std::string& pin_dir)
+{
+    std::error_code ec;
+    const fs::path full = fs::absolute(pin_dir, ec).lexically_normal();
+    fs::path dir;
+    for (const fs::path& part : full) {
+        dir /= part;
+        if (const std::string why = unsafe_because(dir); !why.empty())
+            throw Error(exit_code::pin_dir,
+                        fmt::format("{} is not safe for pins: {}{} {}: another user could replace them (make it "
+                                    "owner-writable only, or choose another --pin-dir)",
+                                    pin_dir, dir.string(), dir == full ? "" : ", a directory above it,", why));
+    }
+}
+
+// Makes the missing directories of `pin_dir` owner-only (0700, whatever the
+// umask), as the pin dir itself: the bpffs root is 0700 under systemd anyway, and
+// bpftool makes its directories so.
+void create_owner_only(const fs::path& pin_dir)
+{
+    fs::path dir;
+    for (const fs::path& part : pin_dir) {
+        dir /= part;
+        if (mkdir(dir.c_str(), 0700) == 0) {
+            chmod(dir.c_str(), 0700);
+        } else if (errno != EEXIST) {
+            const int err = errno;
+            throw Error(err == EACCES || err == EPERM ? exit_code::privileges : exit_code::pin_dir,
+                        fmt::format("cannot create {}: {}", dir.string(), errno_text(err)));
+        }
+    }
+}
+
 }  // namespace
 
 std::string layout_dir(const std::string& pin_dir)
@@ -62,17 +114,16 @@ void check_pin_dir(const std::string& pin_dir, bool create)
                         fmt::format("{} is not on a BPF filesystem: mount one (mount -t bpf bpf DIR) and choose "
                                     "--pin-dir inside it",
                                     pin_dir));
-        if (!fs::create_directories(pin_dir, ec) && ec)
-            throw Error(ec.value() == EACCES || ec.value() == EPERM ? exit_code::privileges : exit_code::pin_dir,
-                        fmt::format("cannot create {}: {}", pin_dir, ec.message()));
-        // Owner-only, as the attachment dirs and the pins (0600) inside it.
-        fs::permissions(pin_dir, fs::perms::owner_all, ec);
+        check_safe_path(pin_dir);
+        // Owner-only, and so are the directories it needs: as the attachment dirs and the pins (0600).
+        create_owner_only(fs::absolute(pin_dir, ec).lexically_normal());
     }
     if (!fs::exists(pin_dir, ec))
         return;
     if (!on_bpffs(pin_dir))
         throw Error(exit_code::pin_dir,
                     fmt::format("{} is not on a BPF filesystem (bpffs): pins cannot live there", pin_dir));
+    check_safe_path(pin_dir);
     for (const auto& e : fs::directory_iterator(pin_dir, ec)) {
         const std::string name = e.path().filename().string();
         if (name.size() > 1 && name[0] == 'v' && name != version_name(TS_LAYOUT_VERSION))

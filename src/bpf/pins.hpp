@@ -43,7 +43,10 @@ std::string attachment_dir(const std::string& pin_dir, std::string_view ifname, 
 std::string pin_path(const std::string& dir, Pin pin);
 
 // Checks `pin_dir` before use: it must be on a BPF filesystem (created
-// there with `create`), and hold no layout of another version. Throws
+// there with `create`, owner-only like any directory it needs), neither it nor a
+// directory above it may be changed by another user (writable by group or others
+// without the sticky bit, or owned by neither root nor us), and it must hold no
+// layout of another version. Throws
 // Error(exit_code::pin_dir) saying what is wrong and, for another version,
 // how to remove it.
 void check_pin_dir(const std::string& pin_dir, bool create);

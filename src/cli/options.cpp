@@ -3,6 +3,7 @@
 #include <trafstat/abi.h>
 
 #include "base/exit_codes.hpp"
+#include "base/printable.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -212,15 +213,13 @@ std::string ifname_error(const std::string& name)
     return {};
 }
 
-// CLI11 messages can span lines; a usage error is one line on stderr.
+// A usage error is one line on stderr: the option values it echoes are made printable.
 ParseExit usage_error(std::string_view reason)
 {
-    std::string line{reason};
-    std::replace(line.begin(), line.end(), '\n', ' ');
-    while (!line.empty() && line.back() == ' ') {
-        line.pop_back();
+    while (!reason.empty() && reason.back() == '\n') {
+        reason.remove_suffix(1);
     }
-    return {exit_code::usage, fmt::format("trafstat: {} (see --help)", line), true};
+    return {exit_code::usage, fmt::format("trafstat: {} (see --help)", printable(reason)), true};
 }
 
 std::string without_trailing_newlines(std::string text)
@@ -229,6 +228,17 @@ std::string without_trailing_newlines(std::string text)
         text.pop_back();
     }
     return text;
+}
+
+// --help wins over the other arguments of a well-formed line (`-i 2 eth0 --help`), as
+// a bad value there is already a usage error; so is what CLI11 could not place (an
+// unknown option, an extra argument), which it would otherwise drop for the help.
+ParseExit help_exit(CLI::App& app)
+{
+    const std::vector<std::string> extras = app.remaining();
+    if (!extras.empty())
+        return usage_error(fmt::format("unexpected argument '{}'", extras.front()));
+    return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
 }
 
 // CLI11 wants the arguments last to first.
@@ -247,7 +257,7 @@ std::optional<ParseExit> parse_subcommand(CLI::App& app, int argc, const char* c
     try {
         app.parse(reversed_args(argc, argv, 2));
     } catch (const CLI::CallForHelp&) {
-        return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
+        return help_exit(app);
     } catch (const CLI::ParseError& e) {
         return usage_error(e.what());
     }
@@ -975,8 +985,11 @@ ParseResult parse(int argc, const char* const* argv)
     try {
         app.parse(reversed_args(argc, argv, 1));
     } catch (const CLI::CallForHelp&) {
-        return ParseExit{exit_code::ok, without_trailing_newlines(app.help()), false};
+        return help_exit(app);
     } catch (const CLI::CallForVersion& e) {
+        // The version is of the binary: any other argument is a mistake, not something to ignore.
+        if (argc != 2)
+            return usage_error("--version takes no other arguments");
         return ParseExit{exit_code::ok, without_trailing_newlines(e.what()), false};
     } catch (const CLI::ParseError& e) {
         return usage_error(e.what());

@@ -304,7 +304,69 @@ private:
     bool first_element_ = true;
 };
 
+// A float nlohmann wrote in exponent form ("1e-06", "1.5e+17") in plain
+// decimals with the same digits ("0.000001", "150000000000000000.0").
+std::string plain_decimal(std::string_view number)
+{
+    const std::size_t e = number.find_first_of("eE");
+    std::string_view mantissa = number.substr(0, e);
+    const int exponent = std::stoi(std::string(number.substr(e + 1)));
+    std::string out;
+    if (mantissa.starts_with('-')) {
+        out = "-";
+        mantissa.remove_prefix(1);
+    }
+    const std::size_t dot = mantissa.find('.');
+    std::string digits{mantissa.substr(0, dot)};
+    if (dot != std::string_view::npos)
+        digits += mantissa.substr(dot + 1);
+    // Where the decimal point falls in `digits`.
+    const long point = static_cast<long>(dot == std::string_view::npos ? mantissa.size() : dot) + exponent;
+    const auto size = static_cast<long>(digits.size());
+    if (point <= 0)
+        out += "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
+    else if (point >= size)
+        out += digits + std::string(static_cast<std::size_t>(point - size), '0') + ".0";
+    else
+        out += digits.substr(0, static_cast<std::size_t>(point)) + "." + digits.substr(static_cast<std::size_t>(point));
+    return out;
+}
+
 }  // namespace
+
+// nlohmann writes floats below 1e-4 or from 1e15 with an exponent; strings are left alone.
+std::string plain_decimals(std::string text)
+{
+    if (text.find_first_of("eE") == std::string::npos)
+        return text;
+    std::string out;
+    out.reserve(text.size() + 16);
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size();) {
+        const char c = text[i];
+        if (in_string) {
+            out += c;
+            if (c == '\\' && i + 1 < text.size())
+                out += text[++i];
+            else if (c == '"')
+                in_string = false;
+            ++i;
+        } else if (c == '"') {
+            in_string = true;
+            out += c;
+            ++i;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            const std::size_t end = text.find_first_not_of("0123456789+-.eE", i);
+            const std::string_view number = std::string_view(text).substr(i, end - i);
+            out += number.find_first_of("eE") == std::string_view::npos ? std::string(number) : plain_decimal(number);
+            i = end == std::string::npos ? text.size() : end;
+        } else {
+            out += c;
+            ++i;
+        }
+    }
+    return out;
+}
 
 json interval_json(const IntervalReport& r)
 {
@@ -367,7 +429,7 @@ void write_summary_json(const SummaryReport& r, const JsonSink& out)
 std::string to_line(const json& j)
 {
     // Interface names are bytes, not necessarily UTF-8: replace rather than throw.
-    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+    return plain_decimals(j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 std::string iso8601_utc(std::chrono::system_clock::time_point t)

@@ -26,6 +26,9 @@ using JsonSink = std::function<void(std::string_view)>;
 void write_summary_json(const SummaryReport& r, const JsonSink& out);
 // One compact line, no trailing newline.
 std::string to_line(const nlohmann::ordered_json& j);
+// `text` (compact JSON) with every float written in exponent form ("1e-06") in
+// plain decimals ("0.000001"): docs/json.md promises floats with a decimal point.
+std::string plain_decimals(std::string text);
 // ISO-8601 UTC with milliseconds: 2026-11-23T10:00:01.123Z
 std::string iso8601_utc(std::chrono::system_clock::time_point t);
 

@@ -2,11 +2,16 @@
 
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/signals.hpp"
+#include "replay/linktype.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <limits>
 #include <pcap/pcap.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace trafstat {
@@ -16,16 +21,71 @@ void CaptureReader::Closer::operator()(pcap* p) const
     pcap_close(p);
 }
 
-CaptureReader::CaptureReader(pcap* handle, std::string name) : handle_(handle), name_(std::move(name)) {}
+CaptureReader::CaptureReader(pcap* handle, std::string name)
+    : handle_(handle), name_(std::move(name)), fcs_length_(fcs_length(linktype_field()))
+{}
 CaptureReader::CaptureReader(CaptureReader&&) noexcept = default;
 CaptureReader& CaptureReader::operator=(CaptureReader&&) noexcept = default;
 CaptureReader::~CaptureReader() = default;
 
+namespace {
+
+[[noreturn]] void cannot_open(const std::string& path, int err)
+{
+    throw Error(exit_code::capture, fmt::format("{}: cannot open: {}", path, errno_text(err)));
+}
+
+// A FIFO opened without blocking: waits, with the stop signals blocked but in
+// ppoll (wait_until), until a writer gives data or comes and goes. A blocking
+// open() would miss a stop signal that came just before it and wait for a writer
+// for ever.
+void wait_for_a_writer(int fd, const std::string& path)
+{
+    pollfd ready{fd, POLLIN, 0};
+    for (;;) {
+        switch (wait_until(std::chrono::steady_clock::time_point::max(), {&ready, 1})) {
+        case Wake::stop:
+            throw Error(exit_code::interrupted, fmt::format("{}: interrupted while waiting for a writer", path));
+        case Wake::failed:
+            cannot_open(path, errno);
+        case Wake::input:
+        case Wake::deadline:
+            if (ready.revents != 0)
+                return;
+        }
+    }
+}
+
+std::FILE* open_file(const std::string& path)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        cannot_open(path, errno);
+    struct stat st {};
+    try {
+        if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+            wait_for_a_writer(fd, path);
+    } catch (...) {
+        close(fd);
+        throw;
+    }
+    // libpcap reads blocking; a stop signal interrupts the read (no SA_RESTART).
+    std::FILE* file = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0 ? fdopen(fd, "rb") : nullptr;
+    if (!file) {
+        const int err = errno;
+        close(fd);
+        cannot_open(path, err);
+    }
+    return file;
+}
+
+}  // namespace
+
 CaptureReader CaptureReader::open(const std::string& path)
 {
-    std::FILE* file = path == "-" ? fdopen(dup(STDIN_FILENO), "rb") : std::fopen(path.c_str(), "rb");
+    std::FILE* file = path == "-" ? fdopen(dup(STDIN_FILENO), "rb") : open_file(path);
     if (!file)
-        throw Error(exit_code::capture, fmt::format("{}: cannot open: {}", path, errno_text(errno)));
+        cannot_open(path, errno);
     // Fewer, larger reads: replay is often bound by reading the file.
     std::setvbuf(file, nullptr, _IOFBF, 1 << 20);
     return open_stream(file, path);
@@ -45,6 +105,13 @@ CaptureReader CaptureReader::open_stream(std::FILE* file, const std::string& nam
 int CaptureReader::linktype() const
 {
     return pcap_datalink(handle_.get());
+}
+
+std::uint32_t CaptureReader::linktype_field() const
+{
+    // pcap_datalink_ext() holds bits 26-31 of the field, pcap_datalink() bits 0-25.
+    return static_cast<std::uint32_t>(pcap_datalink_ext(handle_.get())) |
+           static_cast<std::uint32_t>(pcap_datalink(handle_.get()));
 }
 
 bool CaptureReader::next(CaptureRecord& out)
@@ -67,6 +134,10 @@ bool CaptureReader::next(CaptureRecord& out)
     ++records_;
     out.data = {data, header->caplen};
     out.orig_len = header->len;
+    if (fcs_length_ > 0) {
+        out.orig_len = header->len >= fcs_length_ ? header->len - fcs_length_ : 0;
+        out.data = out.data.first(std::min(header->caplen, out.orig_len));
+    }
     // With nanosecond precision requested, tv_usec holds nanoseconds. pcapng
     // timestamps are 64-bit counts of any unit: saturate what ns cannot hold.
     const std::int64_t sec = header->ts.tv_sec;

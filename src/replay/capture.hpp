@@ -29,12 +29,16 @@ public:
     CaptureReader& operator=(CaptureReader&&) noexcept;
     ~CaptureReader();
 
-    // The next record; false at a clean end of file. Throws
+    // The next record, without the FCS the link-type field says each frame
+    // ends with (docs/json.md: bytes exclude it); false at a clean end of file. Throws
     // Error(exit_code::capture) naming the packet number and byte offset
     // when the file is damaged or truncated.
     bool next(CaptureRecord& out);
 
-    int linktype() const;                               // DLT_* of the file (first interface for pcapng)
+    int linktype() const;  // DLT_* of the file (first interface for pcapng)
+    // The pcap header's link-type field (linktype.hpp), its DLT_* in bits 0-25
+    // as libpcap gives it; pcapng: the first interface's link type.
+    std::uint32_t linktype_field() const;
     std::uint64_t records() const { return records_; }  // records returned so far
     const std::string& name() const { return name_; }
 
@@ -45,6 +49,7 @@ private:
     };
     std::unique_ptr<pcap, Closer> handle_;
     std::string name_;
+    unsigned fcs_length_ = 0;
     std::uint64_t records_ = 0;
 };
 

@@ -55,9 +55,16 @@ EthernetFrame synthesise(std::uint16_t ethertype, std::span<const std::uint8_t> 
 
 }  // namespace
 
-bool linktype_supported(int dlt)
+unsigned fcs_length(std::uint32_t field)
 {
-    switch (dlt) {
+    return (field & k_fcs_length_present) ? field >> 28 : 0;
+}
+
+bool linktype_supported(std::uint32_t field)
+{
+    if (field & k_fcs_length_present)
+        field &= ~(k_fcs_length_present | k_fcs_length_bits);
+    switch (field) {
     case DLT_EN10MB:
     case DLT_RAW:
     case DLT_IPV4:
@@ -70,10 +77,21 @@ bool linktype_supported(int dlt)
     }
 }
 
-std::string linktype_name(int dlt)
+std::string linktype_name(std::uint32_t field)
 {
+    const auto dlt = static_cast<int>(field & 0xffff);
     const char* name = pcap_datalink_val_to_name(dlt);
-    return name ? fmt::format("{} (DLT {})", name, dlt) : fmt::format("DLT {}", dlt);
+    std::string type = name ? fmt::format("{} (DLT {})", name, dlt) : fmt::format("DLT {}", dlt);
+    if (field <= 0xffff)
+        return type;
+    const std::uint32_t fcs_bits = (field & k_fcs_length_present) ? k_fcs_length_present | k_fcs_length_bits : 0;
+    const std::uint32_t reserved = field & ~fcs_bits & 0xffff0000;
+    std::string text = fmt::format("{:#010x} (bits 0-15: {}", field, type);
+    if (reserved)
+        text += fmt::format("; reserved bits {:#010x} set", reserved);
+    if (fcs_bits)
+        text += fmt::format("; FCS length {} (bits 26, 28-31)", fcs_length(field));
+    return text + ")";
 }
 
 std::optional<EthernetFrame> to_ethernet(int dlt, std::span<const std::uint8_t> record, std::uint32_t orig_len,

@@ -1,6 +1,7 @@
 #include "serve/metrics_server.hpp"
 
 #include "serve/metrics_routes.hpp"
+#include "serve/request_reader.hpp"
 
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
@@ -42,8 +43,6 @@ constexpr std::size_t kMaxConnections = 512;
 constexpr auto kArrivalTime = std::chrono::seconds(5);
 // Reading a request's body, handling it and writing the answer.
 constexpr auto kRequestTime = std::chrono::seconds(5);
-// One request's line, headers and body together (a scrape needs a few hundred).
-constexpr std::size_t kRequestBytes = 16 * 1024;
 constexpr std::size_t kRequestsPerConnection = 100;
 
 using Clock = std::chrono::steady_clock;
@@ -83,48 +82,30 @@ void endpoint(int sock, bool peer, std::string& ip, int& port)
     ip = text;
 }
 
-// One request on a connection: reads and writes end at a deadline, and reads
-// at a byte budget (which bounds the headers' size and number too).
-class BoundedStream final : public httplib::Stream {
+// A client's socket: waits end at the request's deadline, or when the server stops (`wake`).
+class SocketConnection final : public Connection {
 public:
-    BoundedStream(int sock, int wake) : sock_(sock), wake_(wake) {}
+    SocketConnection(int sock, int wake) : sock_(sock), wake_(wake) {}
 
-    bool is_readable() const override { return wait_for(sock_, POLLIN, wake_, deadline_); }
-    bool is_writable() const override { return wait_for(sock_, POLLOUT, wake_, deadline_); }
-    ssize_t read(char* ptr, size_t size) override
-    {
-        if (budget_ == 0 || !is_readable())
-            return -1;
-        const ssize_t n = recv(sock_, ptr, std::min(size, budget_), 0);
-        if (n > 0)
-            budget_ -= static_cast<std::size_t>(n);
-        return n;
-    }
-    ssize_t write(const char* ptr, size_t size) override
-    {
-        return is_writable() ? send(sock_, ptr, size, MSG_NOSIGNAL) : -1;
-    }
-    void get_remote_ip_and_port(std::string& ip, int& port) const override { endpoint(sock_, true, ip, port); }
-    void get_local_ip_and_port(std::string& ip, int& port) const override { endpoint(sock_, false, ip, port); }
-    socket_t socket() const override { return sock_; }
+    bool ready(short events) const override { return wait_for(sock_, events, wake_, deadline_); }
+    ssize_t receive(char* ptr, std::size_t size) override { return recv(sock_, ptr, size, 0); }
+    ssize_t send(const char* ptr, std::size_t size) override { return ::send(sock_, ptr, size, MSG_NOSIGNAL); }
+    void endpoint(bool peer, std::string& ip, int& port) const override { trafstat::endpoint(sock_, peer, ip, port); }
+    int socket() const override { return sock_; }
 
 private:
     int sock_, wake_;
     Clock::time_point deadline_ = Clock::now() + kRequestTime;
-    std::size_t budget_ = kRequestBytes;
 };
 
-// Whether a whole request head (line and headers), or more than a request may
-// hold, waits in `sock`: then a thread may take it without waiting on the client.
-bool request_arrived(int sock)
+// Whether a whole request head, or more than a request may hold, waits in `sock`.
+bool request_waiting(int sock)
 {
     static thread_local std::string peek(kRequestBytes, '\0');
     const ssize_t n = recv(sock, peek.data(), peek.size(), MSG_PEEK | MSG_DONTWAIT);
     if (n <= 0)
         return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);  // closed, or failed: let a thread see it
-    const std::string_view head(peek.data(), static_cast<std::size_t>(n));
-    return static_cast<std::size_t>(n) == peek.size() || head.find("\r\n\r\n") != std::string_view::npos ||
-           head.find("\n\n") != std::string_view::npos;
+    return request_arrived(std::string_view(peek.data(), static_cast<std::size_t>(n)));
 }
 
 // httplib hands each accepted connection to a TaskQueue: this one runs the
@@ -236,7 +217,7 @@ private:
             for (int i = 0; i < n; ++i) {
                 const int sock = events[static_cast<std::size_t>(i)].data.fd;
                 const auto found = waiting_.find(sock);
-                if (sock == wake_ || found == waiting_.end() || !request_arrived(sock))
+                if (sock == wake_ || found == waiting_.end() || !request_waiting(sock))
                     continue;
                 epoll_ctl(epoll_, EPOLL_CTL_DEL, sock, nullptr);
                 ready_.push_back({sock, found->second.served});
@@ -265,7 +246,8 @@ private:
                 r = ready_.front();
                 ready_.pop_front();
             }
-            BoundedStream stream(r.sock, wake_);
+            SocketConnection connection(r.sock, wake_);
+            BoundedStream stream(connection);
             bool closed = false;
             const bool last = r.served + 1 >= kRequestsPerConnection;
             if (process_request(stream, last, closed, nullptr) && !closed && !last) {

@@ -18,6 +18,7 @@
 
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -107,6 +108,60 @@ protected:
     PinnedToOneCpu pinned_cpu_;
     std::string root_, pin_dir_, dir_;
 };
+
+mode_t mode_of(const std::string& path)
+{
+    struct stat st {};
+    EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
+}
+
+// The message of check_pin_dir's refusal (exit code 10), or "" when it accepts.
+std::string refusal(const std::string& pin_dir, bool create)
+{
+    try {
+        check_pin_dir(pin_dir, create);
+    } catch (const Error& e) {
+        EXPECT_EQ(e.exit_code(), exit_code::pin_dir) << e.what();
+        return e.what();
+    }
+    return {};
+}
+
+// docs/privileges.md: the directories trafstat makes for a pin dir are owner-only,
+// whatever the umask; a pin dir that another user could change is refused.
+TEST_F(PinnedTest, PinDirAndTheParentsItMakesAreOwnerOnly)
+{
+    const mode_t old = umask(0);
+    check_pin_dir(root_ + "/made/by/trafstat", true);
+    umask(old);
+    for (const char* dir : {"/made", "/made/by", "/made/by/trafstat"})
+        EXPECT_EQ(mode_of(root_ + dir), 0700u) << dir;
+    EXPECT_EQ(mode_of(pin_dir_), 0700u);
+}
+
+TEST_F(PinnedTest, PinDirThatAnotherUserCouldChangeIsRefused)
+{
+    const std::string open = root_ + "/open";
+    ASSERT_EQ(mkdir(open.c_str(), 0700), 0);
+    ASSERT_EQ(chmod(open.c_str(), 0777), 0);
+    std::string why = refusal(open + "/trafstat", true);
+    EXPECT_NE(why.find(open + ", a directory above it, is writable by others (mode 0777, no sticky bit)"),
+              std::string::npos)
+        << why;
+    EXPECT_NE(access((open + "/trafstat").c_str(), F_OK), 0) << "nothing made under an unsafe parent";
+    ASSERT_EQ(chmod(open.c_str(), 0775), 0);
+    EXPECT_NE(refusal(open, false).find("writable by its group"), std::string::npos);
+    // The sticky bit (/tmp, the bpffs root as mounted here): others cannot replace our entries.
+    ASSERT_EQ(chmod(open.c_str(), 01777), 0);
+    EXPECT_EQ(refusal(open + "/trafstat", true), "");
+    ASSERT_EQ(chmod(pin_dir_.c_str(), 0770), 0);
+    EXPECT_NE(refusal(pin_dir_, false).find(pin_dir_ + " is writable by its group"), std::string::npos);
+    ASSERT_EQ(chmod(pin_dir_.c_str(), 0700), 0);
+    ASSERT_EQ(chown(pin_dir_.c_str(), 12345, 12345), 0);
+    why = refusal(pin_dir_, false);
+    EXPECT_NE(why.find("is owned by uid 12345, neither root nor this user"), std::string::npos) << why;
+}
 
 TEST_F(PinnedTest, AdoptedProgramReadsAndDrainsWhatThePinnedOneCounted)
 {

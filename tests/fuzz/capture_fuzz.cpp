@@ -103,7 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         auto reader = trafstat::CaptureReader::open_stream(file, kName);
         const int dlt = reader.linktype();
-        check(!trafstat::linktype_name(dlt).empty(), "empty link type name");
+        check(!trafstat::linktype_name(reader.linktype_field()).empty(), "empty link type name");
         std::vector<std::uint8_t> scratch;
         trafstat::CaptureRecord record;
         std::uint64_t count = 0;

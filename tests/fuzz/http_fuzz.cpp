@@ -1,18 +1,23 @@
 // libFuzzer target: arbitrary bytes as what a client sends the agent's HTTP
 // side, one connection's worth (keep-alive requests back to back).
 //
-// The server is the agent's own (install_metrics_routes on an httplib::Server,
-// as MetricsServer sets it up), fed through an in-memory httplib::Stream and
-// the library's own per-request entry point, process_request: every byte goes
-// through cpp-httplib's request line, header, body and range parsing and the
-// path/method dispatch, without the cost of a socket per input. The socket
-// itself (accept, timeouts) is the e2e tests' and the load test's.
+// The bytes take the agent's own path: its front (request_arrived: a request
+// is handed to a thread only once its head, or 16 KiB, has arrived) and its
+// reader (BoundedStream over a Connection, here in memory: reads stop at the
+// request's byte budget), then cpp-httplib's per-request entry process_request
+// on the agent's routes (install_metrics_routes, as MetricsServer sets them
+// up): request line, headers, body and range parsing and the path/method
+// dispatch, without the cost of a socket per input. The socket itself (accept,
+// timeouts, the epoll set) is the e2e tests' and the load test's.
 //
 // Invariants checked (a violation aborts, which libFuzzer reports as a crash):
 // - every answer is an HTTP/1.1 status line with a three-digit code;
-// - a request the server could read gets an answer.
+// - a request the server could read gets an answer;
+// - no request reads past its budget, and one whose head does not fit in it is
+//   never answered 2xx.
 // Crashes, hangs and leaks are the sanitizers' and libFuzzer's job.
 #include "serve/metrics_routes.hpp"
+#include "serve/request_reader.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -33,38 +38,37 @@ namespace {
     std::abort();
 }
 
-// One client connection: reads the input, keeps what the server writes.
-class InputStream : public httplib::Stream {
+// One client connection in memory: the input, then the client's end of file;
+// keeps what the server writes.
+class MemoryConnection final : public trafstat::Connection {
 public:
-    explicit InputStream(std::string_view input) : input_(input) {}
+    explicit MemoryConnection(std::string_view input) : input_(input) {}
 
-    bool is_readable() const override { return position_ < input_.size(); }
-    bool is_writable() const override { return true; }
-    ssize_t read(char* ptr, std::size_t size) override
+    bool ready(short) const override { return true; }
+    ssize_t receive(char* ptr, std::size_t size) override
     {
         const std::size_t n = std::min(size, input_.size() - position_);
         std::memcpy(ptr, input_.data() + position_, n);
         position_ += n;
         return static_cast<ssize_t>(n);
     }
-    ssize_t write(const char* ptr, std::size_t size) override
+    ssize_t send(const char* ptr, std::size_t size) override
     {
         output_.append(ptr, size);
         return static_cast<ssize_t>(size);
     }
-    void get_remote_ip_and_port(std::string& ip, int& port) const override
+    void endpoint(bool peer, std::string& ip, int& port) const override
     {
         ip = "127.0.0.1";
-        port = 40000;
+        port = peer ? 40000 : 9469;
     }
-    void get_local_ip_and_port(std::string& ip, int& port) const override
-    {
-        ip = "127.0.0.1";
-        port = 9469;
-    }
-    socket_t socket() const override { return INVALID_SOCKET; }
+    int socket() const override { return -1; }
 
-    bool exhausted() const { return position_ >= input_.size(); }
+    // What the agent's front peeks at before it hands the connection to a thread.
+    std::string_view waiting() const
+    {
+        return input_.substr(position_, std::min(input_.size() - position_, trafstat::kRequestBytes));
+    }
     std::string take_output() { return std::exchange(output_, {}); }
 
 private:
@@ -79,6 +83,7 @@ class AgentServer : public httplib::Server {
 public:
     AgentServer()
     {
+        set_payload_max_length(trafstat::kRequestBytes);  // as BoundedServer
         trafstat::MetricsHandlers handlers;
         handlers.metrics = [] { return std::string("# TYPE trafstat_up gauge\ntrafstat_up 1\n"); };
         // The 500 path: a handler that fails (the agent's status when the pins are gone).
@@ -109,17 +114,27 @@ void check_answer(const std::string& output)
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     static AgentServer server;
-    InputStream stream({reinterpret_cast<const char*>(data), size});
-    // As the library's keep-alive loop: request after request until the
-    // client has nothing more, the server closes, or a request is bad.
-    for (int request = 0; request < 100 && !stream.exhausted(); ++request) {
+    MemoryConnection connection({reinterpret_cast<const char*>(data), size});
+    // As the agent's keep-alive loop: a request is served once its head has
+    // arrived (else the agent closes the connection at its deadline), until
+    // the server closes or a request is bad.
+    for (int request = 0; request < 100 && trafstat::request_arrived(connection.waiting()); ++request) {
+        const std::string_view waiting = connection.waiting();
+        // A blank line ends the head: "\r\n\r\n", or with bare LFs "\n\n" and "\n\r\n".
+        const bool head_within_budget =
+            waiting.find("\n\n") != std::string_view::npos || waiting.find("\n\r\n") != std::string_view::npos;
+        trafstat::BoundedStream stream(connection);
         bool connection_closed = false;
         const bool served = server.serve_one(stream, connection_closed);
-        const std::string output = stream.take_output();
+        if (stream.bytes_read() > trafstat::kRequestBytes)
+            violated("a request read past its budget");
+        const std::string output = connection.take_output();
         if (!output.empty())
             check_answer(output);
         else if (served)
             violated("a request was served without an answer");
+        if (!head_within_budget && output.compare(0, 10, "HTTP/1.1 2") == 0)
+            violated("a request whose head exceeds the budget was answered 2xx", output);
         if (!served || connection_closed)
             break;
     }

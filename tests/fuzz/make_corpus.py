@@ -221,6 +221,13 @@ HTTP_REQUESTS = {
     "options": request("OPTIONS", "*"),
     "bad-line": b"GET\r\n\r\n",
     "folded": request("GET", "/healthz", ["X-A: 1", " continued", "Content-Length: -1"]),
+    # The agent's front and budget (src/serve/request_reader.hpp): heads ended by a bare LF, a
+    # head that fills the 16 KiB budget exactly, one larger than it, a body past it.
+    "lf-only": b"GET /healthz HTTP/1.1\nHost: x\n\n",
+    "lf-then-crlf": b"GET /healthz HTTP/1.1\r\nX-A: b\n\r\n",
+    "head-at-budget": request("GET", "/healthz", ["X-Pad: " + "a" * (16 * 1024 - 60)]),
+    "head-over-budget": request("GET", "/metrics", ["X-Pad: " + "a" * (17 * 1024)]),
+    "body-over-budget": request("POST", "/status", ["Content-Length: 20000"], b"b" * 20000),
 }
 
 HTTP_WORDS = [

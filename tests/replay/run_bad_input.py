@@ -276,6 +276,20 @@ class TestLinkType(BadInputCase):
     def test_ieee802_11(self):
         self.unsupported(105, "IEEE802_11", "802.11", "105")
 
+    def test_field_as_written(self):
+        # All 32 bits of the field: libpcap keeps bits 0-25 as the DLT (67108863 here).
+        path = write("linktype-7fffffff.pcap", pcap_of([b"\x00" * 40], linktype=0x7FFFFFFF))
+        line = self.assert_capture_error(replay("--json", path), path, "0x7fffffff", "reserved bits", "FCS length 7")
+        self.assertNotIn("67108863", line)
+
+    def test_fcs_is_not_counted(self):
+        # Bit 26 and bits 28-31: each frame ends with a 4-byte FCS; bytes exclude it (docs/json.md).
+        path = write("fcs.pcap", pcap_of([f + b"\xde\xad\xbe\xef" for f in FRAMES], linktype=0x44000000 | 1))
+        run = replay("--json", path)
+        self.no_crash(run)
+        self.assertEqual(run.returncode, 0, str(run))
+        self.assert_summary(run, FRAMES)
+
     def test_supported_non_ethernet(self):
         # Raw IPv4/IPv6 (LINKTYPE_RAW 101) replays: a control for the cases above.
         ip = [f[14:] for f in FRAMES if f[12:14] in (b"\x08\x00", b"\x86\xdd")]
@@ -363,6 +377,37 @@ class TestFlags(BadInputCase):
             self.no_crash(run)
             self.assertEqual(run.returncode, EXIT_USAGE, f"expected exit {EXIT_USAGE}:\n{run}")
             self.assertTrue(run.stderr.startswith("trafstat: "), str(run))
+
+
+class TestNamesFromOutside(BadInputCase):
+    """A newline or a terminal escape in a name never splits or colours the one error line."""
+
+    NAME = "new\nline\x1b[31mred.pcap"
+    PRINTED = "new\\nline\\x1b[31mred.pcap"  # the name as the message writes it
+
+    def assert_escaped(self, line):
+        self.assertNotIn("\x1b", line, f"a raw ESC in the message: {line!r}")
+        self.assertIn(self.PRINTED, line, f"the name is not written escaped: {line!r}")
+
+    def test_missing_file(self):
+        run = replay("--json", os.path.join(WORK, self.NAME))
+        self.assert_escaped(self.assert_capture_error(run))
+
+    def test_damaged_file(self):
+        size = record_offset(FRAMES, 3) + PCAP_RECORD_HEADER_LEN + 20
+        path = write(self.NAME, pcap_of(FRAMES)[:size])
+        run = replay("--json", path)
+        self.assert_escaped(self.assert_capture_error(run, "packet 4"))
+        self.assert_summary(run, FRAMES[:3])
+
+    def test_bad_option_value(self):
+        run = replay("-i", "1\n2\x1b[0m", write("value.pcap", pcap_of(FRAMES[:1])))
+        self.no_crash(run)
+        self.assertEqual(run.returncode, EXIT_USAGE, str(run))
+        lines = run.stderr.splitlines()
+        self.assertEqual(len(lines), 1, f"expected one line on stderr:\n{run}")
+        self.assertIn("'1\\n2\\x1b[0m'", lines[0], str(run))
+        self.assertNotIn("\x1b", lines[0], str(run))
 
 
 # --- main ------------------------------------------------------------------------------

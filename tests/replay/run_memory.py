@@ -10,6 +10,8 @@ Checked on generated captures whose counts are known:
 - 40 000 frames of 9 000 bytes (360 MB; each runs alone, as a frame too large for a batch);
 - 1 000 000 records shorter than an Ethernet header (each runs alone too);
 - a 2 GiB sparse file (a pcap header, then zeros: empty records), interrupted with SIGINT;
+- a FIFO nobody writes to, SIGINT or SIGTERM at several moments from start (exit 130 within
+  a second, the empty report);
 - the summary of 200 000 flows (--flows --json, every row): its peak no more than 1.5 times
   the peak of the same run with line output (the top rows only).
 
@@ -136,6 +138,34 @@ class Memory(unittest.TestCase):
         self.assertEqual(summary_of(stdout)["interfaces"][0]["classes"]["all"]["packets"], replayed)
         self.assert_bounded(peak, "a 2 GiB sparse capture")
 
+    def test_stop_while_waiting_for_a_fifo_writer(self):
+        # docs/exit-codes.md: 130 within a second, whenever the signal comes; the first moment
+        # is as soon as the stop handlers are in place (/proc/PID/status SigCgt), before the open.
+        fifo = os.path.join(WORK, "nobody-writes")
+        os.mkfifo(fifo)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            for delay in (None, 0.0005, 0.005, 0.05, 0.5):
+                with self.subTest(signal=sig.name, delay=delay):
+                    proc = subprocess.Popen(
+                        [TRAFSTAT, "replay", "--json", fifo], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                    )
+                    wait_for_stop_handlers(proc)
+                    if delay is not None:
+                        time.sleep(delay)
+                    sent = time.monotonic()
+                    proc.send_signal(sig)
+                    try:
+                        stdout, stderr = proc.communicate(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.communicate()
+                        self.fail(f"{sig.name} after {delay} s: still waiting for a writer after 5 s")
+                    took = time.monotonic() - sent
+                    self.assertEqual(proc.returncode, EXIT_INTERRUPTED, stderr.decode())
+                    self.assertLess(took, 1.0, f"{sig.name} answered after {took:.2f} s")
+                    self.assertIn("interrupted after 0 packets", stderr.decode())
+                    self.assertEqual(summary_of(stdout.decode())["interfaces"][0]["classes"]["all"]["packets"], 0)
+
     def test_summary_of_200000_flows(self):
         count = 200_000
 
@@ -156,6 +186,19 @@ class Memory(unittest.TestCase):
         self.assertLessEqual(
             peak, 1.5 * steady, f"--json summary peaks at {peak:.0f} MiB, line output at {steady:.0f} MiB"
         )
+
+
+def wait_for_stop_handlers(proc, timeout_s=10):
+    """Until `proc` catches SIGINT (its stop handlers are installed), or it ends."""
+    deadline = time.monotonic() + timeout_s
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{proc.pid}/status") as f:
+                caught = next(int(line.split()[1], 16) for line in f if line.startswith("SigCgt:"))
+        except (OSError, StopIteration):
+            caught = 0
+        if caught & (1 << (signal.SIGINT - 1)):
+            return
 
 
 def main():

@@ -3,6 +3,7 @@
 // to_ethernet for every link type replay accepts.
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
+#include "base/signals.hpp"
 #include "replay/capture.hpp"
 #include "replay/linktype.hpp"
 
@@ -10,12 +11,14 @@
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <optional>
 #include <string>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -197,6 +200,7 @@ public:
             .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
         return path;
     }
+    std::string path(const std::string& name) const { return (path_ / name).string(); }
     std::string write(const std::string& name, const std::string& text) const
     {
         return write(name, Bytes(text.begin(), text.end()));
@@ -374,6 +378,75 @@ TEST(CaptureRead, LinkTypesAsDlt)
         auto reader = CaptureReader::open(dir.write("lt.pcap", Pcap(file_value).record(frame(20, 0)).bytes));
         EXPECT_EQ(reader.linktype(), dlt) << "LINKTYPE " << file_value;
     }
+}
+
+// A stop signal that came before the open of a FIFO without a writer ends the
+// wait at once (a blocking open() would wait for a writer for ever). In a child:
+// the stop flag cannot be cleared, and alarm() turns a hang into a failure.
+TEST(CaptureOpen, FifoWithoutWriterAfterAStopSignal)
+{
+    TempDir dir;
+    const std::string fifo = dir.path("fifo");
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EXIT(
+        {
+            alarm(5);
+            install_stop_handlers();
+            std::raise(SIGTERM);
+            try {
+                CaptureReader::open(fifo);
+            } catch (const Error& e) {
+                std::fprintf(stderr, "%s\n", e.what());
+                std::_Exit(e.exit_code() == exit_code::interrupted ? 0 : 1);
+            }
+            std::_Exit(2);
+        },
+        ::testing::ExitedWithCode(0), "fifo: interrupted while waiting for a writer");
+}
+
+TEST(CaptureOpen, FifoWaitsForItsWriter)
+{
+    TempDir dir;
+    const std::string fifo = dir.path("fifo");
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    const Bytes capture = Pcap(DLT_EN10MB).record(frame(60, 1)).bytes;
+    std::thread writer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::ofstream(fifo, std::ios::binary)
+            .write(reinterpret_cast<const char*>(capture.data()), static_cast<std::streamsize>(capture.size()));
+    });
+    auto reader = CaptureReader::open(fifo);
+    const Outcome out = read_all(reader);
+    writer.join();
+    ASSERT_FALSE(out.error) << out.error->what();
+    ASSERT_EQ(out.records.size(), 1u);
+    EXPECT_EQ(out.records[0].data, frame(60, 1));
+}
+
+TEST(CaptureRead, LinkTypeFieldAsWritten)
+{
+    TempDir dir;
+    for (const std::uint32_t field : {0x7fffffffU, 0x44000001U, 0x00000001U, 0x0000ffffU}) {
+        auto reader = CaptureReader::open(dir.write("lt.pcap", Pcap(field).record(frame(20, 0)).bytes));
+        EXPECT_EQ(reader.linktype_field(), field) << std::hex << field;
+    }
+}
+
+TEST(CaptureRead, FcsIsNotPartOfTheFrame)
+{
+    // Ethernet with a 4-byte FCS: each record ends with it; a cut record may lack it.
+    TempDir dir;
+    Bytes with_fcs = frame(60, 1);
+    with_fcs.insert(with_fcs.end(), {0xde, 0xad, 0xbe, 0xef});
+    auto reader = CaptureReader::open(
+        dir.write("fcs.pcap", Pcap(0x44000001).record(with_fcs).record(frame(30, 2), 64 + 4).bytes));
+    const Outcome out = read_all(reader);
+    ASSERT_FALSE(out.error) << out.error->what();
+    ASSERT_EQ(out.records.size(), 2u);
+    EXPECT_EQ(out.records[0].data, frame(60, 1));
+    EXPECT_EQ(out.records[0].orig_len, 60u);
+    EXPECT_EQ(out.records[1].data, frame(30, 2));
+    EXPECT_EQ(out.records[1].orig_len, 64u);
 }
 
 TEST(CaptureRead, PcapngTwoInterfacesOfTheSameLinkType)
@@ -624,7 +697,25 @@ TEST(Linktype, Names)
     EXPECT_EQ(linktype_name(DLT_LINUX_SLL), "LINUX_SLL (DLT 113)");
     EXPECT_EQ(linktype_name(DLT_LINUX_SLL2), "LINUX_SLL2 (DLT 276)");
     EXPECT_EQ(linktype_name(DLT_IEEE802_11), "IEEE802_11 (DLT 105)");
-    EXPECT_EQ(linktype_name(100000), "DLT 100000");
+    EXPECT_EQ(linktype_name(65535), "DLT 65535");
+}
+
+// A pcap link-type field is more than a link type: reserved bits and an FCS length.
+TEST(Linktype, FieldsAsWritten)
+{
+    EXPECT_EQ(linktype_name(0x7fffffff),
+              "0x7fffffff (bits 0-15: DLT 65535; reserved bits 0x0bff0000 set; FCS length 7 (bits 26, 28-31))");
+    EXPECT_EQ(linktype_name(100000), "0x000186a0 (bits 0-15: DLT 34464; reserved bits 0x00010000 set)");
+    EXPECT_EQ(linktype_name(0x44000001), "0x44000001 (bits 0-15: EN10MB (DLT 1); FCS length 4 (bits 26, 28-31))");
+    // Without bit 26, bits 28-31 are reserved too.
+    EXPECT_EQ(linktype_name(0x40000001), "0x40000001 (bits 0-15: EN10MB (DLT 1); reserved bits 0x40000000 set)");
+    EXPECT_TRUE(linktype_supported(0x44000001));
+    EXPECT_TRUE(linktype_supported(0x04000000 | DLT_RAW));
+    EXPECT_FALSE(linktype_supported(0x40000001));
+    EXPECT_FALSE(linktype_supported(0x08000001));
+    EXPECT_FALSE(linktype_supported(0x00010001));
+    EXPECT_EQ(fcs_length(0x44000001), 4u);
+    EXPECT_EQ(fcs_length(0x40000001), 0u);
 }
 
 // --- to_ethernet ------------------------------------------------------------------

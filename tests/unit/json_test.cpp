@@ -183,6 +183,38 @@ TEST(IntervalJson, ZeroIntervalGivesZeroRatesNotNull)
     EXPECT_EQ(j["total"]["classes"]["all"]["pps"].get<double>(), 0.0);
 }
 
+// docs/json.md: floats always with a decimal point, never an exponent.
+TEST(IntervalJson, TinyAndHugeFloatsArePlainDecimals)
+{
+    IntervalReport r = interval();
+    r.attachments.resize(1);
+    r.attachments[0].ifname = "1e-06";  // a string that looks like a number stays as it is
+    r.interval_s = 1e-6;                // replay's floor
+    const std::string line = to_line(interval_json(r));
+    EXPECT_NE(line.find(R"("interval_s":0.000001,)"), std::string::npos) << line;
+    EXPECT_NE(line.find(R"("name":"1e-06")"), std::string::npos) << line;
+    // 3000 bytes in a microsecond: 2.4e10 bit/s, 3e7 packets/s; 30 packets: 3e7.
+    EXPECT_NE(line.find(R"("bps":24000000000.0)"), std::string::npos) << line;
+    const json j = json::parse(line);
+    EXPECT_DOUBLE_EQ(j["interval_s"].get<double>(), 1e-6);
+    EXPECT_EQ(line.find("e-0"), line.find(R"("1e-06")") + 2) << "no exponent but in the name: " << line;
+    EXPECT_EQ(line.find("e+"), std::string::npos) << line;
+}
+
+TEST(PlainDecimals, RewritesExponentsOnly)
+{
+    EXPECT_EQ(plain_decimals(R"({"a":1e-06,"b":-2.5e-07,"c":1.5e+17,"d":1e+15,"e":0.5,"f":12})"),
+              R"({"a":0.000001,"b":-0.00000025,"c":150000000000000000.0,"d":1000000000000000.0,"e":0.5,"f":12})");
+    EXPECT_EQ(plain_decimals(R"(["1e-06","a\"1e+20",3.25e-05])"), R"(["1e-06","a\"1e+20",0.0000325])");
+    EXPECT_EQ(plain_decimals("1.2345e+3"), "1234.5");
+    for (const double v : {1e-6, 2.5e-9, 1.5e17, 9.999999999e20, -3e-5, 1.0 / 3 * 1e-7}) {
+        const std::string text = plain_decimals(nlohmann::json(v).dump());
+        EXPECT_EQ(text.find_first_of("eE"), std::string::npos) << text;
+        EXPECT_NE(text.find('.'), std::string::npos) << text;
+        EXPECT_EQ(json::parse(text).get<double>(), v) << text;
+    }
+}
+
 TEST(IntervalJson, LargeCountersStayExact)
 {
     IntervalReport r = interval();

@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "base/exit_codes.hpp"
 #include "serve/metrics_server.hpp"
+#include "serve/request_reader.hpp"
 
 #include <httplib.h>
 
@@ -51,6 +52,19 @@ MetricsHandlers fixed_handlers()
     h.metrics = [] { return std::string("trafstat_build_info{version=\"x\"} 1\n"); };
     h.status = [] { return std::string("{\"attachments\":[]}"); };
     return h;
+}
+
+// The agent's front hands a connection to a thread once a whole head (or the
+// budget's worth) has arrived: a blank line with CRLF or bare LF, as httplib reads it.
+TEST(RequestArrived, AtABlankLineOrTheBudget)
+{
+    EXPECT_TRUE(request_arrived("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_TRUE(request_arrived("GET / HTTP/1.1\nHost: x\n\n"));
+    EXPECT_TRUE(request_arrived("GET / HTTP/1.1\r\nX-A: b\n\r\n"));  // a fuzz find: httplib ends the head here
+    EXPECT_FALSE(request_arrived(""));
+    EXPECT_FALSE(request_arrived("GET / HTTP/1.1\r\nHost: x\r\n"));
+    EXPECT_FALSE(request_arrived(std::string(kRequestBytes - 1, 'a')));
+    EXPECT_TRUE(request_arrived(std::string(kRequestBytes, 'a')));
 }
 
 TEST(MetricsServer, ServesItsPaths)

@@ -327,6 +327,33 @@ TEST(Version, ExitsZeroOnStdout)
     }
 }
 
+TEST(Version, TakesNoOtherArguments)
+{
+    EXPECT_TRUE(contains(usage_error({"--version", "extra"}), "--version takes no other arguments"));
+    usage_error({"-V", "eth0"});
+    usage_error({"-i", "2", "--version"});
+    usage_error({"--version", "--bogus"});
+    usage_error({"-V", "-V"});
+}
+
+TEST(Help, AnUnknownOptionOrExtraArgumentIsStillAUsageError)
+{
+    EXPECT_TRUE(contains(usage_error({"--help", "--bogus"}), "unexpected argument '--bogus'"));
+    usage_error({"--bogus", "-h"});
+    usage_error({"--help", "-i", "abc"});  // a bad value, as before
+    for (const char* command : {"replay", "status", "gen", "detach"}) {
+        std::vector<const char*> argv = {"trafstat", command, "--help", "--no-such-option"};
+        ParseResult r = parse_options(static_cast<int>(argv.size()), argv.data());
+        const auto* exit = std::get_if<ParseExit>(&r);
+        ASSERT_NE(exit, nullptr) << command;
+        EXPECT_EQ(exit->code, exit_code::usage) << command << ": " << exit->text;
+    }
+    std::vector<const char*> argv = {"trafstat", "replay", "--help", "a.pcap", "b.pcap"};
+    ParseResult r = parse_options(static_cast<int>(argv.size()), argv.data());
+    ASSERT_TRUE(std::holds_alternative<ParseExit>(r));
+    EXPECT_EQ(std::get<ParseExit>(r).code, exit_code::usage) << std::get<ParseExit>(r).text;
+}
+
 // `trafstat gen [options] IFACE`
 GenConfig gen_ok(std::initializer_list<const char*> args)
 {
