@@ -18,6 +18,10 @@ constexpr std::size_t kInputSize = 256 * 1024;
 // its memory bound (docs/replay.md); every level up to 19 needs 8 MiB at most.
 constexpr int kZstdWindowLogMax = 24;
 
+// A frame's first step: the start of its header, which tells the rest's size
+// (ZSTD_FRAMEHEADERSIZE_PREFIX, of zstd's unstable API).
+constexpr std::size_t kZstdFirstStep = 5;
+
 constexpr std::uint8_t kGzipMagic[] = {0x1f, 0x8b};
 constexpr std::uint8_t kZstdMagic[] = {0x28, 0xb5, 0x2f, 0xfd};
 
@@ -51,6 +55,7 @@ struct CaptureInput::Gzip {
 struct CaptureInput::Zstd {
     ZSTD_DCtx* dctx = ZSTD_createDCtx();
     bool frame_ended = false;
+    std::size_t next_step = kZstdFirstStep;  // input the decoder's next step wants
     Zstd()
     {
         if (!dctx)
@@ -233,7 +238,10 @@ ssize_t CaptureInput::inflate_into(char* out, std::size_t size)
 }
 
 // Frames follow each other (zstd a b, pzstd); ZSTD_decompressStream goes on to
-// the next by itself, and the input may end only where one ends.
+// the next by itself, and the input may end only where one ends. A call that
+// fails forgets what it wrote: each call gets the input of one step (a frame
+// header, a block, the checksum, as its previous answer asks), so that the
+// frames' blocks before damage are given, and the damage's offset is its step's.
 ssize_t CaptureInput::zstd_into(char* out, std::size_t size)
 {
     ZSTD_outBuffer output{out, size, 0};
@@ -248,7 +256,7 @@ ssize_t CaptureInput::zstd_into(char* out, std::size_t size)
                 return damaged("truncated: the input ends inside a frame");
             }
         }
-        ZSTD_inBuffer input{in_.data() + in_pos_, in_end_ - in_pos_, 0};
+        ZSTD_inBuffer input{in_.data() + in_pos_, std::min(in_end_ - in_pos_, zstd_->next_step), 0};
         const std::size_t rc = ZSTD_decompressStream(zstd_->dctx, &output, &input);
         in_pos_ += input.pos;
         consumed_ += input.pos;
@@ -263,6 +271,7 @@ ssize_t CaptureInput::zstd_into(char* out, std::size_t size)
             break;
         }
         zstd_->frame_ended = rc == 0;
+        zstd_->next_step = rc == 0 ? kZstdFirstStep : rc;
     }
     return output_before_damage(output.pos);
 }
