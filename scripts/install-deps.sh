@@ -8,10 +8,10 @@
 set -eu
 
 BUILD="make cmake g++ clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-       libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libpcap-dev libclang-rt-14-dev
-       netbase libncurses-dev libcpp-httplib-dev libnl-route-3-dev libcap-dev python3 scdoc dpkg-dev"  # netbase: /etc/services, the port names of the views; ncurses: --tui; httplib: the agent's /metrics; libnl-route: the links' own counters; libcap: dropping capabilities after start-up; python3 and scdoc: the man page and the completion, generated from --help; dpkg-dev: make deb's dpkg-shlibdeps
+       libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libpcap-dev libzstd-dev libclang-rt-14-dev
+       netbase libncurses-dev libcpp-httplib-dev libnl-route-3-dev libcap-dev python3 scdoc dpkg-dev"  # zlib1g-dev and libzstd-dev: compressed captures; netbase: /etc/services, the port names of the views; ncurses: --tui; httplib: the agent's /metrics; libnl-route: the links' own counters; libcap: dropping capabilities after start-up; python3 and scdoc: the man page and the completion, generated from --help; dpkg-dev: make deb's dpkg-shlibdeps
 TEST="iproute2 iputils-ping ethtool tcpreplay tshark socat python3 clang-format python3-scapy procps bc python3-dpkt pcapfix golang-github-google-gopacket-dev tmux black
-      systemd prometheus python3-yaml nfdump softflowd libfixbuf-tools nftables man-db lintian"  # nftables: the rules that drop in drops.e2e; systemd-analyze verifies the unit; promtool checks the /metrics text, rules and configs; prometheus scrapes the agent in e2e (python3-yaml: its configs); nfcapd/nfdump, softflowd and ipfixDump check the IPFIX export
+      systemd prometheus python3-yaml nfdump softflowd libfixbuf-tools nftables man-db lintian zstd"  # zstd: the compressed copies of the replay tests and bench; nftables: the rules that drop in drops.e2e; systemd-analyze verifies the unit; promtool checks the /metrics text, rules and configs; prometheus scrapes the agent in e2e (python3-yaml: its configs); nfcapd/nfdump, softflowd and ipfixDump check the IPFIX export
 # The emulator, the guest's shells (dash runs the test binaries' system()), depmod and cpio for
 # its initramfs; the guest kernel is unpacked by scripts/vm/lib.sh, not installed.
 VM="qemu-system-x86 busybox-static dash kmod cpio"

@@ -50,8 +50,8 @@ Exit codes: 0 ok, 1 runtime error, 2 usage, 3 no interface, 4 privileges, 5 atta
 12 output cannot be written, 13 an attachment lost while counting (docs/exit-codes.md).)";
 
 constexpr std::string_view k_replay_description =
-    "Run every packet of a pcap or pcapng file through trafstat's own XDP program (BPF_PROG_TEST_RUN, "
-    "nothing is attached) and print the same report as live counting.";
+    "Run every packet of a pcap or pcapng file, plain or gzip- or zstd-compressed, through trafstat's own XDP "
+    "program (BPF_PROG_TEST_RUN, nothing is attached) and print the same report as live counting.";
 
 constexpr std::string_view k_replay_footer =
     R"(Link types: Ethernet; raw IPv4/IPv6 and Linux cooked (SLL, SLL2) get a synthesised
@@ -60,7 +60,8 @@ Ethernet header. Bytes are each record's original length, even when the capture 
 Examples:
   sudo trafstat replay capture.pcapng               summary of every class
   sudo trafstat replay --json -i 1 capture.pcap     per-second lines in capture time, then the summary
-  zcat capture.pcap.gz | sudo trafstat replay -     from standard input
+  sudo trafstat replay capture.pcapng.zst           compressed (gzip, zstd): told by content
+  tcpdump -w - | gzip | sudo trafstat replay -      from standard input
 
 Exit codes: 0 ok, 2 usage, 4 privileges, 6 BPF load failure, 7 capture missing, damaged or of an
 unsupported link type (the report of what was read is still printed), 12 output cannot be written,
@@ -461,7 +462,9 @@ ParseResult parse_replay(int argc, const char* const* argv)
     CLI::App app{std::string{k_replay_description}, "trafstat replay"};
     app.formatter(std::make_shared<Formatter>("trafstat replay [options] FILE", k_replay_description));
     app.footer(std::string{k_replay_footer});
-    app.add_option("FILE", o.file, "pcap or pcapng file; - reads standard input")->required()->type_name("");
+    app.add_option("FILE", o.file, "pcap or pcapng file, plain or gzip/zstd-compressed; - reads standard input")
+        ->required()
+        ->type_name("");
     double bin = 0;
     auto* bin_opt =
         app.add_option("-i,--interval", bin, "Also print one report per SECONDS of capture time, from 0.000001")

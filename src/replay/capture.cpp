@@ -21,8 +21,8 @@ void CaptureReader::Closer::operator()(pcap* p) const
     pcap_close(p);
 }
 
-CaptureReader::CaptureReader(pcap* handle, std::string name)
-    : handle_(handle), name_(std::move(name)), fcs_length_(fcs_length(linktype_field()))
+CaptureReader::CaptureReader(std::unique_ptr<CaptureInput> input, pcap* handle, std::string name)
+    : input_(std::move(input)), handle_(handle), name_(std::move(name)), fcs_length_(fcs_length(linktype_field()))
 {}
 CaptureReader::CaptureReader(CaptureReader&&) noexcept = default;
 CaptureReader& CaptureReader::operator=(CaptureReader&&) noexcept = default;
@@ -56,7 +56,7 @@ void wait_for_a_writer(int fd, const std::string& path)
     }
 }
 
-std::FILE* open_file(const std::string& path)
+int open_file(const std::string& path)
 {
     const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
@@ -69,37 +69,56 @@ std::FILE* open_file(const std::string& path)
         close(fd);
         throw;
     }
-    // libpcap reads blocking; a stop signal interrupts the read (no SA_RESTART).
-    std::FILE* file = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0 ? fdopen(fd, "rb") : nullptr;
-    if (!file) {
+    // Reads block; a stop signal interrupts them (no SA_RESTART).
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
         const int err = errno;
         close(fd);
         cannot_open(path, err);
     }
-    return file;
+    return fd;
 }
 
 }  // namespace
 
 CaptureReader CaptureReader::open(const std::string& path)
 {
-    std::FILE* file = path == "-" ? fdopen(dup(STDIN_FILENO), "rb") : open_file(path);
-    if (!file)
+    const int fd = path == "-" ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : open_file(path);
+    if (fd < 0)
         cannot_open(path, errno);
-    // Fewer, larger reads: replay is often bound by reading the file.
-    std::setvbuf(file, nullptr, _IOFBF, 1 << 20);
-    return open_stream(file, path);
+    return open_fd(fd, path);
 }
 
-CaptureReader CaptureReader::open_stream(std::FILE* file, const std::string& name)
+CaptureReader CaptureReader::open_fd(int fd, const std::string& name)
 {
+    auto input = std::make_unique<CaptureInput>(fd);
+    std::FILE* file = input->file();
+    // Fewer, larger reads: replay is often bound by reading the file.
+    std::setvbuf(file, nullptr, _IOFBF, 1 << 20);
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap* p = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, err);
     if (!p) {
         std::fclose(file);
-        throw Error(exit_code::capture, fmt::format("{}: not a readable capture (byte offset 0): {}", name, err));
+        if (!input->damage().empty())
+            throw Error(exit_code::capture, fmt::format("{}: {}", name, input->damage()));
+        std::string offset = "byte offset 0";
+        if (input->compression() != Compression::none)
+            offset += fmt::format(" of the decompressed {} data", compression_name(input->compression()));
+        throw Error(exit_code::capture, fmt::format("{}: not a readable capture ({}): {}", name, offset, err));
     }
-    return CaptureReader(p, name);
+    return CaptureReader(std::move(input), p, name);
+}
+
+Compression CaptureReader::compression() const
+{
+    return input_->compression();
+}
+
+std::string CaptureReader::where() const
+{
+    std::string at = fmt::format("byte offset {}", std::ftell(pcap_file(handle_.get())));
+    if (compression() != Compression::none)
+        at += fmt::format(" of the decompressed {} data", compression_name(compression()));
+    return at;
 }
 
 int CaptureReader::linktype() const
@@ -123,13 +142,11 @@ bool CaptureReader::next(CaptureRecord& out)
         break;
     case PCAP_ERROR_BREAK:  // end of file
         return false;
-    default: {
-        // ftell fails on pipes: then only the packet number is known.
-        long offset = std::ftell(pcap_file(handle_.get()));
-        std::string where = offset >= 0 ? fmt::format("packet {} (byte offset {})", records_ + 1, offset)
-                                        : fmt::format("packet {}", records_ + 1);
-        throw Error(exit_code::capture, fmt::format("{}: damaged at {}: {}", name_, where, pcap_geterr(handle_.get())));
-    }
+    default:
+        if (!input_->damage().empty())
+            throw Error(exit_code::capture, fmt::format("{}: {} (packet {})", name_, input_->damage(), records_ + 1));
+        throw Error(exit_code::capture, fmt::format("{}: damaged at packet {} ({}): {}", name_, records_ + 1, where(),
+                                                    pcap_geterr(handle_.get())));
     }
     ++records_;
     out.data = {data, header->caplen};

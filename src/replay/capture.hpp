@@ -1,8 +1,10 @@
-// Reading capture files (pcap, pcapng, nanosecond timestamps) with libpcap.
+// Reading capture files (pcap, pcapng, nanosecond timestamps) with libpcap,
+// plain or gzip/zstd-compressed (decompress.hpp).
 #pragma once
 
+#include "replay/decompress.hpp"
+
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <span>
 #include <string>
@@ -20,10 +22,11 @@ struct CaptureRecord {
 class CaptureReader {
 public:
     // `path` "-" reads standard input. Throws Error(exit_code::capture) with
-    // libpcap's reason (not a capture, empty, unknown format, missing file).
+    // libpcap's reason (not a capture, empty, unknown format, missing file) or
+    // the decompressor's.
     static CaptureReader open(const std::string& path);
-    // Reads from an open stream (tests, fuzzing); takes ownership of `file`.
-    static CaptureReader open_stream(std::FILE* file, const std::string& name);
+    // Reads from an open descriptor (tests, fuzzing); takes ownership of `fd`.
+    static CaptureReader open_fd(int fd, const std::string& name);
 
     CaptureReader(CaptureReader&&) noexcept;
     CaptureReader& operator=(CaptureReader&&) noexcept;
@@ -35,6 +38,8 @@ public:
     // when the file is damaged or truncated.
     bool next(CaptureRecord& out);
 
+    Compression compression() const;
+
     int linktype() const;  // DLT_* of the file (first interface for pcapng)
     // The pcap header's link-type field (linktype.hpp), its DLT_* in bits 0-25
     // as libpcap gives it; pcapng: the first interface's link type.
@@ -43,10 +48,14 @@ public:
     const std::string& name() const { return name_; }
 
 private:
-    CaptureReader(pcap* handle, std::string name);
+    CaptureReader(std::unique_ptr<CaptureInput> input, pcap* handle, std::string name);
+    // Where reading stopped, for messages: "byte offset N", of the decompressed data
+    // for a compressed capture.
+    std::string where() const;
     struct Closer {
         void operator()(pcap* p) const;
     };
+    std::unique_ptr<CaptureInput> input_;  // outlives handle_, which reads its FILE*
     std::unique_ptr<pcap, Closer> handle_;
     std::string name_;
     unsigned fcs_length_ = 0;

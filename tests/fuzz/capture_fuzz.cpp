@@ -1,5 +1,6 @@
 // libFuzzer target: arbitrary bytes as a capture file, through the whole
-// reading layer (CaptureReader, then to_ethernet for every record).
+// reading layer (CaptureReader with its gzip and zstd decompression, then
+// to_ethernet for every record).
 //
 // Invariants checked (a violation aborts, which libFuzzer reports as a crash):
 // - the only exception is trafstat::Error with exit_code::capture, and its
@@ -20,6 +21,8 @@
 #include <exception>
 #include <pcap/pcap.h>
 #include <string>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -40,13 +43,13 @@ void check(bool ok, const char* what, const std::string& detail = {})
         violated(what, detail);
 }
 
-// The bytes as a FILE*: fmemopen for data (it keeps ftell working, as for a
-// regular file), /dev/null for nothing (fmemopen refuses a zero size).
-std::FILE* as_file(const std::uint8_t* data, std::size_t size)
+// The bytes behind a descriptor, as a file's are (a memfd, read from its start).
+int as_fd(const std::uint8_t* data, std::size_t size)
 {
-    if (size == 0)
-        return std::fopen("/dev/null", "rb");
-    return fmemopen(const_cast<std::uint8_t*>(data), size, "rb");
+    const int fd = memfd_create("capture_fuzz", MFD_CLOEXEC);
+    if (fd < 0 || (size > 0 && write(fd, data, size) != static_cast<ssize_t>(size)) || lseek(fd, 0, SEEK_SET) != 0)
+        violated("cannot put the input in a memfd");
+    return fd;
 }
 
 void check_error(const trafstat::Error& e, const std::string& must_contain)
@@ -97,11 +100,8 @@ void check_frame(int dlt, std::span<const std::uint8_t> record, std::uint32_t or
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
-    std::FILE* file = as_file(data, size);
-    if (!file)
-        violated("cannot open the input as a FILE*");
     try {
-        auto reader = trafstat::CaptureReader::open_stream(file, kName);
+        auto reader = trafstat::CaptureReader::open_fd(as_fd(data, size), kName);
         const int dlt = reader.linktype();
         check(!trafstat::linktype_name(reader.linktype_field()).empty(), "empty link type name");
         std::vector<std::uint8_t> scratch;

@@ -4,7 +4,9 @@
 capture: small, valid captures built byte by byte (so nothing binary is committed):
 pcap in both byte orders, nanosecond pcap, pcapng (one and two interfaces,
 simple packet blocks), and every supported link type (Ethernet, raw IP,
-DLT_IPV4/IPV6, Linux cooked SLL/SLL2) plus an unsupported one. Then the
+DLT_IPV4/IPV6, Linux cooked SLL/SLL2) plus an unsupported one; gzip and zstd
+copies of a few (one member or frame, and two), for the decompressing path
+(zstd's with the zstd tool, when installed). Then the
 sample captures of python3-dpkt, pcapfix and gopacket when they are
 installed (the project's install-deps pulls them in); absent ones are
 skipped.
@@ -18,10 +20,12 @@ bodies, chunks, ranges, bad request lines; a dictionary of HTTP's words.
 usage: make_corpus.py capture|options|http DIR  (the dictionary is written to DIR.dict)
 """
 
+import gzip
 import os
 import re
 import shutil
 import struct
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
@@ -134,8 +138,32 @@ def seeds():
     )
 
 
+COMPRESSED_SEEDS = ["ether.pcap", "ether.pcapng", "sll2.pcap", "truncated.pcap"]
+
+
+def zstd(data):
+    """A zstd frame of `data` with a checksum, as the zstd tool writes it."""
+    return subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True, check=True).stdout
+
+
+def compressed(plain):
+    """gzip and zstd copies of the seeds named in COMPRESSED_SEEDS: whole, and in two members or frames."""
+    compressors = [("gz", lambda d: gzip.compress(d, mtime=0))]
+    if shutil.which("zstd"):
+        compressors.append(("zst", zstd))
+    for name, data in plain:
+        if name not in COMPRESSED_SEEDS:
+            continue
+        half = len(data) // 2
+        for suffix, compress in compressors:
+            yield f"{name}.{suffix}", compress(data)
+            yield f"two-parts-{name}.{suffix}", compress(data[:half]) + compress(data[half:])
+
+
 def capture_seeds():
-    yield from seeds()
+    plain = list(seeds())
+    yield from plain
+    yield from compressed(plain)
     for source in SYSTEM_SEEDS:
         if not os.path.isdir(source):
             continue

@@ -7,11 +7,13 @@
               snap-length-truncated copies (editcap -s), nanosecond pcap and pcapng, time going
               backwards
   recorded    real traffic between two network namespaces, recorded with dumpcap
+  compressed  gzip (python's gzip module) and zstd (the zstd tool) copies of any of them
 """
 
 import collections
 import functools
 import glob
+import gzip
 import os
 import re
 import signal
@@ -100,6 +102,22 @@ def test_name(path):
     if rel.startswith("src/github.com/google/"):
         rel = rel[len("src/github.com/google/") :]
     return "test_" + re.sub(r"[^0-9A-Za-z]+", "_", rel.replace("gopacket", "gopacket_")).strip("_")
+
+
+COMPRESSIONS = ("gzip", "zstd")
+
+
+def compressed_copy(path, compression, directory):
+    """A gzip or zstd copy of `path` in `directory`, named after the whole path (so copies of
+    same-named captures differ) with the usual suffix; replay tells it by content anyway."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if compression == "gzip":
+        data, suffix = gzip.compress(data, mtime=0), ".gz"
+    else:
+        data, suffix = subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True, check=True).stdout, ".zst"
+    os.makedirs(directory, exist_ok=True)
+    return write(os.path.join(directory, re.sub(r"[^0-9A-Za-z.]+", "_", path.strip("/")) + suffix), data)
 
 
 class GeneratedCaptures:

@@ -89,11 +89,13 @@ from oracle import (  # noqa: E402
     tally,
 )
 from captures import (  # noqa: E402
+    COMPRESSIONS,
     GENERATED_NAMES,
     LIBPCAP_LIMITS,
     REJECTED_LINKTYPES,
     TSHARK_ERRORS_TOO,
     Catalogue,
+    compressed_copy,
     installed_captures,
     test_name,
     topology,
@@ -415,6 +417,43 @@ class TestRecorded(OracleCase):
         path = os.path.join(WORK, "recorded_snap60.pcapng")
         run(["editcap", "-s", "60", src, path])
         compare_with_oracle(self, path, label="recorded/recorded_snap60.pcapng")
+
+
+class TestCompressedCopies(OracleCase):
+    """gzip and zstd copies replay exactly as their capture: the same exit code, the same JSON but
+    for the name, the same error line but for the name and the offset's words (docs/replay.md)."""
+
+    def check_copies(self, path):
+        plain = replay(path)
+        for compression in COMPRESSIONS:
+            with self.subTest(capture=path, compression=compression):
+                copy = compressed_copy(path, compression, os.path.join(WORK, "compressed"))
+                res = replay(copy)
+                COVERAGE[f"compressed/{os.path.basename(copy)}"] = f"as {path}, trafstat exit {res.rc}"
+                self.assertEqual(res.rc, plain.rc, res.stderr)
+                self.assertEqual(res.stdout.replace(copy, path), plain.stdout)
+                offset_words = f" of the decompressed {compression} data"
+                self.assertEqual(res.stderr.replace(copy, path).replace(offset_words, ""), plain.stderr)
+
+    def test_installed_captures(self):
+        for _package, _pattern, paths in installed_captures():
+            for path in paths:
+                self.check_copies(path)
+
+    def test_generated_captures(self):
+        for name in GENERATED_NAMES:
+            self.check_copies(CAPTURES.generated.files[name])
+
+    def test_recorded(self):
+        self.check_copies(CAPTURES.recorded)
+
+    def test_oracle_on_a_gzip_copy(self):
+        path = compressed_copy(CAPTURES.generated.files["mix_ethernet.pcap"], "gzip", os.path.join(WORK, "oracle"))
+        compare_with_oracle(self, path, label="compressed/mix_ethernet.pcap.gz")
+
+    def test_oracle_on_a_zstd_copy(self):
+        path = compressed_copy(CAPTURES.recorded, "zstd", os.path.join(WORK, "oracle"))
+        compare_with_oracle(self, path, label="compressed/recorded.pcapng.zst")
 
 
 class TestDivergences(OracleCase):
@@ -803,7 +842,7 @@ class TestViewsAgainstTshark(OracleCase):
 # Entry point: privilege policy, tool checks, signal-safe run, the report.
 # ---------------------------------------------------------------------------
 
-TOOLS = ("ip", "ethtool", "ping", "socat", "tcpreplay", "tshark", "dumpcap", "editcap", "ss", "sysctl")
+TOOLS = ("ip", "ethtool", "ping", "socat", "tcpreplay", "tshark", "dumpcap", "editcap", "ss", "sysctl", "zstd")
 
 
 def print_report():

@@ -15,12 +15,17 @@ or read from standard input, and checks the contract of docs/exit-codes.md:
   on stdout: with --json, a {"type":"summary",...} line whose
   classes.all.packets (and bytes) are exactly those of the good records.
 
+Compressed captures (gzip, zstd: told by content, whatever the name) that are cut short,
+corrupt, with a bad checksum, with garbage after the magic, empty or holding no capture get
+the same contract, the message naming the compression and the compressed byte.
+
 Captures are built byte by byte (tests/support/frames.py, stdlib only), so every count is
 known. Nothing is attached to any interface.
 
 Without root the run SKIPs (exit code 77), unless CI=true, where it fails.
 """
 
+import gzip
 import json
 import os
 import shlex
@@ -332,6 +337,107 @@ class TestStdin(BadInputCase):
         run = replay(shell=f"cat {shlex.quote(path)} | {{trafstat}} replay --json -")
         self.assert_capture_error(run, "packet 4")
         self.assert_summary(run, FRAMES[:3])
+
+
+# --- compressed captures ------------------------------------------------------------------
+
+
+def zstd(data):
+    """A zstd frame of `data`, as the zstd tool writes it (with a checksum)."""
+    return subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True, check=True).stdout
+
+
+def gz(data):
+    return gzip.compress(data, mtime=0)
+
+
+COMPRESSORS = {"gzip": gz, "zstd": zstd}
+
+
+class TestCompressed(BadInputCase):
+    """Three good records in a first member (frame), the damage in a second one: the report
+    counts exactly those three."""
+
+    def setUp(self):
+        if shutil.which("zstd") is None:
+            self.skipTest("no zstd tool (scripts/install-deps.sh installs it)")
+        data = pcap_of(FRAMES)
+        self.split = record_offset(FRAMES, 3)
+        self.head, self.tail = data[: self.split], data[self.split :]
+
+    def damaged(self, name, make_tail, *must_name, good=3):
+        for compression, compress in COMPRESSORS.items():
+            with self.subTest(compression=compression):
+                first = compress(self.head)
+                path = write(f"{name}.{compression}", first + make_tail(compress(self.tail)))
+                run = replay("--json", path)
+                line = self.assert_capture_error(
+                    run, path, f"damaged {compression} stream at compressed byte ", *must_name
+                )
+                self.assert_summary(run, FRAMES[:good])
+                self.assertIn(f"(packet {good + 1})", line)
+
+    def test_whole_copies_equal_the_capture(self):
+        plain = replay("--json", write("whole.pcap", pcap_of(FRAMES)))
+        self.assertEqual((plain.returncode, plain.stderr), (0, ""), str(plain))
+        for compression, compress in COMPRESSORS.items():
+            with self.subTest(compression=compression):
+                # Told by content: the name says nothing.
+                path = write(f"whole-{compression}.pcap", compress(self.head) + compress(self.tail))
+                for run in (replay("--json", path), replay("--json", "-", stdin_data=open(path, "rb").read())):
+                    self.assertEqual((run.returncode, run.stderr), (0, ""), str(run))
+                    self.assertEqual(
+                        TestStdin.without_name(self, run.summary()), TestStdin.without_name(self, plain.summary())
+                    )
+
+    def test_truncated(self):
+        self.damaged("truncated", lambda tail: tail[:5], "truncated")
+
+    def test_corrupt_bytes(self):
+        # The second part's header (gzip) or frame header (zstd) overwritten.
+        self.damaged("corrupt", lambda tail: tail[:2] + b"\xff" * 12 + tail[14:])
+
+    def test_bad_checksum(self):
+        # Every record decompresses; the check at the end of the stream fails (its last 4 bytes
+        # are gzip's ISIZE after the CRC-32, zstd's checksum itself).
+        for compression, compress in COMPRESSORS.items():
+            with self.subTest(compression=compression):
+                data = bytearray(compress(pcap_of(FRAMES)))
+                data[-8 if compression == "gzip" else -4] ^= 0xFF  # gzip: CRC-32, ISIZE; zstd: XXH64's low 4 bytes
+                path = write(f"checksum.{compression}", bytes(data))
+                run = replay("--json", path)
+                self.assert_capture_error(run, path, f"damaged {compression} stream at compressed byte {len(data) - 4}")
+                self.assert_summary(run, FRAMES)
+
+    def test_garbage_after_the_magic(self):
+        for compression, magic in (("gzip", b"\x1f\x8b"), ("zstd", b"\x28\xb5\x2f\xfd")):
+            with self.subTest(compression=compression):
+                path = write(f"garbage.{compression}", magic + b"\xa5" * 300)
+                run = replay("--json", path)
+                self.assert_capture_error(run, path, f"damaged {compression} stream at compressed byte ")
+                self.assert_summary(run, [])
+
+    def test_empty_or_not_a_capture_inside(self):
+        for compression, compress in COMPRESSORS.items():
+            for what, inside in (("empty", b""), ("text", b"this is a text file, not a capture\n" * 20)):
+                with self.subTest(compression=compression, inside=what):
+                    path = write(f"{what}.{compression}", compress(inside))
+                    run = replay("--json", path)
+                    self.assert_capture_error(
+                        run, path, f"not a readable capture (byte offset 0 of the decompressed {compression} data)"
+                    )
+                    self.assert_summary(run, [])
+
+    def test_damaged_capture_in_a_whole_stream(self):
+        size = record_offset(FRAMES, 3) + PCAP_RECORD_HEADER_LEN + 20
+        for compression, compress in COMPRESSORS.items():
+            with self.subTest(compression=compression):
+                path = write(f"cut-inside.{compression}", compress(pcap_of(FRAMES)[:size]))
+                run = replay(shell=f"cat {shlex.quote(path)} | {{trafstat}} replay --json -")
+                self.assert_capture_error(
+                    run, "packet 4", f"(byte offset {size} of the decompressed {compression} data)", "truncated"
+                )
+                self.assert_summary(run, FRAMES[:3])
 
 
 class TestOdd(BadInputCase):
