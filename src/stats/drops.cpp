@@ -125,8 +125,11 @@ void DropTotals::add(const DropDrain& drained)
     const std::vector<InterfaceDrops>& drain = drained.interfaces;
     missed_ += drained.missed;
     if (interfaces_.empty())
-        for (const InterfaceDrops& d : drain)
-            interfaces_.push_back({.ifname = d.ifname});
+        for (const InterfaceDrops& d : drain) {
+            Interface fresh;
+            fresh.ifname = d.ifname;
+            interfaces_.push_back(std::move(fresh));
+        }
     for (std::size_t i = 0; i < drain.size() && i < interfaces_.size(); ++i) {
         Interface& to = interfaces_[i];
         const InterfaceDrops& from = drain[i];
@@ -157,7 +160,9 @@ std::vector<InterfaceDrops> DropTotals::totals(std::size_t top) const
 {
     std::vector<InterfaceDrops> out;
     for (const Interface& i : interfaces_) {
-        InterfaceDrops d{.ifname = i.ifname, .link = i.link};
+        InterfaceDrops d;
+        d.ifname = i.ifname;
+        d.link = i.link;
         for (std::size_t dir = 0; dir < TS_DROP_DIRECTIONS; ++dir) {
             for (const auto& [key, counted] : i.counts[dir])
                 d.directions[dir].counts.push_back({.reason = key.first, .cls = key.second, .counted = counted});
