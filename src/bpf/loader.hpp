@@ -60,7 +60,7 @@ struct LoadOptions {
     bool load_tc = true;
     // Which build of the object (bpf/counter_builds.hpp); unset: the one
     // the running kernel's kfuncs fit. Set by tests only.
-    std::optional<CounterBuild> build;
+    std::optional<CounterBuild> build = std::nullopt;
 };
 
 class CounterProgram {

@@ -119,12 +119,14 @@ std::vector<BuildCase> build_cases()
     return v;
 }
 
-INSTANTIATE_TEST_SUITE_P(Builds, CounterBuildTest, ::testing::ValuesIn(build_cases()),
-                         [](const ::testing::TestParamInfo<BuildCase>& i) {
-                             static constexpr const char* entries[] = {"Xdp", "GenericXdp", "Tc"};
-                             std::string name = build_name(i.param.build) == "no_kfuncs" ? "NoKfuncs" : "NoVlanKfunc";
-                             return name + entries[static_cast<int>(i.param.entry)] + (i.param.keyed ? "Keyed" : "");
-                         });
+std::string build_case_name(const ::testing::TestParamInfo<BuildCase>& info)
+{
+    static constexpr const char* entries[] = {"Xdp", "GenericXdp", "Tc"};
+    const std::string build = info.param.build == CounterBuild::no_kfuncs ? "NoKfuncs" : "NoVlanKfunc";
+    return build + entries[static_cast<int>(info.param.entry)] + (info.param.keyed ? "Keyed" : "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Builds, CounterBuildTest, ::testing::ValuesIn(build_cases()), build_case_name);
 
 // The running kernel's build loads: trafstat's default.
 TEST(CounterBuild, TheRunningKernelsBuildLoads)
