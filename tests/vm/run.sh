@@ -2,8 +2,8 @@
 # The vm tier: Debian 12's own 6.1 kernel, which has no TCX, booted under software emulation
 # (scripts/vm/lib.sh, shared with bench/vm) with the packet tier's binaries, trafstat and
 # iproute2; tests/vm/init runs there the packet tier and a small end-to-end tier (XDP native
-# and generic, drop mode, the clsact fallback and what a SIGKILL leaves, XDP and TC as a
-# non-root user with file capabilities), counts checked
+# and generic, drop mode, the clsact fallback and what a SIGKILL leaves, XDP, TC and --drops
+# as a non-root user with file capabilities), counts checked
 # exactly. Prints the guest's log; exits 1 on any failure, 77 when qemu or the kernel is
 # unavailable (a failure under CI=true). Nothing is timed: the CPU is emulated.
 #
