@@ -7,6 +7,18 @@
  * Both are passive on every path: the packet is never modified and always
  * continues (XDP_PASS, TC_ACT_UNSPEC so later TC programs still run). The
  * only exception is drop mode, XDP only, chosen at load time.
+ *
+ * Built three times, one object per generation of the kfuncs it calls (all
+ * weak): all of them (Linux 6.8+), without bpf_xdp_metadata_rx_vlan_tag
+ * (-DTS_NO_VLAN_KFUNC, 6.3-6.7), and without any (-DTS_NO_CAST_KFUNCS too,
+ * older). trafstat loads the first whose kfuncs the running kernel's vmlinux
+ * BTF has (src/bpf/counter_builds.cpp). A weak kfunc missing from vmlinux
+ * makes libbpf 1.1 (Debian 12's) search the modules' BTF, whose listing
+ * (BPF_BTF_GET_NEXT_ID) needs CAP_SYS_ADMIN: with CAP_BPF, CAP_NET_ADMIN and
+ * CAP_PERFMON alone the load would fail (docs/privileges.md). The builds
+ * behave as the full one does where its missing kfuncs resolve to 0; they
+ * share maps, programs and globals, so one skeleton (counter.skel.h) opens
+ * each.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -33,8 +45,10 @@ const volatile __u32 max_wire_frame = 0;
  * any other program, even dead): used by trafstat_xdpdev alone. Weak, so
  * the object still loads where the kernel lacks it.
  */
+#ifndef TS_NO_VLAN_KFUNC
 extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto,
 					__u16 *vlan_tci) __ksym __weak;
+#endif
 
 /*
  * Generic XDP runs on an skb, and the xdp_buff it builds ends where the skb's
@@ -48,6 +62,7 @@ extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_p
  */
 /* Linux 6.3+; weak, so the object still loads on older kernels (generic XDP
  * then counts a super-packet as one frame, in super_packets). */
+#ifndef TS_NO_CAST_KFUNCS
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
@@ -79,6 +94,13 @@ static __always_inline __u64 generic_xdp_segments(struct xdp_md *ctx)
 
 	return segs ? segs : 1;
 }
+#else
+/* Before 6.3: what the full build does there, the kfuncs being 0. */
+static __always_inline __u64 generic_xdp_segments(struct xdp_md *ctx)
+{
+	return 1;
+}
+#endif
 
 /* Bytes a TC program pulls into the linear area to see the headers. */
 #define TS_TC_PULL_LEN 256
@@ -410,10 +432,14 @@ int trafstat_xdpgen_keyed(struct xdp_md *ctx)
  */
 static __always_inline __u32 stripped_vlan_tags(struct xdp_md *ctx)
 {
+#ifdef TS_NO_VLAN_KFUNC
+	return 0; /* never loaded: the loader refuses device binding to this build */
+#else
 	__be16 proto;
 	__u16 tci;
 
 	return bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &tci) == 0 ? 1 : 0;
+#endif
 }
 
 SEC("xdp.frags")

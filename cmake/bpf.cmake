@@ -1,7 +1,7 @@
-# bpf_skeleton(NAME SOURCE [HEADER...]): compile SOURCE with clang -target bpf into
-# NAME.bpf.o and generate NAME.skel.h with bpftool, so the object is embedded
-# in the binary (libbpf-bootstrap's pattern). HEADERs: what SOURCE includes
-# besides bpf/*.bpf.h and include/trafstat/ (a benchmark's own header).
+# bpf_skeleton(NAME SOURCE [HEADER...] [DEFINES MACRO...]): compile SOURCE with clang -target
+# bpf into NAME.bpf.o and generate NAME.skel.h with bpftool, so the object is embedded in the
+# binary (libbpf-bootstrap's pattern). HEADERs: what SOURCE includes besides bpf/*.bpf.h and
+# include/trafstat/ (a benchmark's own header). MACROs: -D for another build of SOURCE.
 find_program(CLANG_BPF NAMES clang clang-14 REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
 execute_process(COMMAND uname -m OUTPUT_VARIABLE BPF_HOST_ARCH OUTPUT_STRIP_TRAILING_WHITESPACE)
@@ -18,17 +18,19 @@ file(GLOB BPF_HEADERS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/bpf/*.bpf.h
      ${CMAKE_CURRENT_SOURCE_DIR}/include/trafstat/*.h)
 
 function(bpf_skeleton name source)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "DEFINES")
+  list(TRANSFORM arg_DEFINES PREPEND -D)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/bpf/${name}.bpf.o)
   set(skel ${CMAKE_CURRENT_BINARY_DIR}/bpf/${name}.skel.h)
   file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/bpf)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${CLANG_BPF} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_${BPF_TARGET_ARCH}
-            -Wall -Werror
+            ${arg_DEFINES} -Wall -Werror
             -I${CMAKE_CURRENT_SOURCE_DIR}/include -I${CMAKE_CURRENT_SOURCE_DIR}/bpf
             -I${BPF_MULTIARCH_INCLUDE}
             -c ${CMAKE_CURRENT_SOURCE_DIR}/${source} -o ${obj}
-    DEPENDS ${source} ${BPF_HEADERS} ${ARGN}
+    DEPENDS ${source} ${BPF_HEADERS} ${arg_UNPARSED_ARGUMENTS}
     COMMENT "BPF ${source}"
     VERBATIM)
   add_custom_command(

@@ -13,8 +13,9 @@ BUILD="make cmake g++ clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g
 TEST="iproute2 iputils-ping ethtool tcpreplay tshark socat python3 clang-format python3-scapy procps bc python3-dpkt pcapfix golang-github-google-gopacket-dev tmux black
       systemd prometheus python3-yaml nfdump softflowd libfixbuf-tools nftables man-db lintian zstd"  # zstd: the compressed copies of the replay tests and bench; nftables: the rules that drop in drops.e2e; systemd-analyze verifies the unit; promtool checks the /metrics text, rules and configs; prometheus scrapes the agent in e2e (python3-yaml: its configs); nfcapd/nfdump, softflowd and ipfixDump check the IPFIX export
 # The emulator, the guest's shells (dash runs the test binaries' system()), depmod and cpio for
-# its initramfs; the guest kernel is unpacked by scripts/vm/lib.sh, not installed.
-VM="qemu-system-x86 busybox-static dash kmod cpio"
+# its initramfs, setcap and setpriv for its non-root run; the guest kernel is unpacked by
+# scripts/vm/lib.sh, not installed.
+VM="qemu-system-x86 busybox-static dash kmod cpio libcap2-bin util-linux"
 
 case "${1:-all}" in
     build) WANTED=$BUILD ;;

@@ -29,7 +29,14 @@ constexpr __u32 kBpfFXdpDevBoundOnly = 1U << 6;
 
 CounterProgram CounterProgram::load(const LoadOptions& options)
 {
-    Skeleton<counter> skel = open_skeleton(counter__open, counter__destroy, "the");
+    const CounterBuild build = options.build ? *options.build : counter_build_of_running_kernel();
+    // Without the kfunc, the device-bound entry cannot load (before 6.3 nor
+    // can device binding): refused before any verifying.
+    if (options.xdp_dev_bound_ifindex && !reads_stripped_vlan_tags(build))
+        throw Error(exit_code::load, fmt::format("the counter's {} build, for kernels without "
+                                                 "bpf_xdp_metadata_rx_vlan_tag (Linux 6.8+), has no device-bound entry",
+                                                 build_name(build)));
+    Skeleton<counter> skel = open_skeleton([build] { return open_counter(build); }, counter__destroy, "the");
     skel->rodata->drop_mode = options.drop_mode;
     skel->rodata->replay_mode = options.replay_mode;
     skel->rodata->size_histogram = options.size_histogram;

@@ -3,6 +3,7 @@
 // attachment's counters apart.
 #pragma once
 
+#include "bpf/counter_builds.hpp"
 #include "bpf/epoch.hpp"
 #include "bpf/fd.hpp"
 #include "bpf/skeleton.hpp"
@@ -13,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,6 +58,9 @@ struct LoadOptions {
     // Which entry points to load (xdp_fd(), tc_fd() of the others are -1).
     bool load_xdp = true;
     bool load_tc = true;
+    // Which build of the object (bpf/counter_builds.hpp); unset: the one
+    // the running kernel's kfuncs fit. Set by tests only.
+    std::optional<CounterBuild> build = std::nullopt;
 };
 
 class CounterProgram {

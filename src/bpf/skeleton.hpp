@@ -30,8 +30,9 @@ using Skeleton = std::unique_ptr<Skel, void (*)(Skel*)>;
 // verifier's tail ("the kernel rejected {whose} BPF program").
 [[noreturn]] void throw_load_failed(int err, std::string_view whose);
 
-template <class Skel>
-Skeleton<Skel> open_skeleton(Skel* (*open)(), void (*destroy)(Skel*), std::string_view whose)
+// `open`: X__open, or anything returning a Skel* (null with errno set on failure).
+template <class Skel, class Open>
+Skeleton<Skel> open_skeleton(Open open, void (*destroy)(Skel*), std::string_view whose)
 {
     Skeleton<Skel> skel(open(), destroy);
     if (!skel)

@@ -2,7 +2,8 @@
 # The vm tier: Debian 12's own 6.1 kernel, which has no TCX, booted under software emulation
 # (scripts/vm/lib.sh, shared with bench/vm) with the packet tier's binaries, trafstat and
 # iproute2; tests/vm/init runs there the packet tier and a small end-to-end tier (XDP native
-# and generic, drop mode, the clsact fallback and what a SIGKILL leaves), counts checked
+# and generic, drop mode, the clsact fallback and what a SIGKILL leaves, XDP, TC and --drops
+# as a non-root user with file capabilities), counts checked
 # exactly. Prints the guest's log; exits 1 on any failure, 77 when qemu or the kernel is
 # unavailable (a failure under CI=true). Nothing is timed: the CPU is emulated.
 #
@@ -40,7 +41,7 @@ cannot_run() {
     exit 77
 }
 [ "$(id -u)" -eq 0 ] || cannot_run "needs root (depmod, the kernel package)"
-for tool in qemu-system-x86_64 busybox dash depmod cpio; do
+for tool in qemu-system-x86_64 busybox dash depmod cpio setcap setpriv; do
     command -v "$tool" > /dev/null || cannot_run "no $tool (scripts/install-deps.sh vm)"
 done
 for f in trafstat tests/packet_tests tests/differential_tests; do
@@ -49,7 +50,7 @@ done
 mkdir -p "$work"
 vm_kernel "$build/vm/kernel" || cannot_run "no Debian 6.1 kernel"
 vm_initramfs "$work" "$here/init" "$build/trafstat $build/tests/packet_tests $build/tests/differential_tests \
-$(command -v ip) $(command -v tc) $(command -v bpftool) $(command -v dash)" "virtio_pci virtio_blk veth sch_ingress cls_bpf"
+$(command -v ip) $(command -v tc) $(command -v bpftool) $(command -v dash) $(command -v setcap) $(command -v setpriv)" "virtio_pci virtio_blk veth sch_ingress cls_bpf"
 
 if [ ${#excluded_on_6_1[@]} -gt 0 ]; then
     echo "vm tier: packet tests excluded on 6.1:"
