@@ -68,19 +68,6 @@ CounterBuild counter_build_of_running_kernel()
     return running;
 }
 
-std::string_view build_name(CounterBuild build)
-{
-    switch (build) {
-    case CounterBuild::full:
-        break;
-    case CounterBuild::no_vlan_kfunc:
-        return "no_vlan_kfunc";
-    case CounterBuild::no_kfuncs:
-        return "no_kfuncs";
-    }
-    return "full";
-}
-
 counter* open_counter(CounterBuild build)
 {
     // counter__open_opts, with another build's bytes in the skeleton.

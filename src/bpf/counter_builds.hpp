@@ -6,6 +6,8 @@
 // docs/privileges.md names, and counts the same.
 #pragma once
 
+#include "base/names.hpp"
+
 #include <string_view>
 
 struct btf;
@@ -28,7 +30,15 @@ inline bool reads_stripped_vlan_tags(CounterBuild build)
 {
     return build == CounterBuild::full;
 }
-std::string_view build_name(CounterBuild build);
+inline constexpr auto kCounterBuildNames = name_table<CounterBuild>({
+    {CounterBuild::full, "full"},
+    {CounterBuild::no_vlan_kfunc, "no_vlan_kfunc"},
+    {CounterBuild::no_kfuncs, "no_kfuncs"},
+});
+inline std::string_view build_name(CounterBuild build)
+{
+    return kCounterBuildNames.name(build);
+}
 
 // counter__open() with the bytes of `build`: the builds share the skeleton's
 // maps, programs and globals. Null with errno set on failure, as counter__open.
