@@ -47,7 +47,7 @@ import agentlib  # noqa: E402  (tests/support/agentlib.py)
 import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import compact, in_ns  # noqa: E402
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 
 H = testlib.Harness("agent", "tsagent-", run_timeout=60)
 run, spawn = H.run, H.spawn
@@ -582,18 +582,12 @@ def live_frames_missing():
 def main():
     agentlib.reexec_in_private_mount_namespace()
 
-    def files(args):
-        global TRAFSTAT
-        TRAFSTAT = os.path.abspath(args.trafstat)
-        return (TRAFSTAT,)
-
     return H.main(
         __doc__,
         __name__,
         suite="agent tests",
         not_root="the agent tests create network namespaces, mount a bpffs and attach BPF",
         tools=TOOLS,
-        files=files,
         ready=lambda: agentlib.private_mount_namespace_missing() or live_frames_missing(),
     )
 

@@ -37,7 +37,7 @@ import agentlib  # noqa: E402  (tests/support/agentlib.py)
 import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import in_ns  # noqa: E402
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 
 H = testlib.Harness("agent load", "tsload-", run_timeout=60)
 TOOLS = ("ip", "ethtool", "sysctl", "unshare", "mount", "umount")
@@ -225,18 +225,12 @@ def main():
         return 0
     agentlib.reexec_in_private_mount_namespace()
 
-    def files(args):
-        global TRAFSTAT
-        TRAFSTAT = os.path.abspath(args.trafstat)
-        return (TRAFSTAT,)
-
     return H.main(
         __doc__,
         __name__,
         suite="agent load test",
         not_root="the load test creates network namespaces and attaches BPF programs",
         tools=TOOLS,
-        files=files,
     )
 
 

@@ -83,7 +83,7 @@ import promlib  # noqa: E402  (tests/support/promlib.py)
 import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import ETH_HLEN, in_ns  # noqa: E402
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 
 H = testlib.Harness("drops", "tsdrops-", run_timeout=60)
 run, spawn = H.run, H.spawn
@@ -956,11 +956,6 @@ KERNEL_REASONS = set()  # set by main()
 def main():
     agentlib.reexec_in_private_mount_namespace()
 
-    def files(args):
-        global TRAFSTAT
-        TRAFSTAT = os.path.abspath(args.trafstat)
-        return (TRAFSTAT,)
-
     def ready():
         global KERNEL_REASONS
         if not os.path.exists("/sys/kernel/btf/vmlinux"):
@@ -984,7 +979,6 @@ def main():
         suite="drops tests",
         not_root="the drops tests create network namespaces and attach BPF programs",
         tools=TOOLS,
-        files=files,
         ready=ready,
         prepare=prepare,
         finish=finish,

@@ -57,7 +57,7 @@ import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import CLASSES, ETH_HLEN, compact, compact_l4, counts, in_ns  # noqa: E402
 from frames import LINKTYPE_ETHERNET, T0_NS, Record, e2e_mix, pcap, write  # noqa: E402  (tests/support/frames.py)
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 BASELINE_OBJ = ""  # set by main(): build/bpf/baseline.bpf.o (a foreign XDP program)
 
 # ---------------------------------------------------------------------------
@@ -1090,10 +1090,9 @@ TOOLS = (
 
 def main():
     def files(args):
-        global TRAFSTAT, BASELINE_OBJ
-        TRAFSTAT = os.path.abspath(args.trafstat)
+        global BASELINE_OBJ
         BASELINE_OBJ = testlib.baseline_obj(args)
-        return (TRAFSTAT, BASELINE_OBJ)
+        return (BASELINE_OBJ,)
 
     return H.main(
         __doc__,

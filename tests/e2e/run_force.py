@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import in_ns  # noqa: E402
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 BASELINE_OBJ = ""  # set by main(): build/bpf/baseline.bpf.o (the user's XDP program)
 COUNTER_OBJ = ""  # set by main(): build/bpf/counter.bpf.o (a trafstat program to attach without a link)
 
@@ -283,11 +283,10 @@ TOOLS = ("ip", "ethtool", "ping", "sysctl")
 
 def main():
     def files(args):
-        global TRAFSTAT, BASELINE_OBJ, COUNTER_OBJ
-        TRAFSTAT = os.path.abspath(args.trafstat)
+        global BASELINE_OBJ, COUNTER_OBJ
         BASELINE_OBJ = testlib.baseline_obj(args)
         COUNTER_OBJ = os.path.join(os.path.dirname(BASELINE_OBJ), "counter.bpf.o")
-        return (TRAFSTAT, BASELINE_OBJ, COUNTER_OBJ)
+        return (BASELINE_OBJ, COUNTER_OBJ)
 
     return H.main(
         __doc__,

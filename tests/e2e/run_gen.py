@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import CLASSES, compact, compact_l4, in_ns, table_capacity  # noqa: E402
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 
 H = testlib.Harness("gen", "tsgen-", run_timeout=60)
 run, spawn, reap = H.run, H.spawn, H.reap
@@ -687,18 +687,12 @@ def live_frames_missing():
 
 
 def main():
-    def files(args):
-        global TRAFSTAT
-        TRAFSTAT = os.path.abspath(args.trafstat)
-        return (TRAFSTAT,)
-
     return H.main(
         __doc__,
         __name__,
         suite="gen tests",
         not_root="the gen tests create network namespaces and send from BPF",
         tools=TOOLS,
-        files=files,
         ready=live_frames_missing,
     )
 

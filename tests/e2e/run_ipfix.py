@@ -60,7 +60,7 @@ from testlib import ETH_HLEN, in_ns  # noqa: E402
 from captures import Catalogue, GOPACKET  # noqa: E402  (tests/replay/captures.py)
 from oracle import nested_ip_frames, tshark  # noqa: E402  (tests/replay/oracle.py)
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 WORK = ""  # set by main(): this run's temp directory
 CAPTURES = None  # set by main(): this run's Catalogue
 
@@ -736,11 +736,6 @@ def main():
     os.environ["TZ"] = "UTC"  # nfdump prints times in local time
     agentlib.reexec_in_private_mount_namespace()  # the agent's bpffs: gone with the run
 
-    def files(args):
-        global TRAFSTAT
-        TRAFSTAT = os.path.abspath(args.trafstat)
-        return (TRAFSTAT,)
-
     def make_work():
         global WORK, CAPTURES
         WORK = H.mkdtemp()
@@ -753,7 +748,6 @@ def main():
         suite="IPFIX tests",
         not_root="replay needs CAP_BPF, the live tests create network namespaces",
         tools=TOOLS,
-        files=files,
         prepare=make_work,
         finish=lambda: shutil.rmtree(WORK, True),
     )

@@ -36,7 +36,7 @@ import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import in_ns  # noqa: E402
 from frames import LINKTYPE_ETHERNET, T0_NS, Record, ether, ipv4, pcap, udp, write  # noqa: E402
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 
 H = testlib.Harness("loops", "tsloops-", run_timeout=30)
 
@@ -290,18 +290,12 @@ TOOLS = ("ip", "ethtool", "ping", "sysctl")
 
 
 def main():
-    def files(args):
-        global TRAFSTAT
-        TRAFSTAT = os.path.abspath(args.trafstat)
-        return (TRAFSTAT,)
-
     return H.main(
         __doc__,
         __name__,
         suite="loop tests",
         not_root="the loop tests create network namespaces and attach BPF programs",
         tools=TOOLS,
-        files=files,
     )
 
 

@@ -45,7 +45,7 @@ import agentlib  # noqa: E402  (tests/support/agentlib.py)
 import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import in_ns  # noqa: E402
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 BASELINE_OBJ = ""  # set by main(): an XDP object with baseline_pass (XDP_PASS), the "user's program"
 
 H = testlib.Harness("lost", "tslost-", run_timeout=30)
@@ -422,26 +422,23 @@ TOOLS = ("ip", "ethtool", "ping", "sysctl", "tc", "unshare", "mount", "bpftool")
 
 
 def main():
-    global TRAFSTAT, BASELINE_OBJ
     agentlib.reexec_in_private_mount_namespace()
-    ap = testlib.arg_parser(__doc__)
-    ap.add_argument("--baseline-obj", help="XDP object with baseline_pass (default: <bindir>/bpf/baseline.bpf.o)")
-    args, unittest_args = ap.parse_known_args()
-    TRAFSTAT = os.path.abspath(args.trafstat)
-    BASELINE_OBJ = os.path.abspath(
-        args.baseline_obj or os.path.join(os.path.dirname(TRAFSTAT), "bpf", "baseline.bpf.o")
+
+    def files(args):
+        global BASELINE_OBJ
+        BASELINE_OBJ = testlib.baseline_obj(args)
+        return (BASELINE_OBJ,)
+
+    return H.main(
+        __doc__,
+        __name__,
+        suite="loss tests",
+        not_root="the loss tests create network namespaces, mount a bpffs and attach BPF programs",
+        tools=TOOLS,
+        files=files,
+        arguments=testlib.add_baseline_obj_argument,
+        ready=agentlib.private_mount_namespace_missing,
     )
-    failed = H.preflight(
-        "not root: the loss tests create network namespaces, mount a bpffs and attach BPF programs",
-        "loss tests",
-        TOOLS,
-        (TRAFSTAT, BASELINE_OBJ),
-    )
-    if failed is not None:
-        return failed
-    if not agentlib.private_mount_namespace():
-        return H.skip_or_fail("cannot enter a mount namespace of its own (unshare -m)", "loss tests")
-    return H.run_guarded(lambda: testlib.run_unittests(__name__, unittest_args))
 
 
 if __name__ == "__main__":

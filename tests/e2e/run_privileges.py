@@ -40,7 +40,7 @@ import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import in_ns  # noqa: E402
 from frames import ETHERTYPE_IPV4, LINKTYPE_ETHERNET, T0_NS, Record, ether, ipv4, pcap, udp  # noqa: E402
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 
 H = testlib.Harness("privileges", "tspriv-", run_timeout=60)
 TOOLS = ("ip", "ethtool", "sysctl", "ping", "tc", "setcap", "setpriv", "unshare", "mount", "umount")
@@ -234,18 +234,12 @@ class TestAgent(PrivilegeCase):
 def main():
     agentlib.reexec_in_private_mount_namespace()
 
-    def files(args):
-        global TRAFSTAT
-        TRAFSTAT = os.path.abspath(args.trafstat)
-        return (TRAFSTAT,)
-
     return H.main(
         __doc__,
         __name__,
         suite="privilege tests",
         not_root="the privilege tests create network namespaces, attach BPF programs and set file capabilities",
         tools=TOOLS,
-        files=files,
     )
 
 

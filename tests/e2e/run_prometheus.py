@@ -48,7 +48,7 @@ import testlib  # noqa: E402  (tests/support/testlib.py)
 from promlib import DIST, PROM_PORT, Prometheus, node_config  # noqa: E402  (tests/support/promlib.py)
 from testlib import in_ns  # noqa: E402
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 # A capture of real traffic (an HTTP download, DNS), Ethernet, nothing truncated, no frame above 1514.
 REAL_CAPTURE = "/usr/share/doc/python3-dpkt/examples/data/http.pcap"
 
@@ -259,9 +259,7 @@ def main():
     agentlib.reexec_in_private_mount_namespace()
 
     def files(args):
-        global TRAFSTAT
-        TRAFSTAT = os.path.abspath(args.trafstat)
-        return (TRAFSTAT, REAL_CAPTURE)
+        return (REAL_CAPTURE,)
 
     def prepare():
         global BPFFS

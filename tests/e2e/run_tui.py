@@ -51,7 +51,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import testlib  # noqa: E402  (tests/support/testlib.py)
 from testlib import in_ns  # noqa: E402
 
-TRAFSTAT = ""  # set by main(): absolute path of the binary under test
+TRAFSTAT = ""  # set by H.main(): absolute path of the binary under test
 
 H = testlib.Harness("tui", "tstui-", run_timeout=60)
 run, spawn, reap = H.run, H.spawn, H.reap
@@ -611,11 +611,6 @@ class TestFallback(TuiCase):
 
 
 def main():
-    def files(args):
-        global TRAFSTAT
-        TRAFSTAT = os.path.abspath(args.trafstat)
-        return (TRAFSTAT,)
-
     atexit.register(kill_tmux_server)
     return H.main(
         __doc__,
@@ -623,7 +618,6 @@ def main():
         suite="TUI tests",
         not_root="the TUI tests create network namespaces and attach XDP",
         tools=TOOLS,
-        files=files,
         prepare=sweep_stale_tmux_servers,
         finish=kill_tmux_server,
     )

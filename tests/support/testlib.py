@@ -374,14 +374,17 @@ class Harness:
         finish=None,
     ):
         """A runner's whole main(): parses its command line (arg_parser(doc), plus `arguments(ap)`),
-        lets `files(args)` set the runner's globals and name the files it needs, then preflight(),
-        then, guarded (run_guarded with prepare/finish), `ready()` (a reason this host cannot run
-        `suite`, or None) and the test cases of `module`. Returns the exit code."""
+        sets the runner's global TRAFSTAT (the binary's absolute path), lets `files(args)` set its
+        other globals and name the other files it needs, then preflight(), then, guarded
+        (run_guarded with prepare/finish), `ready()` (a reason this host cannot run `suite`, or
+        None) and the test cases of `module`. Returns the exit code."""
         ap = arg_parser(doc)
         if arguments:
             arguments(ap)
         args, unittest_args = ap.parse_known_args()
-        failed = self.preflight(f"not root: {not_root}", suite, tools, files(args))
+        runner = sys.modules[module] if isinstance(module, str) else module
+        runner.TRAFSTAT = os.path.abspath(args.trafstat)
+        failed = self.preflight(f"not root: {not_root}", suite, tools, (runner.TRAFSTAT, *files(args)))
         if failed is not None:
             return failed
 
